@@ -1,0 +1,102 @@
+import CLinuxShims
+import Glibc
+import NetCore
+
+/// A Linux TAP device: Ethernet frames to and from the host kernel through `/dev/net/tun`.
+///
+/// Opened with `IFF_TAP | IFF_NO_PI` (`ioctl(TUNSETIFF)`), which attaches to the named device
+/// or creates it (a device created here disappears when it is closed). The descriptor is
+/// non-blocking: ``receive(limit:_:)`` reads frames with `read(2)` until none is left or the
+/// batch limit is reached, and ``transmit(_:)`` writes queued frames with `write(2)` until the
+/// queue is empty or the kernel pushes back (`EAGAIN`). Owns its descriptor: `~Copyable`, closed
+/// in `deinit`.
+public struct TAPDevice: ~Copyable, NetworkDevice {
+  public typealias Failure = TAPError
+
+  /// The interface name the kernel gave the device.
+  public let name: String
+  /// The `/dev/net/tun` descriptor, for the event loop's epoll set.
+  public let fileDescriptor: Int32
+  /// Whether the device did not exist before this opened it.
+  public let createdDevice: Bool
+  public let mtu: Int
+  public var hardwareAddress: MACAddress? { nil }
+
+  /// Frames the kernel did not take (`write` failed other than with `EAGAIN`).
+  public private(set) var transmitErrors: UInt64 = 0
+  /// Frames read and written.
+  public private(set) var framesRead: UInt64 = 0
+  public private(set) var framesWritten: UInt64 = 0
+
+  private let receiveBuffer: UnsafeMutableRawBufferPointer
+
+  /// Opens (or creates) the TAP device `name`, for frames carrying IPv4 packets of up to `mtu`.
+  public init(name: String, mtu: Int) throws(TAPError) {
+    let bytes = Array(name.utf8)
+    guard !bytes.isEmpty, bytes.count < Int(IFNAMSIZ),
+      !bytes.contains(UInt8(ascii: "/")), !bytes.contains(UInt8(ascii: " "))
+    else { throw .invalidName(name) }
+    let existed = netstack_interface_exists(name) != 0
+    var actual = [CChar](repeating: 0, count: Int(IFNAMSIZ) + 1)
+    let result = netstack_tap_open(name, 0, &actual)
+    if result < 0 {
+      switch -result {
+      case ENOENT, ENODEV: throw .noTunDevice
+      case EPERM, EACCES: throw .permissionDenied(name)
+      case EBUSY: throw .busy(name)
+      case EINVAL: throw .notATAPDevice(name)
+      default: throw .system(operation: "TUNSETIFF on \(name)", errno: -result)
+      }
+    }
+    fileDescriptor = result
+    self.name = String(
+      decoding: actual.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    createdDevice = !existed
+    self.mtu = mtu
+    receiveBuffer = .allocate(byteCount: max(mtu + 64, 65536 + 64), alignment: 64)
+  }
+
+  deinit {
+    close(fileDescriptor)
+    receiveBuffer.deallocate()
+  }
+
+  public mutating func receive(
+    limit: Int, _ handler: (Span<UInt8>, ReceivedFrameInfo) -> Void
+  ) throws(TAPError) -> Int {
+    var received = 0
+    while received < limit {
+      let count = read(fileDescriptor, receiveBuffer.baseAddress, receiveBuffer.count)
+      if count < 0 {
+        let code = errno
+        if code == EAGAIN || code == EWOULDBLOCK { break }
+        if code == EINTR { continue }
+        throw .system(operation: "read from \(name)", errno: code)
+      }
+      received += 1
+      framesRead += 1
+      let frame = UnsafeBufferPointer(
+        start: receiveBuffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
+      handler(Span(_unsafeElements: frame), ReceivedFrameInfo())
+    }
+    return received
+  }
+
+  public mutating func transmit(_ queue: inout BoundedQueue<PacketBuffer>) throws(TAPError) {
+    while let frame = queue.first {
+      let written = frame.withUnsafeStorage { storage, range in
+        write(fileDescriptor, storage.baseAddress! + range.lowerBound, range.count)
+      }
+      if written < 0 {
+        let code = errno
+        if code == EINTR { continue }
+        if code == EAGAIN || code == EWOULDBLOCK { return }
+        // A frame the kernel refuses (too big, say) is dropped, not retried forever.
+        transmitErrors += 1
+      } else {
+        framesWritten += 1
+      }
+      _ = queue.popFirst()
+    }
+  }
+}

@@ -1,0 +1,66 @@
+// swift-tools-version: 6.2
+// netstack: a modular user-space TCP/IP stack in Swift.
+//
+// The protocol modules (NetCore, Ethernet, ARP, IPv4, UDP, TCP, DHCP, NetStack) and the
+// Netfront driver use the Swift standard library only; `scripts/embedded-check` builds them as
+// Embedded Swift. Everything that touches the operating system lives in Drivers/ (TAP, Unix
+// socket), LinuxRuntime and netstackd.
+import PackageDescription
+
+/// Settings shared by every Swift target: views over received bytes are `~Escapable` and need
+/// lifetime annotations.
+let swiftSettings: [SwiftSetting] = [
+  .enableExperimentalFeature("Lifetimes")
+]
+
+let package = Package(
+  name: "netstack",
+  products: [
+    .executable(name: "netstackd", targets: ["netstackd"])
+  ],
+  targets: [
+    // Protocol layers: standard library only.
+    .target(name: "NetCore", swiftSettings: swiftSettings),
+    .target(name: "Ethernet", dependencies: ["NetCore"], swiftSettings: swiftSettings),
+    .target(name: "ARP", dependencies: ["NetCore", "Ethernet"], swiftSettings: swiftSettings),
+    .target(name: "IPv4", dependencies: ["NetCore"], swiftSettings: swiftSettings),
+    .target(name: "UDP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
+    .target(
+      name: "NetStack", dependencies: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP"],
+      swiftSettings: swiftSettings),
+
+    // Linux-only pieces.
+    .target(name: "CLinuxShims", path: "Sources/CLinuxShims"),
+    .target(
+      name: "TAP", dependencies: ["NetCore", "CLinuxShims"], path: "Drivers/TAP",
+      swiftSettings: swiftSettings),
+    .target(
+      name: "LinuxRuntime", dependencies: ["NetCore", "NetStack", "CLinuxShims"],
+      swiftSettings: swiftSettings),
+    .executableTarget(
+      name: "netstackd",
+      dependencies: [
+        "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "NetStack", "TAP", "LinuxRuntime",
+        "CLinuxShims",
+      ],
+      swiftSettings: swiftSettings),
+
+    // Test support: an in-memory link, a manual clock, seeded impairments.
+    .target(
+      name: "NetSimulation", dependencies: ["NetCore", "NetStack"], swiftSettings: swiftSettings),
+
+    .testTarget(name: "NetCoreTests", dependencies: ["NetCore"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "EthernetTests", dependencies: ["NetCore", "Ethernet"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "ARPTests", dependencies: ["NetCore", "Ethernet", "ARP"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "IPv4Tests", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "UDPTests", dependencies: ["NetCore", "IPv4", "UDP"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "NetStackTests",
+      dependencies: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP", "NetStack", "NetSimulation"],
+      swiftSettings: swiftSettings),
+  ]
+)

@@ -1,0 +1,241 @@
+import Ethernet
+import NetCore
+
+/// IPv4 over Ethernet: frames IPv4 packets, resolves next hops with ARP, answers ARP for our
+/// address, and queues frames for the device (RFC 894, RFC 826, RFC 1122 §2.3.2).
+///
+/// This is the `IPv4Link` the direct stack runs on; the driver underneath (TAP, Unix socket,
+/// netfront) only ever sees whole frames through ``receive(_:now:)`` and ``transmitQueue``.
+public struct EthernetLink: IPv4Link {
+  /// Our hardware address.
+  public let hardwareAddress: MACAddress
+  /// The largest IPv4 packet in one frame (1500 on a standard Ethernet).
+  public let mtu: Int
+  /// Whether the device takes oversized TCP segments and checksum work (virtio-net header).
+  public var supportsSegmentationOffload: Bool
+  public var headerLength: Int { EthernetHeader.length }
+
+  /// Our IPv4 address on this link, if configured.
+  public private(set) var address: IPv4CIDR?
+  /// Which destination MACs we accept.
+  public private(set) var filter: EthernetFilter
+  /// The neighbour cache.
+  public private(set) var cache: ARPCache
+  private var pending: ARPPendingQueue
+  /// Frames ready for the device, oldest first; the runtime drains it.
+  public var transmitQueue: BoundedQueue<PacketBuffer>
+
+  public private(set) var ethernetCounters = EthernetCounters()
+  public private(set) var arpCounters = ARPCounters()
+  /// Frames dropped because ``transmitQueue`` was full.
+  public private(set) var transmitQueueDrops: UInt64 = 0
+
+  public init(
+    hardwareAddress: MACAddress, mtu: Int = 1500,
+    cacheConfiguration: ARPCache.Configuration = ARPCache.Configuration(),
+    transmitQueueLimit: Int = 4096, supportsSegmentationOffload: Bool = false
+  ) {
+    precondition(mtu >= 68, "IPv4 needs an MTU of at least 68 (RFC 791)")
+    self.hardwareAddress = hardwareAddress
+    self.mtu = mtu
+    self.supportsSegmentationOffload = supportsSegmentationOffload
+    filter = EthernetFilter(address: hardwareAddress)
+    cache = ARPCache(configuration: cacheConfiguration)
+    pending = ARPPendingQueue()
+    transmitQueue = BoundedQueue(limit: transmitQueueLimit)
+  }
+
+  // MARK: Receiving
+
+  /// Handles one received frame. ARP is answered here; returns `.ipv4` when the frame's
+  /// payload (from byte 14) is an IPv4 packet for the IPv4 layer.
+  public mutating func receive(_ bytes: Span<UInt8>, now: Instant) -> EthernetInput {
+    ethernetCounters.framesReceived += 1
+    let frame: EthernetFrame
+    do {
+      frame = try EthernetFrame(checking: bytes)
+    } catch {
+      ethernetCounters.droppedTruncated += 1
+      return .consumed
+    }
+    switch filter.check(frame) {
+    case .accept: break
+    case .notForUs:
+      ethernetCounters.droppedNotForUs += 1
+      return .consumed
+    case .badSource:
+      ethernetCounters.droppedBadSource += 1
+      return .consumed
+    }
+    switch frame.etherType {
+    case .ipv4:
+      return .ipv4(linkBroadcast: frame.destination.isMulticast)
+    case .arp:
+      receiveARP(frame.payload, now: now)
+      return .consumed
+    default:
+      ethernetCounters.droppedUnknownType += 1
+      return .consumed
+    }
+  }
+
+  private mutating func receiveARP(_ bytes: Span<UInt8>, now: Instant) {
+    let message: ARPMessage
+    do {
+      message = try ARPPacket(checking: bytes).message
+    } catch .truncated {
+      arpCounters.droppedTruncated += 1
+      return
+    } catch {
+      arpCounters.droppedUnsupported += 1
+      return
+    }
+    switch message.operation {
+    case .request: arpCounters.requestsReceived += 1
+    case .reply: arpCounters.repliesReceived += 1
+    default:
+      arpCounters.droppedUnsupported += 1
+      return
+    }
+    let sender = message.senderProtocolAddress
+    guard message.senderHardwareAddress.isUnicast, !sender.isMulticast, !sender.isBroadcast,
+      !sender.isReserved
+    else {
+      arpCounters.droppedBadAddress += 1
+      return
+    }
+    let ours = address?.address
+    if let ours, sender == ours {
+      // Someone else uses our address (RFC 5227 §2.4). Count it; do not learn it.
+      arpCounters.addressConflicts += 1
+      return
+    }
+    let isForUs = ours != nil && message.targetProtocolAddress == ours
+    if !sender.isUnspecified {
+      let resolved = cache.update(
+        sender, hardwareAddress: message.senderHardwareAddress, now: now, create: isForUs)
+      if resolved {
+        for packet in pending.release(sender) {
+          frame(packet, to: message.senderHardwareAddress, type: .ipv4)
+        }
+      }
+    }
+    if message.operation == .request, isForUs, let ours {
+      // A probe (sender 0.0.0.0, RFC 5227 §2.1.1) is answered like any request.
+      let reply = ARPMessage(
+        operation: .reply, senderHardwareAddress: hardwareAddress, senderProtocolAddress: ours,
+        targetHardwareAddress: message.senderHardwareAddress, targetProtocolAddress: sender)
+      sendARP(reply, to: message.senderHardwareAddress)
+      arpCounters.repliesSent += 1
+    }
+  }
+
+  // MARK: Sending
+
+  public mutating func send(_ packet: PacketBuffer, to nextHop: IPv4Address, now: Instant) {
+    if nextHop.isBroadcast || address?.isDirectedBroadcast(nextHop) == true {
+      frame(packet, to: .broadcast, type: .ipv4)
+      return
+    }
+    if nextHop.isMulticast {
+      frame(packet, to: MACAddress(multicast: nextHop), type: .ipv4)
+      return
+    }
+    switch cache.lookup(nextHop, now: now) {
+    case .resolved(let mac):
+      frame(packet, to: mac, type: .ipv4)
+    case .resolvedProbe(let mac):
+      frame(packet, to: mac, type: .ipv4)
+      sendRequest(for: nextHop, to: mac)
+    case .startResolution:
+      queue(packet, for: nextHop)
+      sendRequest(for: nextHop, to: nil)
+    case .pending:
+      queue(packet, for: nextHop)
+    }
+  }
+
+  public mutating func setAddress(_ newAddress: IPv4CIDR?, now: Instant) {
+    address = newAddress
+    if newAddress != nil { announce() }
+  }
+
+  /// Broadcasts an ARP announcement of our address (RFC 5227 §3: a request with sender and
+  /// target both our address), so that neighbours update their caches: gratuitous ARP.
+  public mutating func announce() {
+    guard let ours = address?.address else { return }
+    let announcement = ARPMessage(
+      operation: .request, senderHardwareAddress: hardwareAddress, senderProtocolAddress: ours,
+      targetHardwareAddress: .zero, targetProtocolAddress: ours)
+    sendARP(announcement, to: .broadcast)
+    arpCounters.requestsSent += 1
+  }
+
+  /// Accepts frames for an IPv4 multicast group.
+  public mutating func joinMulticastGroup(_ group: IPv4Address) -> Bool {
+    filter.join(group)
+  }
+
+  // MARK: Timers
+
+  public mutating func poll(now: Instant) {
+    for event in cache.poll(now: now) {
+      switch event {
+      case .sendRequest(let target, let mac):
+        sendRequest(for: target, to: mac)
+      case .failed(let target):
+        arpCounters.resolutionFailures += 1
+        arpCounters.pendingTimedOut += UInt64(pending.drop(target))
+      }
+    }
+    arpCounters.cacheEvictions = cache.evictions
+  }
+
+  public var nextDeadline: Instant? { cache.nextDeadline }
+
+  /// Packets waiting for address resolution.
+  public var pendingCount: Int { pending.count }
+
+  // MARK: Framing
+
+  private mutating func queue(_ packet: PacketBuffer, for nextHop: IPv4Address) {
+    if !pending.enqueue(packet, for: nextHop) { arpCounters.pendingOverflow += 1 }
+  }
+
+  private mutating func sendRequest(for target: IPv4Address, to mac: MACAddress?) {
+    let request = ARPMessage(
+      operation: .request, senderHardwareAddress: hardwareAddress,
+      senderProtocolAddress: address?.address ?? .any, targetHardwareAddress: .zero,
+      targetProtocolAddress: target)
+    sendARP(request, to: mac ?? .broadcast)
+    arpCounters.requestsSent += 1
+  }
+
+  private mutating func sendARP(_ message: ARPMessage, to destination: MACAddress) {
+    let packet = PacketBuffer(
+      capacity: PacketBuffer.defaultHeadroom + EthernetHeader.minimumFrameLength)
+    packet.append(ARPPacket.length)
+    packet.withMutableBytes { message.emit(into: &$0) }
+    frame(packet, to: destination, type: .arp)
+  }
+
+  /// Prepends the Ethernet header and queues the frame for the device.
+  private mutating func frame(_ packet: PacketBuffer, to destination: MACAddress, type: EtherType) {
+    EthernetHeader(destination: destination, source: hardwareAddress, etherType: type)
+      .prepend(to: packet)
+    if transmitQueue.append(packet) {
+      ethernetCounters.framesSent += 1
+    } else {
+      transmitQueueDrops += 1
+    }
+  }
+}
+
+/// What ``EthernetLink/receive(_:now:)`` found in a frame.
+public enum EthernetInput: Equatable, Sendable {
+  /// The payload, after the 14-byte header, is an IPv4 packet; `linkBroadcast` when the frame
+  /// went to a broadcast or multicast MAC.
+  case ipv4(linkBroadcast: Bool)
+  /// Handled here (ARP) or dropped and counted.
+  case consumed
+}

@@ -1,0 +1,57 @@
+// Small C helpers for Linux interfaces that Swift cannot call directly: ioctls whose
+// request numbers are function-like macros, and `struct ifreq` unions.
+//
+// Every function returns 0 (or a file descriptor) on success and -errno on failure.
+#ifndef NETSTACK_CLINUXSHIMS_H
+#define NETSTACK_CLINUXSHIMS_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/random.h>
+#include <sys/eventfd.h>
+#include <sys/uio.h>
+
+/// Opens /dev/net/tun non-blocking and attaches to (or creates) the TAP device `name` with
+/// IFF_TAP | IFF_NO_PI (and IFF_VNET_HDR when `vnet_header` is non-zero): TUNSETIFF.
+/// The kernel's chosen name is written to `actual_name` (IFNAMSIZ bytes).
+int netstack_tap_open(const char *name, int vnet_header, char *actual_name);
+
+/// TUNSETVNETHDRSZ: the size of the virtio-net header in front of each frame.
+int netstack_tap_set_vnet_header_size(int fd, int size);
+
+/// TUNSETOFFLOAD: which offloads (TUN_F_*) the reader of the device accepts.
+int netstack_tap_set_offload(int fd, unsigned int flags);
+
+/// Whether an interface of that name exists (if_nametoindex).
+int netstack_interface_exists(const char *name);
+
+/// SIOCGIFADDR: the interface's IPv4 address (host byte order value), or -EADDRNOTAVAIL.
+int netstack_interface_get_ipv4(const char *name, uint32_t *address);
+
+/// SIOCSIFADDR + SIOCSIFNETMASK: sets the interface's primary IPv4 address (host order).
+int netstack_interface_set_ipv4(const char *name, uint32_t address, uint32_t netmask);
+
+/// SIOCDIFADDR-equivalent for IPv4: sets the address to 0.0.0.0, removing it.
+int netstack_interface_clear_ipv4(const char *name);
+
+/// SIOCGIFFLAGS + SIOCSIFFLAGS: brings the interface up (or down).
+int netstack_interface_set_up(const char *name, int up);
+
+/// SIOCSIFMTU.
+int netstack_interface_set_mtu(const char *name, int mtu);
+
+/// SIOCGIFMTU.
+int netstack_interface_get_mtu(const char *name, int *mtu);
+
+/// SIOCSIFTXQLEN: the length of the interface's transmit queue.
+int netstack_interface_set_txqueuelen(const char *name, int length);
+
+/// Numeric values of the TUN_F_* offload flags.
+extern const unsigned int netstack_tun_f_csum;
+extern const unsigned int netstack_tun_f_tso4;
+extern const unsigned int netstack_tun_f_tso6;
+extern const unsigned int netstack_tun_f_tso_ecn;
+
+#endif

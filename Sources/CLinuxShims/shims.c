@@ -1,0 +1,125 @@
+#define _GNU_SOURCE
+#include "CLinuxShims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+const unsigned int netstack_tun_f_csum = TUN_F_CSUM;
+const unsigned int netstack_tun_f_tso4 = TUN_F_TSO4;
+const unsigned int netstack_tun_f_tso6 = TUN_F_TSO6;
+const unsigned int netstack_tun_f_tso_ecn = TUN_F_TSO_ECN;
+
+static void copy_name(struct ifreq *request, const char *name) {
+  memset(request, 0, sizeof(*request));
+  strncpy(request->ifr_name, name, IFNAMSIZ - 1);
+}
+
+int netstack_tap_open(const char *name, int vnet_header, char *actual_name) {
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  struct ifreq request;
+  copy_name(&request, name);
+  request.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet_header ? IFF_VNET_HDR : 0);
+  if (ioctl(fd, TUNSETIFF, &request) < 0) {
+    int saved = errno;
+    close(fd);
+    return -saved;
+  }
+  memcpy(actual_name, request.ifr_name, IFNAMSIZ);
+  return fd;
+}
+
+int netstack_tap_set_vnet_header_size(int fd, int size) {
+  return ioctl(fd, TUNSETVNETHDRSZ, &size) < 0 ? -errno : 0;
+}
+
+int netstack_tap_set_offload(int fd, unsigned int flags) {
+  return ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags) < 0 ? -errno : 0;
+}
+
+int netstack_interface_exists(const char *name) { return if_nametoindex(name) != 0; }
+
+/// Runs one SIOC* ioctl on a throw-away AF_INET socket.
+static int interface_ioctl(unsigned long request_number, struct ifreq *request) {
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return -errno;
+  int result = ioctl(sock, request_number, request) < 0 ? -errno : 0;
+  close(sock);
+  return result;
+}
+
+static void set_sockaddr(struct sockaddr *target, uint32_t address) {
+  struct sockaddr_in in;
+  memset(&in, 0, sizeof(in));
+  in.sin_family = AF_INET;
+  in.sin_addr.s_addr = htonl(address);
+  memcpy(target, &in, sizeof(in));
+}
+
+int netstack_interface_get_ipv4(const char *name, uint32_t *address) {
+  struct ifreq request;
+  copy_name(&request, name);
+  int result = interface_ioctl(SIOCGIFADDR, &request);
+  if (result < 0) return result;
+  struct sockaddr_in in;
+  memcpy(&in, &request.ifr_addr, sizeof(in));
+  *address = ntohl(in.sin_addr.s_addr);
+  return 0;
+}
+
+int netstack_interface_set_ipv4(const char *name, uint32_t address, uint32_t netmask) {
+  struct ifreq request;
+  copy_name(&request, name);
+  set_sockaddr(&request.ifr_addr, address);
+  int result = interface_ioctl(SIOCSIFADDR, &request);
+  if (result < 0) return result;
+  copy_name(&request, name);
+  set_sockaddr(&request.ifr_netmask, netmask);
+  return interface_ioctl(SIOCSIFNETMASK, &request);
+}
+
+int netstack_interface_clear_ipv4(const char *name) {
+  struct ifreq request;
+  copy_name(&request, name);
+  set_sockaddr(&request.ifr_addr, 0);
+  return interface_ioctl(SIOCSIFADDR, &request);
+}
+
+int netstack_interface_set_up(const char *name, int up) {
+  struct ifreq request;
+  copy_name(&request, name);
+  int result = interface_ioctl(SIOCGIFFLAGS, &request);
+  if (result < 0) return result;
+  if (up) request.ifr_flags |= IFF_UP; else request.ifr_flags &= ~IFF_UP;
+  return interface_ioctl(SIOCSIFFLAGS, &request);
+}
+
+int netstack_interface_set_mtu(const char *name, int mtu) {
+  struct ifreq request;
+  copy_name(&request, name);
+  request.ifr_mtu = mtu;
+  return interface_ioctl(SIOCSIFMTU, &request);
+}
+
+int netstack_interface_get_mtu(const char *name, int *mtu) {
+  struct ifreq request;
+  copy_name(&request, name);
+  int result = interface_ioctl(SIOCGIFMTU, &request);
+  if (result == 0) *mtu = request.ifr_mtu;
+  return result;
+}
+
+int netstack_interface_set_txqueuelen(const char *name, int length) {
+  struct ifreq request;
+  copy_name(&request, name);
+  request.ifr_qlen = length;
+  return interface_ioctl(SIOCSIFTXQLEN, &request);
+}

@@ -1,0 +1,99 @@
+import NetCore
+
+/// What the IPv4 layer received, delivered, sent and dropped, by reason.
+public struct IPv4Counters: CounterGroup, Sendable, Equatable {
+  public static let groupName: StaticString = "ipv4"
+
+  public var packetsReceived: UInt64 = 0
+  public var packetsDelivered: UInt64 = 0
+  public var packetsSent: UInt64 = 0
+  public var droppedTruncated: UInt64 = 0
+  public var droppedBadVersion: UInt64 = 0
+  public var droppedBadHeaderLength: UInt64 = 0
+  public var droppedBadChecksum: UInt64 = 0
+  public var droppedBadOptions: UInt64 = 0
+  /// A source that cannot be a host: broadcast, multicast or class E.
+  public var droppedBadSource: UInt64 = 0
+  /// Addressed to another host.
+  public var droppedNotForUs: UInt64 = 0
+  /// Received with a TTL of 0 or 1 (accepted anyway, RFC 1122 §3.2.1.7).
+  public var receivedLowTTL: UInt64 = 0
+  public var fragmentsReceived: UInt64 = 0
+  public var datagramsReassembled: UInt64 = 0
+  /// Fragments that overlapped another of the same datagram: the whole datagram was dropped.
+  public var reassemblyOverlaps: UInt64 = 0
+  /// Fragments with impossible offsets or lengths.
+  public var reassemblyBadFragments: UInt64 = 0
+  /// Datagrams whose fragments did not all arrive in time.
+  public var reassemblyTimeouts: UInt64 = 0
+  /// Partial datagrams evicted because the reassembly table was full.
+  public var reassemblyEvictions: UInt64 = 0
+  public var fragmentsSent: UInt64 = 0
+  /// Nothing in the routing table covers the destination.
+  public var sendNoRoute: UInt64 = 0
+  /// Larger than the MTU with DF set, or larger than 65535 bytes.
+  public var sendTooLarge: UInt64 = 0
+
+  public init() {}
+
+  public func forEachCounter(_ body: (StaticString, UInt64) -> Void) {
+    body("packets_received", packetsReceived)
+    body("packets_delivered", packetsDelivered)
+    body("packets_sent", packetsSent)
+    body("dropped_truncated", droppedTruncated)
+    body("dropped_bad_version", droppedBadVersion)
+    body("dropped_bad_header_length", droppedBadHeaderLength)
+    body("dropped_bad_checksum", droppedBadChecksum)
+    body("dropped_bad_options", droppedBadOptions)
+    body("dropped_bad_source", droppedBadSource)
+    body("dropped_not_for_us", droppedNotForUs)
+    body("received_low_ttl", receivedLowTTL)
+    body("fragments_received", fragmentsReceived)
+    body("datagrams_reassembled", datagramsReassembled)
+    body("reassembly_overlaps", reassemblyOverlaps)
+    body("reassembly_bad_fragments", reassemblyBadFragments)
+    body("reassembly_timeouts", reassemblyTimeouts)
+    body("reassembly_evictions", reassemblyEvictions)
+    body("fragments_sent", fragmentsSent)
+    body("send_no_route", sendNoRoute)
+    body("send_too_large", sendTooLarge)
+  }
+}
+
+/// What ICMPv4 received and sent.
+public struct ICMPv4Counters: CounterGroup, Sendable, Equatable {
+  public static let groupName: StaticString = "icmp"
+
+  public var messagesReceived: UInt64 = 0
+  public var echoRequestsReceived: UInt64 = 0
+  public var echoRepliesSent: UInt64 = 0
+  public var echoRequestsSent: UInt64 = 0
+  public var echoRepliesReceived: UInt64 = 0
+  public var errorsReceived: UInt64 = 0
+  public var errorsSent: UInt64 = 0
+  /// Errors not sent because of the rate limit.
+  public var errorsRateLimited: UInt64 = 0
+  public var droppedTruncated: UInt64 = 0
+  public var droppedBadChecksum: UInt64 = 0
+  /// Echo requests to a broadcast or multicast address (ignored, as Linux does by default).
+  public var droppedBroadcastEcho: UInt64 = 0
+  /// Echo replies for which no one was waiting, or the reply queue was full.
+  public var droppedUnclaimedReplies: UInt64 = 0
+
+  public init() {}
+
+  public func forEachCounter(_ body: (StaticString, UInt64) -> Void) {
+    body("messages_received", messagesReceived)
+    body("echo_requests_received", echoRequestsReceived)
+    body("echo_replies_sent", echoRepliesSent)
+    body("echo_requests_sent", echoRequestsSent)
+    body("echo_replies_received", echoRepliesReceived)
+    body("errors_received", errorsReceived)
+    body("errors_sent", errorsSent)
+    body("errors_rate_limited", errorsRateLimited)
+    body("dropped_truncated", droppedTruncated)
+    body("dropped_bad_checksum", droppedBadChecksum)
+    body("dropped_broadcast_echo", droppedBroadcastEcho)
+    body("dropped_unclaimed_replies", droppedUnclaimedReplies)
+  }
+}

@@ -1,0 +1,30 @@
+import NetCore
+
+/// Everything needed to bring up a `DirectStack` on one Ethernet device.
+public struct DirectStackConfiguration: Sendable {
+  /// Our MAC address on the link.
+  public var hardwareAddress: MACAddress
+  /// Largest IPv4 packet per frame.
+  public var mtu: Int
+  /// Our address and prefix; nil to start without one (DHCP).
+  public var address: IPv4CIDR?
+  /// The default gateway, which must be inside `address`'s network.
+  public var gateway: IPv4Address?
+  /// Seeds every random choice of the stack (ports, identifiers); a runtime passes entropy,
+  /// a simulation a fixed number.
+  public var seed: UInt64
+  /// Whether the device takes TCP segmentation and checksum offload.
+  public var segmentationOffload: Bool
+
+  public init(
+    hardwareAddress: MACAddress, mtu: Int = 1500, address: IPv4CIDR? = nil,
+    gateway: IPv4Address? = nil, seed: UInt64 = 0, segmentationOffload: Bool = false
+  ) {
+    self.hardwareAddress = hardwareAddress
+    self.mtu = mtu
+    self.address = address
+    self.gateway = gateway
+    self.seed = seed
+    self.segmentationOffload = segmentationOffload
+  }
+}

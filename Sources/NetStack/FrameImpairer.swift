@@ -1,0 +1,91 @@
+import NetCore
+
+/// A fault injector for one direction of a link: drops, duplicates, corrupts, delays and
+/// reorders frames according to an ``ImpairmentConfiguration``, from a seeded random source
+/// so that a run can be replayed exactly.
+///
+/// Frames go in with ``submit(_:now:)`` and come out, when due, from ``release(now:_:)``.
+/// Held frames are bounded; past the bound new frames are dropped (and counted).
+public struct FrameImpairer {
+  public let configuration: ImpairmentConfiguration
+  private var random: PseudoRandomGenerator
+  /// Frames in flight with their delivery times, in submission order.
+  private var inFlight: [(due: Instant, frame: PacketBuffer)] = []
+  /// The most frames held at once.
+  public let limit: Int
+
+  public private(set) var framesDropped: UInt64 = 0
+  public private(set) var framesDuplicated: UInt64 = 0
+  public private(set) var framesCorrupted: UInt64 = 0
+  public private(set) var framesReordered: UInt64 = 0
+  public private(set) var framesOverflowed: UInt64 = 0
+
+  public init(configuration: ImpairmentConfiguration, seed: UInt64, limit: Int = 65536) {
+    self.configuration = configuration
+    random = PseudoRandomGenerator(seed: seed)
+    self.limit = limit
+  }
+
+  /// How long a reordered frame is held back beyond the normal delay: long enough for a few
+  /// following frames to overtake it.
+  private var reorderHold: Interval {
+    max(configuration.delay, .microseconds(500)) * 2
+  }
+
+  /// Takes a frame into the impaired link.
+  public mutating func submit(_ frame: Span<UInt8>, now: Instant) {
+    if random.chance(perMillion: configuration.lossPerMillion) {
+      framesDropped += 1
+      return
+    }
+    var copies = 1
+    if random.chance(perMillion: configuration.duplicatePerMillion) {
+      copies = 2
+      framesDuplicated += 1
+    }
+    for _ in 0..<copies {
+      let buffer = PacketBuffer(copying: frame)
+      if random.chance(perMillion: configuration.corruptPerMillion), buffer.count > 0 {
+        let position = Int(random.next(below: UInt64(buffer.count)))
+        let flip = UInt8(truncatingIfNeeded: random.next(below: 255) + 1)
+        buffer.withMutableBytes { $0[position] ^= flip }
+        framesCorrupted += 1
+      }
+      var due = now + configuration.delay
+      if random.chance(perMillion: configuration.reorderPerMillion) {
+        due += reorderHold
+        framesReordered += 1
+      }
+      guard inFlight.count < limit else {
+        framesOverflowed += 1
+        continue
+      }
+      inFlight.append((due, buffer))
+    }
+  }
+
+  /// Hands every frame due by `now` to `deliver`, earliest first (ties in submission order).
+  public mutating func release(now: Instant, _ deliver: (PacketBuffer) -> Void) {
+    guard inFlight.contains(where: { $0.due <= now }) else { return }
+    var due: [(due: Instant, order: Int, frame: PacketBuffer)] = []
+    var kept: [(due: Instant, frame: PacketBuffer)] = []
+    for (order, entry) in inFlight.enumerated() {
+      if entry.due <= now {
+        due.append((entry.due, order, entry.frame))
+      } else {
+        kept.append(entry)
+      }
+    }
+    inFlight = kept
+    due.sort { ($0.due, $0.order) < ($1.due, $1.order) }
+    for entry in due { deliver(entry.frame) }
+  }
+
+  /// When the next held frame is due.
+  public var nextDeadline: Instant? {
+    inFlight.reduce(nil) { Instant.earliest($0, $1.due) }
+  }
+
+  /// Frames held now.
+  public var count: Int { inFlight.count }
+}

@@ -1,0 +1,33 @@
+import NetCore
+
+/// What UDP received, delivered, sent and dropped, by reason.
+public struct UDPCounters: CounterGroup, Sendable, Equatable {
+  public static let groupName: StaticString = "udp"
+
+  public var datagramsReceived: UInt64 = 0
+  public var datagramsDelivered: UInt64 = 0
+  public var datagramsSent: UInt64 = 0
+  public var droppedTruncated: UInt64 = 0
+  public var droppedBadLength: UInt64 = 0
+  public var droppedBadChecksum: UInt64 = 0
+  /// No endpoint bound to the destination port (answered with port unreachable).
+  public var droppedNoPort: UInt64 = 0
+  /// The endpoint's receive queue was full.
+  public var droppedQueueFull: UInt64 = 0
+  /// Sends that failed (no route, too large).
+  public var sendErrors: UInt64 = 0
+
+  public init() {}
+
+  public func forEachCounter(_ body: (StaticString, UInt64) -> Void) {
+    body("datagrams_received", datagramsReceived)
+    body("datagrams_delivered", datagramsDelivered)
+    body("datagrams_sent", datagramsSent)
+    body("dropped_truncated", droppedTruncated)
+    body("dropped_bad_length", droppedBadLength)
+    body("dropped_bad_checksum", droppedBadChecksum)
+    body("dropped_no_port", droppedNoPort)
+    body("dropped_queue_full", droppedQueueFull)
+    body("send_errors", sendErrors)
+  }
+}

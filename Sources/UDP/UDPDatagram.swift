@@ -1,0 +1,85 @@
+import IPv4
+import NetCore
+
+/// A received UDP datagram, viewed in place (RFC 768).
+///
+/// ``init(checking:)`` requires the 8-byte header and a length field between 8 and the bytes
+/// available (bytes past it are cut off). The checksum needs the IP addresses, so it is
+/// checked separately by ``checksumIsValid(source:destination:)``.
+public struct UDPDatagram: ~Escapable {
+  /// Exactly `length` bytes: header and payload.
+  public let bytes: Span<UInt8>
+
+  @_lifetime(copy bytes)
+  public init(checking bytes: Span<UInt8>) throws(WireError) {
+    guard bytes.count >= UDPHeader.length else { throw .truncated }
+    let length = Int(bytes.uint16(at: 4))
+    guard length >= UDPHeader.length else { throw .badLength }
+    guard length <= bytes.count else { throw .truncated }
+    self.bytes = bytes.extracting(0..<length)
+  }
+
+  public var sourcePort: UInt16 { bytes.uint16(at: 0) }
+  public var destinationPort: UInt16 { bytes.uint16(at: 2) }
+  public var length: Int { bytes.count }
+  public var checksum: UInt16 { bytes.uint16(at: 6) }
+
+  public var payload: Span<UInt8> {
+    @_lifetime(copy self)
+    get { bytes.extracting(droppingFirst: UDPHeader.length) }
+  }
+
+  /// Whether the checksum verifies over the pseudo-header and the datagram; a zero checksum
+  /// means the sender computed none, which IPv4 allows (RFC 768).
+  public func checksumIsValid(source: IPv4Address, destination: IPv4Address) -> Bool {
+    if checksum == 0 { return true }
+    var sum = UDPHeader.pseudoHeaderSum(source: source, destination: destination, length: length)
+    sum.add(bytes)
+    return sum.isValid
+  }
+}
+
+/// The parsed meaning of a UDP header, and how to write one (RFC 768).
+public struct UDPHeader: Equatable, Sendable {
+  public var sourcePort: UInt16
+  public var destinationPort: UInt16
+
+  /// Bytes in the header.
+  public static let length = 8
+  /// The largest payload in one IPv4 datagram: 65535 − 20 − 8.
+  public static let maximumPayload = 65507
+
+  public init(sourcePort: UInt16, destinationPort: UInt16) {
+    self.sourcePort = sourcePort
+    self.destinationPort = destinationPort
+  }
+
+  /// The checksum of the IPv4 pseudo-header (RFC 768): addresses, protocol 17, UDP length.
+  public static func pseudoHeaderSum(
+    source: IPv4Address, destination: IPv4Address, length: Int
+  ) -> InternetChecksum {
+    var sum = InternetChecksum()
+    sum.add(source)
+    sum.add(destination)
+    sum.add(UInt16(IPProtocolNumber.udp.rawValue))
+    sum.add(UInt16(length))
+    return sum
+  }
+
+  /// Prepends this header to `packet` (whose data is the payload) and computes the checksum;
+  /// a computed zero is sent as all ones (RFC 768).
+  public func prepend(to packet: PacketBuffer, source: IPv4Address, destination: IPv4Address) {
+    packet.prepend(UDPHeader.length)
+    let length = packet.count
+    packet.withMutableBytes { bytes in
+      bytes.setUInt16(sourcePort, at: 0)
+      bytes.setUInt16(destinationPort, at: 2)
+      bytes.setUInt16(UInt16(length), at: 4)
+      bytes.setUInt16(0, at: 6)
+      var sum = UDPHeader.pseudoHeaderSum(source: source, destination: destination, length: length)
+      sum.add(bytes.span)
+      let checksum = sum.value
+      bytes.setUInt16(checksum == 0 ? 0xFFFF : checksum, at: 6)
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import NetCore
+
+/// One bound UDP port: where datagrams for it wait until the application reads them.
+///
+/// The queue is bounded in datagrams and in bytes; a datagram that does not fit is dropped and
+/// counted (as a full socket buffer drops in Linux).
+public struct UDPEndpoint {
+  /// The local address it is bound to; nil for any of ours.
+  public let localAddress: IPv4Address?
+  public let localPort: UInt16
+  public private(set) var queue: BoundedQueue<UDPReceivedDatagram>
+  /// Payload bytes queued.
+  public private(set) var queuedBytes = 0
+  /// The most payload bytes queued.
+  public let byteLimit: Int
+  /// Datagrams dropped because the queue was full.
+  public private(set) var drops: UInt64 = 0
+
+  public init(localAddress: IPv4Address?, localPort: UInt16, datagramLimit: Int, byteLimit: Int) {
+    self.localAddress = localAddress
+    self.localPort = localPort
+    queue = BoundedQueue(limit: datagramLimit)
+    self.byteLimit = byteLimit
+  }
+
+  /// Queues a datagram; false (and counted) when it does not fit.
+  mutating func enqueue(_ datagram: UDPReceivedDatagram) -> Bool {
+    guard queuedBytes + datagram.payload.count <= byteLimit, queue.append(datagram) else {
+      drops += 1
+      return false
+    }
+    queuedBytes += datagram.payload.count
+    return true
+  }
+
+  /// The oldest queued datagram.
+  mutating func dequeue() -> UDPReceivedDatagram? {
+    guard let datagram = queue.popFirst() else { return nil }
+    queuedBytes -= datagram.payload.count
+    return datagram
+  }
+}
+
+/// A datagram waiting in an endpoint's receive queue.
+public struct UDPReceivedDatagram: Sendable {
+  public var source: IPv4Address
+  public var sourcePort: UInt16
+  /// The address it was sent to (ours, or a broadcast address).
+  public var destination: IPv4Address
+  public var payload: [UInt8]
+
+  public init(source: IPv4Address, sourcePort: UInt16, destination: IPv4Address, payload: [UInt8]) {
+    self.source = source
+    self.sourcePort = sourcePort
+    self.destination = destination
+    self.payload = payload
+  }
+}

@@ -1,0 +1,194 @@
+import IPv4
+import NetCore
+
+/// UDP for one stack: port demultiplexing, bound endpoints with bounded receive queues,
+/// checksums both ways (RFC 768, RFC 1122 §4.1).
+///
+/// Sans-IO like every layer: received datagrams come in through
+/// ``input(_:packet:checksumVerified:)`` and are queued on their endpoint; sending goes out
+/// through whatever ``IPv4Network`` the caller passes.
+public struct UDPLayer {
+  /// Limits and port ranges.
+  public struct Configuration: Sendable {
+    /// The most endpoints bound at once.
+    public var maximumEndpoints = 1024
+    /// Datagrams one endpoint's receive queue holds.
+    public var queueDatagramLimit = 512
+    /// Payload bytes one endpoint's receive queue holds.
+    public var queueByteLimit = 1 << 20
+    /// Ports handed out when binding to port 0 (IANA's dynamic range, RFC 6335).
+    public var ephemeralPorts: ClosedRange<UInt16> = 49152...65535
+
+    public init() {}
+  }
+
+  private struct Slot {
+    var generation: UInt32 = 0
+    var endpoint: UDPEndpoint?
+  }
+
+  public let configuration: Configuration
+  private var slots: [Slot] = []
+  private var freeSlots: [Int] = []
+  private var slotByPort: [UInt16: Int] = [:]
+  private var random: PseudoRandomGenerator
+  public private(set) var counters = UDPCounters()
+
+  /// A UDP layer; `seed` randomises ephemeral ports.
+  public init(configuration: Configuration = Configuration(), seed: UInt64 = 0) {
+    self.configuration = configuration
+    random = PseudoRandomGenerator(seed: seed)
+  }
+
+  // MARK: Endpoints
+
+  /// Binds `port` (0 picks a free ephemeral port) on `address` (nil: any of ours).
+  public mutating func bind(address: IPv4Address? = nil, port: UInt16) throws(UDPError)
+    -> UDPEndpointID
+  {
+    guard slotByPort.count < configuration.maximumEndpoints else { throw .tooManyEndpoints }
+    let chosen: UInt16
+    if port != 0 {
+      guard slotByPort[port] == nil else { throw .addressInUse }
+      chosen = port
+    } else {
+      guard let free = freeEphemeralPort() else { throw .tooManyEndpoints }
+      chosen = free
+    }
+    let endpoint = UDPEndpoint(
+      localAddress: address == .any ? nil : address, localPort: chosen,
+      datagramLimit: configuration.queueDatagramLimit, byteLimit: configuration.queueByteLimit)
+    let slot: Int
+    if let reused = freeSlots.popLast() {
+      slot = reused
+    } else {
+      slot = slots.count
+      slots.append(Slot())
+    }
+    slots[slot].endpoint = endpoint
+    slotByPort[chosen] = slot
+    return UDPEndpointID(slot: slot, generation: slots[slot].generation)
+  }
+
+  /// Unbinds the endpoint; queued datagrams are discarded.
+  public mutating func close(_ id: UDPEndpointID) {
+    guard let endpoint = endpoint(id) else { return }
+    slotByPort[endpoint.localPort] = nil
+    slots[id.slot].endpoint = nil
+    slots[id.slot].generation &+= 1
+    freeSlots.append(id.slot)
+  }
+
+  /// The endpoint behind `id`, if it is still open.
+  public func endpoint(_ id: UDPEndpointID) -> UDPEndpoint? {
+    guard id.slot >= 0, id.slot < slots.count, slots[id.slot].generation == id.generation else {
+      return nil
+    }
+    return slots[id.slot].endpoint
+  }
+
+  /// Takes the oldest datagram queued on the endpoint.
+  public mutating func receive(from id: UDPEndpointID) -> UDPReceivedDatagram? {
+    guard endpoint(id) != nil else { return nil }
+    return slots[id.slot].endpoint!.dequeue()
+  }
+
+  /// Number of endpoints bound.
+  public var endpointCount: Int { slotByPort.count }
+
+  private mutating func freeEphemeralPort() -> UInt16? {
+    let range = configuration.ephemeralPorts
+    let size = Int(range.upperBound) - Int(range.lowerBound) + 1
+    let start = Int(random.next(below: UInt64(size)))
+    for step in 0..<size {
+      let port = UInt16(Int(range.lowerBound) + (start + step) % size)
+      if slotByPort[port] == nil { return port }
+    }
+    return nil
+  }
+
+  // MARK: Sending
+
+  /// Sends `payload` from the endpoint to `destination`:`port`.
+  public mutating func send<Network: IPv4Network>(
+    _ payload: Span<UInt8>, from id: UDPEndpointID, to destination: IPv4Address, port: UInt16,
+    through network: inout Network, now: Instant
+  ) throws(UDPError) {
+    guard let endpoint = endpoint(id) else { throw .invalidEndpoint }
+    guard payload.count <= UDPHeader.maximumPayload else { throw .messageTooLong }
+    guard
+      let source = endpoint.localAddress ?? network.sourceAddress(for: destination)
+        ?? (destination.isBroadcast ? IPv4Address.any : nil)
+    else {
+      counters.sendErrors += 1
+      throw .noRoute
+    }
+    let packet = PacketBuffer(
+      capacity: PacketBuffer.defaultHeadroom + UDPHeader.length + payload.count)
+    packet.append(copying: payload)
+    UDPHeader(sourcePort: endpoint.localPort, destinationPort: port)
+      .prepend(to: packet, source: source, destination: destination)
+    do {
+      try network.send(
+        packet, protocolNumber: .udp, to: destination, options: IPv4SendOptions(source: source),
+        now: now)
+    } catch {
+      counters.sendErrors += 1
+      throw error == .tooLarge ? .messageTooLong : .noRoute
+    }
+    counters.datagramsSent += 1
+  }
+
+  // MARK: Receiving
+
+  /// Handles a datagram the IPv4 layer delivered. `packet` is the whole IPv4 packet;
+  /// `checksumVerified` when the device vouched for the checksum.
+  public mutating func input(
+    _ delivery: IPv4Delivery, packet: Span<UInt8>, checksumVerified: Bool
+  ) -> UDPInput {
+    counters.datagramsReceived += 1
+    let datagram: UDPDatagram
+    do {
+      datagram = try UDPDatagram(checking: packet.extracting(droppingFirst: delivery.headerLength))
+    } catch .truncated {
+      counters.droppedTruncated += 1
+      return .dropped
+    } catch {
+      counters.droppedBadLength += 1
+      return .dropped
+    }
+    let header = delivery.header
+    if !checksumVerified
+      && !datagram.checksumIsValid(source: header.source, destination: header.destination)
+    {
+      counters.droppedBadChecksum += 1
+      return .dropped
+    }
+    guard let slot = slotByPort[datagram.destinationPort],
+      slots[slot].endpoint!.localAddress == nil
+        || slots[slot].endpoint!.localAddress == header.destination
+    else {
+      counters.droppedNoPort += 1
+      return .portUnreachable
+    }
+    let received = UDPReceivedDatagram(
+      source: header.source, sourcePort: datagram.sourcePort, destination: header.destination,
+      payload: datagram.payload.copyToArray())
+    guard slots[slot].endpoint!.enqueue(received) else {
+      counters.droppedQueueFull += 1
+      return .dropped
+    }
+    counters.datagramsDelivered += 1
+    return .delivered(UDPEndpointID(slot: slot, generation: slots[slot].generation))
+  }
+}
+
+/// What ``UDPLayer/input(_:packet:checksumVerified:)`` did with a datagram.
+public enum UDPInput: Equatable, Sendable {
+  /// Queued on this endpoint.
+  case delivered(UDPEndpointID)
+  /// Malformed, bad checksum or queue full: dropped and counted.
+  case dropped
+  /// No endpoint: the caller should answer with ICMP port unreachable.
+  case portUnreachable
+}

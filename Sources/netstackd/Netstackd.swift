@@ -1,0 +1,163 @@
+import CLinuxShims
+import Glibc
+import LinuxRuntime
+import NetCore
+import NetStack
+import TAP
+
+/// The daemon's entry point: parse the command line, set up the device and the host side,
+/// run the stack until a signal, print the counters, undo what was set up.
+@main
+struct Netstackd {
+  static func main() {
+    // Block SIGINT/SIGTERM before any thread starts, so that they arrive through the loop.
+    let signals: SignalReceiver
+    do {
+      signals = try SignalReceiver()
+    } catch {
+      fail("\(error)", status: 1)
+    }
+
+    let options: DaemonOptions
+    do {
+      options = try DaemonOptions(arguments: Array(CommandLine.arguments.dropFirst()))
+    } catch {
+      fail("\(error)\nTry 'netstackd --help' for more information.", status: 2)
+    }
+    if options.showHelp {
+      print(DaemonOptions.help)
+      exit(0)
+    }
+    if options.showVersion {
+      print("netstackd \(DaemonOptions.version)")
+      exit(0)
+    }
+    exit(run(options, signals: signals))
+  }
+
+  /// Sets everything up, runs until stopped, and returns the exit status.
+  static func run(_ options: DaemonOptions, signals: borrowing SignalReceiver) -> Int32 {
+    let logger = Logger(level: options.logLevel)
+    let tapName = options.tap!
+
+    // The device first: everything after it is undone if a later step fails.
+    let device: TAPDevice
+    do {
+      device = try TAPDevice(name: tapName, mtu: options.mtu)
+    } catch {
+      fail("--tap \(tapName): \(error)", status: 2)
+    }
+    var host = HostInterface(name: device.name)
+    let hostSummary: String
+    let pcap: PcapWriter?
+    do {
+      hostSummary = try setUpHostSide(&host, options)
+      if let path = options.pcap {
+        do { pcap = try PcapWriter(path: path) } catch { throw OptionError("--pcap", "\(error)") }
+      } else {
+        pcap = nil
+      }
+    } catch {
+      host.undo()
+      fail("\(error)", status: 2)
+    }
+
+    let mac = options.mac ?? MACAddress(rawValue: 0x0200_0000_0000 | (entropy() & 0x00FF_FFFF_FFFF))
+    let configuration = DirectStackConfiguration(
+      hardwareAddress: mac, mtu: options.mtu, address: options.address, gateway: options.gateway,
+      seed: entropy())
+    var stack = DirectStack(configuration: configuration, now: MonotonicClock.now())
+    let echo: UDPEchoService
+    do {
+      echo = try UDPEchoService(port: 7, stack: &stack)
+    } catch {
+      host.undo()
+      fail("cannot bind UDP echo on port 7: \(error)", status: 1)
+    }
+
+    let deviceName = device.name
+    let createdDevice = device.createdDevice
+    let runner: StackRunner<TAPDevice>
+    do {
+      runner = try StackRunner(
+        stack: stack, device: device, deviceDescriptor: device.fileDescriptor,
+        signalDescriptor: signals.fileDescriptor, pcap: pcap, impairment: options.impairment,
+        impairmentSeed: options.impairmentSeed, logger: logger)
+    } catch {
+      host.undo()
+      fail("\(error)", status: 1)
+    }
+    runner.onTurn = { stack, now in echo.run(&stack, now: now) }
+
+    let gateway = options.gateway.map { "\($0)" } ?? "none"
+    print(
+      "netstackd: \(deviceName)\(createdDevice ? " (created)" : ""): mac \(mac), ip \(options.address), gateway \(gateway), mtu \(options.mtu); \(hostSummary)"
+    )
+    if let impairment = options.impairment, impairment.isActive {
+      print("netstackd: impairing frames in both directions (seed \(options.impairmentSeed))")
+    }
+    if let path = options.pcap { print("netstackd: writing frames to \(path)") }
+    print("netstackd: serving icmp echo, udp echo:7; stop with SIGINT or SIGTERM")
+    fflush(nil)
+
+    var status: Int32 = 0
+    do {
+      try runner.run()
+    } catch {
+      logger.error("\(error)")
+      status = 1
+    }
+    if let signal = runner.stopSignal {
+      let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
+      print("netstackd: stopping on \(name)")
+    }
+    print("netstackd: counters:")
+    runner.stack.forEachCounter { group, name, value in
+      if value != 0 { print("  \(group).\(name) \(value)") }
+    }
+    host.undo()
+    fflush(nil)
+    return status
+  }
+
+  /// Gives the host side of the TAP its MTU, address and link state, as the options ask.
+  static func setUpHostSide(_ host: inout HostInterface, _ options: DaemonOptions)
+    throws(OptionError) -> String
+  {
+    try host.setMTU(options.mtu)
+    host.setTransmitQueueLength(10_000)
+    switch options.hostAddress {
+    case .none:
+      return "host side left as it is"
+    case .address(let cidr):
+      try host.setAddress(cidr)
+      try host.bringUp()
+      return "host side \(cidr)"
+    case .automatic:
+      if let existing = host.currentAddress {
+        try host.bringUp()
+        return "host side keeps its address \(existing)"
+      }
+      guard let cidr = options.automaticHostAddress else {
+        throw OptionError(
+          "--host-ip", "no free host address in \(options.address.network); give one")
+      }
+      try host.setAddress(cidr)
+      try host.bringUp()
+      return "host side \(cidr)"
+    }
+  }
+
+  /// Prints `netstackd: message` on standard error and exits with `status`.
+  static func fail(_ message: String, status: Int32) -> Never {
+    writeStandardError("netstackd: \(message)\n")
+    exit(status)
+  }
+
+  /// Random bits from the kernel (getrandom), for the stack's seed and a made-up MAC.
+  static func entropy() -> UInt64 {
+    var value: UInt64 = 0
+    _ = getrandom(&value, MemoryLayout<UInt64>.size, 0)
+    return value
+  }
+}
