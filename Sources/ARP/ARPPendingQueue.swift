@@ -50,4 +50,12 @@ public struct ARPPendingQueue {
   public mutating func drop(_ nextHop: IPv4Address) -> Int {
     release(nextHop).count
   }
+
+  /// Drops the packets whose next hop `isStranded` says nothing will resolve any more;
+  /// returns how many there were.
+  public mutating func drop(where isStranded: (IPv4Address) -> Bool) -> Int {
+    let before = waiting.count
+    waiting.removeAll { isStranded($0.nextHop) }
+    return before - waiting.count
+  }
 }

@@ -112,8 +112,10 @@ public struct EthernetLink: IPv4Link {
     }
     let isForUs = ours != nil && message.targetProtocolAddress == ours
     if !sender.isUnspecified {
+      let evictions = cache.evictions
       let resolved = cache.update(
         sender, hardwareAddress: message.senderHardwareAddress, now: now, create: isForUs)
+      if cache.evictions != evictions { dropStrandedPackets() }
       if resolved {
         for packet in pending.release(sender) {
           frame(packet, to: message.senderHardwareAddress, type: .ipv4)
@@ -141,7 +143,10 @@ public struct EthernetLink: IPv4Link {
       frame(packet, to: MACAddress(multicast: nextHop), type: .ipv4)
       return
     }
-    switch cache.lookup(nextHop, now: now) {
+    let evictions = cache.evictions
+    let lookup = cache.lookup(nextHop, now: now)
+    if cache.evictions != evictions { dropStrandedPackets() }
+    switch lookup {
     case .resolved(let mac):
       frame(packet, to: mac, type: .ipv4)
     case .resolvedProbe(let mac):
@@ -202,6 +207,12 @@ public struct EthernetLink: IPv4Link {
     if !pending.enqueue(packet, for: nextHop) { arpCounters.pendingOverflow += 1 }
   }
 
+  /// Drops the packets waiting for addresses the cache no longer holds: a full cache evicted
+  /// their entry while it was being resolved, so no reply or failure would ever release them.
+  private mutating func dropStrandedPackets() {
+    arpCounters.pendingTimedOut += UInt64(pending.drop { cache.entry(for: $0) == nil })
+  }
+
   private mutating func sendRequest(for target: IPv4Address, to mac: MACAddress?) {
     let request = ARPMessage(
       operation: .request, senderHardwareAddress: hardwareAddress,
@@ -221,6 +232,17 @@ public struct EthernetLink: IPv4Link {
 
   /// Prepends the Ethernet header and queues the frame for the device.
   private mutating func frame(_ packet: PacketBuffer, to destination: MACAddress, type: EtherType) {
+    var packet = packet
+    let padding = EthernetHeader.minimumFrameLength - EthernetHeader.length - packet.count
+    if padding > packet.tailroom {
+      // A small packet allocated to its exact size has no room for the RFC 894 padding: copy
+      // its few bytes into a buffer of the minimum frame size.
+      let padded = PacketBuffer(
+        capacity: EthernetHeader.minimumFrameLength, headroom: EthernetHeader.length)
+      packet.withBytes { padded.append(copying: $0) }
+      padded.offload = packet.offload
+      packet = padded
+    }
     EthernetHeader(destination: destination, source: hardwareAddress, etherType: type)
       .prepend(to: packet)
     if transmitQueue.append(packet) {
