@@ -236,9 +236,10 @@ public struct EthernetLink: IPv4Link {
     let padding = EthernetHeader.minimumFrameLength - EthernetHeader.length - packet.count
     if padding > packet.tailroom {
       // A small packet allocated to its exact size has no room for the RFC 894 padding: copy
-      // its few bytes into a buffer of the minimum frame size.
+      // its few bytes into a buffer with the same headroom and room for the padding.
       let padded = PacketBuffer(
-        capacity: EthernetHeader.minimumFrameLength, headroom: EthernetHeader.length)
+        capacity: packet.headroom + EthernetHeader.minimumFrameLength - EthernetHeader.length,
+        headroom: packet.headroom)
       packet.withBytes { padded.append(copying: $0) }
       padded.offload = packet.offload
       packet = padded
