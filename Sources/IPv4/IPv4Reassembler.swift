@@ -170,6 +170,13 @@ public struct IPv4Reassembler {
     }
 
     let datagram = datagrams[position]
+    // The first fragment's options count against the 65535 bytes too: a last fragment checked
+    // against its own 20-byte header can still end too far for a first header with options.
+    if let headerLength = datagram.headerLength, let payloadLength = datagram.payloadLength,
+      headerLength + payloadLength > IPv4Header.maximumDatagramLength
+    {
+      return discard(position, .badFragment)
+    }
     guard let headerLength = datagram.headerLength, let payloadLength = datagram.payloadLength,
       datagram.bytesReceived == payloadLength
     else { return .incomplete }
