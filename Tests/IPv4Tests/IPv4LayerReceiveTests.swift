@@ -1,0 +1,189 @@
+import IPv4
+import NetCore
+import Testing
+
+/// What the layer accepts, delivers and drops on receive.
+struct IPv4LayerReceiveTests {
+  typealias C = LinuxCaptures
+
+  func receive(
+    _ bytes: [UInt8], _ layer: inout IPv4Layer<RecordingLink>, linkBroadcast: Bool = false
+  ) -> IPv4Input {
+    layer.receive(bytes.span, linkBroadcast: linkBroadcast, now: .zero)
+  }
+
+  @Test func deliversUDPToTheTransport() {
+    var layer = makeLayer()
+    let padded = C.udpToClosedPort + [0, 0, 0, 0]
+    guard case .local(let delivery) = receive(padded, &layer) else {
+      Issue.record("UDP should be delivered")
+      return
+    }
+    #expect(delivery.headerLength == 20)
+    #expect(delivery.header.protocolNumber == .udp)
+    #expect(delivery.header.payloadLength == 16)
+    #expect(delivery.header.source == C.va)
+    #expect(!delivery.linkBroadcast)
+    #expect(layer.counters.packetsReceived == 1)
+    #expect(layer.counters.packetsDelivered == 1)
+    #expect(layer.takeSent().isEmpty)
+  }
+
+  @Test func deliversBroadcastsAndRemembersTheLinkBroadcast() {
+    var layer = makeLayer()
+    for destination: [UInt8] in [[255, 255, 255, 255], [10, 77, 0, 255], [224, 0, 0, 1]] {
+      var datagram = C.udpToClosedPort
+      datagram.replaceSubrange(16..<20, with: destination)
+      fixHeaderChecksum(&datagram)
+      guard case .local(let delivery) = receive(datagram, &layer, linkBroadcast: true) else {
+        Issue.record("broadcast should be delivered")
+        continue
+      }
+      #expect(delivery.linkBroadcast)
+    }
+  }
+
+  @Test func reassemblesFragmentedUDP() throws {
+    var layer = makeLayer()
+    var random = PseudoRandomGenerator(seed: 17)
+    let payload = randomBytes(3000, &random)
+    let header = IPv4Header(
+      source: C.va, destination: C.vb, protocolNumber: .udp, payloadLength: 0,
+      identification: 77)
+    var last: IPv4Input? = nil
+    for offset in stride(from: 0, to: 3000, by: 1480) {
+      var fragmentHeader = header
+      fragmentHeader.fragmentOffset = offset
+      fragmentHeader.moreFragments = offset + 1480 < 3000
+      let end = min(offset + 1480, 3000)
+      last = receive(ipv4Packet(fragmentHeader, payload: Array(payload[offset..<end])), &layer)
+    }
+    guard case .reassembled(let delivery, let buffer) = last else {
+      Issue.record("expected a reassembled datagram")
+      return
+    }
+    #expect(delivery.header.payloadLength == 3000)
+    #expect(delivery.header.identification == 77)
+    #expect(delivery.headerLength == 20)
+    let whole = buffer.withBytes { $0.copyToArray() }
+    #expect(Array(whole[20...]) == payload)
+    #expect(layer.counters.datagramsReassembled == 1)
+    #expect(layer.counters.fragmentsReceived == 3)
+  }
+
+  @Test func countsMalformedPacketsByReason() {
+    var layer = makeLayer()
+    _ = receive(Array(C.echoRequest[..<10]), &layer)
+    #expect(layer.counters.droppedTruncated == 1)
+    var version6 = C.echoRequest
+    version6[0] = 0x65
+    _ = receive(version6, &layer)
+    #expect(layer.counters.droppedBadVersion == 1)
+    var shortHeader = C.echoRequest
+    shortHeader[0] = 0x44
+    _ = receive(shortHeader, &layer)
+    #expect(layer.counters.droppedBadHeaderLength == 1)
+    var badChecksum = C.echoRequest
+    badChecksum[8] = 1
+    _ = receive(badChecksum, &layer)
+    #expect(layer.counters.droppedBadChecksum == 1)
+    var badOption = C.recordRouteRequest
+    badOption[22] = 1  // record route length 1
+    fixHeaderChecksum(&badOption)
+    _ = receive(badOption, &layer)
+    #expect(layer.counters.droppedBadOptions == 1)
+    #expect(layer.counters.packetsReceived == 5)
+    #expect(layer.counters.packetsDelivered == 0)
+    #expect(layer.takeSent().isEmpty)
+  }
+
+  @Test(arguments: [
+    [255, 255, 255, 255] as [UInt8], [224, 0, 0, 9], [240, 1, 2, 3],
+    [10, 77, 0, 255],  // our subnet's broadcast address
+  ])
+  func dropsImpossibleSources(source: [UInt8]) {
+    var layer = makeLayer()
+    for capture in [C.udpToClosedPort, C.echoRequest] {
+      var datagram = capture
+      datagram.replaceSubrange(12..<16, with: source)
+      fixHeaderChecksum(&datagram)
+      guard case .consumed = receive(datagram, &layer) else {
+        Issue.record("delivered a datagram from \(source)")
+        continue
+      }
+    }
+    #expect(layer.counters.droppedBadSource == 2)
+    // In particular no echo reply goes to a broadcast address (no smurf amplification).
+    #expect(layer.takeSent().isEmpty)
+  }
+
+  @Test func dropsDatagramsForOtherHosts() {
+    var layer = makeLayer()
+    var other = C.echoRequest
+    other[19] = 3
+    fixHeaderChecksum(&other)
+    _ = receive(other, &layer)
+    #expect(layer.counters.droppedNotForUs == 1)
+    #expect(layer.takeSent().isEmpty)
+  }
+
+  @Test func withoutAnAddressOnlyBroadcastsAreForUs() {
+    var layer = IPv4Layer(link: RecordingLink())
+    guard case .consumed = receive(C.udpToClosedPort, &layer) else {
+      Issue.record("unicast without an address")
+      return
+    }
+    #expect(layer.counters.droppedNotForUs == 1)
+    var broadcast = C.udpToClosedPort
+    broadcast.replaceSubrange(16..<20, with: [255, 255, 255, 255])
+    fixHeaderChecksum(&broadcast)
+    guard case .local = receive(broadcast, &layer, linkBroadcast: true) else {
+      Issue.record("broadcast (DHCP) must be delivered")
+      return
+    }
+  }
+
+  /// RFC 1122 §3.2.1.7: a low TTL is no reason to drop a datagram that has arrived.
+  @Test func acceptsLowTTL() {
+    var layer = makeLayer()
+    for ttl: UInt8 in [0, 1] {
+      var datagram = C.udpToClosedPort
+      datagram[8] = ttl
+      fixHeaderChecksum(&datagram)
+      guard case .local = receive(datagram, &layer) else {
+        Issue.record("TTL \(ttl) dropped")
+        continue
+      }
+    }
+    #expect(layer.counters.receivedLowTTL == 2)
+  }
+
+  @Test func countsReassemblyProblems() {
+    var layer = makeLayer()
+    let first = C.fragmentedRequest[0]
+    _ = receive(first, &layer)
+    var overlapping = C.fragmentedRequest[1]
+    overlapping[6] = 0x20
+    overlapping[7] = 0xB8  // offset 1472: overlaps the first fragment by 8 bytes
+    fixHeaderChecksum(&overlapping)
+    _ = receive(overlapping, &layer)
+    #expect(layer.counters.reassemblyOverlaps == 1)
+    _ = receive(C.fragmentedRequest[2], &layer)
+    #expect(layer.counters.reassemblyBadFragments == 1)  // the rest is discarded
+    #expect(layer.takeSent().isEmpty)
+    #expect(layer.icmpCounters.echoRequestsReceived == 0)
+  }
+
+  @Test func countersAreReportedByName() {
+    let layer = makeLayer()
+    var names: [String] = []
+    layer.counters.forEachCounter { name, _ in names.append(name.description) }
+    #expect(names.count == 20)
+    #expect(Set(names).count == names.count)
+    var icmpNames: [String] = []
+    layer.icmpCounters.forEachCounter { name, _ in icmpNames.append(name.description) }
+    #expect(icmpNames.count == 12)
+    #expect(IPv4Counters.groupName.description == "ipv4")
+    #expect(ICMPv4Counters.groupName.description == "icmp")
+  }
+}
