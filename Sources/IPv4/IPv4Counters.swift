@@ -12,7 +12,7 @@ public struct IPv4Counters: CounterGroup, Sendable, Equatable {
   public var droppedBadHeaderLength: UInt64 = 0
   public var droppedBadChecksum: UInt64 = 0
   public var droppedBadOptions: UInt64 = 0
-  /// A source that cannot be a host: broadcast, multicast or class E.
+  /// A source that cannot be a host: broadcast (limited or our subnet's), multicast or class E.
   public var droppedBadSource: UInt64 = 0
   /// Addressed to another host.
   public var droppedNotForUs: UInt64 = 0

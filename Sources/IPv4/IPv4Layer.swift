@@ -78,7 +78,10 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
       return .consumed
     }
     let source = packet.source
-    if source.isBroadcast || source.isMulticast || source.isReserved {
+    // Our subnet's broadcast address is no host either: answering it would broadcast.
+    if source.isBroadcast || source.isMulticast || source.isReserved
+      || address?.isDirectedBroadcast(source) == true
+    {
       counters.droppedBadSource += 1
       return .consumed
     }
@@ -246,7 +249,11 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
     {
       return
     }
-    if !header.source.isUnicast || header.source.isLoopback { return }
+    if !header.source.isUnicast || header.source.isLoopback
+      || address?.isDirectedBroadcast(header.source) == true
+    {
+      return
+    }
     if header.protocolNumber == .icmp {
       guard let type = firstPayloadByte, !ICMPv4Type(rawValue: type).isError else { return }
     }
