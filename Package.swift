@@ -25,8 +25,9 @@ let package = Package(
     .target(name: "ARP", dependencies: ["NetCore", "Ethernet"], swiftSettings: swiftSettings),
     .target(name: "IPv4", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .target(name: "UDP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
+    .target(name: "TCP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
     .target(
-      name: "NetStack", dependencies: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP"],
+      name: "NetStack", dependencies: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP"],
       swiftSettings: swiftSettings),
 
     // Linux-only pieces.
@@ -45,6 +46,11 @@ let package = Package(
       ],
       swiftSettings: swiftSettings),
 
+    .executableTarget(
+      name: "netstack-sim",
+      dependencies: ["NetCore", "IPv4", "TCP", "NetStack", "NetSimulation"],
+      swiftSettings: swiftSettings),
+
     // Test support: an in-memory link, a manual clock, seeded impairments.
     .target(
       name: "NetSimulation", dependencies: ["NetCore", "NetStack"], swiftSettings: swiftSettings),
@@ -59,8 +65,10 @@ let package = Package(
     .testTarget(
       name: "UDPTests", dependencies: ["NetCore", "IPv4", "UDP"], swiftSettings: swiftSettings),
     .testTarget(
+      name: "TCPTests", dependencies: ["NetCore", "IPv4", "TCP"], swiftSettings: swiftSettings),
+    .testTarget(
       name: "NetStackTests",
-      dependencies: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP", "NetStack", "NetSimulation"],
+      dependencies: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "NetStack", "NetSimulation"],
       swiftSettings: swiftSettings),
   ]
 )

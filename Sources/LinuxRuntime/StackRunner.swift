@@ -90,6 +90,7 @@ public final class StackRunner<Device: NetworkDevice & ~Copyable> {
       }
       if let deadline = stack.nextDeadline, deadline <= now { stack.poll(now: now) }
       onTurn?(&stack, now)
+      stack.flush(now: now)
       sendQueuedFrames(now: now)
       if let pcap, now >= nextPcapFlush {
         pcap.flush()

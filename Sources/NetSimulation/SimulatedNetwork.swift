@@ -18,6 +18,8 @@ public struct SimulatedNetwork {
   private var rightToLeft: FrameImpairer
   /// The virtual time.
   public private(set) var now: Instant
+  /// Called with each frame as it enters the link (before impairment), for debugging.
+  public var trace: ((Side, Span<UInt8>, Instant) -> Void)?
   /// Frames carried each way (before impairment).
   public private(set) var framesLeftToRight: UInt64 = 0
   public private(set) var framesRightToLeft: UInt64 = 0
@@ -53,7 +55,9 @@ public struct SimulatedNetwork {
     while now <= deadline {
       step()
       guard turn(&self) else { break }
-      // Frames the applications queued go on the wire before time moves.
+      // What the applications queued goes on the wire before time moves.
+      left.flush(now: now)
+      right.flush(now: now)
       carryQueuedFrames()
       guard let next = nextEvent, next <= deadline else {
         now = deadline
@@ -96,11 +100,17 @@ public struct SimulatedNetwork {
   private mutating func carryQueuedFrames() {
     while let frame = left.transmitQueue.popFirst() {
       framesLeftToRight += 1
-      frame.withBytes { leftToRight.submit($0, now: now) }
+      frame.withBytes { bytes in
+        trace?(.left, bytes, now)
+        leftToRight.submit(bytes, now: now)
+      }
     }
     while let frame = right.transmitQueue.popFirst() {
       framesRightToLeft += 1
-      frame.withBytes { rightToLeft.submit($0, now: now) }
+      frame.withBytes { bytes in
+        trace?(.right, bytes, now)
+        rightToLeft.submit(bytes, now: now)
+      }
     }
   }
 

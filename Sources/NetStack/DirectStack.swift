@@ -2,9 +2,10 @@ import ARP
 import Ethernet
 import IPv4
 import NetCore
+import TCP
 import UDP
 
-/// The whole stack on one Ethernet device: Ethernet and ARP, IPv4 with ICMP, UDP, wired
+/// The whole stack on one Ethernet device: Ethernet and ARP, IPv4 with ICMP, UDP and TCP, wired
 /// together in one place (as mirage-tcpip's `tcpip_stack_direct.ml` wires its functors).
 ///
 /// Sans-IO: a runtime hands it received frames with ``receive(_:info:now:)``, calls
@@ -16,6 +17,8 @@ public struct DirectStack {
   public var ipv4: IPv4Layer<EthernetLink>
   /// UDP endpoints.
   public var udp: UDPLayer
+  /// TCP connections and listeners.
+  public var tcp: TCPLayer
   /// UDP endpoints that received a datagram since the runtime last looked (bounded by the
   /// number of endpoints; each appears once).
   public private(set) var readableUDPEndpoints: [UDPEndpointID] = []
@@ -29,6 +32,7 @@ public struct DirectStack {
       supportsSegmentationOffload: configuration.segmentationOffload)
     ipv4 = IPv4Layer(link: link, identificationSeed: UInt16(truncatingIfNeeded: random.next()))
     udp = UDPLayer(seed: random.next())
+    tcp = TCPLayer(configuration: configuration.tcp, seed: random.next())
     configure(address: configuration.address, gateway: configuration.gateway, now: now)
   }
 
@@ -80,6 +84,9 @@ public struct DirectStack {
       case .dropped:
         break
       }
+    case .tcp:
+      tcp.input(
+        delivery, packet: packet, checksumVerified: checksumVerified, now: now, network: &ipv4)
     default:
       ipv4.sendDestinationUnreachable(
         .protocolUnreachable, about: packet, linkBroadcast: delivery.linkBroadcast, now: now)
@@ -97,10 +104,17 @@ public struct DirectStack {
   /// Runs every layer's timers that are due.
   public mutating func poll(now: Instant) {
     ipv4.poll(now: now)
+    tcp.poll(now: now, network: &ipv4)
+  }
+
+  /// Sends what application calls (TCP writes, reads that opened the window, closes) made
+  /// due; a runtime calls it after each batch of application work.
+  public mutating func flush(now: Instant) {
+    tcp.flush(now: now, network: &ipv4)
   }
 
   /// When ``poll(now:)`` is next needed, if ever.
-  public var nextDeadline: Instant? { ipv4.nextDeadline }
+  public var nextDeadline: Instant? { Instant.earliest(ipv4.nextDeadline, tcp.nextDeadline) }
 
   // MARK: Observing
 
@@ -114,5 +128,6 @@ public struct DirectStack {
     report(ipv4.counters)
     report(ipv4.icmpCounters)
     report(udp.counters)
+    report(tcp.counters)
   }
 }

@@ -1,4 +1,5 @@
 import NetCore
+import TCP
 
 /// Everything needed to bring up a `DirectStack` on one Ethernet device.
 public struct DirectStackConfiguration: Sendable {
@@ -15,11 +16,15 @@ public struct DirectStackConfiguration: Sendable {
   public var seed: UInt64
   /// Whether the device takes TCP segmentation and checksum offload.
   public var segmentationOffload: Bool
+  /// TCP buffer sizes, timers and limits.
+  public var tcp: TCPConfiguration
 
   public init(
     hardwareAddress: MACAddress, mtu: Int = 1500, address: IPv4CIDR? = nil,
-    gateway: IPv4Address? = nil, seed: UInt64 = 0, segmentationOffload: Bool = false
+    gateway: IPv4Address? = nil, seed: UInt64 = 0, segmentationOffload: Bool = false,
+    tcp: TCPConfiguration = TCPConfiguration()
   ) {
+    self.tcp = tcp
     self.hardwareAddress = hardwareAddress
     self.mtu = mtu
     self.address = address

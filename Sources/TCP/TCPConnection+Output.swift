@@ -1,0 +1,326 @@
+import IPv4
+import NetCore
+
+/// Deciding what to send and building segments: the send side of RFC 9293 §3.8.6 (windows,
+/// Nagle, silly-window avoidance), RFC 5681/6582/6675 retransmissions, and the header of each
+/// segment with its options (RFC 7323 timestamps, RFC 2018 SACK blocks).
+extension TCPConnection {
+  /// The largest TCP segment handed to a device that does segmentation offload.
+  static let maximumOffloadSegment = 65_000
+
+  /// Sends whatever is due: a reset, the SYN, retransmissions, new data, FIN, or a bare ACK.
+  func output<Network: IPv4Network>(now: Instant, network: inout Network) {
+    if let sequence = resetToSend {
+      resetToSend = nil
+      sendReset(sequence: sequence, acknowledging: nil, now: now, network: &network)
+    }
+    if resetPending {
+      resetPending = false
+      sendReset(sequence: sendNext, acknowledging: receiveNext, now: now, network: &network)
+      return
+    }
+    switch state {
+    case .closed, .listen:
+      return
+    case .timeWait:
+      if acknowledgmentNeeded {
+        sendSegment(sequence: sendMaximum, flags: .ack, now: now, network: &network)
+      }
+      return
+    case .synSent, .synReceived:
+      if sendNext == initialSendSequence { sendSynchronize(now: now, network: &network) }
+      return
+    default:
+      break
+    }
+    var sent = false
+    if inRecovery { sent = retransmitLost(now: now, network: &network) }
+    if sendNewData(now: now, network: &network) { sent = true }
+    if !sent && acknowledgmentNeeded {
+      // A bare ACK carries SND.MAX, not SND.NXT: after a timeout SND.NXT lies behind what the
+      // peer has, and an old sequence number would make the ACK unacceptable (BSD does this).
+      sendSegment(sequence: sendMaximum, flags: .ack, now: now, network: &network)
+    }
+    // Data waits behind a zero window: probe it (RFC 9293 §3.8.6.1).
+    if sendWindow == 0 && sendBufferStart + sendBuffer.count != sendNext
+      && retransmissionDeadline == nil
+      && persistDeadline == nil
+    {
+      persistDeadline = now + persistInterval
+    }
+  }
+
+  /// The persist timer's period: the RTO, doubled per unanswered probe, at most 60 s.
+  var persistInterval: Interval {
+    var interval = max(retransmissionTimeout.baseTimeout, .milliseconds(200))
+    for _ in 0..<persistBackoff where interval < .seconds(60) { interval = interval * 2 }
+    return min(interval, .seconds(60))
+  }
+
+  /// The SYN (active open) or SYN-ACK (passive or simultaneous open), with our options.
+  private func sendSynchronize<Network: IPv4Network>(now: Instant, network: inout Network) {
+    var options = TCPOptions()
+    options.maximumSegmentSize = UInt16(min(receiveMaximumSegmentSize, 65535))
+    let answering = state == .synReceived
+    if answering {
+      if windowScalingEnabled { options.windowScale = receiveWindowShift }
+      options.sackPermitted = sackEnabled
+      if timestampsEnabled {
+        options.timestamp = TCPTimestampOption(
+          value: timestampClock(now), echoReply: timestampRecent)
+      }
+    } else {
+      if configuration.windowScaling { options.windowScale = receiveWindowShift }
+      options.sackPermitted = configuration.selectiveAcknowledgments
+      if configuration.timestamps {
+        options.timestamp = TCPTimestampOption(value: timestampClock(now), echoReply: 0)
+      }
+    }
+    // The window of a SYN is never scaled (RFC 7323 §2.2).
+    let window = UInt16(min(receiveBuffer.window, 65535))
+    advertisedWindowEdge = receiveNext + Int(window)
+    let header = TCPHeader(
+      sourcePort: tuple.localPort, destinationPort: tuple.remotePort,
+      sequenceNumber: initialSendSequence,
+      acknowledgmentNumber: answering ? receiveNext : SequenceNumber(0),
+      flags: answering ? [.syn, .ack] : .syn, window: window, options: options)
+    transmit(header, payloadLength: 0, now: now, network: &network)
+    if sendMaximum == initialSendSequence {
+      roundTripProbe = (initialSendSequence, now)
+    } else {
+      shared.counters.segmentsRetransmitted += 1
+      segmentsRetransmitted += 1
+    }
+    sendNext = initialSendSequence + 1
+    if sendMaximum < sendNext { sendMaximum = sendNext }
+    if answering { noteAcknowledgmentSent() }
+    if retransmissionDeadline == nil {
+      retransmissionDeadline = now + retransmissionTimeout.timeout
+    }
+  }
+
+  /// Sends new data (and FIN) as the windows, Nagle and silly-window avoidance allow. Returns
+  /// whether anything was sent.
+  private func sendNewData<Network: IPv4Network>(now: Instant, network: inout Network) -> Bool {
+    let mss = segmentPayloadLimit
+    let segmentLimit =
+      network.supportsSegmentationOffload
+      ? max(mss, TCPConnection.maximumOffloadSegment / mss * mss) : mss
+    var sentAny = false
+    while true {
+      let dataEnd = sendBufferStart + sendBuffer.count
+      let unsent = max(dataEnd - sendNext, 0)
+      // The usable window: the peer's window, and the congestion window (during SACK
+      // recovery, what the pipe leaves of it).
+      var allowed = sendUnacknowledged + sendWindow - sendNext
+      if inRecovery && sackEnabled {
+        allowed = min(allowed, congestion.congestionWindow - pipe)
+      } else {
+        allowed = min(
+          allowed, sendUnacknowledged + (congestion.congestionWindow + windowInflation) - sendNext)
+      }
+      let length = min(unsent, max(allowed, 0), segmentLimit)
+      let finNow = finQueued && sendNext <= dataEnd && sendNext + length == dataEnd
+      if length > 0 {
+        let isFull = length >= mss
+        let isLast = sendNext + length == dataEnd
+        let nothingOutstanding = sendUnacknowledged == sendMaximum
+        let resending = sendNext < sendMaximum
+        let mayGo =
+          isFull || resending || (isLast && (!nagle || nothingOutstanding || finQueued))
+          || length >= maximumSendWindow / 2
+        guard mayGo else { break }
+      } else if !finNow {
+        break
+      }
+      var flags: TCPFlags = .ack
+      if length > 0 && sendNext + length == dataEnd { flags.insert(.psh) }
+      if finNow { flags.insert(.fin) }
+      sendSegment(
+        sequence: sendNext, flags: flags, payloadLength: length, now: now, network: &network)
+      sendNext += length + (finNow ? 1 : 0)
+      if sendMaximum < sendNext { sendMaximum = sendNext }
+      sentAny = true
+      if finNow { break }
+    }
+    return sentAny
+  }
+
+  /// Retransmissions during fast recovery: NewReno's one segment per partial ACK
+  /// (RFC 6582), or RFC 6675's lost holes while the pipe leaves room. Returns whether anything
+  /// was sent.
+  private func retransmitLost<Network: IPv4Network>(now: Instant, network: inout Network) -> Bool {
+    let mss = segmentPayloadLimit
+    var sent = false
+    if retransmitFirstPending {
+      retransmitFirstPending = false
+      let start = sendUnacknowledged
+      let length = min(
+        mss, sackEnabled ? (scoreboard.nextHole(from: start, before: sendMaximum)?.1 ?? mss) : mss)
+      retransmit(from: start, length: length, now: now, network: &network)
+      if highRetransmitted < start + length { highRetransmitted = start + length }
+      sent = true
+    }
+    guard sackEnabled else { return sent }
+    while congestion.congestionWindow - pipe >= mss {
+      let top = scoreboard.highestSacked ?? sendUnacknowledged
+      let from = highRetransmitted < sendUnacknowledged ? sendUnacknowledged : highRetransmitted
+      guard let (start, holeLength) = scoreboard.nextHole(from: from, before: top),
+        scoreboard.isLost(start, maximumSegmentSize: mss)
+      else { break }
+      let length = min(holeLength, mss)
+      retransmit(from: start, length: length, now: now, network: &network)
+      highRetransmitted = start + length
+      sent = true
+    }
+    return sent
+  }
+
+  /// RFC 6675 §4 SetPipe: bytes believed to be in the network. Outside SACK recovery, simply
+  /// what is outstanding.
+  var pipe: Int {
+    let outstanding = sendMaximum - sendUnacknowledged
+    guard sackEnabled && inRecovery else { return outstanding }
+    var inFlight = outstanding - scoreboard.sackedBytes
+    let mss = effectiveSendSegmentSize
+    var position = sendUnacknowledged
+    let top = scoreboard.highestSacked ?? sendUnacknowledged
+    while let (start, length) = scoreboard.nextHole(from: position, before: top) {
+      let end = start + length
+      if scoreboard.isLost(start, maximumSegmentSize: mss) && highRetransmitted < end {
+        inFlight -= end - max(start, highRetransmitted)  // lost and not yet sent again
+      }
+      position = end
+    }
+    return max(inFlight, 0)
+  }
+
+  /// Sends `length` bytes again from `start` (with FIN if they reach it).
+  private func retransmit<Network: IPv4Network>(
+    from start: SequenceNumber, length: Int, now: Instant, network: inout Network
+  ) {
+    let dataEnd = sendBufferStart + sendBuffer.count
+    let dataLength = max(min(length, dataEnd - start), 0)
+    var flags: TCPFlags = .ack
+    if finQueued && start + dataLength == dataEnd && dataEnd < sendMaximum { flags.insert(.fin) }
+    guard dataLength > 0 || flags.contains(.fin) else { return }
+    sendSegment(
+      sequence: start, flags: flags, payloadLength: dataLength, now: now, network: &network)
+  }
+
+  /// Builds and sends one segment: `payloadLength` bytes of the send buffer from `sequence`,
+  /// with our ACK, window and options.
+  func sendSegment<Network: IPv4Network>(
+    sequence: SequenceNumber, flags: TCPFlags, payloadLength: Int = 0, now: Instant,
+    network: inout Network
+  ) {
+    var options = TCPOptions()
+    if timestampsEnabled {
+      options.timestamp = TCPTimestampOption(value: timestampClock(now), echoReply: timestampRecent)
+    }
+    if sackEnabled && !receiveBuffer.outOfOrder.isEmpty {
+      options.sackBlocks = sackBlocks(limit: timestampsEnabled ? 3 : 4)
+    }
+    let header = TCPHeader(
+      sourcePort: tuple.localPort, destinationPort: tuple.remotePort, sequenceNumber: sequence,
+      acknowledgmentNumber: flags.contains(.ack) ? receiveNext : SequenceNumber(0), flags: flags,
+      window: windowField(), options: options)
+    let occupies = payloadLength + (flags.contains(.fin) ? 1 : 0)
+    if occupies > 0 {
+      if sequence < sendMaximum {
+        shared.counters.segmentsRetransmitted += 1
+        segmentsRetransmitted += 1
+        roundTripProbe = nil  // Karn: no sample while anything is being retransmitted
+      } else {
+        bytesSent += UInt64(payloadLength)
+        if roundTripProbe == nil { roundTripProbe = (sequence, now) }
+      }
+      if retransmissionDeadline == nil {
+        retransmissionDeadline = now + retransmissionTimeout.timeout
+      }
+    }
+    transmit(
+      header, payloadLength: payloadLength, payloadOffset: sequence - sendBufferStart, now: now,
+      network: &network)
+    if flags.contains(.ack) { noteAcknowledgmentSent() }
+  }
+
+  /// An acknowledgment went out: nothing is owed any more.
+  private func noteAcknowledgmentSent() {
+    lastAcknowledgmentSent = receiveNext
+    acknowledgmentNeeded = false
+    delayedAcknowledgmentDeadline = nil
+    segmentsSinceAcknowledgment = 0
+  }
+
+  /// An RST: `<SEQ=sequence><CTL=RST>`, or with `acknowledging`, `<SEQ><ACK><CTL=RST,ACK>`.
+  func sendReset<Network: IPv4Network>(
+    sequence: SequenceNumber, acknowledging: SequenceNumber?, now: Instant, network: inout Network
+  ) {
+    let header = TCPHeader(
+      sourcePort: tuple.localPort, destinationPort: tuple.remotePort, sequenceNumber: sequence,
+      acknowledgmentNumber: acknowledging ?? SequenceNumber(0),
+      flags: acknowledging == nil ? .rst : [.rst, .ack], window: 0)
+    transmit(header, payloadLength: 0, now: now, network: &network)
+    shared.counters.resetsSent += 1
+  }
+
+  /// The window field: the receive buffer's free space, scaled, never moving the right edge
+  /// of the window left (RFC 9293 §3.8.6.2.1 says a receiver should not shrink it).
+  private func windowField() -> UInt16 {
+    let shift = Int(receiveWindowShift)
+    let largest = 65535 << shift
+    let window = min(receiveBuffer.window, largest)
+    var edge = receiveNext + window
+    if edge < advertisedWindowEdge { edge = advertisedWindowEdge }
+    let offered = edge - receiveNext
+    // Round up, so that the edge implied by the field is never left of the one promised.
+    let field = min((offered + (1 << shift) - 1) >> shift, 65535)
+    advertisedWindowEdge = receiveNext + (field << shift)
+    return UInt16(field)
+  }
+
+  /// The SACK blocks to send: the one holding the latest out-of-order segment first, then the
+  /// others (RFC 2018 §4).
+  private func sackBlocks(limit: Int) -> [SACKBlock] {
+    var blocks = receiveBuffer.outOfOrderBlocks(after: receiveNext)
+    if let latest = latestOutOfOrderSequence,
+      let index = blocks.firstIndex(where: { $0.left <= latest && latest < $0.right })
+    {
+      let first = blocks.remove(at: index)
+      blocks.insert(first, at: 0)
+    }
+    return Array(blocks.prefix(limit))
+  }
+
+  /// Fills a buffer with the header and payload and hands it to the network layer.
+  private func transmit<Network: IPv4Network>(
+    _ header: TCPHeader, payloadLength: Int, payloadOffset: Int = 0, now: Instant,
+    network: inout Network
+  ) {
+    let packet = PacketBuffer(
+      capacity: PacketBuffer.defaultHeadroom + header.length + payloadLength)
+    if payloadLength > 0 {
+      packet.append(payloadLength)
+      let buffer = sendBuffer
+      packet.withMutableBytes { bytes in
+        buffer.copy(offset: payloadOffset, length: payloadLength, into: &bytes, at: 0)
+      }
+    }
+    let offload = network.supportsSegmentationOffload
+    let mss = segmentPayloadLimit
+    header.prepend(
+      to: packet, source: tuple.localAddress, destination: tuple.remoteAddress,
+      offloadChecksum: offload, segmentSize: offload && payloadLength > mss ? mss : nil)
+    do {
+      try network.send(
+        packet, protocolNumber: .tcp, to: tuple.remoteAddress,
+        options: IPv4SendOptions(source: tuple.localAddress, dontFragment: true), now: now)
+      shared.counters.segmentsSent += 1
+    } catch {
+      // No route (the retransmission timer will try again); never too large, since segments
+      // are cut to the MSS less options.
+      shared.counters.sendErrors += 1
+    }
+  }
+}

@@ -1,0 +1,473 @@
+import IPv4
+import NetCore
+
+/// RFC 9293 §3.10.7 "SEGMENT ARRIVES" for a connection (the LISTEN and CLOSED cases belong to
+/// the layer), in the RFC's order: check the sequence number, RST, SYN, ACK, the segment
+/// text, FIN. With RFC 5961's challenge ACKs, RFC 7323's PAWS and timestamps, RFC 2018's SACK.
+extension TCPConnection {
+  /// Processes one segment of this connection's 4-tuple.
+  func segmentArrives(_ segment: borrowing TCPSegment, now: Instant) {
+    lastReceived = now
+    keepaliveProbesSent = 0
+    if state == .synSent {
+      synSentSegmentArrives(segment, now: now)
+      return
+    }
+    let flags = segment.flags
+    let sequence = segment.sequenceNumber
+    let length = segment.sequenceLength
+
+    // First, check the sequence number (§3.10.7.4), and PAWS (RFC 7323 §5.3). With a zero
+    // window, a segment at RCV.NXT still has its ACK and RST looked at, not its text.
+    let textAllowed = isAcceptable(sequence: sequence, length: length)
+    if !textAllowed && !(sequence == receiveNext && advertisedWindowEdge - receiveNext <= 0) {
+      shared.counters.droppedOutOfWindow += 1
+      if state == .synReceived && flags.contains(.syn) && sequence == initialReceiveSequence {
+        sendNext = initialSendSequence  // a retransmitted SYN: send the SYN-ACK again
+      } else if !flags.contains(.rst) {
+        // Answer with a duplicate ACK; for bare ACKs at most twice a second, so that two
+        // confused ends cannot ping-pong ACKs forever (Linux's tcp_invalid_ratelimit).
+        if length > 0
+          || lastOutOfWindowAcknowledgment.map({ now - $0 >= .milliseconds(500) }) ?? true
+        {
+          lastOutOfWindowAcknowledgment = now
+          acknowledgmentNeeded = true
+        }
+      }
+      return
+    }
+    if timestampsEnabled, !flags.contains(.rst), let timestamp = segment.options.timestamp {
+      let older = Int32(bitPattern: timestamp.value &- timestampRecent) < 0
+      let recentIsStale = now - timestampRecentTime > .seconds(24 * 24 * 3600)
+      if older && !recentIsStale {
+        shared.counters.droppedPAWS += 1
+        acknowledgmentNeeded = true
+        return
+      }
+    }
+
+    // Second, the RST bit (RFC 5961 §3.2: exactly RCV.NXT resets, else a challenge ACK).
+    if flags.contains(.rst) {
+      shared.counters.resetsReceived += 1
+      guard sequence == receiveNext else {
+        sendChallengeAcknowledgment(now: now)
+        return
+      }
+      switch state {
+      case .synReceived:
+        enterClosed(error: isPassive ? nil : .connectionRefused)
+      case .established, .finWait1, .finWait2, .closeWait:
+        shared.counters.connectionsReset += 1
+        enterClosed(error: .connectionReset)
+      default:
+        enterClosed(error: nil)
+      }
+      return
+    }
+
+    // Fourth, the SYN bit: in a synchronized state, a challenge ACK (RFC 5961 §4.2).
+    if flags.contains(.syn) {
+      if state == .synReceived && !isPassive {
+        // Simultaneous open: the peer's SYN again; our SYN-ACK answers it.
+        sendNext = initialSendSequence
+        return
+      }
+      sendChallengeAcknowledgment(now: now)
+      return
+    }
+
+    // Fifth, the ACK field.
+    guard flags.contains(.ack) else { return }
+    let acknowledgment = segment.acknowledgmentNumber
+    if state == .synReceived {
+      guard sendUnacknowledged < acknowledgment && acknowledgment <= sendMaximum else {
+        resetFor(acknowledgment: acknowledgment)
+        return
+      }
+      state = .established
+      events.insert(.established)
+      shared.counters.connectionsEstablished += 1
+      sendWindow = Int(segment.window) << Int(sendWindowShift)
+      maximumSendWindow = max(maximumSendWindow, sendWindow)
+      sendWindowUpdateSequence = sequence
+      sendWindowUpdateAcknowledgment = acknowledgment
+      if finQueued { state = .finWait1 }
+    }
+    if !processAcknowledgment(segment, now: now) { return }
+
+    // Timestamps: TS.Recent follows the segment that covers Last.ACK.sent (RFC 7323 §4.3).
+    if timestampsEnabled, let timestamp = segment.options.timestamp,
+      sequence <= lastAcknowledgmentSent,
+      Int32(bitPattern: timestamp.value &- timestampRecent) >= 0
+    {
+      timestampRecent = timestamp.value
+      timestampRecentTime = now
+    }
+
+    // Our FIN acknowledged?
+    if finQueued, let finSequence = finSequenceNumber, finSequence < sendUnacknowledged {
+      switch state {
+      case .finWait1:
+        state = .finWait2
+        if applicationClosed { finWait2Deadline = now + configuration.finWait2Timeout }
+      case .closing:
+        enterTimeWait()
+        return
+      case .lastAck:
+        enterClosed(error: nil)
+        return
+      default:
+        break
+      }
+    }
+
+    // Seventh, the segment text (sixth, URG, is not supported: the pointer is ignored).
+    let payload = segment.payload
+    if !payload.isEmpty {
+      guard state.canReceiveData, textAllowed else {
+        acknowledgmentNeeded = true
+        return
+      }
+      if applicationClosed {
+        // Data for a connection nobody will read: reset it (RFC 1122 §4.2.2.13).
+        abort()
+        return
+      }
+      receiveText(payload, at: sequence, now: now)
+    }
+
+    // Eighth, the FIN bit.
+    if flags.contains(.fin) {
+      let finSequence = sequence + payload.count
+      if finSequence == receiveNext {
+        receiveFin(now: now)
+      } else if receiveNext < finSequence {
+        pendingFinSequence = finSequence
+        acknowledgmentNeeded = true
+      } else if state == .timeWait || finReceived {
+        acknowledgmentNeeded = true  // a retransmitted FIN
+      }
+    }
+  }
+
+  /// The four cases of RFC 9293 §3.10.7.4 "first, check sequence number".
+  func isAcceptable(sequence: SequenceNumber, length: Int) -> Bool {
+    let window = max(advertisedWindowEdge - receiveNext, 0)
+    if length == 0 {
+      if window == 0 { return sequence == receiveNext }
+      return sequence.isInWindow(start: receiveNext, length: window)
+    }
+    if window == 0 { return false }
+    return sequence.isInWindow(start: receiveNext, length: window)
+      || (sequence + (length - 1)).isInWindow(start: receiveNext, length: window)
+  }
+
+  /// SYN-SENT (RFC 9293 §3.10.7.3).
+  private func synSentSegmentArrives(_ segment: borrowing TCPSegment, now: Instant) {
+    let flags = segment.flags
+    let acknowledgment = segment.acknowledgmentNumber
+    var acknowledgmentAcceptable = false
+    if flags.contains(.ack) {
+      guard initialSendSequence < acknowledgment && acknowledgment <= sendMaximum else {
+        if !flags.contains(.rst) { resetFor(acknowledgment: acknowledgment) }
+        return
+      }
+      acknowledgmentAcceptable = true
+    }
+    if flags.contains(.rst) {
+      if acknowledgmentAcceptable {
+        shared.counters.resetsReceived += 1
+        enterClosed(error: .connectionRefused)
+      }
+      return
+    }
+    guard flags.contains(.syn) else { return }
+    initialReceiveSequence = segment.sequenceNumber
+    receiveNext = initialReceiveSequence + 1
+    advertisedWindowEdge = receiveNext
+    lastAcknowledgmentSent = receiveNext
+    negotiate(peer: segment.options, weOffered: offeredOptions, now: now)
+    if acknowledgmentAcceptable {
+      takeRoundTripSample(acknowledgment: acknowledgment, now: now)
+      sendUnacknowledged = acknowledgment
+      retransmissionDeadline = nil
+      retransmissionCount = 0
+      retransmissionTimeout.acknowledged()
+      state = .established
+      events.insert(.established)
+      events.insert(.writable)
+      shared.counters.connectionsEstablished += 1
+      // The window of a SYN is never scaled (RFC 7323 §2.2).
+      sendWindow = Int(segment.window)
+      maximumSendWindow = sendWindow
+      sendWindowUpdateSequence = segment.sequenceNumber
+      sendWindowUpdateAcknowledgment = acknowledgment
+      acknowledgmentNeeded = true
+      if finQueued { state = .finWait1 }
+    } else {
+      // Simultaneous open: answer with SYN-ACK, our SYN again (§3.10.7.3 "fourth").
+      state = .synReceived
+      sendNext = initialSendSequence
+      sendWindow = Int(segment.window)
+      maximumSendWindow = sendWindow
+      sendWindowUpdateSequence = segment.sequenceNumber
+    }
+  }
+
+  /// The options our SYN carried (for negotiation on the SYN-ACK).
+  var offeredOptions: TCPOptions {
+    var options = TCPOptions()
+    options.maximumSegmentSize = UInt16(min(receiveMaximumSegmentSize, 65535))
+    if configuration.windowScaling { options.windowScale = receiveWindowShift }
+    if configuration.selectiveAcknowledgments { options.sackPermitted = true }
+    if configuration.timestamps { options.timestamp = TCPTimestampOption(value: 0, echoReply: 0) }
+    return options
+  }
+
+  /// The sequence number our FIN has (or will have), once the application queued it.
+  var finSequenceNumber: SequenceNumber? {
+    finQueued ? sendBufferStart + sendBuffer.count : nil
+  }
+
+  /// The ACK field in a synchronized state (§3.10.7.4 "fifth"). Returns false when the
+  /// segment must be dropped.
+  private func processAcknowledgment(_ segment: borrowing TCPSegment, now: Instant) -> Bool {
+    let acknowledgment = segment.acknowledgmentNumber
+    // RFC 5961 §5.2: an ACK for data not yet sent is answered and dropped; one far below
+    // SND.UNA gets a challenge ACK.
+    if sendMaximum < acknowledgment {
+      acknowledgmentNeeded = true
+      return false
+    }
+    if acknowledgment < sendUnacknowledged - max(maximumSendWindow, 65535) {
+      sendChallengeAcknowledgment(now: now)
+      return false
+    }
+    if sackEnabled && !segment.options.sackBlocks.isEmpty {
+      scoreboard.add(
+        segment.options.sackBlocks, unacknowledged: sendUnacknowledged, sent: sendMaximum)
+    }
+    let window = Int(segment.window) << Int(sendWindowShift)
+    if sendUnacknowledged < acknowledgment {
+      acknowledgeNewData(up: acknowledgment, now: now)
+    } else if acknowledgment == sendUnacknowledged && segment.payload.isEmpty
+      && !segment.flags.contains(.fin) && sendMaximum != sendUnacknowledged && window == sendWindow
+    {
+      duplicateAcknowledgment(now: now)
+    } else if sackEnabled && !inRecovery && !scoreboard.isEmpty {
+      detectLoss(now: now)
+    }
+    // Window update (RFC 9293 §3.10.7.4, SND.WL1/WL2).
+    let sequence = segment.sequenceNumber
+    if sendWindowUpdateSequence < sequence
+      || (sendWindowUpdateSequence == sequence && sendWindowUpdateAcknowledgment <= acknowledgment)
+    {
+      let opened = window > sendWindow
+      sendWindow = window
+      maximumSendWindow = max(maximumSendWindow, window)
+      sendWindowUpdateSequence = sequence
+      sendWindowUpdateAcknowledgment = acknowledgment
+      if window > 0 {
+        persistDeadline = nil
+        persistBackoff = 0
+      }
+      if opened { events.insert(.writable) }
+    }
+    return true
+  }
+
+  /// SND.UNA moves forward: data (and maybe our SYN or FIN) was acknowledged.
+  private func acknowledgeNewData(up acknowledgment: SequenceNumber, now: Instant) {
+    takeRoundTripSample(acknowledgment: acknowledgment, now: now)
+    let acknowledgedSequence = acknowledgment - sendUnacknowledged
+    // Bytes of the send buffer covered (the SYN and FIN occupy sequence space, not buffer).
+    let bufferEnd = sendBufferStart + sendBuffer.count
+    let covered = acknowledgment < bufferEnd ? acknowledgment : bufferEnd
+    let dataAcknowledged = max(covered - sendBufferStart, 0)
+    if dataAcknowledged > 0 {
+      sendBuffer.removeFirst(dataAcknowledged)
+      sendBufferStart += dataAcknowledged
+      events.insert(.writable)
+    }
+    sendUnacknowledged = acknowledgment
+    if sendNext < sendUnacknowledged { sendNext = sendUnacknowledged }
+    if highRetransmitted < sendUnacknowledged { highRetransmitted = sendUnacknowledged }
+    scoreboard.acknowledge(upTo: sendUnacknowledged)
+    retransmissionCount = 0
+    retransmissionTimeout.acknowledged()
+    let mss = effectiveSendSegmentSize
+    if inRecovery {
+      if recoveryPoint <= acknowledgment {
+        // Full acknowledgment: recovery is over (RFC 6582 §3.2 step 3).
+        inRecovery = false
+        windowInflation = 0
+        duplicateAcknowledgments = 0
+        congestion.recoveryEnded(maximumSegmentSize: mss, now: now)
+      } else if !sackEnabled {
+        // Partial acknowledgment: the next hole is lost too (RFC 6582 §3.2 step 5).
+        retransmitFirstPending = true
+        windowInflation = max(windowInflation - acknowledgedSequence, 0) + mss
+      }
+    } else {
+      duplicateAcknowledgments = 0
+      windowInflation = 0
+      congestion.acknowledged(
+        bytes: acknowledgedSequence, maximumSegmentSize: mss,
+        rtt: retransmissionTimeout.smoothedRoundTripTime, now: now)
+      if sackEnabled && !scoreboard.isEmpty { detectLoss(now: now) }
+    }
+    // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart it.
+    if sendUnacknowledged == sendMaximum {
+      retransmissionDeadline = nil
+    } else {
+      retransmissionDeadline = now + retransmissionTimeout.timeout
+    }
+  }
+
+  /// A duplicate acknowledgment (RFC 5681 §2): limited transmit for the first two (RFC 3042),
+  /// fast retransmit at the third.
+  private func duplicateAcknowledgment(now: Instant) {
+    duplicateAcknowledgments += 1
+    let mss = effectiveSendSegmentSize
+    if inRecovery {
+      if !sackEnabled { windowInflation += mss }  // RFC 6582 §3.2 step 4
+      return
+    }
+    if duplicateAcknowledgments < 3
+      && !(sackEnabled && scoreboard.isLost(sendUnacknowledged, maximumSegmentSize: mss))
+    {
+      windowInflation = duplicateAcknowledgments * mss  // limited transmit
+      return
+    }
+    enterRecovery(now: now)
+  }
+
+  /// With SACK, loss can show without three duplicates: RFC 6675's IsLost on SND.UNA.
+  private func detectLoss(now: Instant) {
+    if scoreboard.isLost(sendUnacknowledged, maximumSegmentSize: effectiveSendSegmentSize) {
+      enterRecovery(now: now)
+    }
+  }
+
+  /// Fast retransmit and the start of fast recovery (RFC 5681 §3.2, RFC 6582 §3.2 step 2,
+  /// RFC 6675 §5 step 4).
+  private func enterRecovery(now: Instant) {
+    // RFC 6582 §3.2 step 2: only if this loss is from after the last recovery.
+    guard !inRecovery, recoveryPoint <= sendUnacknowledged || recoveryPoint == initialSendSequence
+    else { return }
+    inRecovery = true
+    recoveryPoint = sendMaximum
+    highRetransmitted = sendUnacknowledged
+    retransmitFirstPending = true
+    let mss = effectiveSendSegmentSize
+    congestion.lossDetected(
+      flightSize: sendMaximum - sendUnacknowledged, maximumSegmentSize: mss, now: now)
+    windowInflation = sackEnabled ? 0 : 3 * mss
+    shared.counters.fastRetransmits += 1
+  }
+
+  /// An RTT sample from the timed segment, if this acknowledgment covers it (Karn's rule:
+  /// the probe is dropped whenever anything is retransmitted).
+  func takeRoundTripSample(acknowledgment: SequenceNumber, now: Instant) {
+    guard let probe = roundTripProbe, probe.sequence < acknowledgment else { return }
+    retransmissionTimeout.addSample(now - probe.sentAt)
+    roundTripProbe = nil
+  }
+
+  /// In-window data (§3.10.7.4 "seventh"): in order it extends RCV.NXT, out of order it is
+  /// kept and acknowledged at once with SACK blocks.
+  private func receiveText(_ payload: Span<UInt8>, at sequence: SequenceNumber, now: Instant) {
+    var data = payload
+    var offset = sequence - receiveNext
+    if offset < 0 {
+      // Partly old: keep only what is new.
+      guard -offset < data.count else {
+        acknowledgmentNeeded = true
+        return
+      }
+      data = data.extracting(droppingFirst: -offset)
+      offset = 0
+    }
+    let hadGap = !receiveBuffer.outOfOrder.isEmpty
+    guard let advance = receiveBuffer.write(data, at: offset) else {
+      shared.counters.droppedOutOfOrderLimit += 1
+      acknowledgmentNeeded = true
+      return
+    }
+    if offset > 0 {
+      shared.counters.outOfOrderSegments += 1
+      latestOutOfOrderSequence = receiveNext + offset
+      acknowledgmentNeeded = true  // a duplicate ACK with SACK blocks (RFC 5681 §4.2)
+      return
+    }
+    receiveNext += advance
+    bytesReceived += UInt64(advance)
+    if advance > 0 { events.insert(.readable) }
+    if advance < data.count || hadGap {
+      acknowledgmentNeeded = true  // clipped to the window, or filled a gap
+    } else {
+      segmentsSinceAcknowledgment += max(
+        1, (data.count + receiveMaximumSegmentSize - 1) / receiveMaximumSegmentSize)
+      if segmentsSinceAcknowledgment >= 2 {
+        acknowledgmentNeeded = true
+      } else if delayedAcknowledgmentDeadline == nil {
+        delayedAcknowledgmentDeadline = now + configuration.delayedAcknowledgmentTimeout
+      }
+    }
+    if let pending = pendingFinSequence, pending == receiveNext {
+      pendingFinSequence = nil
+      receiveFin(now: now)
+    }
+  }
+
+  /// The peer's FIN, in order (§3.10.7.4 "eighth").
+  private func receiveFin(now: Instant) {
+    guard !finReceived else {
+      acknowledgmentNeeded = true
+      return
+    }
+    finReceived = true
+    receiveNext += 1
+    acknowledgmentNeeded = true
+    events.insert(.readable)
+    switch state {
+    case .synReceived, .established:
+      state = .closeWait
+    case .finWait1:
+      if let finSequence = finSequenceNumber, finSequence < sendUnacknowledged {
+        enterTimeWait()
+      } else {
+        state = .closing
+      }
+    case .finWait2:
+      enterTimeWait()
+    default:
+      break
+    }
+  }
+
+  /// Enters TIME-WAIT; the layer moves the connection into its TIME-WAIT table.
+  func enterTimeWait() {
+    state = .timeWait
+    retransmissionDeadline = nil
+    persistDeadline = nil
+    keepaliveDeadline = nil
+    finWait2Deadline = nil
+    acknowledgmentNeeded = true
+    events.insert(.closed)
+    events.insert(.readable)
+  }
+
+  /// RFC 5961 §7: a challenge ACK, subject to the global rate limit.
+  func sendChallengeAcknowledgment(now: Instant) {
+    if shared.challengeAckLimiter.allow(now: now) {
+      shared.counters.challengeAcks += 1
+      acknowledgmentNeeded = true
+    }
+  }
+
+  /// An unacceptable ACK in SYN-SENT or SYN-RECEIVED: answer `<SEQ=SEG.ACK><CTL=RST>`.
+  private func resetFor(acknowledgment: SequenceNumber) {
+    resetToSend = acknowledgment
+  }
+}

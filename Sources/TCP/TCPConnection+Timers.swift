@@ -1,0 +1,99 @@
+import IPv4
+import NetCore
+
+/// The connection's timers: retransmission (RFC 6298 §5), persist (zero-window probes,
+/// RFC 9293 §3.8.6.1), delayed acknowledgment (RFC 1122 §4.2.3.2), keepalive (RFC 1122
+/// §4.2.3.6) and the FIN-WAIT-2 timeout of an orphaned connection.
+extension TCPConnection {
+  /// When the connection next needs ``timersExpire(now:network:)``.
+  public var nextDeadline: Instant? {
+    var deadline = retransmissionDeadline
+    deadline = Instant.earliest(deadline, persistDeadline)
+    deadline = Instant.earliest(deadline, delayedAcknowledgmentDeadline)
+    deadline = Instant.earliest(deadline, finWait2Deadline)
+    deadline = Instant.earliest(deadline, keepaliveDue)
+    return deadline
+  }
+
+  /// When the next keepalive probe is due, if keepalive is on and the connection is idle.
+  var keepaliveDue: Instant? {
+    guard let keepalive, state == .established || state == .closeWait else { return nil }
+    return lastReceived + keepalive.idle + keepalive.interval * Int64(keepaliveProbesSent)
+  }
+
+  /// Handles every timer that is due, then sends what became due.
+  func timersExpire<Network: IPv4Network>(now: Instant, network: inout Network) {
+    if let deadline = retransmissionDeadline, deadline <= now {
+      retransmissionTimerExpired(now: now)
+    }
+    if let deadline = persistDeadline, deadline <= now {
+      persistDeadline = nil
+      if sendWindow == 0 && sendBufferStart + sendBuffer.count != sendNext && state.isSynchronized {
+        // Linux's window probe: an old sequence number draws an ACK with the current window.
+        sendSegment(sequence: sendUnacknowledged - 1, flags: .ack, now: now, network: &network)
+        shared.counters.zeroWindowProbes += 1
+        persistBackoff += 1
+        persistDeadline = now + persistInterval
+      }
+    }
+    if let deadline = delayedAcknowledgmentDeadline, deadline <= now {
+      delayedAcknowledgmentDeadline = nil
+      acknowledgmentNeeded = true
+    }
+    if let deadline = finWait2Deadline, deadline <= now {
+      finWait2Deadline = nil
+      if state == .finWait2 { enterClosed(error: nil) }
+    }
+    if let due = keepaliveDue, due <= now, let keepalive {
+      if keepaliveProbesSent >= keepalive.probes {
+        shared.counters.connectionsTimedOut += 1
+        enterClosed(error: .timedOut)
+      } else {
+        sendSegment(sequence: sendUnacknowledged - 1, flags: .ack, now: now, network: &network)
+        keepaliveProbesSent += 1
+        shared.counters.keepaliveProbes += 1
+      }
+    }
+    output(now: now, network: &network)
+  }
+
+  /// The retransmission timer expired (RFC 6298 §5.4–5.6, RFC 5681 §3.1): back off, shrink
+  /// the congestion window to one segment, forget SACK information (RFC 2018 §8), and go back
+  /// to SND.UNA.
+  private func retransmissionTimerExpired(now: Instant) {
+    retransmissionDeadline = nil
+    shared.counters.retransmissionTimeouts += 1
+    retransmissionCount += 1
+    let limit: Int
+    switch state {
+    case .synSent: limit = configuration.synRetries
+    case .synReceived: limit = configuration.synAckRetries
+    default: limit = configuration.dataRetries
+    }
+    if retransmissionCount > limit {
+      shared.counters.connectionsTimedOut += 1
+      enterClosed(error: .timedOut)
+      return
+    }
+    retransmissionTimeout.timerExpired()
+    roundTripProbe = nil
+    switch state {
+    case .synSent, .synReceived:
+      sendNext = initialSendSequence
+    case .closed, .listen, .timeWait:
+      return
+    default:
+      congestion.timedOut(
+        flightSize: sendMaximum - sendUnacknowledged, maximumSegmentSize: effectiveSendSegmentSize,
+        now: now)
+      inRecovery = false
+      windowInflation = 0
+      duplicateAcknowledgments = 0
+      retransmitFirstPending = false
+      scoreboard.clear()
+      recoveryPoint = sendMaximum
+      highRetransmitted = sendUnacknowledged
+      sendNext = sendUnacknowledged
+    }
+  }
+}

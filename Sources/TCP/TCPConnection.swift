@@ -1,0 +1,404 @@
+import IPv4
+import NetCore
+
+/// One TCP connection: the state machine of RFC 9293 §3.10 with the send and receive
+/// sequence spaces (§3.3.1), options (RFC 7323, RFC 2018), retransmission (RFC 6298), loss
+/// recovery (RFC 5681, RFC 6582, RFC 6675) and congestion control.
+///
+/// The connection is driven by its `TCPLayer`: ``segmentArrives(_:now:)`` for each segment of
+/// its 4-tuple, ``output(now:network:)`` to send what is due, ``timersExpire(now:network:)``
+/// when ``nextDeadline`` passes, and the application calls (``write(_:)``, ``read(into:)``,
+/// ``shutdownWrite()``, ``close()``, ``abort()``). It never reads a clock or touches a device.
+///
+/// The code is split by concern across files: this one holds the state and the application
+/// side; `TCPConnection+SegmentArrives.swift` is RFC 9293 §3.10.7; `TCPConnection+Output.swift`
+/// decides and builds segments; `TCPConnection+Timers.swift` handles the timers.
+public final class TCPConnection {
+  // MARK: Identity
+
+  /// Local and remote addresses and ports.
+  public let tuple: TCPFourTuple
+  /// The RFC 9293 state.
+  public internal(set) var state: TCPState
+  /// Whether a listener opened it (passive open).
+  public let isPassive: Bool
+  let configuration: TCPConfiguration
+  let shared: TCPSharedState
+
+  // MARK: Send sequence space (RFC 9293 §3.3.1)
+
+  /// ISS.
+  public internal(set) var initialSendSequence: SequenceNumber
+  /// SND.UNA: oldest unacknowledged sequence number.
+  public internal(set) var sendUnacknowledged: SequenceNumber
+  /// SND.NXT: next sequence number to send (moves back to SND.UNA on a timeout).
+  public internal(set) var sendNext: SequenceNumber
+  /// SND.MAX: one past the highest sequence number ever sent.
+  public internal(set) var sendMaximum: SequenceNumber
+  /// SND.WND, scaled to bytes.
+  public internal(set) var sendWindow = 0
+  /// SND.WL1 and SND.WL2: the segment that last updated the window.
+  var sendWindowUpdateSequence = SequenceNumber(0)
+  var sendWindowUpdateAcknowledgment = SequenceNumber(0)
+  /// The largest window the peer has offered.
+  var maximumSendWindow = 0
+  /// Data written by the application, from ``sendBufferStart`` on.
+  var sendBuffer: TCPSendBuffer
+  /// The sequence number of the first byte in ``sendBuffer`` (ISS + 1 until data is acked).
+  var sendBufferStart: SequenceNumber
+  /// The application has no more to send: a FIN follows the data.
+  public internal(set) var finQueued = false
+
+  // MARK: Receive sequence space
+
+  /// IRS.
+  public internal(set) var initialReceiveSequence = SequenceNumber(0)
+  /// RCV.NXT: next sequence number expected.
+  public internal(set) var receiveNext = SequenceNumber(0)
+  /// Readable and out-of-order received data.
+  var receiveBuffer: TCPReceiveBuffer
+  /// RCV.NXT + RCV.WND as last advertised: the right edge never moves left (RFC 9293 §3.8.6).
+  var advertisedWindowEdge = SequenceNumber(0)
+  /// The peer's FIN has been received (and all data before it).
+  public internal(set) var finReceived = false
+  /// A FIN that arrived ahead of missing data: its sequence number.
+  var pendingFinSequence: SequenceNumber?
+
+  // MARK: Options
+
+  /// Largest payload the peer accepts (its MSS option, default 536), within our MTU.
+  public internal(set) var sendMaximumSegmentSize: Int
+  /// The MSS we advertise.
+  let receiveMaximumSegmentSize: Int
+  /// Window scale shifts (RFC 7323 §2): Snd.Wind.Shift and Rcv.Wind.Shift.
+  var sendWindowShift: UInt8 = 0
+  var receiveWindowShift: UInt8 = 0
+  /// Window scaling in use (both sides offered it).
+  var windowScalingEnabled = false
+  /// Timestamps in use (both sides offered them).
+  public internal(set) var timestampsEnabled = false
+  /// TS.Recent and when it was set (RFC 7323 §4.3, §5.5).
+  var timestampRecent: UInt32 = 0
+  var timestampRecentTime = Instant.zero
+  /// Last.ACK.sent.
+  var lastAcknowledgmentSent = SequenceNumber(0)
+  /// Added to our timestamp clock so that it does not reveal uptime (RFC 7323 §7.1).
+  let timestampOffset: UInt32
+  /// SACK in use (both sides offered it).
+  public internal(set) var sackEnabled = false
+
+  // MARK: Timers
+
+  var retransmissionDeadline: Instant?
+  var persistDeadline: Instant?
+  var delayedAcknowledgmentDeadline: Instant?
+  var keepaliveDeadline: Instant?
+  var finWait2Deadline: Instant?
+  /// Consecutive expiries of the retransmission timer.
+  var retransmissionCount = 0
+  var persistBackoff = 0
+  var keepaliveProbesSent = 0
+  var retransmissionTimeout: RetransmissionTimeoutEstimator
+  /// The segment being timed for an RTT sample (Karn's algorithm: never a retransmission).
+  var roundTripProbe: (sequence: SequenceNumber, sentAt: Instant)?
+  /// When a segment last arrived (keepalive idle time).
+  var lastReceived: Instant
+
+  // MARK: Acknowledgments
+
+  /// An acknowledgment must go out at the next output.
+  var acknowledgmentNeeded = false
+  /// When a bare ACK last answered an out-of-window segment (they are rate-limited).
+  var lastOutOfWindowAcknowledgment: Instant?
+  /// Full-sized segments received since the last acknowledgment (RFC 1122 §4.2.3.2: ACK at
+  /// least every second one).
+  var segmentsSinceAcknowledgment = 0
+
+  // MARK: Loss recovery and congestion control
+
+  public internal(set) var congestion: CongestionController
+  var duplicateAcknowledgments = 0
+  /// In fast recovery (RFC 6582 / RFC 6675), until SND.UNA passes ``recoveryPoint``.
+  public internal(set) var inRecovery = false
+  /// RFC 6582's `recover`: SND.MAX when recovery began.
+  var recoveryPoint: SequenceNumber
+  /// RFC 6675's HighRxt: retransmissions in this recovery reached here.
+  var highRetransmitted: SequenceNumber
+  /// Without SACK: retransmit the segment at SND.UNA at the next output (NewReno).
+  var retransmitFirstPending = false
+  /// Extra window during NewReno recovery and limited transmit (RFC 3042), in bytes.
+  var windowInflation = 0
+  var scoreboard = SACKScoreboard()
+
+  // MARK: Application
+
+  /// Nagle's algorithm (RFC 9293 §3.7.4).
+  public var nagle: Bool
+  public var keepalive: TCPKeepalive? {
+    didSet { keepaliveProbesSent = 0 }
+  }
+  /// The application closed the connection entirely: it reads nothing more.
+  public internal(set) var applicationClosed = false
+  /// Why the connection failed, if it did.
+  public internal(set) var error: TCPError?
+  /// Events not yet taken by the owner.
+  public internal(set) var events = TCPConnectionEvents()
+  /// The sequence number of the latest out-of-order segment, whose SACK block goes first
+  /// (RFC 2018 §4).
+  var latestOutOfOrderSequence: SequenceNumber?
+
+  // MARK: Statistics
+
+  public internal(set) var bytesReceived: UInt64 = 0
+  public internal(set) var bytesSent: UInt64 = 0
+  public internal(set) var segmentsRetransmitted: UInt64 = 0
+
+  // MARK: Opening
+
+  /// A connection in SYN-SENT (active open, RFC 9293 §3.10.1): its SYN goes out at the next
+  /// ``output(now:network:)``.
+  init(
+    activeOpen tuple: TCPFourTuple, initialSequence: SequenceNumber, maximumPayload: Int,
+    configuration: TCPConfiguration, shared: TCPSharedState, timestampOffset: UInt32, now: Instant
+  ) {
+    self.tuple = tuple
+    state = .synSent
+    isPassive = false
+    self.configuration = configuration
+    self.shared = shared
+    initialSendSequence = initialSequence
+    sendUnacknowledged = initialSequence
+    sendNext = initialSequence
+    sendMaximum = initialSequence
+    sendBufferStart = initialSequence + 1
+    recoveryPoint = initialSequence
+    highRetransmitted = initialSequence
+    sendBuffer = TCPSendBuffer(limit: configuration.sendBufferSize)
+    receiveBuffer = TCPReceiveBuffer(limit: configuration.receiveBufferSize)
+    receiveMaximumSegmentSize = max(maximumPayload - TCPHeader.minimumLength, 64)
+    sendMaximumSegmentSize = min(536, receiveMaximumSegmentSize)
+    self.timestampOffset = timestampOffset
+    retransmissionTimeout = RetransmissionTimeoutEstimator()
+    retransmissionTimeout.minimum = configuration.minimumRetransmissionTimeout
+    retransmissionTimeout.maximum = configuration.maximumRetransmissionTimeout
+    congestion = CongestionController(configuration.congestionAlgorithm, maximumSegmentSize: 536)
+    nagle = configuration.nagle
+    keepalive = configuration.keepalive
+    lastReceived = now
+    if configuration.windowScaling {
+      receiveWindowShift = TCPConnection.windowShift(for: configuration.receiveBufferSize)
+    }
+  }
+
+  /// A connection in SYN-RECEIVED, from a SYN that reached a listener (RFC 9293 §3.10.7.2):
+  /// its SYN-ACK goes out at the next ``output(now:network:)``.
+  init(
+    passiveOpen tuple: TCPFourTuple, synSequence: SequenceNumber, synOptions: TCPOptions,
+    synWindow: UInt16, initialSequence: SequenceNumber, maximumPayload: Int,
+    configuration: TCPConfiguration, shared: TCPSharedState, timestampOffset: UInt32, now: Instant
+  ) {
+    self.tuple = tuple
+    state = .synReceived
+    isPassive = true
+    self.configuration = configuration
+    self.shared = shared
+    initialSendSequence = initialSequence
+    sendUnacknowledged = initialSequence
+    sendNext = initialSequence
+    sendMaximum = initialSequence
+    sendBufferStart = initialSequence + 1
+    recoveryPoint = initialSequence
+    highRetransmitted = initialSequence
+    sendBuffer = TCPSendBuffer(limit: configuration.sendBufferSize)
+    receiveBuffer = TCPReceiveBuffer(limit: configuration.receiveBufferSize)
+    receiveMaximumSegmentSize = max(maximumPayload - TCPHeader.minimumLength, 64)
+    sendMaximumSegmentSize = min(536, receiveMaximumSegmentSize)
+    self.timestampOffset = timestampOffset
+    retransmissionTimeout = RetransmissionTimeoutEstimator()
+    retransmissionTimeout.minimum = configuration.minimumRetransmissionTimeout
+    retransmissionTimeout.maximum = configuration.maximumRetransmissionTimeout
+    congestion = CongestionController(configuration.congestionAlgorithm, maximumSegmentSize: 536)
+    nagle = configuration.nagle
+    keepalive = configuration.keepalive
+    lastReceived = now
+    initialReceiveSequence = synSequence
+    receiveNext = synSequence + 1
+    lastAcknowledgmentSent = receiveNext
+    advertisedWindowEdge = receiveNext
+    if configuration.windowScaling {
+      receiveWindowShift = TCPConnection.windowShift(for: configuration.receiveBufferSize)
+    }
+    negotiate(peer: synOptions, weOffered: nil, now: now)
+    // The window of a SYN is never scaled (RFC 7323 §2.2).
+    sendWindow = Int(synWindow)
+    maximumSendWindow = sendWindow
+    sendWindowUpdateSequence = synSequence
+  }
+
+  /// Applies the options of the peer's SYN (RFC 7323 §1.3, RFC 2018 §2, RFC 9293 §3.7.1).
+  /// `weOffered` is what our own SYN carried (nil for a passive open: we answer with whatever
+  /// we support and the peer offered).
+  func negotiate(peer: TCPOptions, weOffered: TCPOptions?, now: Instant) {
+    let peerMSS = Int(peer.maximumSegmentSize ?? 536)
+    sendMaximumSegmentSize = max(min(peerMSS, receiveMaximumSegmentSize), 64)
+    let offeredScale = weOffered.map { $0.windowScale != nil } ?? configuration.windowScaling
+    if let shift = peer.windowScale, offeredScale {
+      sendWindowShift = shift
+      windowScalingEnabled = true
+    } else {
+      windowScalingEnabled = false
+      sendWindowShift = 0
+      receiveWindowShift = 0
+    }
+    if !configuration.windowScaling { receiveWindowShift = 0 }
+    let offeredTimestamps = weOffered.map { $0.timestamp != nil } ?? configuration.timestamps
+    if let timestamp = peer.timestamp, offeredTimestamps {
+      timestampsEnabled = true
+      timestampRecent = timestamp.value
+      timestampRecentTime = now
+    }
+    let offeredSACK = weOffered.map(\.sackPermitted) ?? configuration.selectiveAcknowledgments
+    sackEnabled = peer.sackPermitted && offeredSACK
+    congestion = CongestionController(
+      configuration.congestionAlgorithm, maximumSegmentSize: effectiveSendSegmentSize)
+  }
+
+  /// The smallest window shift that lets `bufferSize` be advertised (RFC 7323 §2.3, max 14).
+  static func windowShift(for bufferSize: Int) -> UInt8 {
+    var shift: UInt8 = 0
+    while shift < 14 && (65535 << Int(shift)) < bufferSize { shift += 1 }
+    return shift
+  }
+
+  /// Payload bytes in a full-sized segment: the peer's MSS less our per-segment options
+  /// (RFC 9293 §3.7.1: timestamps take 12 bytes of it). Congestion control counts in these.
+  var effectiveSendSegmentSize: Int {
+    max(sendMaximumSegmentSize - (timestampsEnabled ? 12 : 0), 16)
+  }
+
+  /// Payload bytes that fit the next segment: like ``effectiveSendSegmentSize``, less the
+  /// SACK blocks it will carry while data is missing on our receive side.
+  var segmentPayloadLimit: Int {
+    let blocks = sackEnabled ? min(receiveBuffer.outOfOrder.count, timestampsEnabled ? 3 : 4) : 0
+    return max(effectiveSendSegmentSize - (blocks > 0 ? 4 + 8 * blocks : 0), 16)
+  }
+
+  // MARK: Application side
+
+  /// Bytes the application can read now.
+  public var readableBytes: Int { receiveBuffer.count }
+  /// Bytes the application can write now.
+  public var writableBytes: Int { state.canSendData && !finQueued ? sendBuffer.freeSpace : 0 }
+  /// Bytes written but not yet acknowledged.
+  public var unacknowledgedBytes: Int { sendBuffer.count }
+  /// Whether every byte the peer will send has been read (its FIN arrived, the buffer is empty).
+  public var isAtEndOfStream: Bool { finReceived && receiveBuffer.count == 0 }
+  /// The smoothed round-trip time, once measured.
+  public var smoothedRoundTripTime: Interval? { retransmissionTimeout.smoothedRoundTripTime }
+  /// Send and receive buffer limits.
+  public var sendBufferLimit: Int {
+    get { sendBuffer.limit }
+    set { sendBuffer.limit = max(newValue, 1) }
+  }
+  public var receiveBufferLimit: Int { receiveBuffer.limit }
+
+  /// Queues bytes to send; returns how many fit in the send buffer (RFC 9293 §3.10.2 SEND).
+  public func write(_ bytes: Span<UInt8>) throws(TCPError) -> Int {
+    if let error { throw error }
+    guard state.canSendData, !finQueued else { throw .notConnected }
+    return sendBuffer.append(bytes)
+  }
+
+  /// Copies received bytes out; returns how many (0 with nothing to read). RFC 9293 §3.10.3.
+  public func read(into destination: UnsafeMutableRawBufferPointer) -> Int {
+    let count = receiveBuffer.read(into: destination)
+    if count > 0 { windowOpened() }
+    return count
+  }
+
+  /// Drops up to `length` received bytes unread (what a discard service does).
+  public func discard(_ length: Int) -> Int {
+    let count = receiveBuffer.discard(length)
+    if count > 0 { windowOpened() }
+    return count
+  }
+
+  /// After the application read: announce a window that grew enough (receiver-side silly
+  /// window avoidance, RFC 9293 §3.8.6.2.2: by at least min(half the buffer, 2 MSS)).
+  private func windowOpened() {
+    let advertised = max(advertisedWindowEdge - receiveNext, 0)
+    let threshold = min(receiveBuffer.limit / 2, 2 * receiveMaximumSegmentSize)
+    if receiveBuffer.window - advertised >= threshold && state.canReceiveData {
+      acknowledgmentNeeded = true
+    }
+  }
+
+  /// No more data will be written: send FIN after what is queued (RFC 9293 §3.10.4 CLOSE,
+  /// as a half-close).
+  public func shutdownWrite() {
+    guard !finQueued else { return }
+    switch state {
+    case .synSent:
+      state = .closed
+      events.insert(.closed)
+    case .synReceived, .established:
+      finQueued = true
+      state = .finWait1
+    case .closeWait:
+      finQueued = true
+      state = .lastAck
+    default:
+      break
+    }
+  }
+
+  /// The application is done with the connection: FIN after the queued data, or RST if
+  /// received data is left unread (RFC 1122 §4.2.2.13).
+  public func close() {
+    applicationClosed = true
+    if receiveBuffer.count > 0 {
+      abort()
+      return
+    }
+    shutdownWrite()
+  }
+
+  /// Resets the connection at once (RFC 9293 §3.10.5 ABORT): RST goes out at the next output
+  /// if the connection was synchronized.
+  public func abort() {
+    guard state != .closed else { return }
+    resetPending = state.isSynchronized || state == .synReceived
+    enterClosed(error: .aborted)
+  }
+
+  /// An RST must be sent at the next output (after ``abort()``).
+  var resetPending = false
+  /// An RST `<SEQ=this><CTL=RST>` must be sent at the next output: the answer to an
+  /// unacceptable ACK in SYN-SENT or SYN-RECEIVED (RFC 9293 §3.10.7.3–4).
+  var resetToSend: SequenceNumber?
+
+  /// Moves to CLOSED, recording why if it failed.
+  func enterClosed(error failure: TCPError?) {
+    if error == nil { error = failure }
+    state = .closed
+    retransmissionDeadline = nil
+    persistDeadline = nil
+    delayedAcknowledgmentDeadline = nil
+    keepaliveDeadline = nil
+    finWait2Deadline = nil
+    events.insert(.closed)
+    events.insert(.readable)
+    events.insert(.writable)
+  }
+
+  /// Takes the pending events.
+  public func takeEvents() -> TCPConnectionEvents {
+    defer { events = [] }
+    return events
+  }
+
+  /// Our timestamp clock: milliseconds, offset per connection.
+  func timestampClock(_ now: Instant) -> UInt32 {
+    UInt32(truncatingIfNeeded: now.nanoseconds / 1_000_000) &+ timestampOffset
+  }
+}

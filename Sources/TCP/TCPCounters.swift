@@ -1,0 +1,81 @@
+import NetCore
+
+/// What TCP received, sent and dropped, and how its connections fared.
+public struct TCPCounters: CounterGroup, Sendable, Equatable {
+  public static let groupName: StaticString = "tcp"
+
+  public var segmentsReceived: UInt64 = 0
+  public var segmentsSent: UInt64 = 0
+  public var segmentsRetransmitted: UInt64 = 0
+  public var activeOpens: UInt64 = 0
+  public var passiveOpens: UInt64 = 0
+  public var connectionsEstablished: UInt64 = 0
+  public var connectionsClosed: UInt64 = 0
+  public var connectionsReset: UInt64 = 0
+  public var connectionsTimedOut: UInt64 = 0
+  public var resetsSent: UInt64 = 0
+  public var resetsReceived: UInt64 = 0
+  public var droppedTruncated: UInt64 = 0
+  public var droppedBadHeader: UInt64 = 0
+  public var droppedBadChecksum: UInt64 = 0
+  /// Segments outside the receive window, or failing PAWS (answered with an ACK).
+  public var droppedOutOfWindow: UInt64 = 0
+  public var droppedPAWS: UInt64 = 0
+  /// Out-of-order segments that would have needed too many ranges.
+  public var droppedOutOfOrderLimit: UInt64 = 0
+  /// Challenge ACKs sent for in-window RST or SYN (RFC 5961).
+  public var challengeAcks: UInt64 = 0
+  /// Segments to a port nobody listens on (answered with RST).
+  public var segmentsToClosedPort: UInt64 = 0
+  /// SYNs dropped because a listener's accept queue was full or the table was full.
+  public var listenOverflows: UInt64 = 0
+  public var synCookiesSent: UInt64 = 0
+  public var synCookiesAccepted: UInt64 = 0
+  public var synCookiesRejected: UInt64 = 0
+  public var timeWaitReused: UInt64 = 0
+  /// TIME-WAIT entries forgotten early because the table was full.
+  public var timeWaitOverflows: UInt64 = 0
+  public var fastRetransmits: UInt64 = 0
+  public var retransmissionTimeouts: UInt64 = 0
+  public var outOfOrderSegments: UInt64 = 0
+  public var zeroWindowProbes: UInt64 = 0
+  public var keepaliveProbes: UInt64 = 0
+  /// Segments the network layer refused (no route).
+  public var sendErrors: UInt64 = 0
+
+  public init() {}
+
+  public func forEachCounter(_ body: (StaticString, UInt64) -> Void) {
+    body("segments_received", segmentsReceived)
+    body("segments_sent", segmentsSent)
+    body("segments_retransmitted", segmentsRetransmitted)
+    body("active_opens", activeOpens)
+    body("passive_opens", passiveOpens)
+    body("connections_established", connectionsEstablished)
+    body("connections_closed", connectionsClosed)
+    body("connections_reset", connectionsReset)
+    body("connections_timed_out", connectionsTimedOut)
+    body("resets_sent", resetsSent)
+    body("resets_received", resetsReceived)
+    body("dropped_truncated", droppedTruncated)
+    body("dropped_bad_header", droppedBadHeader)
+    body("dropped_bad_checksum", droppedBadChecksum)
+    body("dropped_out_of_window", droppedOutOfWindow)
+    body("dropped_paws", droppedPAWS)
+    body("dropped_out_of_order_limit", droppedOutOfOrderLimit)
+    body("challenge_acks", challengeAcks)
+    body("segments_to_closed_port", segmentsToClosedPort)
+    body("listen_overflows", listenOverflows)
+    body("syn_cookies_sent", synCookiesSent)
+    body("syn_cookies_accepted", synCookiesAccepted)
+    body("syn_cookies_rejected", synCookiesRejected)
+    body("time_wait_reused", timeWaitReused)
+    body("time_wait_overflows", timeWaitOverflows)
+    body("fast_retransmits", fastRetransmits)
+    body("retransmission_timeouts", retransmissionTimeouts)
+    body("out_of_order_segments", outOfOrderSegments)
+    body("zero_window_probes", zeroWindowProbes)
+    body("keepalive_probes", keepaliveProbes)
+    body("send_errors", sendErrors)
+  }
+}

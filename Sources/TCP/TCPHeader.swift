@@ -1,0 +1,89 @@
+import IPv4
+import NetCore
+
+/// The parsed meaning of a TCP header, and how to write one with its checksum (RFC 9293 §3.1).
+public struct TCPHeader: Equatable, Sendable {
+  public var sourcePort: UInt16
+  public var destinationPort: UInt16
+  public var sequenceNumber: SequenceNumber
+  public var acknowledgmentNumber: SequenceNumber
+  public var flags: TCPFlags
+  /// The window field as sent (already scaled down).
+  public var window: UInt16
+  public var options: TCPOptions
+
+  /// Bytes in a header without options.
+  public static let minimumLength = 20
+
+  public init(
+    sourcePort: UInt16, destinationPort: UInt16, sequenceNumber: SequenceNumber,
+    acknowledgmentNumber: SequenceNumber, flags: TCPFlags, window: UInt16,
+    options: TCPOptions = TCPOptions()
+  ) {
+    self.sourcePort = sourcePort
+    self.destinationPort = destinationPort
+    self.sequenceNumber = sequenceNumber
+    self.acknowledgmentNumber = acknowledgmentNumber
+    self.flags = flags
+    self.window = window
+    self.options = options
+  }
+
+  /// Header length with options.
+  public var length: Int { TCPHeader.minimumLength + options.encodedLength }
+
+  /// The checksum of the IPv4 pseudo-header (RFC 9293 §3.1): addresses, protocol 6, length.
+  public static func pseudoHeaderSum(
+    source: IPv4Address, destination: IPv4Address, length: Int
+  ) -> InternetChecksum {
+    var sum = InternetChecksum()
+    sum.add(source)
+    sum.add(destination)
+    sum.add(UInt16(IPProtocolNumber.tcp.rawValue))
+    sum.add(UInt16(truncatingIfNeeded: length))
+    return sum
+  }
+
+  /// Prepends this header to `packet`, whose data is the payload, and fills in the checksum.
+  ///
+  /// With `offloadChecksum`, only the pseudo-header sum is stored and the packet is marked for
+  /// the device to finish (``TransmitOffload``); with `segmentSize` as well, the device also
+  /// cuts the segment into pieces of that many payload bytes (TSO).
+  public func prepend(
+    to packet: PacketBuffer, source: IPv4Address, destination: IPv4Address,
+    offloadChecksum: Bool = false, segmentSize: Int? = nil
+  ) {
+    let headerLength = length
+    packet.prepend(headerLength)
+    let segmentLength = packet.count
+    packet.withMutableBytes { bytes in
+      bytes.setUInt16(sourcePort, at: 0)
+      bytes.setUInt16(destinationPort, at: 2)
+      bytes.setUInt32(sequenceNumber.rawValue, at: 4)
+      bytes.setUInt32(acknowledgmentNumber.rawValue, at: 8)
+      bytes[12] = UInt8(headerLength / 4) << 4
+      bytes[13] = flags.rawValue
+      bytes.setUInt16(window, at: 14)
+      bytes.setUInt16(0, at: 16)
+      bytes.setUInt16(0, at: 18)
+      options.emit(into: &bytes, at: TCPHeader.minimumLength)
+      var sum = TCPHeader.pseudoHeaderSum(
+        source: source, destination: destination, length: segmentLength)
+      if offloadChecksum {
+        bytes.setUInt16(sum.partialSum, at: 16)
+      } else {
+        sum.add(bytes.span)
+        bytes.setUInt16(sum.value, at: 16)
+      }
+    }
+    if offloadChecksum {
+      let start = packet.startIndex
+      if let segmentSize, segmentLength - headerLength > segmentSize {
+        packet.offload = .tcpSegmentation(
+          start: start, checksumOffset: 16, headerLength: headerLength, segmentSize: segmentSize)
+      } else {
+        packet.offload = .checksum(start: start, checksumOffset: 16)
+      }
+    }
+  }
+}

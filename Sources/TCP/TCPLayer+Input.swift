@@ -1,0 +1,268 @@
+import IPv4
+import NetCore
+
+/// Received segments: demultiplexing by 4-tuple, and the cases that have no connection
+/// object: LISTEN (RFC 9293 §3.10.7.2, with SYN cookies), TIME-WAIT (with RFC 6191 reuse)
+/// and CLOSED (§3.10.7.1: answer with RST).
+extension TCPLayer {
+  /// Handles a segment the IPv4 layer delivered. `packet` is the whole IPv4 packet.
+  public mutating func input<Network: IPv4Network>(
+    _ delivery: IPv4Delivery, packet: Span<UInt8>, checksumVerified: Bool, now: Instant,
+    network: inout Network
+  ) {
+    shared.counters.segmentsReceived += 1
+    let segment: TCPSegment
+    do {
+      segment = try TCPSegment(checking: packet.extracting(droppingFirst: delivery.headerLength))
+    } catch .truncated {
+      shared.counters.droppedTruncated += 1
+      return
+    } catch {
+      shared.counters.droppedBadHeader += 1
+      return
+    }
+    let header = delivery.header
+    // TCP is unicast only (RFC 1122 §4.2.3.10).
+    guard header.destination.isUnicast, header.source.isUnicast, !delivery.linkBroadcast else {
+      shared.counters.droppedBadHeader += 1
+      return
+    }
+    if !checksumVerified
+      && !segment.checksumIsValid(source: header.source, destination: header.destination)
+    {
+      shared.counters.droppedBadChecksum += 1
+      return
+    }
+    let tuple = TCPFourTuple(
+      localAddress: header.destination, localPort: segment.destinationPort,
+      remoteAddress: header.source, remotePort: segment.sourcePort)
+
+    if let slot = slotByTuple[tuple], let connection = slots[slot].connection {
+      connection.segmentArrives(segment, now: now)
+      settle(slot, now: now, network: &network)
+      return
+    }
+    if let entry = timeWait.entry(for: tuple) {
+      if timeWaitSegmentArrives(segment, entry: entry, now: now, network: &network) { return }
+    }
+    if let listener = listeners[segment.destinationPort],
+      listener.address == nil || listener.address == tuple.localAddress
+    {
+      listenSegmentArrives(segment, tuple: tuple, listener: listener, now: now, network: &network)
+      return
+    }
+    closedSegmentArrives(segment, tuple: tuple, now: now, network: &network)
+  }
+
+  /// CLOSED (§3.10.7.1): everything but a RST is answered with a RST.
+  private mutating func closedSegmentArrives<Network: IPv4Network>(
+    _ segment: borrowing TCPSegment, tuple: TCPFourTuple, now: Instant, network: inout Network
+  ) {
+    shared.counters.segmentsToClosedPort += 1
+    let flags = segment.flags
+    guard !flags.contains(.rst) else { return }
+    if flags.contains(.ack) {
+      sendBareSegment(
+        tuple: tuple, sequence: segment.acknowledgmentNumber, acknowledgment: nil, flags: .rst,
+        now: now, network: &network)
+    } else {
+      sendBareSegment(
+        tuple: tuple, sequence: SequenceNumber(0),
+        acknowledgment: segment.sequenceNumber + segment.sequenceLength, flags: [.rst, .ack],
+        now: now, network: &network)
+    }
+    shared.counters.resetsSent += 1
+  }
+
+  /// TIME-WAIT. Returns false when a newer SYN ended the TIME-WAIT and should go to the
+  /// listener.
+  private mutating func timeWaitSegmentArrives<Network: IPv4Network>(
+    _ segment: borrowing TCPSegment, entry: TCPTimeWaitTable.Entry, now: Instant,
+    network: inout Network
+  ) -> Bool {
+    let flags = segment.flags
+    if flags.contains(.rst) { return true }  // RFC 1337: no assassination of TIME-WAIT
+    if flags.contains(.syn) && !flags.contains(.ack) {
+      if TCPTimeWaitTable.acceptsNewSYN(
+        entry, sequence: segment.sequenceNumber, timestamp: segment.options.timestamp)
+      {
+        timeWait.remove(entry.tuple)
+        shared.counters.timeWaitReused += 1
+        return false
+      }
+    }
+    var renewed = entry
+    if flags.contains(.fin) {
+      renewed.expires = now + configuration.timeWaitDuration  // a retransmitted FIN restarts 2 MSL
+      timeWait.insert(renewed)
+    } else if segment.payload.isEmpty && !flags.contains(.syn) {
+      // A bare ACK needs no answer; answering it would let two ends in TIME-WAIT (after a
+      // simultaneous close) trade ACKs for ever.
+      return true
+    }
+    // A retransmitted FIN, data or an old SYN is answered with the final ACK again.
+    var options = TCPOptions()
+    if let recent = entry.timestampRecent {
+      options.timestamp = TCPTimestampOption(
+        value: UInt32(truncatingIfNeeded: now.nanoseconds / 1_000_000) &+ entry.timestampOffset,
+        echoReply: segment.options.timestamp?.value ?? recent)
+    }
+    sendBareSegment(
+      tuple: entry.tuple, sequence: entry.sendNext, acknowledgment: entry.receiveNext, flags: .ack,
+      options: options, now: now, network: &network)
+    return true
+  }
+
+  /// LISTEN (§3.10.7.2): a SYN opens a connection in SYN-RECEIVED (or, with the SYN backlog
+  /// full, gets a SYN cookie); an ACK may complete a cookie handshake; anything else is reset.
+  private mutating func listenSegmentArrives<Network: IPv4Network>(
+    _ segment: borrowing TCPSegment, tuple: TCPFourTuple, listener: TCPListener, now: Instant,
+    network: inout Network
+  ) {
+    let flags = segment.flags
+    if flags.contains(.rst) { return }
+    if flags.contains(.ack) {
+      if !flags.contains(.syn), configuration.synCookies,
+        establishFromCookie(segment, tuple: tuple, listener: listener, now: now, network: &network)
+      {
+        return
+      }
+      sendBareSegment(
+        tuple: tuple, sequence: segment.acknowledgmentNumber, acknowledgment: nil, flags: .rst,
+        now: now, network: &network)
+      shared.counters.resetsSent += 1
+      return
+    }
+    guard flags.contains(.syn) else { return }
+    if listener.acceptQueue.isFull {
+      shared.counters.listenOverflows += 1
+      return
+    }
+    let synFull = listener.halfOpen >= configuration.synBacklog
+    let tableFull = connectionCount >= configuration.maximumConnections
+    if synFull || tableFull {
+      if configuration.synCookies && !tableFull {
+        sendCookieSynAck(segment, tuple: tuple, now: now, network: &network)
+      } else {
+        shared.counters.listenOverflows += 1
+      }
+      return
+    }
+    let connection = TCPConnection(
+      passiveOpen: tuple, synSequence: segment.sequenceNumber, synOptions: segment.options,
+      synWindow: segment.window, initialSequence: sequenceNumbers.isn(for: tuple, now: now),
+      maximumPayload: network.maximumPayloadSize, configuration: configuration, shared: shared,
+      timestampOffset: timestampOffset(for: tuple), now: now)
+    let id = insert(connection, owner: .listener(listener.port))
+    listener.halfOpen += 1
+    settle(id.slot, now: now, network: &network)
+  }
+
+  /// Answers a SYN with a SYN-ACK whose sequence number is a cookie, keeping no state.
+  private mutating func sendCookieSynAck<Network: IPv4Network>(
+    _ segment: borrowing TCPSegment, tuple: TCPFourTuple, now: Instant, network: inout Network
+  ) {
+    let peerMSS = segment.options.maximumSegmentSize ?? 536
+    let mss = min(peerMSS, UInt16(clamping: network.maximumPayloadSize - TCPHeader.minimumLength))
+    let cookie = cookies.cookie(
+      for: tuple, clientSequence: segment.sequenceNumber, maximumSegmentSize: mss, now: now)
+    var options = TCPOptions()
+    options.maximumSegmentSize = UInt16(
+      clamping: network.maximumPayloadSize - TCPHeader.minimumLength)
+    let peer = segment.options
+    let scaling = configuration.windowScaling && peer.windowScale != nil
+    let sack = configuration.selectiveAcknowledgments && peer.sackPermitted
+    if scaling {
+      options.windowScale = TCPConnection.windowShift(for: configuration.receiveBufferSize)
+    }
+    options.sackPermitted = sack
+    if configuration.timestamps, let timestamp = peer.timestamp {
+      // Our timestamp carries the peer's window scale and SACK-permitted, never ahead of the
+      // clock the connection will use (so the peer's PAWS accepts what follows).
+      let clock =
+        UInt32(truncatingIfNeeded: now.nanoseconds / 1_000_000) &+ timestampOffset(for: tuple)
+      var value =
+        clock & ~0x3F
+        | SYNCookieGenerator.encodeOptions(
+          windowScale: scaling ? peer.windowScale : nil, sackPermitted: sack)
+      if Int32(bitPattern: value &- clock) > 0 { value &-= 64 }
+      options.timestamp = TCPTimestampOption(value: value, echoReply: timestamp.value)
+    } else {
+      options.windowScale = nil  // without timestamps the cookie cannot remember these
+      options.sackPermitted = false
+    }
+    sendBareSegment(
+      tuple: tuple, sequence: cookie, acknowledgment: segment.sequenceNumber + 1,
+      flags: [.syn, .ack],
+      window: UInt16(min(configuration.receiveBufferSize, 65535)), options: options, now: now,
+      network: &network)
+    shared.counters.synCookiesSent += 1
+  }
+
+  /// The ACK of a cookie handshake: rebuild the connection if the cookie is ours and fresh.
+  private mutating func establishFromCookie<Network: IPv4Network>(
+    _ segment: borrowing TCPSegment, tuple: TCPFourTuple, listener: TCPListener, now: Instant,
+    network: inout Network
+  ) -> Bool {
+    let clientSequence = segment.sequenceNumber - 1
+    let ourSequence = segment.acknowledgmentNumber - 1
+    guard
+      let decoded = cookies.check(ourSequence, for: tuple, clientSequence: clientSequence, now: now)
+    else {
+      shared.counters.synCookiesRejected += 1
+      return false
+    }
+    guard !listener.acceptQueue.isFull, connectionCount < configuration.maximumConnections else {
+      shared.counters.listenOverflows += 1
+      return true  // dropped: the client will retransmit
+    }
+    var options = TCPOptions()
+    options.maximumSegmentSize = decoded.maximumSegmentSize
+    if let timestamp = segment.options.timestamp, configuration.timestamps {
+      let restored = SYNCookieGenerator.decodeOptions(timestamp.echoReply)
+      options.windowScale = restored.windowScale
+      options.sackPermitted = restored.sackPermitted
+      options.timestamp = TCPTimestampOption(value: timestamp.value, echoReply: 0)
+    }
+    let connection = TCPConnection(
+      passiveOpen: tuple, synSequence: clientSequence, synOptions: options,
+      synWindow: segment.window,
+      initialSequence: ourSequence, maximumPayload: network.maximumPayloadSize,
+      configuration: configuration, shared: shared, timestampOffset: timestampOffset(for: tuple),
+      now: now)
+    // The SYN-ACK was sent: the connection is where it would be after sending it.
+    connection.sendNext = ourSequence + 1
+    connection.sendMaximum = ourSequence + 1
+    connection.advertisedWindowEdge =
+      connection.receiveNext + min(configuration.receiveBufferSize, 65535)
+    let id = insert(connection, owner: .listener(listener.port))
+    listener.halfOpen += 1
+    shared.counters.synCookiesAccepted += 1
+    connection.segmentArrives(segment, now: now)
+    settle(id.slot, now: now, network: &network)
+    return true
+  }
+
+  /// Sends a segment that belongs to no connection object (RST, TIME-WAIT ACK, cookie
+  /// SYN-ACK).
+  func sendBareSegment<Network: IPv4Network>(
+    tuple: TCPFourTuple, sequence: SequenceNumber, acknowledgment: SequenceNumber?, flags: TCPFlags,
+    window: UInt16 = 0, options: TCPOptions = TCPOptions(), now: Instant, network: inout Network
+  ) {
+    var segmentFlags = flags
+    if acknowledgment != nil { segmentFlags.insert(.ack) }
+    let header = TCPHeader(
+      sourcePort: tuple.localPort, destinationPort: tuple.remotePort, sequenceNumber: sequence,
+      acknowledgmentNumber: acknowledgment ?? SequenceNumber(0), flags: segmentFlags,
+      window: window,
+      options: options)
+    let packet = PacketBuffer(capacity: PacketBuffer.defaultHeadroom + header.length)
+    header.prepend(to: packet, source: tuple.localAddress, destination: tuple.remoteAddress)
+    do {
+      try network.send(
+        packet, protocolNumber: .tcp, to: tuple.remoteAddress,
+        options: IPv4SendOptions(source: tuple.localAddress, dontFragment: true), now: now)
+      shared.counters.segmentsSent += 1
+    } catch {}
+  }
+}

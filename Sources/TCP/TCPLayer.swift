@@ -1,0 +1,420 @@
+import IPv4
+import NetCore
+
+/// TCP for one stack: the table of connections by 4-tuple, listeners, the TIME-WAIT table,
+/// and the application calls (RFC 9293 §3.10 "event processing": OPEN, SEND, RECEIVE, CLOSE,
+/// ABORT).
+///
+/// Sans-IO like every layer: segments come in through ``input(_:packet:checksumVerified:now:network:)``,
+/// timers run in ``poll(now:network:)``, and what the application queued goes out in
+/// ``flush(now:network:)``; everything is sent through the `IPv4Network` the caller passes.
+/// Every table is bounded: connections, TIME-WAIT records, each listener's queues.
+///
+/// Segment processing for LISTEN, CLOSED and TIME-WAIT is in `TCPLayer+Input.swift`.
+public struct TCPLayer {
+  /// Who is responsible for freeing a connection's slot.
+  enum Owner {
+    /// A listener's; not yet accepted.
+    case listener(UInt16)
+    /// The application's: it has the handle and must `close` or `abort` it.
+    case application
+    /// Nobody's: the application closed it; freed when it reaches CLOSED or TIME-WAIT.
+    case released
+  }
+
+  struct Slot {
+    var generation: UInt32 = 0
+    var connection: TCPConnection?
+    var owner = Owner.released
+    /// The earliest deadline queued for this slot in ``timers``.
+    var scheduled: Instant?
+    /// Queued in ``pendingOutput``.
+    var outputQueued = false
+    /// Queued in ``pendingNotifications``.
+    var notificationQueued = false
+  }
+
+  public let configuration: TCPConfiguration
+  let shared = TCPSharedState()
+  var slots: [Slot] = []
+  var freeSlots: [Int] = []
+  var slotByTuple: [TCPFourTuple: Int] = [:]
+  var listeners: [UInt16: TCPListener] = [:]
+  var timeWait: TCPTimeWaitTable
+  var timers = DeadlineQueue()
+  let sequenceNumbers: InitialSequenceNumberGenerator
+  let cookies: SYNCookieGenerator
+  let timestampOffsets: SipHash
+  var random: PseudoRandomGenerator
+  var pendingOutput: [Int] = []
+  var pendingNotifications: [Int] = []
+  var listenerNotifications: [UInt16] = []
+  /// Connections in the table (any state but TIME-WAIT and freed).
+  public private(set) var connectionCount = 0
+
+  /// A TCP layer; `seed` keys the ISN and cookie hashes and seeds ephemeral ports (a runtime
+  /// passes entropy here).
+  public init(configuration: TCPConfiguration = TCPConfiguration(), seed: UInt64) {
+    self.configuration = configuration
+    var random = PseudoRandomGenerator(seed: seed)
+    sequenceNumbers = InitialSequenceNumberGenerator(key0: random.next(), key1: random.next())
+    cookies = SYNCookieGenerator(key0: random.next(), key1: random.next())
+    timestampOffsets = SipHash(key0: random.next(), key1: random.next())
+    self.random = random
+    timeWait = TCPTimeWaitTable(limit: configuration.maximumTimeWait)
+  }
+
+  /// What TCP received, sent and dropped.
+  public var counters: TCPCounters {
+    var counters = shared.counters
+    counters.timeWaitOverflows = timeWait.overflows
+    return counters
+  }
+
+  /// Connections in TIME-WAIT.
+  public var timeWaitCount: Int { timeWait.count }
+
+  // MARK: Handles
+
+  /// The connection behind `id`, if it is still there.
+  public func connection(_ id: TCPConnectionID) -> TCPConnection? {
+    guard id.slot >= 0, id.slot < slots.count, slots[id.slot].generation == id.generation else {
+      return nil
+    }
+    return slots[id.slot].connection
+  }
+
+  /// Every connection in the table with its handle, in slot order.
+  public func forEachConnection(_ body: (TCPConnectionID, TCPConnection) -> Void) {
+    for (slot, entry) in slots.enumerated() {
+      if let connection = entry.connection {
+        body(TCPConnectionID(slot: slot, generation: entry.generation), connection)
+      }
+    }
+  }
+
+  /// Ports with a listener.
+  public var listeningPorts: [UInt16] { listeners.keys.sorted() }
+
+  // MARK: Application calls
+
+  /// Listens on `port` (RFC 9293 §3.10.1, passive OPEN) with room for `backlog` connections
+  /// waiting to be accepted.
+  public mutating func listen(port: UInt16, address: IPv4Address? = nil, backlog: Int = 128)
+    throws(TCPError) -> TCPListenerID
+  {
+    guard port != 0, listeners[port] == nil else { throw .addressInUse }
+    listeners[port] = TCPListener(
+      port: port, address: address == .any ? nil : address, backlog: backlog)
+    return TCPListenerID(port: port)
+  }
+
+  /// Stops listening; connections not yet accepted are reset.
+  public mutating func stopListening(_ id: TCPListenerID) {
+    guard let listener = listeners.removeValue(forKey: id.port) else { return }
+    var queue = listener.acceptQueue
+    while let connectionID = queue.popFirst() {
+      if let connection = connection(connectionID) {
+        connection.abort()
+        slots[connectionID.slot].owner = .released
+        queueOutput(connectionID.slot)
+      }
+    }
+    for (slot, entry) in slots.enumerated() {
+      if case .listener(id.port) = entry.owner, let connection = entry.connection {
+        connection.abort()
+        slots[slot].owner = .released
+        queueOutput(slot)
+      }
+    }
+  }
+
+  /// The next established connection waiting on the listener, now the application's.
+  public mutating func accept(_ id: TCPListenerID) -> TCPConnectionID? {
+    guard let listener = listeners[id.port] else { return nil }
+    while let connectionID = listener.acceptQueue.popFirst() {
+      guard connection(connectionID) != nil else { continue }
+      slots[connectionID.slot].owner = .application
+      return connectionID
+    }
+    return nil
+  }
+
+  /// Whether the listener has a connection to accept.
+  public func hasPendingConnection(_ id: TCPListenerID) -> Bool {
+    !(listeners[id.port]?.acceptQueue.isEmpty ?? true)
+  }
+
+  /// Opens a connection to `address`:`port` (RFC 9293 §3.10.1, active OPEN) from an
+  /// ephemeral port; the SYN goes out at once.
+  public mutating func connect<Network: IPv4Network>(
+    to address: IPv4Address, port: UInt16, now: Instant, network: inout Network
+  ) throws(TCPError) -> TCPConnectionID {
+    guard connectionCount < configuration.maximumConnections else { throw .tooManyConnections }
+    guard address.isUnicast, let source = network.sourceAddress(for: address), !source.isUnspecified
+    else {
+      throw .noRoute
+    }
+    let range = configuration.ephemeralPorts
+    let size = Int(range.upperBound) - Int(range.lowerBound) + 1
+    let start = Int(random.next(below: UInt64(size)))
+    var chosen: TCPFourTuple? = nil
+    for step in 0..<size {
+      let localPort = UInt16(Int(range.lowerBound) + (start + step) % size)
+      let tuple = TCPFourTuple(
+        localAddress: source, localPort: localPort, remoteAddress: address, remotePort: port)
+      if slotByTuple[tuple] == nil && timeWait.entry(for: tuple) == nil
+        && listeners[localPort] == nil
+      {
+        chosen = tuple
+        break
+      }
+    }
+    guard let tuple = chosen else { throw .addressInUse }
+    let connection = TCPConnection(
+      activeOpen: tuple, initialSequence: sequenceNumbers.isn(for: tuple, now: now),
+      maximumPayload: network.maximumPayloadSize, configuration: configuration, shared: shared,
+      timestampOffset: timestampOffset(for: tuple), now: now)
+    let id = insert(connection, owner: .application)
+    shared.counters.activeOpens += 1
+    settle(id.slot, now: now, network: &network)
+    return id
+  }
+
+  /// Queues bytes to send on the connection; returns how many fit.
+  public mutating func write(_ id: TCPConnectionID, _ bytes: Span<UInt8>) throws(TCPError) -> Int {
+    guard let connection = connection(id) else { throw .invalidHandle }
+    let written = try connection.write(bytes)
+    if written > 0 { queueOutput(id.slot) }
+    return written
+  }
+
+  /// Reads received bytes; returns how many (0: nothing now; see ``TCPConnection/isAtEndOfStream``).
+  public mutating func read(_ id: TCPConnectionID, into destination: UnsafeMutableRawBufferPointer)
+    throws(TCPError) -> Int
+  {
+    guard let connection = connection(id) else { throw .invalidHandle }
+    let count = connection.read(into: destination)
+    if connection.acknowledgmentNeeded { queueOutput(id.slot) }
+    if count == 0, let error = connection.error, !connection.finReceived { throw error }
+    return count
+  }
+
+  /// Drops up to `length` received bytes unread; returns how many.
+  public mutating func discard(_ id: TCPConnectionID, _ length: Int) throws(TCPError) -> Int {
+    guard let connection = connection(id) else { throw .invalidHandle }
+    let count = connection.discard(length)
+    if connection.acknowledgmentNeeded { queueOutput(id.slot) }
+    return count
+  }
+
+  /// Sends FIN after the queued data; reading goes on (half-close).
+  public mutating func shutdownWrite(_ id: TCPConnectionID) throws(TCPError) {
+    guard let connection = connection(id) else { throw .invalidHandle }
+    connection.shutdownWrite()
+    queueOutput(id.slot)
+  }
+
+  /// Closes the connection and gives up the handle: FIN after the queued data (or RST if
+  /// received data was left unread); the stack finishes the close on its own.
+  public mutating func close(_ id: TCPConnectionID) {
+    guard let connection = connection(id) else { return }
+    connection.close()
+    slots[id.slot].owner = .released
+    queueOutput(id.slot)
+  }
+
+  /// Resets the connection and gives up the handle.
+  public mutating func abort(_ id: TCPConnectionID) {
+    guard let connection = connection(id) else { return }
+    connection.abort()
+    slots[id.slot].owner = .released
+    queueOutput(id.slot)
+  }
+
+  // MARK: Running
+
+  /// Sends what application calls made due (call after each batch of them).
+  public mutating func flush<Network: IPv4Network>(now: Instant, network: inout Network) {
+    while let slot = pendingOutput.popLast() {
+      slots[slot].outputQueued = false
+      settle(slot, now: now, network: &network)
+    }
+  }
+
+  /// Runs the timers that are due and expires TIME-WAIT records.
+  public mutating func poll<Network: IPv4Network>(now: Instant, network: inout Network) {
+    timeWait.expire(now: now)
+    while let (slot, generation) = timers.popDue(now) {
+      guard slots[slot].generation == generation, let connection = slots[slot].connection else {
+        continue
+      }
+      slots[slot].scheduled = nil
+      if let deadline = connection.nextDeadline, deadline <= now {
+        connection.timersExpire(now: now, network: &network)
+      }
+      settle(slot, now: now, network: &network)
+    }
+    flush(now: now, network: &network)
+  }
+
+  /// When ``poll(now:network:)`` is next needed.
+  public var nextDeadline: Instant? {
+    Instant.earliest(timers.earliest, timeWait.nextDeadline)
+  }
+
+  /// Whether application calls left output to ``flush(now:network:)``.
+  public var hasPendingOutput: Bool { !pendingOutput.isEmpty }
+
+  /// Takes what the application side should react to since the last call.
+  public mutating func takeNotifications() -> [TCPNotification] {
+    var notifications: [TCPNotification] = []
+    for slot in pendingNotifications {
+      slots[slot].notificationQueued = false
+      guard let connection = slots[slot].connection else { continue }
+      let events = connection.takeEvents()
+      if !events.isEmpty {
+        notifications.append(
+          .connection(TCPConnectionID(slot: slot, generation: slots[slot].generation), events))
+      }
+    }
+    pendingNotifications.removeAll(keepingCapacity: true)
+    for port in listenerNotifications where listeners[port] != nil {
+      notifications.append(.listener(TCPListenerID(port: port)))
+    }
+    listenerNotifications.removeAll(keepingCapacity: true)
+    return notifications
+  }
+
+  // MARK: Bookkeeping
+
+  /// After anything happened to a connection: send what is due, move it to TIME-WAIT or free
+  /// it when it is finished, hand it to its listener when established, re-arm its timer, and
+  /// note its events for the application.
+  mutating func settle<Network: IPv4Network>(_ slot: Int, now: Instant, network: inout Network) {
+    guard let connection = slots[slot].connection else { return }
+    connection.output(now: now, network: &network)
+    let id = TCPConnectionID(slot: slot, generation: slots[slot].generation)
+    let events = connection.events
+
+    if case .listener(let port) = slots[slot].owner {
+      if events.contains(.established), let listener = listeners[port] {
+        listener.halfOpen = max(listener.halfOpen - 1, 0)
+        if listener.acceptQueue.append(id) {
+          listenerNotifications.append(port)
+          shared.counters.passiveOpens += 1
+        } else {
+          shared.counters.listenOverflows += 1
+          connection.abort()
+          connection.output(now: now, network: &network)
+          slots[slot].owner = .released
+        }
+        connection.events.remove(.established)
+      } else if connection.state == .closed {
+        listeners[port].map { $0.halfOpen = max($0.halfOpen - 1, 0) }
+        slots[slot].owner = .released
+      }
+    }
+
+    switch connection.state {
+    case .timeWait:
+      if slotByTuple[connection.tuple] != nil { enterTimeWait(connection, now: now) }
+      if case .application = slots[slot].owner {
+      } else {
+        free(slot)
+        return
+      }
+    case .closed:
+      if slotByTuple[connection.tuple] != nil {
+        slotByTuple[connection.tuple] = nil
+        shared.counters.connectionsClosed += 1
+        connectionCount -= 1
+      }
+      if case .application = slots[slot].owner {
+      } else {
+        free(slot)
+        return
+      }
+    default:
+      if let deadline = connection.nextDeadline,
+        slots[slot].scheduled.map({ deadline < $0 }) ?? true
+      {
+        slots[slot].scheduled = deadline
+        timers.push(deadline, slot: slot, generation: slots[slot].generation)
+      }
+    }
+    if !connection.events.isEmpty && !slots[slot].notificationQueued {
+      slots[slot].notificationQueued = true
+      pendingNotifications.append(slot)
+    }
+  }
+
+  /// Replaces a connection that reached TIME-WAIT by a small record (its last ACK was sent).
+  private mutating func enterTimeWait(_ connection: TCPConnection, now: Instant) {
+    slotByTuple[connection.tuple] = nil
+    connectionCount -= 1
+    shared.counters.connectionsClosed += 1
+    timeWait.insert(
+      TCPTimeWaitTable.Entry(
+        tuple: connection.tuple, sendNext: connection.sendNext, receiveNext: connection.receiveNext,
+        timestampRecent: connection.timestampsEnabled ? connection.timestampRecent : nil,
+        timestampOffset: connection.timestampOffset,
+        receiveWindowShift: connection.receiveWindowShift,
+        expires: now + configuration.timeWaitDuration))
+  }
+
+  mutating func insert(_ connection: TCPConnection, owner: Owner) -> TCPConnectionID {
+    let slot: Int
+    if let reused = freeSlots.popLast() {
+      slot = reused
+    } else {
+      slot = slots.count
+      slots.append(Slot())
+    }
+    slots[slot].connection = connection
+    slots[slot].owner = owner
+    slots[slot].scheduled = nil
+    slotByTuple[connection.tuple] = slot
+    connectionCount += 1
+    return TCPConnectionID(slot: slot, generation: slots[slot].generation)
+  }
+
+  /// Frees a slot whose connection is finished and no longer anyone's.
+  private mutating func free(_ slot: Int) {
+    if let connection = slots[slot].connection, slotByTuple[connection.tuple] == slot {
+      slotByTuple[connection.tuple] = nil
+      connectionCount -= 1
+    }
+    slots[slot].connection = nil
+    slots[slot].generation &+= 1
+    slots[slot].scheduled = nil
+    slots[slot].owner = .released
+    freeSlots.append(slot)
+  }
+
+  /// Releases the handle of a connection the application is done with (after it has seen
+  /// the connection end); frees it if it is finished.
+  public mutating func release(_ id: TCPConnectionID) {
+    guard let connection = connection(id) else { return }
+    slots[id.slot].owner = .released
+    if connection.state == .closed || connection.state == .timeWait {
+      free(id.slot)
+    } else {
+      connection.close()
+      queueOutput(id.slot)
+    }
+  }
+
+  mutating func queueOutput(_ slot: Int) {
+    guard !slots[slot].outputQueued else { return }
+    slots[slot].outputQueued = true
+    pendingOutput.append(slot)
+  }
+
+  /// Our timestamp offset for a 4-tuple (RFC 7323 §7.1: random per connection; derived from
+  /// the tuple so that SYN cookies can recompute it).
+  func timestampOffset(for tuple: TCPFourTuple) -> UInt32 {
+    let (first, second) = tuple.words
+    return UInt32(truncatingIfNeeded: timestampOffsets.hash(first, second))
+  }
+}

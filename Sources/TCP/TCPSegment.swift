@@ -1,0 +1,63 @@
+import IPv4
+import NetCore
+
+/// A received TCP segment, viewed in place (RFC 9293 §3.1).
+///
+/// ``init(checking:)`` requires the 20-byte header, a data offset of at least 5 words that
+/// stays inside the bytes, and well-formed options. The checksum needs the IP addresses, so
+/// it is checked separately by ``checksumIsValid(source:destination:)``.
+public struct TCPSegment: ~Escapable {
+  /// The whole segment: header, options and payload.
+  public let bytes: Span<UInt8>
+  /// The parsed options.
+  public let options: TCPOptions
+
+  @_lifetime(copy bytes)
+  public init(checking bytes: Span<UInt8>) throws(WireError) {
+    guard bytes.count >= TCPHeader.minimumLength else { throw .truncated }
+    let headerLength = Int(bytes[12] >> 4) * 4
+    guard headerLength >= TCPHeader.minimumLength else { throw .badLength }
+    guard headerLength <= bytes.count else { throw .truncated }
+    options = try TCPOptions(
+      parsing: bytes.extracting(TCPHeader.minimumLength..<headerLength))
+    self.bytes = bytes
+  }
+
+  public var sourcePort: UInt16 { bytes.uint16(at: 0) }
+  public var destinationPort: UInt16 { bytes.uint16(at: 2) }
+  public var sequenceNumber: SequenceNumber { SequenceNumber(bytes.uint32(at: 4)) }
+  public var acknowledgmentNumber: SequenceNumber { SequenceNumber(bytes.uint32(at: 8)) }
+  /// Header length in bytes, options included.
+  public var headerLength: Int { Int(bytes[12] >> 4) * 4 }
+  public var flags: TCPFlags { TCPFlags(rawValue: bytes[13]) }
+  /// The window field as sent (not yet scaled).
+  public var window: UInt16 { bytes.uint16(at: 14) }
+  public var checksum: UInt16 { bytes.uint16(at: 16) }
+  public var urgentPointer: UInt16 { bytes.uint16(at: 18) }
+
+  public var payload: Span<UInt8> {
+    @_lifetime(copy self)
+    get { bytes.extracting(droppingFirst: headerLength) }
+  }
+
+  /// Sequence space the segment occupies: payload bytes, plus one each for SYN and FIN.
+  public var sequenceLength: Int {
+    payload.count + (flags.contains(.syn) ? 1 : 0) + (flags.contains(.fin) ? 1 : 0)
+  }
+
+  /// Whether the checksum verifies over the IPv4 pseudo-header and the segment.
+  public func checksumIsValid(source: IPv4Address, destination: IPv4Address) -> Bool {
+    var sum = TCPHeader.pseudoHeaderSum(
+      source: source, destination: destination, length: bytes.count)
+    sum.add(bytes)
+    return sum.isValid
+  }
+
+  /// The parsed header.
+  public var header: TCPHeader {
+    TCPHeader(
+      sourcePort: sourcePort, destinationPort: destinationPort, sequenceNumber: sequenceNumber,
+      acknowledgmentNumber: acknowledgmentNumber, flags: flags, window: window,
+      options: options)
+  }
+}
