@@ -1,0 +1,129 @@
+import IPv4
+import NetCore
+import Testing
+import UDP
+
+/// Binding, ephemeral ports, closing and generation-checked handles.
+struct UDPLayerEndpointTests {
+  @Test func bindsAPortOnce() throws {
+    var udp = UDPLayer()
+    let id = try udp.bind(port: 7777)
+    #expect(udp.endpoint(id)?.localPort == 7777)
+    #expect(udp.endpoint(id)?.localAddress == nil)
+    #expect(udp.endpointCount == 1)
+    #expect(throws: UDPError.addressInUse) { try udp.bind(port: 7777) }
+    #expect(throws: UDPError.addressInUse) { try udp.bind(address: LinuxCaptures.vb, port: 7777) }
+    #expect(udp.endpointCount == 1)
+  }
+
+  @Test func bindingToAnyMeansNoAddress() throws {
+    var udp = UDPLayer()
+    let any = try udp.bind(address: .any, port: 1)
+    #expect(udp.endpoint(any)?.localAddress == nil)
+    let specific = try udp.bind(address: LinuxCaptures.vb, port: 2)
+    #expect(udp.endpoint(specific)?.localAddress == LinuxCaptures.vb)
+  }
+
+  @Test func ephemeralPortsAreInTheDynamicRangeAndDistinct() throws {
+    var udp = UDPLayer(seed: 42)
+    var ports = Set<UInt16>()
+    for _ in 0..<500 {
+      let id = try udp.bind(port: 0)
+      let port = try #require(udp.endpoint(id)?.localPort)
+      #expect((49152...65535).contains(port))
+      ports.insert(port)
+    }
+    #expect(ports.count == 500)
+  }
+
+  @Test func ephemeralPortsDependOnTheSeedOnly() throws {
+    func ports(seed: UInt64) throws -> [UInt16] {
+      var udp = UDPLayer(seed: seed)
+      var ports: [UInt16] = []
+      for _ in 0..<10 {
+        let id = try udp.bind(port: 0)
+        ports.append(udp.endpoint(id)?.localPort ?? 0)
+      }
+      return ports
+    }
+    #expect(try ports(seed: 1) == ports(seed: 1))
+    #expect(try ports(seed: 1) != ports(seed: 2))
+  }
+
+  @Test func ephemeralRangeCanRunOut() throws {
+    var configuration = UDPLayer.Configuration()
+    configuration.ephemeralPorts = 50000...50002
+    var udp = UDPLayer(configuration: configuration, seed: 7)
+    _ = try udp.bind(port: 50001)  // taken explicitly: skipped
+    let a = try udp.bind(port: 0)
+    let b = try udp.bind(port: 0)
+    #expect(
+      Set([udp.endpoint(a)!.localPort, udp.endpoint(b)!.localPort]) == [50000, 50002])
+    #expect(throws: UDPError.tooManyEndpoints) { try udp.bind(port: 0) }
+    udp.close(a)
+    #expect(throws: Never.self) { try udp.bind(port: 0) }
+  }
+
+  @Test func endpointTableIsBounded() throws {
+    var configuration = UDPLayer.Configuration()
+    configuration.maximumEndpoints = 3
+    var udp = UDPLayer(configuration: configuration)
+    let ids = try (1...3).map { try udp.bind(port: UInt16($0)) }
+    #expect(throws: UDPError.tooManyEndpoints) { try udp.bind(port: 4) }
+    #expect(throws: UDPError.tooManyEndpoints) { try udp.bind(port: 0) }
+    udp.close(ids[1])
+    #expect(throws: Never.self) { try udp.bind(port: 4) }
+    #expect(udp.endpointCount == 3)
+  }
+
+  @Test func closeFreesThePortAndInvalidatesTheHandle() throws {
+    var udp = UDPLayer()
+    let old = try udp.bind(port: 7777)
+    udp.close(old)
+    #expect(udp.endpoint(old) == nil)
+    #expect(udp.endpointCount == 0)
+    // The slot is reused with a new generation: the old handle does not reach the new owner.
+    let new = try udp.bind(port: 9999)
+    #expect(new.slot == old.slot)
+    #expect(new.generation != old.generation)
+    #expect(udp.endpoint(old) == nil)
+    #expect(udp.receive(from: old) == nil)
+    udp.close(old)  // a stale close does nothing
+    #expect(udp.endpoint(new)?.localPort == 9999)
+    #expect(throws: Never.self) { try udp.bind(port: 7777) }
+  }
+
+  @Test func handlesFromNowhereAreInvalid() throws {
+    var udp = UDPLayer()
+    let closed = try udp.bind(port: 1)
+    udp.close(closed)
+    _ = try udp.bind(port: 2)  // takes the closed one's slot
+    // A handle from another layer, to a slot this one does not have.
+    var other = UDPLayer()
+    let foreign = try (10..<16).map { try other.bind(port: UInt16($0)) }.last!
+    let bogus = [closed, foreign]
+    var network = FakeNetwork()
+    let payload: [UInt8] = [1]
+    for handle in bogus {
+      #expect(udp.endpoint(handle) == nil)
+      #expect(udp.receive(from: handle) == nil)
+      #expect(throws: UDPError.invalidEndpoint) {
+        try udp.send(
+          payload.span, from: handle, to: LinuxCaptures.va, port: 9, through: &network, now: .zero)
+      }
+    }
+    #expect(network.sent.isEmpty)
+  }
+
+  @Test func errorDescriptions() {
+    #expect(UDPError.addressInUse.description == "address already in use")
+    #expect(UDPError.noRoute.description == "no route to host")
+  }
+}
+
+extension UDPReceivedDatagram: Equatable {
+  public static func == (lhs: Self, rhs: Self) -> Bool {
+    lhs.source == rhs.source && lhs.sourcePort == rhs.sourcePort
+      && lhs.destination == rhs.destination && lhs.payload == rhs.payload
+  }
+}

@@ -1,0 +1,144 @@
+import IPv4
+import NetCore
+import Testing
+import UDP
+
+/// Demultiplexing received datagrams, their checks, and the bounded receive queues.
+struct UDPLayerReceiveTests {
+  typealias C = LinuxCaptures
+
+  @Test func deliversACapturedDatagram() throws {
+    var udp = UDPLayer()
+    let id = try udp.bind(port: 7777)
+    #expect(deliver(C.hello, to: &udp) == .delivered(id))
+    #expect(
+      udp.receive(from: id)
+        == UDPReceivedDatagram(
+          source: C.va, sourcePort: 40000, destination: C.vb,
+          payload: Array("hello netstack\n".utf8)))
+    #expect(udp.receive(from: id) == nil)
+    #expect(udp.counters.datagramsReceived == 1)
+    #expect(udp.counters.datagramsDelivered == 1)
+  }
+
+  @Test func zeroChecksumIsAccepted() throws {
+    var udp = UDPLayer()
+    let id = try udp.bind(port: 7777)
+    #expect(deliver(C.noChecksum, to: &udp) == .delivered(id))
+    #expect(udp.receive(from: id)?.payload == Array("no checksum".utf8))
+  }
+
+  @Test func closedPortAsksForPortUnreachable() throws {
+    var udp = UDPLayer()
+    _ = try udp.bind(port: 7777)
+    #expect(deliver(C.closed, to: &udp) == .portUnreachable)
+    #expect(udp.counters.droppedNoPort == 1)
+  }
+
+  @Test func endpointBoundToAnotherAddressDoesNotMatch() throws {
+    var udp = UDPLayer()
+    let id = try udp.bind(address: IPv4Address(10, 77, 0, 3), port: 7777)
+    #expect(deliver(C.hello, to: &udp) == .portUnreachable)
+    udp.close(id)
+    let ours = try udp.bind(address: C.vb, port: 7777)
+    #expect(deliver(C.hello, to: &udp) == .delivered(ours))
+  }
+
+  @Test func broadcastDatagramsReachAnyAddressEndpoints() throws {
+    var udp = UDPLayer()
+    let id = try udp.bind(port: 7777)
+    var broadcast = C.noChecksum
+    broadcast.replaceSubrange(16..<20, with: [255, 255, 255, 255])
+    fixHeaderChecksum(&broadcast)
+    #expect(deliver(broadcast, to: &udp, linkBroadcast: true) == .delivered(id))
+    #expect(udp.receive(from: id)?.destination == .broadcast)
+  }
+
+  @Test func badChecksumIsDroppedUnlessTheDeviceVouched() throws {
+    var udp = UDPLayer()
+    let id = try udp.bind(port: 7777)
+    var corrupted = C.hello
+    corrupted[30] ^= 0x20  // 'l' -> 'L'
+    #expect(deliver(corrupted, to: &udp) == .dropped)
+    #expect(udp.counters.droppedBadChecksum == 1)
+    #expect(udp.receive(from: id) == nil)
+    // Also for a closed port: the checksum is checked first (no error about garbage).
+    var closed = C.closed
+    closed[30] ^= 1
+    #expect(deliver(closed, to: &udp) == .dropped)
+    #expect(udp.counters.droppedBadChecksum == 2)
+    #expect(deliver(corrupted, to: &udp, checksumVerified: true) == .delivered(id))
+  }
+
+  @Test func malformedDatagramsAreDropped() throws {
+    var udp = UDPLayer()
+    _ = try udp.bind(port: 7777)
+    // Fewer than 8 bytes of UDP.
+    #expect(deliver(withUDP(Array(C.hello[20..<25]), in: C.hello), to: &udp) == .dropped)
+    #expect(udp.counters.droppedTruncated == 1)
+    // A UDP length beyond the IP payload.
+    var long = Array(C.hello[20...])
+    long[5] = 24
+    #expect(deliver(withUDP(long, in: C.hello), to: &udp) == .dropped)
+    #expect(udp.counters.droppedTruncated == 2)
+    // A UDP length below 8.
+    var short = Array(C.hello[20...])
+    short[5] = 7
+    #expect(deliver(withUDP(short, in: C.hello), to: &udp) == .dropped)
+    #expect(udp.counters.droppedBadLength == 1)
+    #expect(udp.counters.datagramsReceived == 3)
+    #expect(udp.counters.datagramsDelivered == 0)
+  }
+
+  @Test func queueIsBoundedInDatagrams() throws {
+    var configuration = UDPLayer.Configuration()
+    configuration.queueDatagramLimit = 2
+    var udp = UDPLayer(configuration: configuration)
+    let id = try udp.bind(port: 7777)
+    #expect(deliver(C.hello, to: &udp) == .delivered(id))
+    #expect(deliver(C.noChecksum, to: &udp) == .delivered(id))
+    #expect(deliver(C.hello, to: &udp) == .dropped)
+    #expect(udp.counters.droppedQueueFull == 1)
+    #expect(udp.endpoint(id)?.drops == 1)
+    #expect(udp.endpoint(id)?.queue.count == 2)
+    // Oldest first; reading makes room again.
+    #expect(udp.receive(from: id)?.sourcePort == 40000)
+    #expect(deliver(C.hello, to: &udp) == .delivered(id))
+    #expect(udp.receive(from: id)?.sourcePort == 40002)
+    #expect(udp.receive(from: id)?.sourcePort == 40000)
+  }
+
+  @Test func queueIsBoundedInBytes() throws {
+    var configuration = UDPLayer.Configuration()
+    configuration.queueByteLimit = 26  // "hello netstack\n" is 15 bytes, "no checksum" 11
+    var udp = UDPLayer(configuration: configuration)
+    let id = try udp.bind(port: 7777)
+    #expect(deliver(C.hello, to: &udp) == .delivered(id))
+    #expect(deliver(C.hello, to: &udp) == .dropped)
+    #expect(deliver(C.noChecksum, to: &udp) == .delivered(id))
+    #expect(udp.endpoint(id)?.queuedBytes == 26)
+    #expect(deliver(C.noChecksum, to: &udp) == .dropped)
+    #expect(udp.counters.droppedQueueFull == 2)
+    _ = udp.receive(from: id)
+    #expect(udp.endpoint(id)?.queuedBytes == 11)
+    #expect(deliver(C.hello, to: &udp) == .delivered(id))
+  }
+
+  @Test func closingDiscardsQueuedDatagrams() throws {
+    var udp = UDPLayer()
+    let id = try udp.bind(port: 7777)
+    _ = deliver(C.hello, to: &udp)
+    udp.close(id)
+    let again = try udp.bind(port: 7777)
+    #expect(udp.receive(from: again) == nil)
+  }
+
+  @Test func countersAreReportedByName() {
+    let udp = UDPLayer()
+    var names: [String] = []
+    udp.counters.forEachCounter { name, _ in names.append(name.description) }
+    #expect(names.count == 9)
+    #expect(names.contains("dropped_no_port"))
+    #expect(UDPCounters.groupName.description == "udp")
+  }
+}
