@@ -1,0 +1,276 @@
+# Shared helpers for the end-to-end tests: sourced by every Tests/e2e/test-*.sh.
+#
+# Each test runs netstackd inside a network namespace of its own (ns-e2e-<name>-<pid>), talks
+# to it with the Linux kernel's tools from inside that namespace, and checks what happens.
+# Network safety: everything a test creates (the namespace, the TAP device and addresses in
+# it) lives in that namespace, which the EXIT trap deletes, also when a check fails; nothing
+# is configured in the root namespace, and the only process the trap stops is the daemon the
+# test started, by its PID.
+#
+# Environment:
+#   NETSTACKD   path of the netstackd binary to test (Tests/e2e/run sets it).
+#   E2E_KEEP    if set to 1, keep the work directory (logs, pcaps) after the test.
+
+set -euo pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$E2E_DIR/../.." && pwd)
+TOOLS="$E2E_DIR/tools"
+
+if [[ -x /usr/bin/python3 ]]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
+
+# The stack's and the host side's addresses in every test, unless a test says otherwise.
+STACK_IP=10.77.0.2
+HOST_IP=10.77.0.1
+PREFIX=24
+
+NS=""              # the test's namespace
+WORK=""            # the test's scratch directory (daemon output, pcaps)
+DAEMON_PID=""      # netstackd, while it runs
+DAEMON_STATUS=""   # its exit status, once it has stopped
+DAEMON_OUT=""      # its standard output (the startup lines and the counters)
+DAEMON_ERR=""      # its standard error
+HELPER_PIDS=()     # other background processes the test started (tcpdump ...)
+E2E_NAME=""
+E2E_FAILED=0
+E2E_CHECKS=0
+
+# --- Reporting -------------------------------------------------------------------------------
+
+log() { printf '  %s\n' "$*"; }
+
+ok() {
+  E2E_CHECKS=$((E2E_CHECKS + 1))
+  printf '  ok: %s\n' "$*"
+}
+
+# fail WHAT [EXPECTED ACTUAL]: reports a failed check and ends the test (the trap cleans up).
+fail() {
+  E2E_FAILED=1
+  printf '  FAIL: %s\n' "$1" >&2
+  if (($# >= 3)); then
+    printf '    expected: %s\n' "$2" >&2
+    printf '    got:      %s\n' "$3" >&2
+  fi
+  exit 1
+}
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+  if [[ "$3" == "$2" ]]; then ok "$1 ($3)"; else fail "$1" "$2" "$3"; fi
+}
+
+# expect_same WHAT EXPECTED ACTUAL: like expect_eq, for long texts (not repeated when they match).
+expect_same() {
+  if [[ "$3" == "$2" ]]; then ok "$1"; else fail "$1" "$2" "$3"; fi
+}
+
+# expect_match WHAT EXTENDED-REGEX TEXT: TEXT (one or more lines) has a line matching.
+expect_match() {
+  if grep -Eq -- "$2" <<<"$3"; then
+    ok "$1"
+  else
+    fail "$1" "a line matching /$2/" "$(head -c 2000 <<<"$3")"
+  fi
+}
+
+# expect_no_match WHAT EXTENDED-REGEX TEXT: no line of TEXT matches.
+expect_no_match() {
+  local hits
+  hits=$(grep -E -- "$2" <<<"$3" || true)
+  if [[ -z "$hits" ]]; then ok "$1"; else fail "$1" "no line matching /$2/" "$(head -c 2000 <<<"$hits")"; fi
+}
+
+# expect_ge WHAT MINIMUM ACTUAL (integers)
+expect_ge() {
+  if [[ "$3" =~ ^[0-9]+$ ]] && (($3 >= $2)); then ok "$1 ($3 >= $2)"; else fail "$1" ">= $2" "$3"; fi
+}
+
+# expect_le WHAT MAXIMUM ACTUAL (integers)
+expect_le() {
+  if [[ "$3" =~ ^[0-9]+$ ]] && (($3 <= $2)); then ok "$1 ($3 <= $2)"; else fail "$1" "<= $2" "$3"; fi
+}
+
+# --- Setup and cleanup -----------------------------------------------------------------------
+
+# e2e_begin NAME: checks the prerequisites, creates the namespace and the work directory, and
+# installs the cleanup trap.
+e2e_begin() {
+  E2E_NAME=$1
+  [[ $(id -u) == 0 ]] || { echo "  FAIL: the e2e tests need root (network namespaces, TAP)" >&2; exit 1; }
+  [[ -n "${NETSTACKD:-}" ]] || { echo "  FAIL: NETSTACKD is not set (path of netstackd)" >&2; exit 1; }
+  [[ -x "$NETSTACKD" ]] || { echo "  FAIL: NETSTACKD=$NETSTACKD is not an executable" >&2; exit 1; }
+  NETSTACKD=$(readlink -f "$NETSTACKD")
+  trap e2e_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  NS="ns-e2e-$E2E_NAME-$$"
+  WORK=$(mktemp -d "/tmp/e2e-$E2E_NAME.XXXXXX")
+  chmod 755 "$WORK"
+  DAEMON_OUT="$WORK/daemon.out"
+  DAEMON_ERR="$WORK/daemon.err"
+  ip netns add "$NS"
+  ip -n "$NS" link set lo up
+  log "namespace $NS, work directory $WORK"
+}
+
+# Runs on every exit: stops our daemon (by PID) if it still runs, deletes the namespace.
+e2e_cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  set +e
+  if ((status != 0)); then E2E_FAILED=1; fi
+  if [[ -n "$DAEMON_PID" ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+    kill -TERM "$DAEMON_PID" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$DAEMON_PID" 2>/dev/null && kill -KILL "$DAEMON_PID" 2>/dev/null
+    wait "$DAEMON_PID" 2>/dev/null
+  fi
+  local pid
+  for pid in "${HELPER_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  if ((E2E_FAILED)) && [[ -n "$DAEMON_OUT" && -s "$DAEMON_OUT" ]]; then
+    echo "  --- netstackd stdout (last 40 lines) ---" >&2
+    tail -n 40 "$DAEMON_OUT" | sed 's/^/  | /' >&2
+  fi
+  if ((E2E_FAILED)) && [[ -n "$DAEMON_ERR" && -s "$DAEMON_ERR" ]]; then
+    echo "  --- netstackd stderr (last 40 lines) ---" >&2
+    tail -n 40 "$DAEMON_ERR" | sed 's/^/  | /' >&2
+  fi
+  if [[ -n "$NS" ]]; then
+    ip netns del "$NS" 2>/dev/null
+    if ip netns list | grep -qw -- "$NS"; then echo "  WARNING: could not delete namespace $NS" >&2; fi
+  fi
+  if [[ -n "$WORK" ]]; then
+    if [[ "${E2E_KEEP:-0}" == 1 || $E2E_FAILED == 1 ]]; then
+      echo "  (work directory kept: $WORK)" >&2
+    else
+      rm -rf "$WORK"
+    fi
+  fi
+  if ((status == 0 && E2E_FAILED == 0)); then
+    echo "  $E2E_CHECKS checks passed"
+  fi
+  exit "$status"
+}
+
+# ns CMD...: runs CMD inside the test's namespace.
+ns() { ip netns exec "$NS" "$@"; }
+
+# helper_stop PID: stops a helper the test started (SIGTERM, by PID) and waits for it.
+helper_stop() {
+  local pid=$1 kept=() other
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for other in "${HELPER_PIDS[@]}"; do [[ "$other" == "$pid" ]] || kept+=("$other"); done
+  HELPER_PIDS=("${kept[@]}")
+}
+
+# capture_start FILE [FILTER...]: runs tcpdump on the namespace's tap0, writing FILE, until
+# capture_stop; waits until it is listening. Sets CAPTURE_PID.
+capture_start() {
+  local file=$1
+  shift
+  # Not through ns(): a backgrounded function runs in a subshell, and $! would be its PID.
+  ip netns exec "$NS" tcpdump -i tap0 -n -U --immediate-mode -s 0 -w "$file" "$@" \
+    >/dev/null 2>"$file.log" </dev/null &
+  CAPTURE_PID=$!
+  HELPER_PIDS+=("$CAPTURE_PID")
+  local i
+  for ((i = 0; i < 100; i++)); do
+    grep -q "listening on" "$file.log" 2>/dev/null && return 0
+    kill -0 "$CAPTURE_PID" 2>/dev/null || fail "tcpdump did not start: $(cat "$file.log")"
+    sleep 0.1
+  done
+  fail "tcpdump did not start listening within 10 s: $(cat "$file.log")"
+}
+
+# capture_stop: stops the tcpdump that capture_start started (the file is complete after).
+capture_stop() { helper_stop "$CAPTURE_PID"; }
+
+# --- The daemon ------------------------------------------------------------------------------
+
+# daemon_start ARGS...: starts netstackd ARGS in the namespace in the background; its output
+# goes to $DAEMON_OUT and $DAEMON_ERR. `ip netns exec` execs the daemon, so $! is its PID.
+daemon_start() {
+  DAEMON_STATUS=""
+  : >"$DAEMON_OUT"
+  : >"$DAEMON_ERR"
+  ip netns exec "$NS" "$NETSTACKD" "$@" >"$DAEMON_OUT" 2>"$DAEMON_ERR" </dev/null &
+  DAEMON_PID=$!
+  log "started netstackd $* (pid $DAEMON_PID)"
+}
+
+# daemon_running: whether the process we started exists and has not exited (a zombie, exited
+# and not yet waited for, still answers kill -0).
+daemon_running() {
+  [[ -n "$DAEMON_PID" ]] && kill -0 "$DAEMON_PID" 2>/dev/null \
+    && [[ "$(awk '{print $3}' "/proc/$DAEMON_PID/stat" 2>/dev/null)" != Z ]]
+}
+
+# daemon_alive: whether the daemon we started still runs: same PID, and that PID is still the
+# netstackd binary (true once `ip netns exec` has exec'd it).
+daemon_alive() {
+  daemon_running && [[ "$(readlink -f "/proc/$DAEMON_PID/exe" 2>/dev/null)" == "$NETSTACKD" ]]
+}
+
+# daemon_wait_ready [ADDRESS] [SECONDS]: waits until the daemon has printed its "serving" line
+# and answers a ping at ADDRESS (default $STACK_IP); fails if it dies or takes too long.
+daemon_wait_ready() {
+  local address=${1:-$STACK_IP} seconds=${2:-20} deadline
+  deadline=$((SECONDS + seconds))
+  while ((SECONDS < deadline)); do
+    if ! daemon_running; then
+      local status=0
+      wait "$DAEMON_PID" 2>/dev/null || status=$?
+      DAEMON_PID=""
+      fail "netstackd exited during startup (status $status)"
+    fi
+    if grep -q "serving" "$DAEMON_OUT" && daemon_alive && ns ping -c 1 -W 1 -q "$address" >/dev/null 2>&1; then
+      ok "netstackd is up and answers ping at $address"
+      return 0
+    fi
+    sleep 0.2
+  done
+  fail "netstackd did not answer ping at $address within ${seconds}s"
+}
+
+# daemon_stop [SIGNAL] [SECONDS]: sends SIGNAL (default TERM) to the daemon and waits for it to
+# exit; sets DAEMON_STATUS. Fails if it does not stop in time.
+daemon_stop() {
+  local signal=${1:-TERM} seconds=${2:-10} i
+  [[ -n "$DAEMON_PID" ]] || fail "daemon_stop: no daemon running"
+  kill "-$signal" "$DAEMON_PID"
+  for ((i = 0; i < seconds * 10; i++)); do
+    daemon_running || break
+    sleep 0.1
+  done
+  if daemon_running; then
+    fail "netstackd did not stop within ${seconds}s of SIG$signal"
+  fi
+  DAEMON_STATUS=0
+  wait "$DAEMON_PID" || DAEMON_STATUS=$?
+  DAEMON_PID=""
+  log "netstackd stopped on SIG$signal with status $DAEMON_STATUS"
+}
+
+# counter GROUP.NAME: a counter's value from the daemon's exit report (0 when not printed:
+# the daemon prints only counters that are not zero).
+counter() {
+  local value
+  value=$(awk -v name="$1" '$1 == name { print $2 }' "$DAEMON_OUT" | tail -n 1)
+  echo "${value:-0}"
+}
+
+# counters_matching REGEX: the sum of the counters whose name matches.
+counters_matching() {
+  awk -v pattern="$1" '/^  [a-z0-9_]+\.[a-z0-9_]+ [0-9]+$/ && $1 ~ pattern { sum += $2 } END { print sum + 0 }' \
+    "$DAEMON_OUT"
+}
+
+# expect_counters_printed: the daemon's output after a clean stop has its counter report.
+expect_counters_printed() {
+  expect_match "netstackd printed its counters" '^netstackd: counters:$' "$(cat "$DAEMON_OUT")"
+}

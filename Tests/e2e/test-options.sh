@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Every bad option value, an unknown option, a missing --tap, and no permission: the daemon
+# prints exactly one line on standard error naming the option (followed, for command-line
+# errors, by exactly the line "Try 'netstackd --help' for more information."), nothing on
+# standard output, exits with status 2, and leaves nothing behind in the namespace: no TAP
+# device, no address. A failure after the TAP device was set up (an unwritable --pcap) also
+# takes back what it did, on a new and on a pre-existing persistent TAP.
+source "$(dirname "$0")/lib.sh"
+e2e_begin options
+
+TRY="Try 'netstackd --help' for more information."
+
+# expect_clean_namespace WHAT: only the loopback device and its address are in the namespace
+# (plus, when given, the persistent TAP $1, without any IPv4 address).
+expect_clean_namespace() {
+  local what=$1 keep=${2:-} links addresses
+  links=$(ns ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -vx lo | grep -vx "${keep:-lo}" || true)
+  addresses=$(ns ip -o -4 addr show | awk '{print $2, $4}' | grep -v '^lo ' || true)
+  expect_eq "$what: no interface left behind" "" "$links"
+  expect_eq "$what: no IPv4 address left behind" "" "$addresses"
+}
+
+# bad_option OPTION-REGEX TRY-LINE(yes|no) [--as-nobody] ARGS...: runs the daemon with ARGS and
+# checks the one-line message, the status and the clean namespace.
+bad_option() {
+  local option=$1 try=$2 prefix=() what status stdout stderr first
+  shift 2
+  if [[ "${1:-}" == --as-nobody ]]; then
+    prefix=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    shift
+  fi
+  what="netstackd $*${prefix:+ (as nobody)}"
+  status=0
+  ns timeout 10 "${prefix[@]}" "$BINARY" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null || status=$?
+  stdout=$(cat "$WORK/out")
+  stderr=$(cat "$WORK/err")
+  first=$(head -n 1 "$WORK/err")
+  expect_eq "$what: exit status" 2 "$status"
+  expect_eq "$what: standard output" "" "$stdout"
+  if [[ "$first" =~ ^netstackd:\ .*$option ]]; then
+    ok "$what: message names $option: $first"
+  else
+    fail "$what: message names the option" "netstackd: ...$option..." "$first"
+  fi
+  if [[ "$try" == yes ]]; then
+    [[ "$stderr" == "$first"$'\n'"$TRY" ]] && ok "$what: then only the line: $TRY" \
+      || fail "$what: standard error is the message and the help hint" "$first / $TRY" "$stderr"
+  else
+    [[ "$stderr" == "$first" ]] && ok "$what: standard error is exactly one line" \
+      || fail "$what: standard error is exactly one line" "$first" "$stderr"
+  fi
+  expect_clean_namespace "$what"
+}
+
+# A copy that user nobody can run (the build tree may not be readable to it).
+BINARY="$WORK/netstackd"
+cp "$NETSTACKD" "$BINARY"
+chmod 755 "$BINARY"
+
+expect_clean_namespace "before any run"
+
+bad_option --ip yes --tap tap0 --ip bad
+bad_option --ip yes --tap tap0 --ip 10.77.0.2/33
+bad_option --ip yes --tap tap0 --ip 10.77.0.0/24          # the network address
+bad_option --ip yes --tap tap0 --ip 10.77.0.255/24        # the broadcast address
+bad_option --gateway yes --tap tap0 --gateway 10.78.0.1   # outside 10.77.0.0/24
+bad_option --gateway yes --tap tap0 --gateway 10.77.0.2   # the stack's own address
+bad_option --gateway yes --tap tap0 --gateway nonsense
+bad_option --mac yes --tap tap0 --mac bad
+bad_option --mac yes --tap tap0 --mac 02:00:00:00:00      # five bytes
+bad_option --mac yes --tap tap0 --mac 01:00:5e:00:00:01   # multicast
+bad_option --mac yes --tap tap0 --mac ff:ff:ff:ff:ff:ff   # broadcast
+bad_option --mtu yes --tap tap0 --mtu 0
+bad_option --mtu yes --tap tap0 --mtu 67
+bad_option --mtu yes --tap tap0 --mtu 70000
+bad_option --mtu yes --tap tap0 --mtu abc
+bad_option --host-ip yes --tap tap0 --host-ip bad
+bad_option --host-ip yes --tap tap0 --host-ip 10.77.0.2/24  # equal to --ip
+bad_option --host-ip yes --tap tap0 --host-ip 10.78.0.1/24  # outside the --ip network
+bad_option --log-level yes --tap tap0 --log-level bad
+bad_option --impair yes --tap tap0 --impair bad
+bad_option --impair yes --tap tap0 --impair loss=200%
+bad_option --impair-seed yes --tap tap0 --impair-seed -1
+bad_option "'--bogus'" yes --tap tap0 --bogus
+bad_option "'stray'" yes --tap tap0 stray
+bad_option --tap yes                                       # missing --tap
+bad_option --tap yes --ip 10.77.0.2/24                     # missing --tap
+bad_option --tap yes --tap                                 # --tap without a value
+bad_option --tap no --tap ""                               # checked when opening the device
+bad_option --tap no --tap name-longer-than-15
+bad_option --tap no --as-nobody --tap tap0                 # no permission
+bad_option --pcap no --tap tap0 --pcap /nonexistent/dir/frames.pcap
+
+# A pre-existing persistent TAP: after a failure it is still there, without the address the
+# daemon gave it.
+ns ip tuntap add dev e2etap mode tap
+bad_option_kept() {
+  local status=0
+  ns timeout 10 "$BINARY" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null || status=$?
+  expect_eq "netstackd $*: exit status" 2 "$status"
+  expect_match "netstackd $*: message names --pcap" '^netstackd: --pcap: ' "$(cat "$WORK/err")"
+  expect_eq "netstackd $*: standard error is exactly one line" 1 "$(wc -l <"$WORK/err")"
+  expect_eq "the persistent TAP is still there" e2etap "$(ns ip -o link show dev e2etap | awk -F': ' '{print $2}')"
+  expect_clean_namespace "netstackd $*" e2etap
+}
+bad_option_kept --tap e2etap --host-ip 10.77.0.1/24 --pcap /nonexistent/dir/frames.pcap
+bad_option_kept --tap e2etap --pcap /nonexistent/dir/frames.pcap
+ns ip tuntap del dev e2etap mode tap
+expect_clean_namespace "at the end"
