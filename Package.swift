@@ -30,19 +30,24 @@ let package = Package(
       name: "NetStack", dependencies: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP"],
       swiftSettings: swiftSettings),
 
+    // The application API and the services written once against it.
+    .target(name: "NetworkAPI", dependencies: ["NetCore"], swiftSettings: swiftSettings),
+    .target(name: "Services", dependencies: ["NetworkAPI"], swiftSettings: swiftSettings),
+
     // Linux-only pieces.
     .target(name: "CLinuxShims", path: "Sources/CLinuxShims"),
     .target(
       name: "TAP", dependencies: ["NetCore", "CLinuxShims"], path: "Drivers/TAP",
       swiftSettings: swiftSettings),
     .target(
-      name: "LinuxRuntime", dependencies: ["NetCore", "NetStack", "CLinuxShims"],
+      name: "LinuxRuntime",
+      dependencies: ["NetCore", "NetStack", "TCP", "UDP", "NetworkAPI", "CLinuxShims"],
       swiftSettings: swiftSettings),
     .executableTarget(
       name: "netstackd",
       dependencies: [
-        "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "NetStack", "TAP", "LinuxRuntime",
-        "CLinuxShims",
+        "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "NetStack", "TAP", "LinuxRuntime",
+        "CLinuxShims", "NetworkAPI", "Services",
       ],
       swiftSettings: swiftSettings),
 
@@ -68,7 +73,9 @@ let package = Package(
       name: "TCPTests", dependencies: ["NetCore", "IPv4", "TCP"], swiftSettings: swiftSettings),
     .testTarget(
       name: "NetStackTests",
-      dependencies: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "NetStack", "NetSimulation"],
+      dependencies: [
+        "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "NetStack", "NetSimulation",
+      ],
       swiftSettings: swiftSettings),
   ]
 )

@@ -2,8 +2,10 @@ import CLinuxShims
 import Glibc
 
 /// A thin owner of an epoll instance (`epoll_create1`, `epoll_ctl`, `epoll_wait`).
-public struct Epoll: ~Copyable {
+public final class Epoll {
   public let fileDescriptor: Int32
+  /// Reused for every `epoll_wait`.
+  private var events = [epoll_event](repeating: epoll_event(), count: 64)
 
   public init() throws(SystemError) {
     let descriptor = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -24,13 +26,18 @@ public struct Epoll: ~Copyable {
     }
   }
 
+  /// Stops watching `descriptor`.
+  public func unwatch(_ descriptor: Int32) {
+    var event = epoll_event()
+    _ = epoll_ctl(fileDescriptor, EPOLL_CTL_DEL, descriptor, &event)
+  }
+
   /// Waits up to `timeoutMilliseconds` (-1: forever) and returns the ready descriptors with
   /// their events. EINTR counts as a timeout.
   public func wait(timeoutMilliseconds: Int32, into ready: inout [(Int32, UInt32)])
     throws(SystemError)
   {
     ready.removeAll(keepingCapacity: true)
-    var events = [epoll_event](repeating: epoll_event(), count: 16)
     let count = epoll_wait(fileDescriptor, &events, Int32(events.count), timeoutMilliseconds)
     if count < 0 {
       if errno == EINTR { return }

@@ -93,6 +93,23 @@ public struct DirectStack {
     }
   }
 
+  // MARK: Application calls that send at once
+
+  /// Opens a TCP connection (its SYN is sent now).
+  public mutating func connectTCP(to address: IPv4Address, port: UInt16, now: Instant)
+    throws(TCPError) -> TCPConnectionID
+  {
+    try tcp.connect(to: address, port: port, now: now, network: &ipv4)
+  }
+
+  /// Sends a UDP datagram from a bound endpoint.
+  public mutating func sendUDP(
+    _ payload: Span<UInt8>, from endpoint: UDPEndpointID, to address: IPv4Address, port: UInt16,
+    now: Instant
+  ) throws(UDPError) {
+    try udp.send(payload, from: endpoint, to: address, port: port, through: &ipv4, now: now)
+  }
+
   /// Takes the list of UDP endpoints that have data (for the runtime to wake their readers).
   public mutating func takeReadableUDPEndpoints() -> [UDPEndpointID] {
     defer { readableUDPEndpoints.removeAll(keepingCapacity: true) }

@@ -93,6 +93,15 @@ public struct TCPLayer {
     }
   }
 
+  /// Whether a listener is open on `port`.
+  public func isListening(_ id: TCPListenerID) -> Bool { listeners[id.port] != nil }
+
+  /// Whether the application still holds the handle (it has not closed, aborted or released it).
+  public func isHeldByApplication(_ id: TCPConnectionID) -> Bool {
+    guard connection(id) != nil, case .application = slots[id.slot].owner else { return false }
+    return true
+  }
+
   /// Ports with a listener.
   public var listeningPorts: [UInt16] { listeners.keys.sorted() }
 

@@ -27,6 +27,8 @@ struct DaemonOptions {
   var logLevel = LogLevel.info
   var impairment: ImpairmentConfiguration?
   var impairmentSeed: UInt64 = 1
+  var services = ServiceList.all
+  var httpRoot: String?
   var showHelp = false
   var showVersion = false
 
@@ -50,6 +52,12 @@ struct DaemonOptions {
                              'none' leaves the host side alone (default: if it has no
                              address, the first free one in the --ip network)
 
+    Services:
+      --serve LIST           services and ports, e.g. http:80,echo:7 (default
+                             http:80,echo:7,discard:9,chargen:19; 'none' for none). echo
+                             answers on TCP and UDP; chargen sends until the client closes
+      --http-root DIR        serve the files in DIR over HTTP (besides / and /bytes/N)
+
     Diagnostics:
       --pcap FILE            write every frame in and out to FILE (pcap, for tcpdump/tshark)
       --log-level LEVEL      error, warn, info, debug or trace (default info)
@@ -60,7 +68,8 @@ struct DaemonOptions {
       -h, --help             show this help
       --version              show the version
 
-    Services: ICMP echo (ping), UDP echo on port 7.
+    ICMP echo (ping) is always answered; closed TCP ports answer RST, closed UDP ports ICMP
+    port unreachable.
     SIGINT or SIGTERM stops the daemon; it closes the device and prints its counters.
     Exit status: 0 after a clean stop, 1 on a runtime failure, 2 on a bad option or a device
     or address that could not be set up.
@@ -126,6 +135,12 @@ struct DaemonOptions {
         do { impairment = try ImpairmentConfiguration(parsing: text) } catch {
           throw OptionError(name, "\(error)")
         }
+      case "--serve":
+        services = try ServiceList(parsing: try value())
+      case "--http-root":
+        let path = try value()
+        guard !path.isEmpty else { throw OptionError(name, "needs a directory") }
+        httpRoot = path
       case "--impair-seed":
         let text = try value()
         guard let seed = UInt64(text) else { throw OptionError(name, "'\(text)' is not a number") }

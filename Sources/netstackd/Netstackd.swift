@@ -3,10 +3,13 @@ import Glibc
 import LinuxRuntime
 import NetCore
 import NetStack
+import NetworkAPI
+import Services
 import TAP
 
 /// The daemon's entry point: parse the command line, set up the device and the host side,
-/// run the stack until a signal, print the counters, undo what was set up.
+/// run the stack and its services on one event loop until a signal, print the counters, undo
+/// what was set up.
 @main
 struct Netstackd {
   static func main() {
@@ -39,6 +42,13 @@ struct Netstackd {
   static func run(_ options: DaemonOptions, signals: borrowing SignalReceiver) -> Int32 {
     let logger = Logger(level: options.logLevel)
     let tapName = options.tap!
+    var files: DirectoryFiles? = nil
+    if let root = options.httpRoot {
+      guard let directory = DirectoryFiles(root: root) else {
+        fail("--http-root: '\(root)' is not a directory", status: 2)
+      }
+      files = directory
+    }
 
     // The device first: everything after it is undone if a later step fails.
     let device: TAPDevice
@@ -66,28 +76,31 @@ struct Netstackd {
     let configuration = DirectStackConfiguration(
       hardwareAddress: mac, mtu: options.mtu, address: options.address, gateway: options.gateway,
       seed: entropy())
-    var stack = DirectStack(configuration: configuration, now: MonotonicClock.now())
-    let echo: UDPEchoService
-    do {
-      echo = try UDPEchoService(port: 7, stack: &stack)
-    } catch {
-      host.undo()
-      fail("cannot bind UDP echo on port 7: \(error)", status: 1)
-    }
-
+    let stack = DirectStack(configuration: configuration, now: MonotonicClock.now())
     let deviceName = device.name
     let createdDevice = device.createdDevice
-    let runner: StackRunner<TAPDevice>
+    let loop: EventLoop
+    let runtime: DirectStackRuntime
     do {
-      runner = try StackRunner(
-        stack: stack, device: device, deviceDescriptor: device.fileDescriptor,
-        signalDescriptor: signals.fileDescriptor, pcap: pcap, impairment: options.impairment,
+      loop = try EventLoop()
+      let descriptor = device.fileDescriptor
+      runtime = try DirectStackRuntime(
+        stack: stack, device: LoopDevice(device, fileDescriptor: descriptor), loop: loop,
+        name: "netstack over TAP \(deviceName)", pcap: pcap, impairment: options.impairment,
         impairmentSeed: options.impairmentSeed, logger: logger)
+      let signalDescriptor = signals.fileDescriptor
+      try loop.register(signalDescriptor, events: UInt32(EPOLLIN.rawValue)) { _ in
+        if let signal = SignalReceiver.take(from: signalDescriptor) {
+          stopSignal = signal
+          loop.stop()
+        }
+      }
     } catch {
       host.undo()
       fail("\(error)", status: 1)
     }
-    runner.onTurn = { stack, now in echo.run(&stack, now: now) }
+
+    startServices(options.services, files: files, on: runtime.api, loop: loop, logger: logger)
 
     let gateway = options.gateway.map { "\($0)" } ?? "none"
     print(
@@ -97,27 +110,57 @@ struct Netstackd {
       print("netstackd: impairing frames in both directions (seed \(options.impairmentSeed))")
     }
     if let path = options.pcap { print("netstackd: writing frames to \(path)") }
-    print("netstackd: serving icmp echo, udp echo:7; stop with SIGINT or SIGTERM")
+    print(
+      "netstackd: serving icmp echo\(options.services.entries.isEmpty ? "" : ", ")\(options.services.description)\(files != nil ? " (files from \(options.httpRoot!))" : ""); stop with SIGINT or SIGTERM"
+    )
     fflush(nil)
 
     var status: Int32 = 0
     do {
-      try runner.run()
+      try loop.run()
     } catch {
       logger.error("\(error)")
       status = 1
     }
-    if let signal = runner.stopSignal {
+    runtime.finish()
+    if let signal = stopSignal {
       let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
       print("netstackd: stopping on \(name)")
     }
     print("netstackd: counters:")
-    runner.stack.forEachCounter { group, name, value in
+    runtime.stack.forEachCounter { group, name, value in
       if value != 0 { print("  \(group).\(name) \(value)") }
     }
     host.undo()
     fflush(nil)
     return status
+  }
+
+  /// The signal that stopped the loop (set on the loop thread, read after it returns).
+  nonisolated(unsafe) static var stopSignal: Int32?
+
+  /// Starts each service as a task that runs on the stack's loop.
+  static func startServices<Stack: NetworkStack>(
+    _ services: ServiceList, files: DirectoryFiles?, on stack: Stack, loop: EventLoop,
+    logger: Logger
+  ) {
+    for (kind, port) in services.entries {
+      Task(executorPreference: loop) {
+        do {
+          switch kind {
+          case .http: try await HTTPService(port: port, files: files).run(on: stack)
+          case .echo:
+            async let udp: Void = UDPEchoService(port: port).run(on: stack)
+            try await EchoService(port: port).run(on: stack)
+            try await udp
+          case .discard: try await DiscardService(port: port).run(on: stack)
+          case .chargen: try await ChargenService(port: port).run(on: stack)
+          }
+        } catch {
+          logger.error("\(kind.rawValue) on port \(port) stopped: \(error)")
+        }
+      }
+    }
   }
 
   /// Gives the host side of the TAP its MTU, address and link state, as the options ask.

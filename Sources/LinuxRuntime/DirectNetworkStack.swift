@@ -1,0 +1,270 @@
+import NetCore
+import NetStack
+import NetworkAPI
+import TCP
+import UDP
+
+/// The application API (`NetworkStack`) on the project's own stack: every call runs on the
+/// stack's event loop (at once when the task already prefers that loop, as services do) and
+/// suspends until the stack can complete it.
+public struct DirectNetworkStack: NetworkStack {
+  let runtime: DirectStackRuntime
+
+  public var stackDescription: String { runtime.name }
+
+  public func listen(port: UInt16, backlog: Int) async throws(NetworkError) -> DirectTCPListener {
+    try await runtime.onLoop { () throws(NetworkError) -> DirectTCPListener in
+      do throws(TCPError) {
+        let id = try runtime.stack.tcp.listen(port: port, backlog: backlog)
+        return DirectTCPListener(runtime: runtime, id: id)
+      } catch {
+        throw NetworkError(error)
+      }
+    }
+  }
+
+  public func connect(to address: SocketAddress) async throws(NetworkError) -> DirectTCPConnection {
+    try await runtime.onLoop { () async throws(NetworkError) -> DirectTCPConnection in
+      let id: TCPConnectionID
+      do throws(TCPError) {
+        id = try runtime.stack.connectTCP(
+          to: address.address, port: address.port, now: MonotonicClock.now())
+      } catch {
+        throw NetworkError(error)
+      }
+      while true {
+        guard let connection = runtime.stack.tcp.connection(id) else { throw .closed }
+        if let error = connection.error {
+          runtime.stack.tcp.release(id)
+          throw NetworkError(error)
+        }
+        if connection.state.isSynchronized {
+          return DirectTCPConnection(runtime: runtime, id: id, connection: connection)
+        }
+        await runtime.wait(&runtime.writers, id)
+      }
+    }
+  }
+
+  public func bindUDP(port: UInt16) async throws(NetworkError) -> DirectUDPSocket {
+    try await runtime.onLoop { () throws(NetworkError) -> DirectUDPSocket in
+      do throws(UDPError) {
+        let id = try runtime.stack.udp.bind(port: port)
+        return DirectUDPSocket(
+          runtime: runtime, id: id, localPort: runtime.stack.udp.endpoint(id)!.localPort)
+      } catch {
+        throw NetworkError(error)
+      }
+    }
+  }
+}
+
+/// A listening port on the direct stack.
+public struct DirectTCPListener: TCPListenerHandle {
+  let runtime: DirectStackRuntime
+  let id: TCPListenerID
+
+  public var localPort: UInt16 { id.port }
+
+  public func accept() async throws(NetworkError) -> DirectTCPConnection {
+    try await runtime.onLoop { () async throws(NetworkError) -> DirectTCPConnection in
+      while true {
+        guard runtime.stack.tcp.isListening(id) else { throw .closed }
+        if let connection = runtime.stack.tcp.accept(id) {
+          return DirectTCPConnection(
+            runtime: runtime, id: connection, connection: runtime.stack.tcp.connection(connection)!)
+        }
+        await runtime.wait(&runtime.acceptors, id.port)
+      }
+    }
+  }
+
+  public func close() async {
+    try? await runtime.onLoop { () throws(NetworkError) in
+      runtime.stack.tcp.stopListening(id)
+      runtime.resumeAll(&runtime.acceptors, id.port)
+    }
+  }
+}
+
+/// A TCP connection on the direct stack.
+public struct DirectTCPConnection: TCPConnectionHandle {
+  let runtime: DirectStackRuntime
+  let id: TCPConnectionID
+  public let localAddress: SocketAddress
+  public let remoteAddress: SocketAddress
+
+  init(runtime: DirectStackRuntime, id: TCPConnectionID, connection: TCPConnection) {
+    self.runtime = runtime
+    self.id = id
+    localAddress = SocketAddress(connection.tuple.localAddress, connection.tuple.localPort)
+    remoteAddress = SocketAddress(connection.tuple.remoteAddress, connection.tuple.remotePort)
+  }
+
+  /// The connection, while the application holds it.
+  private func held() throws(NetworkError) -> TCPConnection {
+    guard runtime.stack.tcp.isHeldByApplication(id),
+      let connection = runtime.stack.tcp.connection(id)
+    else {
+      throw .closed
+    }
+    return connection
+  }
+
+  public func read(into buffer: inout [UInt8]) async throws(NetworkError) -> Int {
+    try await runtime.onLoop { () async throws(NetworkError) -> Int in
+      while true {
+        let connection = try held()
+        if connection.readableBytes > 0 {
+          return buffer.withUnsafeMutableBytes { connection.read(into: $0) }
+        }
+        if connection.isAtEndOfStream { return 0 }
+        if let error = connection.error { throw NetworkError(error) }
+        if connection.state == .closed || connection.state == .timeWait { return 0 }
+        await runtime.wait(&runtime.readers, id)
+      }
+    }
+  }
+
+  public func write(_ bytes: ArraySlice<UInt8>) async throws(NetworkError) {
+    try await runtime.onLoop { () async throws(NetworkError) in
+      var offset = 0
+      let total = bytes.count
+      while offset < total {
+        let connection = try held()
+        if let error = connection.error { throw NetworkError(error) }
+        let written: Int
+        do throws(TCPError) {
+          written = try bytes.withUnsafeBufferPointer { buffer throws(TCPError) in
+            try runtime.stack.tcp.write(
+              id, Span(_unsafeElements: buffer).extracting(offset..<total))
+          }
+        } catch {
+          throw NetworkError(error)
+        }
+        offset += written
+        if offset < total { await runtime.wait(&runtime.writers, id) }
+      }
+    }
+  }
+
+  public func shutdownWrite() async throws(NetworkError) {
+    try await runtime.onLoop { () throws(NetworkError) in
+      _ = try held()
+      do throws(TCPError) { try runtime.stack.tcp.shutdownWrite(id) } catch {
+        throw NetworkError(error)
+      }
+    }
+  }
+
+  public func close() async {
+    try? await runtime.onLoop { () throws(NetworkError) in
+      runtime.stack.tcp.close(id)
+      runtime.resumeAll(&runtime.readers, id)
+      runtime.resumeAll(&runtime.writers, id)
+    }
+  }
+
+  public func abort() async {
+    try? await runtime.onLoop { () throws(NetworkError) in
+      runtime.stack.tcp.abort(id)
+      runtime.resumeAll(&runtime.readers, id)
+      runtime.resumeAll(&runtime.writers, id)
+    }
+  }
+}
+
+/// A UDP socket on the direct stack.
+public struct DirectUDPSocket: UDPSocketHandle {
+  let runtime: DirectStackRuntime
+  let id: UDPEndpointID
+  public let localPort: UInt16
+
+  public func receive() async throws(NetworkError) -> (payload: [UInt8], from: SocketAddress) {
+    try await runtime.onLoop {
+      () async throws(NetworkError) -> (payload: [UInt8], from: SocketAddress) in
+      while true {
+        guard runtime.stack.udp.endpoint(id) != nil else { throw .closed }
+        if let datagram = runtime.stack.udp.receive(from: id) {
+          return (datagram.payload, SocketAddress(datagram.source, datagram.sourcePort))
+        }
+        await runtime.wait(&runtime.datagramReaders, id)
+      }
+    }
+  }
+
+  public func send(_ payload: [UInt8], to destination: SocketAddress) async throws(NetworkError) {
+    try await runtime.onLoop { () throws(NetworkError) in
+      do throws(UDPError) {
+        try runtime.stack.sendUDP(
+          payload.span, from: id, to: destination.address, port: destination.port,
+          now: MonotonicClock.now())
+      } catch {
+        throw NetworkError(error)
+      }
+    }
+  }
+
+  public func close() async {
+    try? await runtime.onLoop { () throws(NetworkError) in
+      runtime.stack.udp.close(id)
+      runtime.resumeAll(&runtime.datagramReaders, id)
+    }
+  }
+}
+
+extension DirectStackRuntime {
+  /// Runs `body` on the loop's thread: at once when the task is already there, else after
+  /// moving the task there (SE-0417 task executor preference).
+  func onLoop<Result>(_ body: () async throws(NetworkError) -> Result) async throws(NetworkError)
+    -> Result
+  {
+    if loop.isCurrent { return try await body() }
+    return try await withTaskExecutorPreference(loop) { () async throws(NetworkError) -> Result in
+      try await body()
+    }
+  }
+
+  /// Suspends the task until `key`'s entry in `waiters` is resumed.
+  func wait<Key: Hashable>(_ waiters: inout [Key: [UnsafeContinuation<Void, Never>]], _ key: Key)
+    async
+  {
+    await withUnsafeContinuation { continuation in
+      waiters[key, default: []].append(continuation)
+    }
+  }
+
+  /// Resumes every task waiting on `key`.
+  func resumeAll<Key: Hashable>(
+    _ waiters: inout [Key: [UnsafeContinuation<Void, Never>]], _ key: Key
+  ) {
+    guard let waiting = waiters.removeValue(forKey: key) else { return }
+    for continuation in waiting { continuation.resume() }
+  }
+}
+
+extension NetworkError {
+  /// The application-facing error for a TCP failure.
+  init(_ error: TCPError) {
+    switch error {
+    case .connectionRefused: self = .connectionRefused
+    case .connectionReset: self = .connectionReset
+    case .timedOut: self = .timedOut
+    case .aborted, .invalidHandle, .notConnected: self = .closed
+    case .addressInUse: self = .addressInUse
+    case .tooManyConnections: self = .resourcesExhausted
+    case .noRoute: self = .noRoute
+    }
+  }
+
+  /// The application-facing error for a UDP failure.
+  init(_ error: UDPError) {
+    switch error {
+    case .addressInUse: self = .addressInUse
+    case .tooManyEndpoints: self = .resourcesExhausted
+    case .invalidEndpoint: self = .closed
+    case .messageTooLong: self = .messageTooLong
+    case .noRoute: self = .noRoute
+    }
+  }
+}

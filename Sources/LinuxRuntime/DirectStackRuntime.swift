@@ -1,0 +1,176 @@
+import CLinuxShims
+import Glibc
+import NetCore
+import NetStack
+import TCP
+import UDP
+
+/// The direct stack on Linux: a `DirectStack` owned by an ``EventLoop``, fed frames by a
+/// device, with the fault injector and pcap writer between them, and the bookkeeping that
+/// suspends application tasks until their connection is ready (the waiters).
+///
+/// Everything here runs on the loop's thread; ``DirectNetworkStack`` is the `Sendable` face
+/// that applications hold.
+public final class DirectStackRuntime: @unchecked Sendable {
+  public let loop: EventLoop
+  /// The stack (loop thread only).
+  public var stack: DirectStack
+  private let device: any FrameDevice
+  private let pcap: PcapWriter?
+  private var inbound: FrameImpairer?
+  private var outbound: FrameImpairer?
+  private var deviceQueue = BoundedQueue<PacketBuffer>(limit: 4096)
+  private var watchingWritable = false
+  private var nextPcapFlush: Instant
+  public let logger: Logger
+  /// A name for the stack in pages and logs.
+  public let name: String
+  /// Frames read per wake-up at most.
+  public var receiveBatch = 256
+
+  // Tasks waiting for something, resumed when the stack reports it.
+  var readers: [TCPConnectionID: [UnsafeContinuation<Void, Never>]] = [:]
+  var writers: [TCPConnectionID: [UnsafeContinuation<Void, Never>]] = [:]
+  var acceptors: [UInt16: [UnsafeContinuation<Void, Never>]] = [:]
+  var datagramReaders: [UDPEndpointID: [UnsafeContinuation<Void, Never>]] = [:]
+
+  public init<Device: NetworkDevice & ~Copyable>(
+    stack: DirectStack, device: LoopDevice<Device>, loop: EventLoop, name: String,
+    pcap: PcapWriter?, impairment: ImpairmentConfiguration?, impairmentSeed: UInt64, logger: Logger
+  ) throws(SystemError) {
+    self.stack = stack
+    self.device = device
+    self.loop = loop
+    self.name = name
+    self.pcap = pcap
+    self.logger = logger
+    if let impairment, impairment.isActive {
+      inbound = FrameImpairer(configuration: impairment, seed: impairmentSeed)
+      outbound = FrameImpairer(configuration: impairment, seed: impairmentSeed &+ 1)
+    }
+    nextPcapFlush = MonotonicClock.now() + .seconds(1)
+    try loop.register(device.fileDescriptor, events: UInt32(EPOLLIN.rawValue)) {
+      [unowned self] events in
+      if events & UInt32(EPOLLIN.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
+        receiveFrames(now: MonotonicClock.now())
+      }
+    }
+    loop.deadline = { [unowned self] in nextDeadline }
+    loop.turn = { [unowned self] now in turn(now: now) }
+  }
+
+  /// The face applications use.
+  public var api: DirectNetworkStack { DirectNetworkStack(runtime: self) }
+
+  // MARK: The loop's work
+
+  private var nextDeadline: Instant? {
+    var deadline = stack.nextDeadline
+    deadline = Instant.earliest(deadline, inbound?.nextDeadline)
+    deadline = Instant.earliest(deadline, outbound?.nextDeadline)
+    if pcap != nil { deadline = Instant.earliest(deadline, nextPcapFlush) }
+    return deadline
+  }
+
+  private func receiveFrames(now: Instant) {
+    do {
+      _ = try device.receive(limit: receiveBatch) { frame, info in
+        pcap?.write(frame)
+        if inbound != nil {
+          inbound!.submit(frame, now: now)
+        } else {
+          stack.receive(frame, info: info, now: now)
+        }
+      }
+    } catch {
+      logger.error("device: \(error)")
+      loop.stop()
+    }
+  }
+
+  /// After handlers and jobs: due impaired frames, timers, wake-ups, then everything queued
+  /// goes to the device.
+  private func turn(now: Instant) {
+    if let due = inbound?.nextDeadline, due <= now {
+      inbound!.release(now: now) { frame in
+        frame.withBytes { stack.receive($0, info: ReceivedFrameInfo(), now: now) }
+      }
+    }
+    if let deadline = stack.nextDeadline, deadline <= now { stack.poll(now: now) }
+    stack.flush(now: now)
+    wakeWaiters()
+    sendQueuedFrames(now: now)
+    if let pcap, now >= nextPcapFlush {
+      pcap.flush()
+      nextPcapFlush = now + .seconds(1)
+    }
+  }
+
+  /// Resumes the tasks whose connection, listener or socket has news.
+  func wakeWaiters() {
+    for notification in stack.tcp.takeNotifications() {
+      switch notification {
+      case .connection(let id, let events):
+        if !events.intersection([.readable, .closed]).isEmpty,
+          let waiting = readers.removeValue(forKey: id)
+        {
+          for continuation in waiting { continuation.resume() }
+        }
+        if !events.intersection([.writable, .closed, .established]).isEmpty,
+          let waiting = writers.removeValue(forKey: id)
+        {
+          for continuation in waiting { continuation.resume() }
+        }
+      case .listener(let listener):
+        if let waiting = acceptors.removeValue(forKey: listener.port) {
+          for continuation in waiting { continuation.resume() }
+        }
+      }
+    }
+    for endpoint in stack.takeReadableUDPEndpoints() {
+      if let waiting = datagramReaders.removeValue(forKey: endpoint) {
+        for continuation in waiting { continuation.resume() }
+      }
+    }
+  }
+
+  /// Moves the stack's frames (through the outbound fault injector) to the device.
+  private func sendQueuedFrames(now: Instant) {
+    if outbound != nil {
+      while let frame = stack.transmitQueue.popFirst() {
+        frame.withBytes { outbound!.submit($0, now: now) }
+      }
+      outbound!.release(now: now) { frame in
+        if deviceQueue.append(frame) { pcap?.write(frameBytes: frame) }
+      }
+    } else {
+      while !deviceQueue.isFull, let frame = stack.transmitQueue.popFirst() {
+        pcap?.write(frameBytes: frame)
+        deviceQueue.append(frame)
+      }
+    }
+    do {
+      try device.transmit(&deviceQueue)
+    } catch {
+      logger.warning("device transmit failed: \(error)")
+    }
+    let wantWritable = !deviceQueue.isEmpty
+    if wantWritable != watchingWritable {
+      let events = UInt32(EPOLLIN.rawValue) | (wantWritable ? UInt32(EPOLLOUT.rawValue) : 0)
+      try? loop.modify(device.fileDescriptor, events: events)
+      watchingWritable = wantWritable
+    }
+  }
+
+  /// Flushes the pcap file (at shutdown).
+  public func finish() {
+    pcap?.flush()
+  }
+}
+
+extension PcapWriter {
+  /// Appends the frame held in `frameBytes`.
+  func write(frameBytes packet: PacketBuffer) {
+    packet.withBytes { write($0) }
+  }
+}

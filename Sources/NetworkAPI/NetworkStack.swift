@@ -1,0 +1,97 @@
+import NetCore
+
+/// A network stack as an application sees it: TCP listen, accept, connect, read, write,
+/// shutdown, close; UDP bind, send, receive. Written once against this protocol, a service
+/// runs on the project's own stack (over TAP, a Unix socket, netfront) or on the host's
+/// kernel sockets during development: MirageOS's promise, with Swift generics in place of
+/// functors.
+///
+/// Handles are `Sendable` and every call is `async`: an implementation owns its stack on one
+/// event loop and suspends callers until their operation can complete.
+public protocol NetworkStack: Sendable {
+  associatedtype Listener: TCPListenerHandle where Listener.Connection == Connection
+  associatedtype Connection: TCPConnectionHandle
+  associatedtype Datagrams: UDPSocketHandle
+
+  /// Listens for TCP connections on `port` of every local address.
+  func listen(port: UInt16, backlog: Int) async throws(NetworkError) -> Listener
+
+  /// Opens a TCP connection to `address`.
+  func connect(to address: SocketAddress) async throws(NetworkError) -> Connection
+
+  /// Binds a UDP socket to `port` (0 for any free port).
+  func bindUDP(port: UInt16) async throws(NetworkError) -> Datagrams
+
+  /// A short name for logs and pages: "netstack (direct, tap0)", "host sockets".
+  var stackDescription: String { get }
+}
+
+/// A listening TCP port.
+public protocol TCPListenerHandle: Sendable {
+  associatedtype Connection: TCPConnectionHandle
+
+  /// The port listened on.
+  var localPort: UInt16 { get }
+
+  /// Waits for the next connection.
+  func accept() async throws(NetworkError) -> Connection
+
+  /// Stops listening; connections not yet accepted are reset.
+  func close() async
+}
+
+/// One TCP connection.
+public protocol TCPConnectionHandle: Sendable {
+  var localAddress: SocketAddress { get }
+  var remoteAddress: SocketAddress { get }
+
+  /// Reads up to `buffer.count` bytes into the front of `buffer`, waiting until at least one
+  /// byte is there; returns how many, and 0 at the end of the peer's stream.
+  func read(into buffer: inout [UInt8]) async throws(NetworkError) -> Int
+
+  /// Writes all of `bytes`, waiting for buffer space as needed.
+  func write(_ bytes: ArraySlice<UInt8>) async throws(NetworkError)
+
+  /// Sends FIN after what was written; reading goes on (half-close).
+  func shutdownWrite() async throws(NetworkError)
+
+  /// Closes the connection and gives up the handle (FIN, or RST if unread data is left).
+  func close() async
+
+  /// Resets the connection and gives up the handle.
+  func abort() async
+}
+
+extension TCPConnectionHandle {
+  /// Writes all of `bytes`.
+  public func write(_ bytes: [UInt8]) async throws(NetworkError) {
+    try await write(bytes[...])
+  }
+}
+
+/// A bound UDP socket.
+public protocol UDPSocketHandle: Sendable {
+  var localPort: UInt16 { get }
+
+  /// Waits for the next datagram.
+  func receive() async throws(NetworkError) -> (payload: [UInt8], from: SocketAddress)
+
+  /// Sends one datagram.
+  func send(_ payload: [UInt8], to destination: SocketAddress) async throws(NetworkError)
+
+  /// Unbinds the socket.
+  func close() async
+}
+
+/// An IPv4 address and port.
+public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
+  public var address: IPv4Address
+  public var port: UInt16
+
+  public init(_ address: IPv4Address, _ port: UInt16) {
+    self.address = address
+    self.port = port
+  }
+
+  public var description: String { "\(address):\(port)" }
+}
