@@ -174,6 +174,20 @@ struct IPv4LayerReceiveTests {
     #expect(layer.icmpCounters.echoRequestsReceived == 0)
   }
 
+  /// Datagrams evicted from a full reassembly table are counted when they are evicted.
+  @Test func countsReassemblyEvictions() {
+    var layer = makeLayer()
+    for id in 0..<17 {
+      var fragment = C.fragmentedRequest[0]
+      fragment[4] = 0
+      fragment[5] = UInt8(id)
+      fixHeaderChecksum(&fragment)
+      _ = receive(fragment, &layer)
+    }
+    #expect(layer.counters.fragmentsReceived == 17)
+    #expect(layer.counters.reassemblyEvictions == 1)
+  }
+
   @Test func countersAreReportedByName() {
     let layer = makeLayer()
     var names: [String] = []
