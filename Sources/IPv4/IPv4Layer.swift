@@ -96,7 +96,9 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
     }
 
     counters.fragmentsReceived += 1
-    switch reassembler.add(packet, now: now) {
+    let outcome = reassembler.add(packet, now: now)
+    counters.reassemblyEvictions = reassembler.evictions
+    switch outcome {
     case .incomplete, .duplicate:
       return .consumed
     case .dropped(let reason):
@@ -107,7 +109,6 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
       return .consumed
     case .complete(let buffer):
       counters.datagramsReassembled += 1
-      counters.reassemblyEvictions = reassembler.evictions
       return buffer.withBytes { bytes -> IPv4Input in
         guard let whole = try? IPv4Packet(checking: bytes) else { return .consumed }
         return accept(whole, linkBroadcast: linkBroadcast, now: now)
