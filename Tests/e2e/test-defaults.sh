@@ -13,7 +13,7 @@ log "it printed: $banner"
 expect_match "startup line" \
   '^netstackd: tap0 \(created\): mac [0-9a-f:]{17}, ip [0-9.]+/[0-9]+, gateway none, mtu 1500; host side [0-9.]+/[0-9]+$' \
   "$banner"
-expect_match "services line names ping and UDP echo" '^netstackd: serving .*icmp echo.*udp echo:7.*; stop with SIGINT or SIGTERM$' \
+expect_match "services line names ping and echo on port 7" '^netstackd: serving .*icmp echo.*echo:7.*; stop with SIGINT or SIGTERM$' \
   "$(cat "$DAEMON_OUT")"
 stack=$(sed -n 's/.*, ip \([0-9.]*\/[0-9]*\), gateway.*/\1/p' <<<"$banner")
 host=$(sed -n 's/.*; host side \([0-9.]*\/[0-9]*\)$/\1/p' <<<"$banner")

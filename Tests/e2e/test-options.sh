@@ -81,6 +81,10 @@ bad_option --log-level yes --tap tap0 --log-level bad
 bad_option --impair yes --tap tap0 --impair bad
 bad_option --impair yes --tap tap0 --impair loss=200%
 bad_option --impair-seed yes --tap tap0 --impair-seed -1
+bad_option --serve yes --tap tap0 --serve bogus
+bad_option --serve yes --tap tap0 --serve http:0
+bad_option --serve yes --tap tap0 --serve http:80,echo:80
+bad_option --http-root no --tap tap0 --http-root /nonexistent/dir
 bad_option "'--bogus'" yes --tap tap0 --bogus
 bad_option "'stray'" yes --tap tap0 stray
 bad_option --tap yes                                       # missing --tap
