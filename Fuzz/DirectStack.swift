@@ -1,0 +1,204 @@
+// Fuzz target: the whole stack (Sources/NetStack/DirectStack.swift and every layer below).
+//
+// The stack is 02:00:00:00:00:02, 10.0.0.2/24, gateway 10.0.0.1 (the addresses of the
+// namespace that Fuzz/capture-corpus captures from), with echo services on UDP port 7 and
+// TCP port 7 (accept, read, write back, close at the end of the stream).
+// Input: records, each one received frame:
+//
+//   byte 0   control: bits 0-1 clock advance before the frame: 0, 1 ms, 1 s, 31 s;
+//            bit 2 correct the IPv4 header checksum and, for an unfragmented ICMP or UDP
+//            datagram, the transport checksum (so the fuzzer gets past them);
+//            bit 3 the device vouches for the transport checksum (ReceivedFrameInfo);
+//            bit 4 afterwards, ping 10.0.0.1 with 2000 bytes (fragmented, needs ARP);
+//            bit 5 afterwards, ping 192.0.2.1 (through the gateway)
+//   1-2      frame length (big endian; cut to what the input has left)
+//   ...      the frame, from the destination MAC, without the frame check sequence
+//
+// After each frame the target runs the echo services, flushes TCP, calls `poll` when the
+// stack's deadline has come, and drains the transmit queue; at the end it lets every timer
+// run out.
+// Checks: nothing traps; every frame the stack sends is well formed: Ethernet from our MAC,
+// at least 60 bytes long, ARP that parses, IPv4 that parses (checksum included), fits the MTU and comes from our
+// address, ICMP, UDP and TCP that parse and whose checksums verify.
+
+import ARP
+import Ethernet
+import IPv4
+import NetCore
+import NetStack
+import TCP
+import UDP
+
+private let ourMAC = MACAddress(0x02, 0, 0, 0, 0, 0x02)
+private let ourAddress = IPv4Address(10, 0, 0, 2)
+private let neighbour = IPv4Address(10, 0, 0, 1)
+private let beyondGateway = IPv4Address(192, 0, 2, 1)
+private let pingPayload = [UInt8](repeating: 0xA5, count: 2000)
+/// Where the TCP echo service reads into (allocated once, for every input).
+private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  var input = FuzzReader(data, size)
+  var now = Instant(nanoseconds: 1_000_000_000)
+  var stack = DirectStack(
+    configuration: DirectStackConfiguration(
+      hardwareAddress: ourMAC, address: IPv4CIDR(address: ourAddress, prefixLength: 24),
+      gateway: neighbour, seed: 1),
+    now: now)
+  guard let echo = try? stack.udp.bind(port: 7), let listener = try? stack.tcp.listen(port: 7)
+  else { fatalError("cannot bind port 7") }
+  var connections: [TCPConnectionID] = []
+  drain(&stack)
+
+  var sequence: UInt16 = 0
+  while !input.isAtEnd {
+    let control = input.uint8()
+    let length = Int(input.uint16())
+    var frame = Array(input.bytes(length))
+    switch control & 3 {
+    case 1: now += .milliseconds(1)
+    case 2: now += .seconds(1)
+    case 3: now += .seconds(31)
+    default: break
+    }
+    if control & 4 != 0 { fixChecksums(&frame) }
+    stack.receive(
+      frame.span, info: ReceivedFrameInfo(transportChecksumVerified: control & 8 != 0), now: now)
+
+    // The application: a UDP echo service, and pings.
+    for endpoint in stack.takeReadableUDPEndpoints() {
+      expect(endpoint == echo, "a datagram for an endpoint nobody bound")
+      while let datagram = stack.udp.receive(from: endpoint) {
+        try? stack.udp.send(
+          datagram.payload.span, from: endpoint, to: datagram.source, port: datagram.sourcePort,
+          through: &stack.ipv4, now: now)
+      }
+    }
+    if control & 16 != 0 {
+      sequence &+= 1
+      try? stack.ipv4.sendEchoRequest(
+        to: neighbour, identifier: 0x4242, sequence: sequence, payload: pingPayload.span, now: now)
+    }
+    if control & 32 != 0 {
+      sequence &+= 1
+      try? stack.ipv4.sendEchoRequest(
+        to: beyondGateway, identifier: 0x4242, sequence: sequence,
+        payload: pingPayload.span.extracting(0..<100), now: now)
+    }
+    while stack.ipv4.echoReplies.popFirst() != nil {}
+    _ = stack.tcp.takeNotifications()
+    while let connection = stack.tcp.accept(listener) { connections.append(connection) }
+    connections.removeAll { connection in
+      let count = (try? stack.tcp.read(connection, into: readBuffer)) ?? -1
+      if count > 0 {
+        let bytes = Array(readBuffer[0..<count])
+        _ = try? stack.tcp.write(connection, bytes.span)
+      }
+      if count < 0 || stack.tcp.connection(connection)?.isAtEndOfStream != false {
+        stack.tcp.close(connection)
+        return true
+      }
+      return false
+    }
+    stack.flush(now: now)
+
+    if let deadline = stack.nextDeadline, deadline <= now { stack.poll(now: now) }
+    drain(&stack)
+  }
+
+  // Let every timer run out: ARP retries and aging, reassembly timeouts.
+  for _ in 0..<4 {
+    now += .seconds(31)
+    stack.poll(now: now)
+    drain(&stack)
+  }
+  return 0
+}
+
+/// Takes every frame off the transmit queue and checks that it is well formed.
+private func drain(_ stack: inout DirectStack) {
+  while let buffer = stack.transmitQueue.popFirst() {
+    expect(buffer.offload == .none, "a frame left work to a device that offers no offload")
+    buffer.withBytes { bytes in checkSent(bytes) }
+  }
+}
+
+private func checkSent(_ bytes: Span<UInt8>) {
+  guard let frame = try? EthernetFrame(checking: bytes) else { fatalError("sent a runt frame") }
+  expect(bytes.count >= EthernetHeader.minimumFrameLength, "sent an unpadded frame")
+  expect(frame.source == ourMAC, "sent a frame from another MAC")
+  expect(frame.destination != ourMAC, "sent a frame to itself")
+  switch frame.etherType {
+  case .arp:
+    guard let arp = try? ARPPacket(checking: frame.payload) else { fatalError("sent bad ARP") }
+    expect(arp.senderHardwareAddress == ourMAC, "ARP sender MAC")
+    expect(arp.senderProtocolAddress == ourAddress, "ARP sender address")
+  case .ipv4:
+    guard let packet = try? IPv4Packet(checking: frame.payload) else {
+      fatalError("sent an IPv4 packet that does not parse")
+    }
+    expect(packet.totalLength <= 1500, "sent \(packet.totalLength) bytes over a 1500 MTU")
+    expect(packet.source == ourAddress, "sent from \(packet.source)")
+    expect(packet.timeToLive > 0, "sent TTL 0")
+    guard !packet.isFragment else {
+      expect(
+        !packet.moreFragments || packet.payload.count % 8 == 0, "fragment not a multiple of 8")
+      return
+    }
+    switch packet.protocolNumber {
+    case .icmp:
+      expect((try? ICMPv4Packet(checking: packet.payload)) != nil, "sent bad ICMP")
+    case .udp:
+      guard let datagram = try? UDPDatagram(checking: packet.payload) else {
+        fatalError("sent a UDP datagram that does not parse")
+      }
+      expect(datagram.length == packet.payload.count, "UDP length")
+      expect(
+        datagram.checksumIsValid(source: packet.source, destination: packet.destination),
+        "sent a bad UDP checksum")
+    case .tcp:
+      guard let segment = try? TCPSegment(checking: packet.payload) else {
+        fatalError("sent a TCP segment that does not parse")
+      }
+      expect(
+        segment.checksumIsValid(source: packet.source, destination: packet.destination),
+        "sent a bad TCP checksum")
+    default:
+      fatalError("sent protocol \(packet.protocolNumber.rawValue)")
+    }
+  default:
+    fatalError("sent EtherType \(frame.etherType.rawValue)")
+  }
+}
+
+/// Corrects the IPv4 header checksum of an Ethernet frame and, for an unfragmented ICMP or
+/// UDP datagram, its transport checksum; leaves anything else alone.
+private func fixChecksums(_ frame: inout [UInt8]) {
+  let ip = EthernetHeader.length
+  guard frame.count >= ip + IPv4Header.length, frame[12] == 0x08, frame[13] == 0x00 else {
+    return
+  }
+  let headerLength = Int(frame[ip] & 0x0F) * 4
+  guard headerLength >= IPv4Header.length, ip + headerLength <= frame.count else { return }
+  fixChecksum(&frame, range: ip..<(ip + headerLength), at: ip + 10)
+  let totalLength = min(Int(frame[ip + 2]) << 8 | Int(frame[ip + 3]), frame.count - ip)
+  let isFragment = (Int(frame[ip + 6]) << 8 | Int(frame[ip + 7])) & 0x3FFF != 0
+  let start = ip + headerLength
+  let end = ip + totalLength
+  guard !isFragment, end - start >= 8 else { return }
+  switch frame[ip + 9] {
+  case 1:
+    fixChecksum(&frame, range: start..<end, at: start + 2)
+  case 17:
+    let length = Int(frame[start + 4]) << 8 | Int(frame[start + 5])
+    guard length >= 8, start + length <= end else { return }
+    let source = IPv4Address(frame.span, at: ip + 12)
+    let destination = IPv4Address(frame.span, at: ip + 16)
+    fixChecksum(
+      &frame, range: start..<(start + length), at: start + 6,
+      prefix: pseudoHeader(source: source, destination: destination, protocolNumber: 17, length: length))
+  default:
+    break
+  }
+}
