@@ -37,7 +37,7 @@ ns "$PYTHON" "$TOOLS/udp-closed-port.py" "$STACK_IP" 7 9 1234 >/dev/null || fail
 daemon_stop TERM
 expect_eq "exit status after SIGTERM" 0 "$DAEMON_STATUS"
 
-summary=$("${TSHARK[@]}" -r "$WORK/stack.pcap" -q -z io,phs 2>"$WORK/tshark.err") \
+"${TSHARK[@]}" -r "$WORK/stack.pcap" -q -z io,phs >/dev/null 2>"$WORK/tshark.err" \
   || fail "tshark could not read the pcap" "exit 0" "$(cat "$WORK/tshark.err")"
 ok "tshark reads the pcap"
 frames=$("${TSHARK[@]}" -r "$WORK/stack.pcap" -T fields -e frame.number 2>/dev/null | wc -l)
