@@ -9,7 +9,8 @@ import NetCore
 public struct FrameImpairer {
   public let configuration: ImpairmentConfiguration
   private var random: PseudoRandomGenerator
-  /// Frames in flight with their delivery times, in submission order.
+  /// Frames in flight, ordered by delivery time (frames due at the same time stay in
+  /// submission order).
   private var inFlight: [(due: Instant, frame: PacketBuffer)] = []
   /// The most frames held at once.
   public let limit: Int
@@ -60,31 +61,25 @@ public struct FrameImpairer {
         framesOverflowed += 1
         continue
       }
-      inFlight.append((due, buffer))
+      // Usually the latest: insert from the back, after every frame due no later.
+      var position = inFlight.count
+      while position > 0 && inFlight[position - 1].due > due { position -= 1 }
+      inFlight.insert((due, buffer), at: position)
     }
   }
 
   /// Hands every frame due by `now` to `deliver`, earliest first (ties in submission order).
   public mutating func release(now: Instant, _ deliver: (PacketBuffer) -> Void) {
-    guard inFlight.contains(where: { $0.due <= now }) else { return }
-    var due: [(due: Instant, order: Int, frame: PacketBuffer)] = []
-    var kept: [(due: Instant, frame: PacketBuffer)] = []
-    for (order, entry) in inFlight.enumerated() {
-      if entry.due <= now {
-        due.append((entry.due, order, entry.frame))
-      } else {
-        kept.append(entry)
-      }
+    var released = 0
+    while released < inFlight.count, inFlight[released].due <= now {
+      deliver(inFlight[released].frame)
+      released += 1
     }
-    inFlight = kept
-    due.sort { ($0.due, $0.order) < ($1.due, $1.order) }
-    for entry in due { deliver(entry.frame) }
+    if released > 0 { inFlight.removeFirst(released) }
   }
 
   /// When the next held frame is due.
-  public var nextDeadline: Instant? {
-    inFlight.reduce(nil) { Instant.earliest($0, $1.due) }
-  }
+  public var nextDeadline: Instant? { inFlight.first?.due }
 
   /// Frames held now.
   public var count: Int { inFlight.count }
