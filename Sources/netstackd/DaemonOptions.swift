@@ -1,6 +1,7 @@
 import LinuxRuntime
 import NetCore
 import NetStack
+import NetworkAPI
 
 /// The daemon's command line, parsed and checked.
 ///
@@ -29,6 +30,8 @@ struct DaemonOptions {
   var impairmentSeed: UInt64 = 1
   var services = ServiceList.all
   var httpRoot: String?
+  /// `--echo-client ADDR:PORT[,BYTES]`: the stack connects out to an echo server.
+  var echoClient: (server: SocketAddress, bytes: Int)?
   var showHelp = false
   var showVersion = false
 
@@ -57,6 +60,9 @@ struct DaemonOptions {
                              http:80,echo:7,discard:9,chargen:19; 'none' for none). echo
                              answers on TCP and UDP; chargen sends until the client closes
       --http-root DIR        serve the files in DIR over HTTP (besides / and /bytes/N)
+      --echo-client ADDR:PORT[,BYTES]
+                             once up, connect out to an echo server through the Swift stack,
+                             send BYTES (default 1048576), read them back, print the result
 
     Diagnostics:
       --pcap FILE            write every frame in and out to FILE (pcap, for tcpdump/tshark)
@@ -141,6 +147,23 @@ struct DaemonOptions {
         let path = try value()
         guard !path.isEmpty else { throw OptionError(name, "needs a directory") }
         httpRoot = path
+      case "--echo-client":
+        let text = try value()
+        let parts = text.split(separator: ",", maxSplits: 1)
+        let endpoint = parts.first.map { $0.split(separator: ":") } ?? []
+        guard endpoint.count == 2, let address = try? IPv4Address(parsing: String(endpoint[0])),
+          let port = UInt16(endpoint[1]), port > 0
+        else {
+          throw OptionError(name, "'\(text)' is not ADDR:PORT[,BYTES]")
+        }
+        var bytes = 1 << 20
+        if parts.count == 2 {
+          guard let count = Int(parts[1]), count >= 0 else {
+            throw OptionError(name, "'\(parts[1])' is not a byte count")
+          }
+          bytes = count
+        }
+        echoClient = (SocketAddress(address, port), bytes)
       case "--impair-seed":
         let text = try value()
         guard let seed = UInt64(text) else { throw OptionError(name, "'\(text)' is not a number") }

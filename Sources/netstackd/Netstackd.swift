@@ -101,6 +101,18 @@ struct Netstackd {
     }
 
     startServices(options.services, files: files, on: runtime.api, loop: loop, logger: logger)
+    if let (server, bytes) = options.echoClient {
+      let api = runtime.api
+      Task(executorPreference: loop) {
+        do {
+          let report = try await EchoClient(server: server, count: bytes).run(on: api)
+          print("netstackd: echo client \(server): \(report)")
+        } catch {
+          print("netstackd: echo client \(server): \(error)")
+        }
+        fflush(nil)
+      }
+    }
 
     let gateway = options.gateway.map { "\($0)" } ?? "none"
     print(
