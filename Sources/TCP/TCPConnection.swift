@@ -335,13 +335,18 @@ public final class TCPConnection {
 
   /// No more data will be written: send FIN after what is queued (RFC 9293 §3.10.4 CLOSE,
   /// as a half-close).
+  ///
+  /// In SYN-RECEIVED the FIN is only queued: "queue for processing after entering ESTABLISHED
+  /// state" (§3.10.4); the ACK of our SYN moves the connection on to FIN-WAIT-1.
   public func shutdownWrite() {
     guard !finQueued else { return }
     switch state {
     case .synSent:
       state = .closed
       events.insert(.closed)
-    case .synReceived, .established:
+    case .synReceived:
+      finQueued = true
+    case .established:
       finQueued = true
       state = .finWait1
     case .closeWait:
