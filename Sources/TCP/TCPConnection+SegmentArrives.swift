@@ -17,10 +17,21 @@ extension TCPConnection {
     let sequence = segment.sequenceNumber
     let length = segment.sequenceLength
 
+    // Simultaneous open (RFC 9293 Figure 8, line 6): the peer's SYN-ACK repeats the SYN we
+    // have acknowledged, so it fails the sequence check, but its ACK of our SYN establishes
+    // the connection. Answering it with our SYN-ACK again would make two such ends trade
+    // SYN-ACKs for ever (Linux lets it pass the same way, in tcp_validate_incoming).
+    let simultaneousOpenSynAck =
+      state == .synReceived && !isPassive && flags.contains([.syn, .ack])
+      && !flags.contains(.rst) && sequence == initialReceiveSequence && length == 1
+      && segment.acknowledgmentNumber == initialSendSequence + 1
+
     // First, check the sequence number (§3.10.7.4), and PAWS (RFC 7323 §5.3). With a zero
     // window, a segment at RCV.NXT still has its ACK and RST looked at, not its text.
     let textAllowed = isAcceptable(sequence: sequence, length: length)
-    if !textAllowed && !(sequence == receiveNext && advertisedWindowEdge - receiveNext <= 0) {
+    if !textAllowed && !simultaneousOpenSynAck
+      && !(sequence == receiveNext && advertisedWindowEdge - receiveNext <= 0)
+    {
       shared.counters.droppedOutOfWindow += 1
       if state == .synReceived && flags.contains(.syn) && sequence == initialReceiveSequence {
         sendNext = initialSendSequence  // a retransmitted SYN: send the SYN-ACK again
@@ -66,7 +77,7 @@ extension TCPConnection {
     }
 
     // Fourth, the SYN bit: in a synchronized state, a challenge ACK (RFC 5961 §4.2).
-    if flags.contains(.syn) {
+    if flags.contains(.syn) && !simultaneousOpenSynAck {
       if state == .synReceived && !isPassive {
         // Simultaneous open: the peer's SYN again; our SYN-ACK answers it.
         sendNext = initialSendSequence
@@ -87,7 +98,7 @@ extension TCPConnection {
       state = .established
       events.insert(.established)
       shared.counters.connectionsEstablished += 1
-      sendWindow = Int(segment.window) << Int(sendWindowShift)
+      sendWindow = Int(segment.window) << Int(flags.contains(.syn) ? 0 : sendWindowShift)
       maximumSendWindow = max(maximumSendWindow, sendWindow)
       sendWindowUpdateSequence = sequence
       sendWindowUpdateAcknowledgment = acknowledgment
@@ -247,7 +258,8 @@ extension TCPConnection {
       scoreboard.add(
         segment.options.sackBlocks, unacknowledged: sendUnacknowledged, sent: sendMaximum)
     }
-    let window = Int(segment.window) << Int(sendWindowShift)
+    // The window of a SYN (a simultaneous open's SYN-ACK) is never scaled (RFC 7323 §2.2).
+    let window = Int(segment.window) << Int(segment.flags.contains(.syn) ? 0 : sendWindowShift)
     if sendUnacknowledged < acknowledgment {
       acknowledgeNewData(up: acknowledgment, now: now)
     } else if acknowledgment == sendUnacknowledged && segment.payload.isEmpty
