@@ -1,0 +1,68 @@
+import IPv4
+import NetCore
+import TCP
+
+/// One segment the TCP layer handed to the network, parsed back with `TCPSegment`.
+struct SentSegment {
+  var source: IPv4Address?
+  var destination: IPv4Address
+  var sourcePort: UInt16
+  var destinationPort: UInt16
+  var segment: Segment
+  var checksumValid: Bool
+  var dontFragment: Bool
+  /// Set when the bytes did not parse as a TCP segment (a bug in the emitter).
+  var parseError: WireError?
+}
+
+/// A network layer (gVisor's `link/channel` in spirit) that records every segment TCP sends,
+/// and can be told to refuse them.
+struct RecordingNetwork: IPv4Network {
+  var address: IPv4CIDR? = IPv4CIDR(address: Harness.localAddress, prefixLength: 24)
+  var maximumPayloadSize = 1480
+  var supportsSegmentationOffload = false
+  var headroom = 34
+  var sent: [SentSegment] = []
+  var failure: IPv4SendError? = nil
+
+  /// On-link destinations only.
+  func sourceAddress(for destination: IPv4Address) -> IPv4Address? {
+    guard let address, address.contains(destination) else { return nil }
+    return address.address
+  }
+
+  mutating func send(
+    _ payload: PacketBuffer, protocolNumber: IPProtocolNumber, to destination: IPv4Address,
+    options: IPv4SendOptions, now: Instant
+  ) throws(IPv4SendError) {
+    if let failure { throw failure }
+    precondition(protocolNumber == .tcp)
+    let bytes = payload.withBytes { $0.copyToArray() }
+    sent.append(
+      RecordingNetwork.parse(
+        bytes, source: options.source, destination: destination,
+        dontFragment: options.dontFragment))
+  }
+
+  static func parse(
+    _ bytes: [UInt8], source: IPv4Address?, destination: IPv4Address, dontFragment: Bool
+  ) -> SentSegment {
+    let span = bytes.span
+    do throws(WireError) {
+      let view = try TCPSegment(checking: span)
+      let segment = Segment(
+        view.flags, seq: view.sequenceNumber, ack: view.acknowledgmentNumber,
+        window: view.window, options: view.options, payload: view.payload.copyToArray())
+      return SentSegment(
+        source: source, destination: destination, sourcePort: view.sourcePort,
+        destinationPort: view.destinationPort, segment: segment,
+        checksumValid: view.checksumIsValid(source: source ?? .any, destination: destination),
+        dontFragment: dontFragment)
+    } catch {
+      return SentSegment(
+        source: source, destination: destination, sourcePort: 0, destinationPort: 0,
+        segment: Segment([], seq: SequenceNumber(0), window: 0), checksumValid: false,
+        dontFragment: dontFragment, parseError: error)
+    }
+  }
+}
