@@ -325,10 +325,13 @@ public final class TCPConnection {
 
   /// After the application read: announce a window that grew enough (receiver-side silly
   /// window avoidance, RFC 9293 §3.8.6.2.2: by at least min(half the buffer, 2 MSS)).
+  /// The window that can be announced is the free space only up to what the window field
+  /// holds (65535 << Rcv.Wind.Shift, RFC 7323 §2.3).
   private func windowOpened() {
     let advertised = max(advertisedWindowEdge - receiveNext, 0)
     let threshold = min(receiveBuffer.limit / 2, 2 * receiveMaximumSegmentSize)
-    if receiveBuffer.window - advertised >= threshold && state.canReceiveData {
+    let available = min(receiveBuffer.window, 65535 << Int(receiveWindowShift))
+    if available - advertised >= threshold && state.canReceiveData {
       acknowledgmentNeeded = true
     }
   }
