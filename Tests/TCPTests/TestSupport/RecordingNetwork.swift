@@ -9,6 +9,8 @@ struct SentSegment {
   var sourcePort: UInt16
   var destinationPort: UInt16
   var segment: Segment
+  /// The TCP header and payload as sent.
+  var bytes: [UInt8]
   var checksumValid: Bool
   var dontFragment: Bool
   /// Set when the bytes did not parse as a TCP segment (a bug in the emitter).
@@ -55,13 +57,14 @@ struct RecordingNetwork: IPv4Network {
         window: view.window, options: view.options, payload: view.payload.copyToArray())
       return SentSegment(
         source: source, destination: destination, sourcePort: view.sourcePort,
-        destinationPort: view.destinationPort, segment: segment,
+        destinationPort: view.destinationPort, segment: segment, bytes: bytes,
         checksumValid: view.checksumIsValid(source: source ?? .any, destination: destination),
         dontFragment: dontFragment)
     } catch {
       return SentSegment(
         source: source, destination: destination, sourcePort: 0, destinationPort: 0,
-        segment: Segment([], seq: SequenceNumber(0), window: 0), checksumValid: false,
+        segment: Segment([], seq: SequenceNumber(0), window: 0), bytes: bytes,
+        checksumValid: false,
         dontFragment: dontFragment, parseError: error)
     }
   }
