@@ -34,11 +34,10 @@ extension TCPConnection {
       break
     }
     var sent = false
-    if inRecovery { sent = retransmitLost(now: now, network: &network) }
+    if retransmissionQueue.lostBytes > 0 { sent = retransmitLost(now: now, network: &network) }
     if sendNewData(now: now, network: &network) { sent = true }
     if !sent && acknowledgmentNeeded {
-      // A bare ACK carries SND.MAX, not SND.NXT: after a timeout SND.NXT lies behind what the
-      // peer has, and an old sequence number would make the ACK unacceptable (BSD does this).
+      // A bare ACK carries SND.MAX (equal to SND.NXT in the synchronized states).
       sendSegment(sequence: sendMaximum, flags: .ack, now: now, network: &network)
     }
     // Data waits behind a zero window: probe it (RFC 9293 §3.8.6.1).
@@ -48,6 +47,27 @@ extension TCPConnection {
     {
       persistDeadline = now + persistInterval
     }
+    armProbeTimer(now: now)
+  }
+
+  /// How many more bytes congestion control lets into the network: RFC 6675's `cwnd − pipe`
+  /// (with NewReno's inflation when the peer has no SACK).
+  var congestionBudget: Int {
+    congestion.congestionWindow + windowInflation - retransmissionQueue.pipe
+  }
+
+  /// Arms the tail loss probe (RFC 8985 §7.2) when data is outstanding and no loss is known:
+  /// two smoothed RTTs (plus a delayed-ACK allowance with one segment out), never after the
+  /// retransmission timer.
+  func armProbeTimer(now: Instant) {
+    guard sackEnabled, !probeOutstanding, probeDeadline == nil, !inRecovery,
+      retransmissionQueue.lostBytes == 0, !retransmissionQueue.isEmpty,
+      let smoothed = retransmissionTimeout.smoothedRoundTripTime, let rto = retransmissionDeadline
+    else { return }
+    var timeout = smoothed * 2
+    if retransmissionQueue.count == 1 { timeout = timeout + .milliseconds(40) }
+    timeout = max(timeout, .milliseconds(10))
+    probeDeadline = min(now + timeout, rto)
   }
 
   /// The persist timer's period: the RTO, doubled per unanswered probe, at most 60 s.
@@ -101,33 +121,28 @@ extension TCPConnection {
 
   /// Sends new data (and FIN) as the windows, Nagle and silly-window avoidance allow. Returns
   /// whether anything was sent.
-  private func sendNewData<Network: IPv4Network>(now: Instant, network: inout Network) -> Bool {
+  func sendNewData<Network: IPv4Network>(now: Instant, network: inout Network, limit: Int = .max)
+    -> Bool
+  {
     let mss = segmentPayloadLimit
     let segmentLimit =
       network.supportsSegmentationOffload
       ? max(mss, TCPConnection.maximumOffloadSegment / mss * mss) : mss
     var sentAny = false
+    var budgetLeft = limit
     while true {
       let dataEnd = sendBufferStart + sendBuffer.count
       let unsent = max(dataEnd - sendNext, 0)
-      // The usable window: the peer's window, and the congestion window (during SACK
-      // recovery, what the pipe leaves of it).
-      var allowed = sendUnacknowledged + sendWindow - sendNext
-      if inRecovery && sackEnabled {
-        allowed = min(allowed, congestion.congestionWindow - pipe)
-      } else {
-        allowed = min(
-          allowed, sendUnacknowledged + (congestion.congestionWindow + windowInflation) - sendNext)
-      }
+      // The usable window: the peer's, and what congestion control leaves.
+      let allowed = min(sendUnacknowledged + sendWindow - sendNext, congestionBudget, budgetLeft)
       let length = min(unsent, max(allowed, 0), segmentLimit)
       let finNow = finQueued && sendNext <= dataEnd && sendNext + length == dataEnd
       if length > 0 {
         let isFull = length >= mss
         let isLast = sendNext + length == dataEnd
         let nothingOutstanding = sendUnacknowledged == sendMaximum
-        let resending = sendNext < sendMaximum
         let mayGo =
-          isFull || resending || (isLast && (!nagle || nothingOutstanding || finQueued))
+          isFull || (isLast && (!nagle || nothingOutstanding || finQueued))
           || length >= maximumSendWindow / 2
         guard mayGo else { break }
       } else if !finNow {
@@ -138,74 +153,62 @@ extension TCPConnection {
       if finNow { flags.insert(.fin) }
       sendSegment(
         sequence: sendNext, flags: flags, payloadLength: length, now: now, network: &network)
-      sendNext += length + (finNow ? 1 : 0)
+      let end = sendNext + length + (finNow ? 1 : 0)
+      retransmissionQueue.sent(start: sendNext, end: end, fin: finNow, segmentSize: mss, at: now)
+      sendNext = end
       if sendMaximum < sendNext { sendMaximum = sendNext }
+      budgetLeft -= length
       sentAny = true
-      if finNow { break }
+      if finNow || budgetLeft <= 0 { break }
     }
     return sentAny
   }
 
-  /// Retransmissions during fast recovery: NewReno's one segment per partial ACK
-  /// (RFC 6582), or RFC 6675's lost holes while the pipe leaves room. Returns whether anything
-  /// was sent.
+  /// Retransmits segments judged lost, oldest first, as far as the congestion budget allows;
+  /// the first goes regardless (RFC 6675 §5 step 4.3, RFC 5681's fast retransmit). Returns
+  /// whether anything was sent.
   private func retransmitLost<Network: IPv4Network>(now: Instant, network: inout Network) -> Bool {
-    let mss = segmentPayloadLimit
     var sent = false
-    if retransmitFirstPending {
-      retransmitFirstPending = false
-      let start = sendUnacknowledged
-      let length = min(
-        mss, sackEnabled ? (scoreboard.nextHole(from: start, before: sendMaximum)?.1 ?? mss) : mss)
-      retransmit(from: start, length: length, now: now, network: &network)
-      if highRetransmitted < start + length { highRetransmitted = start + length }
-      sent = true
-    }
-    guard sackEnabled else { return sent }
-    while congestion.congestionWindow - pipe >= mss {
-      let top = scoreboard.highestSacked ?? sendUnacknowledged
-      let from = highRetransmitted < sendUnacknowledged ? sendUnacknowledged : highRetransmitted
-      guard let (start, holeLength) = scoreboard.nextHole(from: from, before: top),
-        scoreboard.isLost(start, maximumSegmentSize: mss)
-      else { break }
-      let length = min(holeLength, mss)
-      retransmit(from: start, length: length, now: now, network: &network)
-      highRetransmitted = start + length
+    while let offset = retransmissionQueue.firstLost {
+      var record = retransmissionQueue[offset]
+      if sent && congestionBudget < record.length { break }
+      let limit = segmentPayloadLimit
+      if record.length - (record.fin ? 1 : 0) > limit {
+        retransmissionQueue.split(offset, at: limit)
+        record = retransmissionQueue[offset]
+      }
+      let payload = record.length - (record.fin ? 1 : 0)
+      sendSegment(
+        sequence: record.start, flags: record.fin ? [.ack, .fin] : .ack, payloadLength: payload,
+        now: now,
+        network: &network)
+      retransmissionQueue.retransmitted(offset, at: now)
       sent = true
     }
     return sent
   }
 
-  /// RFC 6675 §4 SetPipe: bytes believed to be in the network. Outside SACK recovery, simply
-  /// what is outstanding.
-  var pipe: Int {
-    let outstanding = sendMaximum - sendUnacknowledged
-    guard sackEnabled && inRecovery else { return outstanding }
-    var inFlight = outstanding - scoreboard.sackedBytes
-    let mss = effectiveSendSegmentSize
-    var position = sendUnacknowledged
-    let top = scoreboard.highestSacked ?? sendUnacknowledged
-    while let (start, length) = scoreboard.nextHole(from: position, before: top) {
-      let end = start + length
-      if scoreboard.isLost(start, maximumSegmentSize: mss) && highRetransmitted < end {
-        inFlight -= end - max(start, highRetransmitted)  // lost and not yet sent again
-      }
-      position = end
+  /// The tail loss probe fired (RFC 8985 §7.3): send one new segment if the window allows,
+  /// else the last one again, to draw an acknowledgment that shows what is missing.
+  func sendProbe<Network: IPv4Network>(now: Instant, network: inout Network) {
+    probeDeadline = nil
+    guard !retransmissionQueue.isEmpty else { return }
+    probeOutstanding = true
+    let mss = segmentPayloadLimit
+    if sendBufferStart + sendBuffer.count > sendNext && sendUnacknowledged + sendWindow > sendNext,
+      sendNewData(now: now, network: &network, limit: mss)
+    {
+      return
     }
-    return max(inFlight, 0)
-  }
-
-  /// Sends `length` bytes again from `start` (with FIN if they reach it).
-  private func retransmit<Network: IPv4Network>(
-    from start: SequenceNumber, length: Int, now: Instant, network: inout Network
-  ) {
-    let dataEnd = sendBufferStart + sendBuffer.count
-    let dataLength = max(min(length, dataEnd - start), 0)
-    var flags: TCPFlags = .ack
-    if finQueued && start + dataLength == dataEnd && dataEnd < sendMaximum { flags.insert(.fin) }
-    guard dataLength > 0 || flags.contains(.fin) else { return }
+    let offset = retransmissionQueue.count - 1
+    let record = retransmissionQueue[offset]
+    let payload = record.length - (record.fin ? 1 : 0)
+    guard payload <= mss else { return }
     sendSegment(
-      sequence: start, flags: flags, payloadLength: dataLength, now: now, network: &network)
+      sequence: record.start, flags: record.fin ? [.ack, .fin] : .ack, payloadLength: payload,
+      now: now,
+      network: &network)
+    retransmissionQueue.retransmitted(offset, at: now)
   }
 
   /// Builds and sends one segment: `payloadLength` bytes of the send buffer from `sequence`,

@@ -254,20 +254,25 @@ extension TCPConnection {
       sendChallengeAcknowledgment(now: now)
       return false
     }
-    if sackEnabled && !segment.options.sackBlocks.isEmpty {
-      scoreboard.add(
-        segment.options.sackBlocks, unacknowledged: sendUnacknowledged, sent: sendMaximum)
-    }
-    // The window of a SYN (a simultaneous open's SYN-ACK) is never scaled (RFC 7323 §2.2).
-    let window = Int(segment.window) << Int(segment.flags.contains(.syn) ? 0 : sendWindowShift)
+    let window = Int(segment.window) << Int(sendWindowShift)
+    let isDuplicate =
+      acknowledgment == sendUnacknowledged && segment.payload.isEmpty
+      && !segment.flags.contains(.fin)
+      && sendMaximum != sendUnacknowledged && window == sendWindow
+    var delivered = false
     if sendUnacknowledged < acknowledgment {
       acknowledgeNewData(up: acknowledgment, now: now)
-    } else if acknowledgment == sendUnacknowledged && segment.payload.isEmpty
-      && !segment.flags.contains(.fin) && sendMaximum != sendUnacknowledged && window == sendWindow
-    {
-      duplicateAcknowledgment(now: now)
-    } else if sackEnabled && !inRecovery && !scoreboard.isEmpty {
-      detectLoss(now: now)
+      delivered = true
+    }
+    if sackEnabled && !segment.options.sackBlocks.isEmpty {
+      let before = retransmissionQueue.sackedBytes
+      retransmissionQueue.sack(segment.options.sackBlocks, now: now)
+      if retransmissionQueue.sackedBytes != before { delivered = true }
+    }
+    if isDuplicate { duplicateAcknowledgment(now: now) }
+    if delivered {
+      probeOutstanding = false
+      detectLosses(now: now)
     }
     // Window update (RFC 9293 §3.10.7.4, SND.WL1/WL2).
     let sequence = segment.sequenceNumber
@@ -302,22 +307,20 @@ extension TCPConnection {
       events.insert(.writable)
     }
     sendUnacknowledged = acknowledgment
-    if sendNext < sendUnacknowledged { sendNext = sendUnacknowledged }
-    if highRetransmitted < sendUnacknowledged { highRetransmitted = sendUnacknowledged }
-    scoreboard.acknowledge(upTo: sendUnacknowledged)
+    retransmissionQueue.acknowledge(upTo: acknowledgment, now: now)
     retransmissionCount = 0
     retransmissionTimeout.acknowledged()
     let mss = effectiveSendSegmentSize
     if inRecovery {
       if recoveryPoint <= acknowledgment {
-        // Full acknowledgment: recovery is over (RFC 6582 §3.2 step 3).
+        // Full acknowledgment: the episode is over (RFC 6582 §3.2 step 3).
         inRecovery = false
         windowInflation = 0
         duplicateAcknowledgments = 0
         congestion.recoveryEnded(maximumSegmentSize: mss, now: now)
       } else if !sackEnabled {
-        // Partial acknowledgment: the next hole is lost too (RFC 6582 §3.2 step 5).
-        retransmitFirstPending = true
+        // Partial acknowledgment: the next segment is lost too (RFC 6582 §3.2 step 5).
+        retransmissionQueue.markFirstLost()
         windowInflation = max(windowInflation - acknowledgedSequence, 0) + mss
       }
     } else {
@@ -326,55 +329,65 @@ extension TCPConnection {
       congestion.acknowledged(
         bytes: acknowledgedSequence, maximumSegmentSize: mss,
         rtt: retransmissionTimeout.smoothedRoundTripTime, now: now)
-      if sackEnabled && !scoreboard.isEmpty { detectLoss(now: now) }
     }
     // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart it.
     if sendUnacknowledged == sendMaximum {
       retransmissionDeadline = nil
+      probeDeadline = nil
+      reorderDeadline = nil
     } else {
       retransmissionDeadline = now + retransmissionTimeout.timeout
     }
   }
 
-  /// A duplicate acknowledgment (RFC 5681 §2): limited transmit for the first two (RFC 3042),
-  /// fast retransmit at the third.
+  /// A duplicate acknowledgment (RFC 5681 §2). Without SACK: limited transmit for the first
+  /// two (RFC 3042), fast retransmit of the first segment at the third, window inflation
+  /// during recovery (RFC 6582). With SACK, the SACK blocks it carries do the work.
   private func duplicateAcknowledgment(now: Instant) {
     duplicateAcknowledgments += 1
+    guard !sackEnabled else { return }
     let mss = effectiveSendSegmentSize
     if inRecovery {
-      if !sackEnabled { windowInflation += mss }  // RFC 6582 §3.2 step 4
+      windowInflation += mss
       return
     }
-    if duplicateAcknowledgments < 3
-      && !(sackEnabled && scoreboard.isLost(sendUnacknowledged, maximumSegmentSize: mss))
-    {
-      windowInflation = duplicateAcknowledgments * mss  // limited transmit
+    if duplicateAcknowledgments < 3 {
+      windowInflation = duplicateAcknowledgments * mss
       return
     }
+    retransmissionQueue.markFirstLost()
     enterRecovery(now: now)
+    windowInflation = 3 * mss
   }
 
-  /// With SACK, loss can show without three duplicates: RFC 6675's IsLost on SND.UNA.
-  private func detectLoss(now: Instant) {
-    if scoreboard.isLost(sendUnacknowledged, maximumSegmentSize: effectiveSendSegmentSize) {
-      enterRecovery(now: now)
+  /// Runs RACK and RFC 6675 loss detection; newly lost segments start a recovery episode
+  /// (unless one is under way), and a segment that may yet arrive reordered arms RACK's
+  /// reordering timer.
+  func detectLosses(now: Instant) {
+    guard !retransmissionQueue.isEmpty else {
+      reorderDeadline = nil
+      return
     }
+    let (newlyLost, deadline) = retransmissionQueue.detectLosses(
+      now: now,
+      reorderingWindow: retransmissionQueue.reorderingWindow(
+        smoothed: retransmissionTimeout.smoothedRoundTripTime),
+      maximumSegmentSize: effectiveSendSegmentSize, useSACK: sackEnabled)
+    reorderDeadline = deadline
+    if newlyLost { enterRecovery(now: now) }
   }
 
   /// Fast retransmit and the start of fast recovery (RFC 5681 §3.2, RFC 6582 §3.2 step 2,
-  /// RFC 6675 §5 step 4).
+  /// RFC 6675 §5 step 4): the congestion window is cut once per episode; an episode starts
+  /// only after the previous one (or a timeout) is behind SND.UNA.
   private func enterRecovery(now: Instant) {
-    // RFC 6582 §3.2 step 2: only if this loss is from after the last recovery.
     guard !inRecovery, recoveryPoint <= sendUnacknowledged || recoveryPoint == initialSendSequence
     else { return }
     inRecovery = true
     recoveryPoint = sendMaximum
-    highRetransmitted = sendUnacknowledged
-    retransmitFirstPending = true
     let mss = effectiveSendSegmentSize
     congestion.lossDetected(
       flightSize: sendMaximum - sendUnacknowledged, maximumSegmentSize: mss, now: now)
-    windowInflation = sackEnabled ? 0 : 3 * mss
     shared.counters.fastRetransmits += 1
   }
 

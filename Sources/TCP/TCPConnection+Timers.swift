@@ -12,6 +12,8 @@ extension TCPConnection {
     deadline = Instant.earliest(deadline, delayedAcknowledgmentDeadline)
     deadline = Instant.earliest(deadline, finWait2Deadline)
     deadline = Instant.earliest(deadline, keepaliveDue)
+    deadline = Instant.earliest(deadline, reorderDeadline)
+    deadline = Instant.earliest(deadline, probeDeadline)
     return deadline
   }
 
@@ -25,6 +27,13 @@ extension TCPConnection {
   func timersExpire<Network: IPv4Network>(now: Instant, network: inout Network) {
     if let deadline = retransmissionDeadline, deadline <= now {
       retransmissionTimerExpired(now: now)
+    }
+    if let deadline = reorderDeadline, deadline <= now {
+      reorderDeadline = nil
+      detectLosses(now: now)
+    }
+    if let deadline = probeDeadline, deadline <= now {
+      sendProbe(now: now, network: &network)
     }
     if let deadline = persistDeadline, deadline <= now {
       persistDeadline = nil
@@ -57,11 +66,15 @@ extension TCPConnection {
     output(now: now, network: &network)
   }
 
-  /// The retransmission timer expired (RFC 6298 §5.4–5.6, RFC 5681 §3.1): back off, shrink
-  /// the congestion window to one segment, forget SACK information (RFC 2018 §8), and go back
-  /// to SND.UNA.
+  /// The retransmission timer expired (RFC 6298 §5.4–5.6, RFC 5681 §3.1, RFC 8985 §6.3): back
+  /// off, shrink the congestion window to one segment, and judge everything outstanding lost,
+  /// so that it is sent again oldest first as the window reopens. SACKed data is not sent
+  /// again unless the timer expires twice running, which means the receiver may have dropped
+  /// what it SACKed (RFC 2018 §8).
   private func retransmissionTimerExpired(now: Instant) {
     retransmissionDeadline = nil
+    probeDeadline = nil
+    reorderDeadline = nil
     shared.counters.retransmissionTimeouts += 1
     retransmissionCount += 1
     let limit: Int
@@ -89,11 +102,10 @@ extension TCPConnection {
       inRecovery = false
       windowInflation = 0
       duplicateAcknowledgments = 0
-      retransmitFirstPending = false
-      scoreboard.clear()
+      probeOutstanding = false
       recoveryPoint = sendMaximum
-      highRetransmitted = sendUnacknowledged
-      sendNext = sendUnacknowledged
+      if retransmissionCount >= 2 { retransmissionQueue.clearSACKs() }
+      retransmissionQueue.markAllLost()
     }
   }
 }

@@ -117,18 +117,25 @@ public final class TCPConnection {
   // MARK: Loss recovery and congestion control
 
   public internal(set) var congestion: CongestionController
+  /// Every segment sent and not yet acknowledged: the scoreboard (RFC 6675) with RACK's
+  /// per-segment send times (RFC 8985).
+  var retransmissionQueue = TCPRetransmissionQueue()
   var duplicateAcknowledgments = 0
-  /// In fast recovery (RFC 6582 / RFC 6675), until SND.UNA passes ``recoveryPoint``.
+  /// In a loss-recovery episode (RFC 6582 / RFC 6675), until SND.UNA passes
+  /// ``recoveryPoint``: the congestion window is cut once per episode.
   public internal(set) var inRecovery = false
-  /// RFC 6582's `recover`: SND.MAX when recovery began.
+  /// RFC 6582's `recover`: SND.MAX when the last episode (or timeout) began.
   var recoveryPoint: SequenceNumber
-  /// RFC 6675's HighRxt: retransmissions in this recovery reached here.
-  var highRetransmitted: SequenceNumber
-  /// Without SACK: retransmit the segment at SND.UNA at the next output (NewReno).
-  var retransmitFirstPending = false
-  /// Extra window during NewReno recovery and limited transmit (RFC 3042), in bytes.
+  /// Without SACK: extra window during NewReno recovery and limited transmit (RFC 3042), in
+  /// bytes.
   var windowInflation = 0
-  var scoreboard = SACKScoreboard()
+  /// RACK's reordering timer (RFC 8985 §6.2 step 6): when a segment becomes lost unless
+  /// something is delivered first.
+  var reorderDeadline: Instant?
+  /// The tail loss probe timer (RFC 8985 §7.2).
+  var probeDeadline: Instant?
+  /// A tail loss probe is out and not yet answered.
+  var probeOutstanding = false
 
   // MARK: Application
 
@@ -172,7 +179,6 @@ public final class TCPConnection {
     sendMaximum = initialSequence
     sendBufferStart = initialSequence + 1
     recoveryPoint = initialSequence
-    highRetransmitted = initialSequence
     sendBuffer = TCPSendBuffer(limit: configuration.sendBufferSize)
     receiveBuffer = TCPReceiveBuffer(limit: configuration.receiveBufferSize)
     receiveMaximumSegmentSize = max(maximumPayload - TCPHeader.minimumLength, 64)
@@ -208,7 +214,6 @@ public final class TCPConnection {
     sendMaximum = initialSequence
     sendBufferStart = initialSequence + 1
     recoveryPoint = initialSequence
-    highRetransmitted = initialSequence
     sendBuffer = TCPSendBuffer(limit: configuration.sendBufferSize)
     receiveBuffer = TCPReceiveBuffer(limit: configuration.receiveBufferSize)
     receiveMaximumSegmentSize = max(maximumPayload - TCPHeader.minimumLength, 64)
@@ -394,6 +399,8 @@ public final class TCPConnection {
     delayedAcknowledgmentDeadline = nil
     keepaliveDeadline = nil
     finWait2Deadline = nil
+    reorderDeadline = nil
+    probeDeadline = nil
     events.insert(.closed)
     events.insert(.readable)
     events.insert(.writable)
