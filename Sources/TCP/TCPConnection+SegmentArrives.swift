@@ -254,7 +254,8 @@ extension TCPConnection {
       sendChallengeAcknowledgment(now: now)
       return false
     }
-    let window = Int(segment.window) << Int(sendWindowShift)
+    // The window of a SYN (a simultaneous open's SYN-ACK) is never scaled (RFC 7323 §2.2).
+    let window = Int(segment.window) << Int(segment.flags.contains(.syn) ? 0 : sendWindowShift)
     let isDuplicate =
       acknowledgment == sendUnacknowledged && segment.payload.isEmpty
       && !segment.flags.contains(.fin)
