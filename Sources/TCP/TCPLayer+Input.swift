@@ -22,8 +22,11 @@ extension TCPLayer {
       return
     }
     let header = delivery.header
-    // TCP is unicast only (RFC 1122 §4.2.3.10).
-    guard header.destination.isUnicast, header.source.isUnicast, !delivery.linkBroadcast else {
+    // TCP is unicast only (RFC 1122 §4.2.3.10): nothing to or from a broadcast or multicast
+    // address, our subnet's directed broadcast included.
+    guard header.destination.isUnicast, header.source.isUnicast, !delivery.linkBroadcast,
+      network.address?.isDirectedBroadcast(header.destination) != true
+    else {
       shared.counters.droppedBadHeader += 1
       return
     }
