@@ -472,14 +472,15 @@ extension TCPConnection {
     }
   }
 
-  /// Enters TIME-WAIT; the layer moves the connection into its TIME-WAIT table.
+  /// Enters TIME-WAIT; the layer moves the connection into its TIME-WAIT table. Sends
+  /// nothing itself: the peer's FIN, when it is what brought us here, has already asked for
+  /// its ACK, and from CLOSING the ACK of our FIN needs no answer (RFC 9293 §3.10.7.4).
   func enterTimeWait() {
     state = .timeWait
     retransmissionDeadline = nil
     persistDeadline = nil
     keepaliveDeadline = nil
     finWait2Deadline = nil
-    acknowledgmentNeeded = true
     events.insert(.closed)
     events.insert(.readable)
   }

@@ -64,9 +64,7 @@ struct CloseTests {
     // ACK acknowledges our FIN, then enter the TIME-WAIT state; otherwise, ignore the
     // segment"). The peer's FIN was acknowledged already.
     h.deliver(h.peerAck())
-    withKnownIssue("enterTimeWait() always queues an ACK, so CLOSING → TIME-WAIT sends one") {
-      h.expectNothingSent()
-    }
+    h.expectNothingSent()
     #expect(h.state == .timeWait)
     #expect(h.tcp.timeWaitCount == 1)
   }
