@@ -327,8 +327,10 @@ extension TCPConnection {
     } else {
       duplicateAcknowledgments = 0
       windowInflation = 0
+      // Data bytes only: the SYN and FIN are no data (RFC 5681 §3.1), and the initial window
+      // is the window once the handshake is complete.
       congestion.acknowledged(
-        bytes: acknowledgedSequence, maximumSegmentSize: mss,
+        bytes: dataAcknowledged, maximumSegmentSize: mss,
         rtt: retransmissionTimeout.smoothedRoundTripTime, now: now)
     }
     // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart it.

@@ -76,8 +76,6 @@ struct SegmentSizeTests {
     #expect(h.connection?.effectiveSendSegmentSize == 1448)
     // RFC 5681 §3.1: IW is the window "after the three-way handshake is completed"; the ACK
     // of our SYN acknowledges no data and should not grow it.
-    withKnownIssue("acknowledgeNewData counts the SYN as an acknowledged byte") {
-      #expect(h.connection?.congestion.congestionWindow == 14480)
-    }
+    #expect(h.connection?.congestion.congestionWindow == 14480)
   }
 }
