@@ -28,7 +28,13 @@ extension TCPConnection {
       }
       return
     case .synSent, .synReceived:
-      if sendNext == initialSendSequence { sendSynchronize(now: now, network: &network) }
+      if sendNext == initialSendSequence {
+        sendSynchronize(now: now, network: &network)
+      } else if state == .synReceived && acknowledgmentNeeded {
+        // A challenge ACK (RFC 5961 §3.2, which RFC 9293 §3.10.7.4 applies to SYN-RECEIVED
+        // too) or the ACK that answers an unacceptable segment.
+        sendSegment(sequence: sendMaximum, flags: .ack, now: now, network: &network)
+      }
       return
     default:
       break

@@ -91,9 +91,11 @@ struct ResetTests {
     h.deliver(Segment(.rst, seq: h.peerNext + 10, window: 0))
     #expect(h.state == .synReceived)
     // RFC 9293 §3.10.7.4 applies RFC 5961's challenge ACK to SYN-RECEIVED as well.
-    withKnownIssue("output() sends nothing but the SYN-ACK in SYN-RECEIVED") {
-      h.expectSent(Segment(.ack, seq: h.iss + 1, ack: h.irs + 1))
-    }
+    h.expectSent(Segment(.ack, seq: h.iss + 1, ack: h.irs + 1))
+    #expect(h.tcp.counters.challengeAcks == 1)
+    // Still half-open: the final ACK completes the handshake.
+    h.deliver(h.peerAck())
+    #expect(h.state == .established)
   }
 
   @Test func resetInSimultaneousSynReceivedRefusesTheConnection() {
