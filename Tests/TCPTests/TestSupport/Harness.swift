@@ -309,8 +309,12 @@ struct Harness {
   }
 
   /// LISTEN → SYN-RECEIVED → ESTABLISHED (passive open), and the application accepts it.
-  mutating func establishPassive(sourceLocation: SourceLocation = #_sourceLocation) {
+  /// The ACK arrives `roundTrip` after the SYN-ACK (the first RTT sample, RFC 6298 §2.2).
+  mutating func establishPassive(
+    roundTrip: Interval = .zero, sourceLocation: SourceLocation = #_sourceLocation
+  ) {
     receiveSyn(sourceLocation: sourceLocation)
+    now += roundTrip
     deliver(
       Segment(.ack, seq: peerNext, ack: ourNext, window: peerWindow, options: peerOptions()))
     expectNothingSent(sourceLocation: sourceLocation)
@@ -359,9 +363,13 @@ struct Harness {
     return Segment([.syn, .ack], seq: irs, ack: iss + 1, window: peerWindow, options: options)
   }
 
-  /// CLOSED → SYN-SENT → ESTABLISHED (active open): the peer's SYN-ACK, our exact ACK.
-  mutating func establishActive(sourceLocation: SourceLocation = #_sourceLocation) {
+  /// CLOSED → SYN-SENT → ESTABLISHED (active open): the peer's SYN-ACK, `roundTrip` after
+  /// our SYN, and our exact ACK.
+  mutating func establishActive(
+    roundTrip: Interval = .zero, sourceLocation: SourceLocation = #_sourceLocation
+  ) {
     connect(sourceLocation: sourceLocation)
+    now += roundTrip
     deliver(peerSynAck())
     peerNext = irs + 1
     ourWindow = emptyBufferWindow()
