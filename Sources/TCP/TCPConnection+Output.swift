@@ -5,6 +5,10 @@ import NetCore
 /// Nagle, silly-window avoidance), RFC 5681/6582/6675 retransmissions, and the header of each
 /// segment with its options (RFC 7323 timestamps, RFC 2018 SACK blocks).
 extension TCPConnection {
+  /// Bytes every segment buffer has after the IPv4 header, at least: enough for the padding
+  /// of a minimum Ethernet frame (46 bytes of payload), so that no layer below must copy.
+  static let minimumPacketRoom = 46
+
   /// The largest TCP segment handed to a device that does segmentation offload.
   static let maximumOffloadSegment = 65_000
 
@@ -307,8 +311,10 @@ extension TCPConnection {
     _ header: TCPHeader, payloadLength: Int, payloadOffset: Int = 0, now: Instant,
     network: inout Network
   ) {
+    // Room for Ethernet's minimum frame, so that a bare ACK is padded in place.
     let packet = PacketBuffer(
-      capacity: PacketBuffer.defaultHeadroom + header.length + payloadLength)
+      capacity: PacketBuffer.defaultHeadroom
+        + max(header.length + payloadLength, TCPConnection.minimumPacketRoom))
     if payloadLength > 0 {
       packet.append(payloadLength)
       let buffer = sendBuffer

@@ -50,7 +50,10 @@ extension TCPConnection {
     if timestampsEnabled, !flags.contains(.rst), let timestamp = segment.options.timestamp {
       let older = Int32(bitPattern: timestamp.value &- timestampRecent) < 0
       let recentIsStale = now - timestampRecentTime > .seconds(24 * 24 * 3600)
-      if older && !recentIsStale {
+      // A bare ACK carries no data that a wrapped sequence number could corrupt; reordered
+      // ACKs are common and harmless, so PAWS lets them through (Linux: tcp_disordered_ack).
+      let bareAcknowledgment = length == 0 && flags == .ack
+      if older && !recentIsStale && !bareAcknowledgment {
         shared.counters.droppedPAWS += 1
         acknowledgmentNeeded = true
         return

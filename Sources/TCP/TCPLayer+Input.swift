@@ -259,7 +259,8 @@ extension TCPLayer {
       acknowledgmentNumber: acknowledgment ?? SequenceNumber(0), flags: segmentFlags,
       window: window,
       options: options)
-    let packet = PacketBuffer(capacity: PacketBuffer.defaultHeadroom + header.length)
+    let packet = PacketBuffer(
+      capacity: PacketBuffer.defaultHeadroom + max(header.length, TCPConnection.minimumPacketRoom))
     header.prepend(to: packet, source: tuple.localAddress, destination: tuple.remoteAddress)
     do {
       try network.send(
