@@ -262,7 +262,7 @@ public final class TCPConnection {
       timestampRecent = timestamp.value
       timestampRecentTime = now
     }
-    let offeredSACK = weOffered.map(\.sackPermitted) ?? configuration.selectiveAcknowledgments
+    let offeredSACK = weOffered.map { $0.sackPermitted } ?? configuration.selectiveAcknowledgments
     sackEnabled = peer.sackPermitted && offeredSACK
     congestion = CongestionController(
       configuration.congestionAlgorithm, maximumSegmentSize: effectiveSendSegmentSize)
