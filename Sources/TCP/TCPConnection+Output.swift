@@ -231,7 +231,7 @@ extension TCPConnection {
     if timestampsEnabled {
       options.timestamp = TCPTimestampOption(value: timestampClock(now), echoReply: timestampRecent)
     }
-    if sackEnabled && !receiveBuffer.outOfOrder.isEmpty {
+    if sackEnabled && (!receiveBuffer.outOfOrder.isEmpty || duplicateReport != nil) {
       options.sackBlocks = sackBlocks(limit: timestampsEnabled ? 3 : 4)
     }
     let header = TCPHeader(
@@ -293,8 +293,8 @@ extension TCPConnection {
     return UInt16(field)
   }
 
-  /// The SACK blocks to send: the one holding the latest out-of-order segment first, then the
-  /// others (RFC 2018 §4).
+  /// The SACK blocks to send: a D-SACK first if a duplicate arrived, then the one holding the
+  /// latest out-of-order segment, then the others (RFC 2018 §4, RFC 2883 §4).
   private func sackBlocks(limit: Int) -> [SACKBlock] {
     var blocks = receiveBuffer.outOfOrderBlocks(after: receiveNext)
     if let latest = latestOutOfOrderSequence,
@@ -302,6 +302,11 @@ extension TCPConnection {
     {
       let first = blocks.remove(at: index)
       blocks.insert(first, at: 0)
+    }
+    if let duplicate = duplicateReport {
+      // The D-SACK block goes first, once (RFC 2883 §4).
+      blocks.insert(duplicate, at: 0)
+      duplicateReport = nil
     }
     return Array(blocks.prefix(limit))
   }

@@ -268,9 +268,18 @@ extension TCPConnection {
       acknowledgeNewData(up: acknowledgment, now: now)
       delivered = true
     }
-    if sackEnabled && !segment.options.sackBlocks.isEmpty {
+    let blocks = segment.options.sackBlocks
+    if sackEnabled && !blocks.isEmpty {
+      // A D-SACK (RFC 2883 §4): the first block lies below the cumulative ACK or inside the
+      // second block; it reports a duplicate, so a retransmission was spurious.
+      let first = blocks[0]
+      if first.right <= acknowledgment
+        || (blocks.count > 1 && blocks[1].left <= first.left && first.right <= blocks[1].right)
+      {
+        retransmissionQueue.spuriousRetransmissionReported()
+      }
       let before = retransmissionQueue.sackedBytes
-      retransmissionQueue.sack(segment.options.sackBlocks, now: now)
+      retransmissionQueue.sack(blocks, now: now)
       if retransmissionQueue.sackedBytes != before { delivered = true }
     }
     if isDuplicate { duplicateAcknowledgment(now: now) }
@@ -322,6 +331,7 @@ extension TCPConnection {
         windowInflation = 0
         duplicateAcknowledgments = 0
         congestion.recoveryEnded(maximumSegmentSize: mss, now: now)
+        retransmissionQueue.recoveryEnded()
       } else if !sackEnabled {
         // Partial acknowledgment: the next segment is lost too (RFC 6582 §3.2 step 5).
         retransmissionQueue.markFirstLost()
@@ -413,11 +423,14 @@ extension TCPConnection {
     if offset < 0 {
       // Partly old: keep only what is new.
       guard -offset < data.count else {
+        if sackEnabled { duplicateReport = SACKBlock(left: sequence, right: sequence + data.count) }
         acknowledgmentNeeded = true
         return
       }
       data = data.extracting(droppingFirst: -offset)
       offset = 0
+    } else if offset > 0 && sackEnabled && receiveBuffer.holds(offset..<(offset + data.count)) {
+      duplicateReport = SACKBlock(left: sequence, right: sequence + data.count)
     }
     let hadGap = !receiveBuffer.outOfOrder.isEmpty
     guard let advance = receiveBuffer.write(data, at: offset) else {

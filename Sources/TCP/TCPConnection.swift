@@ -153,6 +153,9 @@ public final class TCPConnection {
   /// The sequence number of the latest out-of-order segment, whose SACK block goes first
   /// (RFC 2018 §4).
   var latestOutOfOrderSequence: SequenceNumber?
+  /// Data that arrived a second time, to be reported as the first SACK block of the next
+  /// ACK: a D-SACK (RFC 2883 §4), which tells the sender its retransmission was spurious.
+  var duplicateReport: SACKBlock?
 
   // MARK: Statistics
 
@@ -284,7 +287,8 @@ public final class TCPConnection {
   /// Payload bytes that fit the next segment: like ``effectiveSendSegmentSize``, less the
   /// SACK blocks it will carry while data is missing on our receive side.
   var segmentPayloadLimit: Int {
-    let blocks = sackEnabled ? min(receiveBuffer.outOfOrder.count, timestampsEnabled ? 3 : 4) : 0
+    let held = receiveBuffer.outOfOrder.count + (duplicateReport == nil ? 0 : 1)
+    let blocks = sackEnabled ? min(held, timestampsEnabled ? 3 : 4) : 0
     return max(effectiveSendSegmentSize - (blocks > 0 ? 4 + 8 * blocks : 0), 16)
   }
 

@@ -104,6 +104,11 @@ public struct TCPReceiveBuffer: Sendable {
     return dropped
   }
 
+  /// Whether the out-of-order data already covers `range` (offsets from RCV.NXT).
+  public func holds(_ range: Range<Int>) -> Bool {
+    outOfOrder.contains { $0.lowerBound <= range.lowerBound && range.upperBound <= $0.upperBound }
+  }
+
   /// The out-of-order ranges as sequence numbers, for SACK blocks.
   public func outOfOrderBlocks(after receiveNext: SequenceNumber) -> [SACKBlock] {
     outOfOrder.map {

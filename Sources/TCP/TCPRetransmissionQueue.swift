@@ -178,9 +178,28 @@ public struct TCPRetransmissionQueue: Sendable {
   /// RACK's reordering window: a quarter of the minimum RTT (RFC 8985 §6.2 step 4), at most
   /// the smoothed RTT.
   public func reorderingWindow(smoothed: Interval?) -> Interval {
-    let quarter = (minimumRoundTrip ?? .zero) / 4
-    guard let smoothed else { return quarter }
-    return min(quarter, smoothed)
+    let window = (minimumRoundTrip ?? .zero) / 4 * Int64(reorderingMultiplier)
+    guard let smoothed else { return window }
+    return min(window, smoothed)
+  }
+
+  /// How many quarters of the minimum RTT the reordering window spans: grows each time a
+  /// D-SACK shows a retransmission was spurious, back to 1 after 16 loss-free recoveries
+  /// (RFC 8985 §6.2 step 4, `reo_wnd_mult` and `reo_wnd_persist`).
+  public private(set) var reorderingMultiplier = 1
+  private var reorderingPersistence = 0
+
+  /// A D-SACK reported data that arrived twice: a retransmission was not needed.
+  public mutating func spuriousRetransmissionReported() {
+    reorderingMultiplier = min(reorderingMultiplier + 1, 16)
+    reorderingPersistence = 16
+  }
+
+  /// A recovery episode ended; after enough of them the widened window shrinks back.
+  public mutating func recoveryEnded() {
+    guard reorderingPersistence > 0 else { return }
+    reorderingPersistence -= 1
+    if reorderingPersistence == 0 { reorderingMultiplier = 1 }
   }
 
   /// Marks lost what RACK and RFC 6675's IsLost judge lost. Returns when the next record
