@@ -12,10 +12,8 @@ public struct CUBIC: CongestionControl {
   static let beta = 0.7
   static let c = 0.4
 
-  /// W_max in segments: the window at the last loss.
+  /// W_max in segments: the window at the last loss (reduced by fast convergence).
   private var windowAtLoss = 0.0
-  /// W_max before the last loss, for fast convergence.
-  private var previousWindowAtLoss = 0.0
   /// When the current congestion-avoidance epoch began.
   private var epochStart: Instant?
   /// K in seconds: time to grow back to W_max.
@@ -71,13 +69,13 @@ public struct CUBIC: CongestionControl {
 
   public mutating func lossDetected(flightSize: Int, maximumSegmentSize mss: Int, now: Instant) {
     let segments = Double(congestionWindow) / Double(mss)
-    // §4.7 fast convergence: a flow losing below its previous W_max releases bandwidth.
-    if segments < previousWindowAtLoss {
+    // §4.7 fast convergence: a flow losing below W_max (as it stands, reduced or not)
+    // releases bandwidth.
+    if segments < windowAtLoss {
       windowAtLoss = segments * (1 + CUBIC.beta) / 2
     } else {
       windowAtLoss = segments
     }
-    previousWindowAtLoss = segments
     slowStartThreshold = max(Int(Double(congestionWindow) * CUBIC.beta), 2 * mss)  // §4.6
     congestionWindow = slowStartThreshold
     epochStart = nil
