@@ -40,6 +40,9 @@ let package = Package(
       name: "TAP", dependencies: ["NetCore", "CLinuxShims"], path: "Drivers/TAP",
       swiftSettings: swiftSettings),
     .target(
+      name: "UnixSocket", dependencies: ["NetCore", "CLinuxShims"], path: "Drivers/UnixSocket",
+      swiftSettings: swiftSettings),
+    .target(
       name: "LinuxRuntime",
       dependencies: ["NetCore", "NetStack", "TCP", "UDP", "NetworkAPI", "CLinuxShims"],
       swiftSettings: swiftSettings),
@@ -47,7 +50,7 @@ let package = Package(
       name: "netstackd",
       dependencies: [
         "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "NetStack", "TAP", "LinuxRuntime",
-        "CLinuxShims", "NetworkAPI", "Services",
+        "CLinuxShims", "NetworkAPI", "Services", "UnixSocket",
       ],
       swiftSettings: swiftSettings),
 

@@ -123,3 +123,8 @@ int netstack_interface_set_txqueuelen(const char *name, int length) {
   request.ifr_qlen = length;
   return interface_ioctl(SIOCSIFTXQLEN, &request);
 }
+
+int netstack_accept(int fd) {
+  int result = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  return result < 0 ? -errno : result;
+}

@@ -13,7 +13,7 @@ public struct DirectNetworkStack: NetworkStack {
   public var stackDescription: String { runtime.name }
 
   public func listen(port: UInt16, backlog: Int) async throws(NetworkError) -> DirectTCPListener {
-    try await runtime.onLoop { () throws(NetworkError) -> DirectTCPListener in
+    try await runtime.loop.run { () throws(NetworkError) -> DirectTCPListener in
       do throws(TCPError) {
         let id = try runtime.stack.tcp.listen(port: port, backlog: backlog)
         return DirectTCPListener(runtime: runtime, id: id)
@@ -24,7 +24,7 @@ public struct DirectNetworkStack: NetworkStack {
   }
 
   public func connect(to address: SocketAddress) async throws(NetworkError) -> DirectTCPConnection {
-    try await runtime.onLoop { () async throws(NetworkError) -> DirectTCPConnection in
+    try await runtime.loop.run { () async throws(NetworkError) -> DirectTCPConnection in
       let id: TCPConnectionID
       do throws(TCPError) {
         id = try runtime.stack.connectTCP(
@@ -41,13 +41,13 @@ public struct DirectNetworkStack: NetworkStack {
         if connection.state.isSynchronized {
           return DirectTCPConnection(runtime: runtime, id: id, connection: connection)
         }
-        await runtime.wait(&runtime.writers, id)
+        await runtime.writers.wait(id)
       }
     }
   }
 
   public func bindUDP(port: UInt16) async throws(NetworkError) -> DirectUDPSocket {
-    try await runtime.onLoop { () throws(NetworkError) -> DirectUDPSocket in
+    try await runtime.loop.run { () throws(NetworkError) -> DirectUDPSocket in
       do throws(UDPError) {
         let id = try runtime.stack.udp.bind(port: port)
         return DirectUDPSocket(
@@ -67,22 +67,22 @@ public struct DirectTCPListener: TCPListenerHandle {
   public var localPort: UInt16 { id.port }
 
   public func accept() async throws(NetworkError) -> DirectTCPConnection {
-    try await runtime.onLoop { () async throws(NetworkError) -> DirectTCPConnection in
+    try await runtime.loop.run { () async throws(NetworkError) -> DirectTCPConnection in
       while true {
         guard runtime.stack.tcp.isListening(id) else { throw .closed }
         if let connection = runtime.stack.tcp.accept(id) {
           return DirectTCPConnection(
             runtime: runtime, id: connection, connection: runtime.stack.tcp.connection(connection)!)
         }
-        await runtime.wait(&runtime.acceptors, id.port)
+        await runtime.acceptors.wait(id.port)
       }
     }
   }
 
   public func close() async {
-    try? await runtime.onLoop { () throws(NetworkError) in
+    try? await runtime.loop.run { () throws(NetworkError) in
       runtime.stack.tcp.stopListening(id)
-      runtime.resumeAll(&runtime.acceptors, id.port)
+      runtime.acceptors.resumeAll(id.port)
     }
   }
 }
@@ -112,7 +112,7 @@ public struct DirectTCPConnection: TCPConnectionHandle {
   }
 
   public func read(into buffer: inout [UInt8]) async throws(NetworkError) -> Int {
-    try await runtime.onLoop { () async throws(NetworkError) -> Int in
+    try await runtime.loop.run { () async throws(NetworkError) -> Int in
       while true {
         let connection = try held()
         if connection.readableBytes > 0 {
@@ -121,13 +121,13 @@ public struct DirectTCPConnection: TCPConnectionHandle {
         if connection.isAtEndOfStream { return 0 }
         if let error = connection.error { throw NetworkError(error) }
         if connection.state == .closed || connection.state == .timeWait { return 0 }
-        await runtime.wait(&runtime.readers, id)
+        await runtime.readers.wait(id)
       }
     }
   }
 
   public func write(_ bytes: ArraySlice<UInt8>) async throws(NetworkError) {
-    try await runtime.onLoop { () async throws(NetworkError) in
+    try await runtime.loop.run { () async throws(NetworkError) in
       var offset = 0
       let total = bytes.count
       while offset < total {
@@ -143,13 +143,13 @@ public struct DirectTCPConnection: TCPConnectionHandle {
           throw NetworkError(error)
         }
         offset += written
-        if offset < total { await runtime.wait(&runtime.writers, id) }
+        if offset < total { await runtime.writers.wait(id) }
       }
     }
   }
 
   public func shutdownWrite() async throws(NetworkError) {
-    try await runtime.onLoop { () throws(NetworkError) in
+    try await runtime.loop.run { () throws(NetworkError) in
       _ = try held()
       do throws(TCPError) { try runtime.stack.tcp.shutdownWrite(id) } catch {
         throw NetworkError(error)
@@ -158,18 +158,18 @@ public struct DirectTCPConnection: TCPConnectionHandle {
   }
 
   public func close() async {
-    try? await runtime.onLoop { () throws(NetworkError) in
+    try? await runtime.loop.run { () throws(NetworkError) in
       runtime.stack.tcp.close(id)
-      runtime.resumeAll(&runtime.readers, id)
-      runtime.resumeAll(&runtime.writers, id)
+      runtime.readers.resumeAll(id)
+      runtime.writers.resumeAll(id)
     }
   }
 
   public func abort() async {
-    try? await runtime.onLoop { () throws(NetworkError) in
+    try? await runtime.loop.run { () throws(NetworkError) in
       runtime.stack.tcp.abort(id)
-      runtime.resumeAll(&runtime.readers, id)
-      runtime.resumeAll(&runtime.writers, id)
+      runtime.readers.resumeAll(id)
+      runtime.writers.resumeAll(id)
     }
   }
 }
@@ -181,20 +181,20 @@ public struct DirectUDPSocket: UDPSocketHandle {
   public let localPort: UInt16
 
   public func receive() async throws(NetworkError) -> (payload: [UInt8], from: SocketAddress) {
-    try await runtime.onLoop {
+    try await runtime.loop.run {
       () async throws(NetworkError) -> (payload: [UInt8], from: SocketAddress) in
       while true {
         guard runtime.stack.udp.endpoint(id) != nil else { throw .closed }
         if let datagram = runtime.stack.udp.receive(from: id) {
           return (datagram.payload, SocketAddress(datagram.source, datagram.sourcePort))
         }
-        await runtime.wait(&runtime.datagramReaders, id)
+        await runtime.datagramReaders.wait(id)
       }
     }
   }
 
   public func send(_ payload: [UInt8], to destination: SocketAddress) async throws(NetworkError) {
-    try await runtime.onLoop { () throws(NetworkError) in
+    try await runtime.loop.run { () throws(NetworkError) in
       do throws(UDPError) {
         try runtime.stack.sendUDP(
           payload.span, from: id, to: destination.address, port: destination.port,
@@ -206,40 +206,10 @@ public struct DirectUDPSocket: UDPSocketHandle {
   }
 
   public func close() async {
-    try? await runtime.onLoop { () throws(NetworkError) in
+    try? await runtime.loop.run { () throws(NetworkError) in
       runtime.stack.udp.close(id)
-      runtime.resumeAll(&runtime.datagramReaders, id)
+      runtime.datagramReaders.resumeAll(id)
     }
-  }
-}
-
-extension DirectStackRuntime {
-  /// Runs `body` on the loop's thread: at once when the task is already there, else after
-  /// moving the task there (SE-0417 task executor preference).
-  func onLoop<Result>(_ body: () async throws(NetworkError) -> Result) async throws(NetworkError)
-    -> Result
-  {
-    if loop.isCurrent { return try await body() }
-    return try await withTaskExecutorPreference(loop) { () async throws(NetworkError) -> Result in
-      try await body()
-    }
-  }
-
-  /// Suspends the task until `key`'s entry in `waiters` is resumed.
-  func wait<Key: Hashable>(_ waiters: inout [Key: [UnsafeContinuation<Void, Never>]], _ key: Key)
-    async
-  {
-    await withUnsafeContinuation { continuation in
-      waiters[key, default: []].append(continuation)
-    }
-  }
-
-  /// Resumes every task waiting on `key`.
-  func resumeAll<Key: Hashable>(
-    _ waiters: inout [Key: [UnsafeContinuation<Void, Never>]], _ key: Key
-  ) {
-    guard let waiting = waiters.removeValue(forKey: key) else { return }
-    for continuation in waiting { continuation.resume() }
   }
 }
 

@@ -27,12 +27,14 @@ public final class DirectStackRuntime: @unchecked Sendable {
   public let name: String
   /// Frames read per wake-up at most.
   public var receiveBatch = 256
+  /// The device failed (or its peer went away) and stopped the loop.
+  public private(set) var failed = false
 
   // Tasks waiting for something, resumed when the stack reports it.
-  var readers: [TCPConnectionID: [UnsafeContinuation<Void, Never>]] = [:]
-  var writers: [TCPConnectionID: [UnsafeContinuation<Void, Never>]] = [:]
-  var acceptors: [UInt16: [UnsafeContinuation<Void, Never>]] = [:]
-  var datagramReaders: [UDPEndpointID: [UnsafeContinuation<Void, Never>]] = [:]
+  var readers = WaiterTable<TCPConnectionID>()
+  var writers = WaiterTable<TCPConnectionID>()
+  var acceptors = WaiterTable<UInt16>()
+  var datagramReaders = WaiterTable<UDPEndpointID>()
 
   public init<Device: NetworkDevice & ~Copyable>(
     stack: DirectStack, device: LoopDevice<Device>, loop: EventLoop, name: String,
@@ -84,6 +86,7 @@ public final class DirectStackRuntime: @unchecked Sendable {
       }
     } catch {
       logger.error("device: \(error)")
+      failed = true
       loop.stop()
     }
   }
@@ -106,31 +109,31 @@ public final class DirectStackRuntime: @unchecked Sendable {
     }
   }
 
-  /// Resumes the tasks whose connection, listener or socket has news.
+  /// Resumes the tasks whose connection, listener or socket has news. A writer is woken
+  /// only once a useful amount of buffer space is free (or the connection ended), so that a
+  /// bulk sender is not woken by every acknowledgment.
   func wakeWaiters() {
     for notification in stack.tcp.takeNotifications() {
       switch notification {
       case .connection(let id, let events):
-        if !events.intersection([.readable, .closed]).isEmpty,
-          let waiting = readers.removeValue(forKey: id)
+        if !events.intersection([.readable, .closed]).isEmpty { readers.resumeAll(id) }
+        if !events.intersection([.writable, .closed, .established]).isEmpty, writers.hasWaiters(id)
         {
-          for continuation in waiting { continuation.resume() }
-        }
-        if !events.intersection([.writable, .closed, .established]).isEmpty,
-          let waiting = writers.removeValue(forKey: id)
-        {
-          for continuation in waiting { continuation.resume() }
+          let connection = stack.tcp.connection(id)
+          let space = connection?.writableBytes ?? 0
+          let limit = connection?.sendBufferLimit ?? 0
+          if connection == nil || events.contains(.closed) || events.contains(.established)
+            || connection!.error != nil || space >= min(limit / 4, 256 * 1024)
+          {
+            writers.resumeAll(id)
+          }
         }
       case .listener(let listener):
-        if let waiting = acceptors.removeValue(forKey: listener.port) {
-          for continuation in waiting { continuation.resume() }
-        }
+        acceptors.resumeAll(listener.port)
       }
     }
     for endpoint in stack.takeReadableUDPEndpoints() {
-      if let waiting = datagramReaders.removeValue(forKey: endpoint) {
-        for continuation in waiting { continuation.resume() }
-      }
+      datagramReaders.resumeAll(endpoint)
     }
   }
 

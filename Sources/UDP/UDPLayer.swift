@@ -96,6 +96,9 @@ public struct UDPLayer {
   /// Number of endpoints bound.
   public var endpointCount: Int { slotByPort.count }
 
+  /// The bound ports, in order.
+  public var boundPorts: [UInt16] { slotByPort.keys.sorted() }
+
   private mutating func freeEphemeralPort() -> UInt16? {
     let range = configuration.ephemeralPorts
     let size = Int(range.upperBound) - Int(range.lowerBound) + 1

@@ -8,7 +8,30 @@ import NetworkAPI
 /// Every bad value is reported as one line naming the option; nothing is configured until all
 /// of them have been checked.
 struct DaemonOptions {
-  /// What to do with the host side of the TAP device.
+  /// Which network stack the services run on.
+  enum Backend: String {
+    /// The Swift stack over a device.
+    case direct
+    /// The host's own sockets (development).
+    case socket
+  }
+
+  /// The device under the direct stack.
+  enum Device: Equatable {
+    case tap(String)
+    case unixConnect(String)
+    case unixListen(String)
+
+    var option: String {
+      switch self {
+      case .tap: "--tap"
+      case .unixConnect: "--unix"
+      case .unixListen: "--unix-listen"
+      }
+    }
+  }
+
+  /// What to do with the host side of a TAP device.
   enum HostAddress: Equatable {
     /// Give it the first free address of `--ip`'s subnet if it has none, and bring it up.
     case automatic
@@ -18,12 +41,20 @@ struct DaemonOptions {
     case address(IPv4CIDR)
   }
 
-  var tap: String?
-  var address = IPv4CIDR(address: IPv4Address(10, 77, 0, 2), prefixLength: 24)
+  /// One `--forward tcp:PORT=HOST:PORT`.
+  struct Forward: Equatable {
+    var port: UInt16
+    var target: SocketAddress
+  }
+
+  var backend = Backend.direct
+  var device: Device?
+  /// The stack's address; with the socket backend, the address services bind to.
+  var address: IPv4CIDR?
   var gateway: IPv4Address?
   var mac: MACAddress?
-  var mtu = 1500
-  var hostAddress = HostAddress.automatic
+  var mtu: Int?
+  var hostAddress: HostAddress?
   var pcap: String?
   var logLevel = LogLevel.info
   var impairment: ImpairmentConfiguration?
@@ -32,24 +63,39 @@ struct DaemonOptions {
   var httpRoot: String?
   /// `--echo-client ADDR:PORT[,BYTES]`: the stack connects out to an echo server.
   var echoClient: (server: SocketAddress, bytes: Int)?
+  var forwards: [Forward] = []
+  var control: String?
   var showHelp = false
   var showVersion = false
 
-  static let version = "0.1.0"
+  static let version = "0.2.0"
+  static let defaultAddress = IPv4CIDR(address: IPv4Address(10, 77, 0, 2), prefixLength: 24)
 
   static let help = """
     Usage: netstackd --tap NAME [options]
+           netstackd --unix PATH | --unix-listen PATH [options]
+           netstackd --backend socket [--ip ADDR] [options]
+           netstackd status --control PATH [--json]
 
-    Runs the netstack Swift TCP/IP stack on a Linux TAP device. The host reaches it with
-    ordinary tools: ping, nc, curl.
+    Runs the netstack Swift TCP/IP stack on a Linux TAP device or a Unix-socket frame link
+    (QEMU -netdev stream, passt), or runs the same services on the host's own sockets. The
+    host reaches it with ordinary tools: ping, nc, curl.
 
-    Device:
+    Backend and device:
+      --backend direct|socket
+                             direct (default): the Swift stack over a device;
+                             socket: the host kernel's sockets, for development (no device)
       --tap NAME             TAP device to attach to (created if it does not exist)
-      --mtu N                largest IPv4 packet, 68-65535 (default 1500); also set on the host side
+      --unix PATH            connect to a Unix socket carrying length-prefixed Ethernet frames
+                             (QEMU -netdev stream,server=on; passt); exits when the peer leaves
+      --unix-listen PATH     listen on PATH for one such peer at a time (QEMU server=off)
+      --mtu N                largest IPv4 packet, 68-65535 (default 1500); on a TAP also set on
+                             the host side
       --mac MAC              the stack's MAC address (default: a random locally administered one)
 
     Addresses:
-      --ip ADDR/PREFIX       the stack's address (default 10.77.0.2/24)
+      --ip ADDR/PREFIX       the stack's address (default 10.77.0.2/24); with --backend socket,
+                             the address services bind to (default 127.0.0.1)
       --gateway ADDR         default gateway, inside the --ip network (default: none)
       --host-ip ADDR/PREFIX  give the host side of the TAP this address and bring it up;
                              'none' leaves the host side alone (default: if it has no
@@ -60,11 +106,16 @@ struct DaemonOptions {
                              http:80,echo:7,discard:9,chargen:19; 'none' for none). echo
                              answers on TCP and UDP; chargen sends until the client closes
       --http-root DIR        serve the files in DIR over HTTP (besides / and /bytes/N)
+      --forward tcp:PORT=HOST:PORT
+                             relay connections to PORT on the stack to HOST:PORT through the
+                             host's sockets, both ways, with half-close (repeatable)
       --echo-client ADDR:PORT[,BYTES]
-                             once up, connect out to an echo server through the Swift stack,
-                             send BYTES (default 1048576), read them back, print the result
+                             once up, connect out to an echo server through the stack, send
+                             BYTES (default 1048576), read them back, print the result
 
     Diagnostics:
+      --control PATH         serve status on a Unix socket (mode 0600); read it with
+                             'netstackd status --control PATH [--json]'
       --pcap FILE            write every frame in and out to FILE (pcap, for tcpdump/tshark)
       --log-level LEVEL      error, warn, info, debug or trace (default info)
       --impair LIST          fault injection between device and stack, both directions:
@@ -96,13 +147,40 @@ struct DaemonOptions {
         guard let next = remaining.popFirst() else { throw OptionError(name, "needs a value") }
         return next
       }
+      func setDevice(_ chosen: Device) throws(OptionError) {
+        if let device, device != chosen {
+          throw OptionError(name, "cannot be combined with \(device.option) (one device at a time)")
+        }
+        device = chosen
+      }
       switch name {
       case "-h", "--help": showHelp = true
       case "--version": showVersion = true
-      case "--tap": tap = try value()
+      case "--backend":
+        let text = try value()
+        guard let chosen = Backend(rawValue: text) else {
+          throw OptionError(name, "'\(text)' is not a backend (direct or socket)")
+        }
+        backend = chosen
+      case "--tap":
+        let text = try value()
+        guard !text.isEmpty else { throw OptionError(name, "needs a device name") }
+        try setDevice(.tap(text))
+      case "--unix":
+        let text = try value()
+        guard !text.isEmpty else { throw OptionError(name, "needs a socket path") }
+        try setDevice(.unixConnect(text))
+      case "--unix-listen":
+        let text = try value()
+        guard !text.isEmpty else { throw OptionError(name, "needs a socket path") }
+        try setDevice(.unixListen(text))
       case "--ip":
         let text = try value()
-        do { address = try IPv4CIDR(parsing: text) } catch { throw OptionError(name, "\(error)") }
+        if !text.contains("/"), let plain = try? IPv4Address(parsing: text) {
+          address = IPv4CIDR(address: plain, prefixLength: 32)
+        } else {
+          do { address = try IPv4CIDR(parsing: text) } catch { throw OptionError(name, "\(error)") }
+        }
       case "--gateway":
         let text = try value()
         do { gateway = try IPv4Address(parsing: text) } catch {
@@ -120,7 +198,7 @@ struct DaemonOptions {
       case "--host-ip":
         let text = try value()
         if text == "none" {
-          hostAddress = .none
+          hostAddress = HostAddress.none
         } else {
           do { hostAddress = .address(try IPv4CIDR(parsing: text)) } catch {
             throw OptionError(name, "\(error)")
@@ -147,13 +225,16 @@ struct DaemonOptions {
         let path = try value()
         guard !path.isEmpty else { throw OptionError(name, "needs a directory") }
         httpRoot = path
+      case "--forward":
+        forwards.append(try Self.parseForward(try value()))
+      case "--control":
+        let path = try value()
+        guard !path.isEmpty else { throw OptionError(name, "needs a socket path") }
+        control = path
       case "--echo-client":
         let text = try value()
         let parts = text.split(separator: ",", maxSplits: 1)
-        let endpoint = parts.first.map { $0.split(separator: ":") } ?? []
-        guard endpoint.count == 2, let address = try? IPv4Address(parsing: String(endpoint[0])),
-          let port = UInt16(endpoint[1]), port > 0
-        else {
+        guard let endpoint = parts.first.flatMap({ Self.parseEndpoint(String($0)) }) else {
           throw OptionError(name, "'\(text)' is not ADDR:PORT[,BYTES]")
         }
         var bytes = 1 << 20
@@ -163,7 +244,7 @@ struct DaemonOptions {
           }
           bytes = count
         }
-        echoClient = (SocketAddress(address, port), bytes)
+        echoClient = (endpoint, bytes)
       case "--impair-seed":
         let text = try value()
         guard let seed = UInt64(text) else { throw OptionError(name, "'\(text)' is not a number") }
@@ -179,21 +260,67 @@ struct DaemonOptions {
     try validate()
   }
 
+  /// `ADDR:PORT`, or nil.
+  static func parseEndpoint(_ text: String) -> SocketAddress? {
+    let parts = text.split(separator: ":")
+    guard parts.count == 2, let address = try? IPv4Address(parsing: String(parts[0])),
+      let port = UInt16(parts[1]), port > 0
+    else { return nil }
+    return SocketAddress(address, port)
+  }
+
+  /// `tcp:PORT=HOST:PORT`.
+  static func parseForward(_ text: String) throws(OptionError) -> Forward {
+    let problem = "'\(text)' is not tcp:PORT=HOST:PORT"
+    guard text.hasPrefix("tcp:") else { throw OptionError("--forward", problem) }
+    let rule = text.dropFirst(4).split(separator: "=")
+    guard rule.count == 2, let port = UInt16(rule[0]), port > 0,
+      let target = parseEndpoint(String(rule[1]))
+    else { throw OptionError("--forward", problem) }
+    return Forward(port: port, target: target)
+  }
+
+  /// The stack's address: as given, or the default for the backend.
+  var stackAddress: IPv4CIDR {
+    address
+      ?? (backend == .socket
+        ? IPv4CIDR(address: IPv4Address(127, 0, 0, 1), prefixLength: 8) : Self.defaultAddress)
+  }
+
   /// Checks the values against each other.
   private func validate() throws(OptionError) {
-    guard tap != nil else { throw OptionError("--tap", "is required (the TAP device to use)") }
-    let ours = address.address
-    guard ours.isUnicast, !ours.isLoopback else {
-      throw OptionError("--ip", "'\(address)' is not a unicast host address")
+    if backend == .socket {
+      // Nothing of a device applies to the host's own sockets.
+      for (given, option) in [
+        (device?.option, device?.option ?? ""), (mac.map { _ in "--mac" }, "--mac"),
+        (mtu.map { _ in "--mtu" }, "--mtu"), (gateway.map { _ in "--gateway" }, "--gateway"),
+        (hostAddress.map { _ in "--host-ip" }, "--host-ip"), (pcap.map { _ in "--pcap" }, "--pcap"),
+        (impairment.map { _ in "--impair" }, "--impair"),
+      ] where given != nil {
+        throw OptionError(option, "has no meaning with --backend socket (there is no device)")
+      }
+    } else {
+      guard let device else {
+        throw OptionError("--tap", "is required (or --unix, --unix-listen, or --backend socket)")
+      }
+      if case .tap = device {
+      } else if hostAddress != nil {
+        throw OptionError("--host-ip", "only applies to a TAP device")
+      }
     }
-    if address.prefixLength <= 30
-      && (ours == address.networkAddress || ours == address.broadcastAddress)
+    let cidr = stackAddress
+    let ours = cidr.address
+    guard ours.isUnicast, backend == .socket || !ours.isLoopback else {
+      throw OptionError("--ip", "'\(cidr)' is not a unicast host address")
+    }
+    if backend == .direct && cidr.prefixLength <= 30
+      && (ours == cidr.networkAddress || ours == cidr.broadcastAddress)
     {
-      throw OptionError("--ip", "'\(address)' is the network or broadcast address of its subnet")
+      throw OptionError("--ip", "'\(cidr)' is the network or broadcast address of its subnet")
     }
     if let gateway {
-      guard address.contains(gateway), gateway != ours, gateway.isUnicast else {
-        throw OptionError("--gateway", "'\(gateway)' is not another host inside \(address.network)")
+      guard cidr.contains(gateway), gateway != ours, gateway.isUnicast else {
+        throw OptionError("--gateway", "'\(gateway)' is not another host inside \(cidr.network)")
       }
     }
     if let mac {
@@ -205,18 +332,26 @@ struct DaemonOptions {
       guard host.address != ours else {
         throw OptionError("--host-ip", "'\(host)' is the stack's own address")
       }
-      guard host.address.isUnicast, address.contains(host.address) else {
-        throw OptionError("--host-ip", "'\(host)' is not a host address inside \(address.network)")
+      guard host.address.isUnicast, cidr.contains(host.address) else {
+        throw OptionError("--host-ip", "'\(host)' is not a host address inside \(cidr.network)")
       }
+    }
+    for forward in forwards where services.entries.contains(where: { $0.port == forward.port }) {
+      throw OptionError(
+        "--forward", "port \(forward.port) is already used by a service (see --serve)")
+    }
+    if Set(forwards.map(\.port)).count != forwards.count {
+      throw OptionError("--forward", "the same port is forwarded twice")
     }
   }
 
   /// The host-side address `automatic` picks: the first host of the subnet that is not ours.
   var automaticHostAddress: IPv4CIDR? {
-    guard address.prefixLength <= 30 else { return nil }
-    let first = address.networkAddress.rawValue + 1
-    let candidate = first == address.address.rawValue ? first + 1 : first
-    return IPv4CIDR(address: IPv4Address(rawValue: candidate), prefixLength: address.prefixLength)
+    let cidr = stackAddress
+    guard cidr.prefixLength <= 30 else { return nil }
+    let first = cidr.networkAddress.rawValue + 1
+    let candidate = first == cidr.address.rawValue ? first + 1 : first
+    return IPv4CIDR(address: IPv4Address(rawValue: candidate), prefixLength: cidr.prefixLength)
   }
 }
 

@@ -6,13 +6,18 @@ import NetStack
 import NetworkAPI
 import Services
 import TAP
+import UnixSocket
 
-/// The daemon's entry point: parse the command line, set up the device and the host side,
-/// run the stack and its services on one event loop until a signal, print the counters, undo
-/// what was set up.
+/// The daemon's entry point: parse the command line, set up the device (or not, with the
+/// socket backend), run the stack and its services on one event loop until a signal, print
+/// the counters, undo what was set up.
 @main
 struct Netstackd {
   static func main() {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if arguments.first == "status" {
+      exit(StatusCommand.run(Array(arguments.dropFirst())))
+    }
     // Block SIGINT/SIGTERM before any thread starts, so that they arrive through the loop.
     let signals: SignalReceiver
     do {
@@ -20,10 +25,9 @@ struct Netstackd {
     } catch {
       fail("\(error)", status: 1)
     }
-
     let options: DaemonOptions
     do {
-      options = try DaemonOptions(arguments: Array(CommandLine.arguments.dropFirst()))
+      options = try DaemonOptions(arguments: arguments)
     } catch {
       fail("\(error)\nTry 'netstackd --help' for more information.", status: 2)
     }
@@ -35,128 +39,242 @@ struct Netstackd {
       print("netstackd \(DaemonOptions.version)")
       exit(0)
     }
-    exit(run(options, signals: signals))
+    exit(Daemon(options: options).run(signals: signals))
+  }
+
+  /// Prints `netstackd: message` on standard error and exits with `status`.
+  static func fail(_ message: String, status: Int32) -> Never {
+    writeStandardError("netstackd: \(message)\n")
+    exit(status)
+  }
+
+  /// Random bits from the kernel (getrandom), for the stack's seed and a made-up MAC.
+  static func entropy() -> UInt64 {
+    var value: UInt64 = 0
+    _ = getrandom(&value, MemoryLayout<UInt64>.size, 0)
+    return value
+  }
+}
+
+/// One run of the daemon.
+final class Daemon {
+  let options: DaemonOptions
+  let logger: Logger
+  let started = MonotonicClock.now()
+  /// The signal that stopped the loop.
+  var stopSignal: Int32?
+  /// Undone on the way out: the host side of a TAP, the control socket.
+  var host: HostInterface?
+  var control: ControlServer?
+  /// The socket file of `--unix-listen`, removed on exit.
+  var listeningSocket: String?
+
+  init(options: DaemonOptions) {
+    self.options = options
+    logger = Logger(level: options.logLevel)
   }
 
   /// Sets everything up, runs until stopped, and returns the exit status.
-  static func run(_ options: DaemonOptions, signals: borrowing SignalReceiver) -> Int32 {
-    let logger = Logger(level: options.logLevel)
-    let tapName = options.tap!
+  func run(signals: borrowing SignalReceiver) -> Int32 {
     var files: DirectoryFiles? = nil
     if let root = options.httpRoot {
       guard let directory = DirectoryFiles(root: root) else {
-        fail("--http-root: '\(root)' is not a directory", status: 2)
+        Netstackd.fail("--http-root: '\(root)' is not a directory", status: 2)
       }
       files = directory
     }
-
-    // The device first: everything after it is undone if a later step fails.
-    let device: TAPDevice
-    do {
-      device = try TAPDevice(name: tapName, mtu: options.mtu)
-    } catch {
-      fail("--tap \(tapName): \(error)", status: 2)
-    }
-    var host = HostInterface(name: device.name)
-    let hostSummary: String
-    let pcap: PcapWriter?
-    do {
-      hostSummary = try setUpHostSide(&host, options)
-      if let path = options.pcap {
-        do { pcap = try PcapWriter(path: path) } catch { throw OptionError("--pcap", "\(error)") }
-      } else {
-        pcap = nil
-      }
-    } catch {
-      host.undo()
-      fail("\(error)", status: 2)
-    }
-
-    let mac = options.mac ?? MACAddress(rawValue: 0x0200_0000_0000 | (entropy() & 0x00FF_FFFF_FFFF))
-    let configuration = DirectStackConfiguration(
-      hardwareAddress: mac, mtu: options.mtu, address: options.address, gateway: options.gateway,
-      seed: entropy())
-    let stack = DirectStack(configuration: configuration, now: MonotonicClock.now())
-    let deviceName = device.name
-    let createdDevice = device.createdDevice
     let loop: EventLoop
-    let runtime: DirectStackRuntime
     do {
       loop = try EventLoop()
-      let descriptor = device.fileDescriptor
-      runtime = try DirectStackRuntime(
-        stack: stack, device: LoopDevice(device, fileDescriptor: descriptor), loop: loop,
-        name: "netstack over TAP \(deviceName)", pcap: pcap, impairment: options.impairment,
-        impairmentSeed: options.impairmentSeed, logger: logger)
       let signalDescriptor = signals.fileDescriptor
-      try loop.register(signalDescriptor, events: UInt32(EPOLLIN.rawValue)) { _ in
+      try loop.register(signalDescriptor, events: UInt32(EPOLLIN.rawValue)) { [unowned self] _ in
         if let signal = SignalReceiver.take(from: signalDescriptor) {
           stopSignal = signal
           loop.stop()
         }
       }
     } catch {
-      host.undo()
-      fail("\(error)", status: 1)
+      Netstackd.fail("\(error)", status: 1)
     }
+    let sockets = SocketNetworkStack(loop: loop, bindAddress: options.stackAddress.address)
 
-    startServices(options.services, files: files, on: runtime.api, loop: loop, logger: logger)
-    if let (server, bytes) = options.echoClient {
-      let api = runtime.api
-      Task(executorPreference: loop) {
-        do {
-          let report = try await EchoClient(server: server, count: bytes).run(on: api)
-          print("netstackd: echo client \(server): \(report)")
-        } catch {
-          print("netstackd: echo client \(server): \(error)")
-        }
-        fflush(nil)
+    switch options.backend {
+    case .socket:
+      setUpControl(loop: loop) { [options] json in
+        let report = StatusReport(
+          socketBackendBoundTo: "\(options.stackAddress.address)",
+          services: options.services.description,
+          uptime: MonotonicClock.now() - self.started)
+        return json ? report.json : report.text
       }
-    }
+      print(
+        "netstackd: socket backend: services bind to \(options.stackAddress.address) (the host kernel answers ping)"
+      )
+      start(on: sockets, sockets: sockets, files: files, loop: loop)
+      return serve(loop: loop, counters: nil)
 
-    let gateway = options.gateway.map { "\($0)" } ?? "none"
-    print(
-      "netstackd: \(deviceName)\(createdDevice ? " (created)" : ""): mac \(mac), ip \(options.address), gateway \(gateway), mtu \(options.mtu); \(hostSummary)"
-    )
-    if let impairment = options.impairment, impairment.isActive {
-      print("netstackd: impairing frames in both directions (seed \(options.impairmentSeed))")
+    case .direct:
+      let runtime: DirectStackRuntime
+      switch options.device! {
+      case .tap(let name): runtime = openTAP(name, loop: loop)
+      case .unixConnect(let path): runtime = openUnixSocket(.connect(path), loop: loop)
+      case .unixListen(let path): runtime = openUnixSocket(.listen(path), loop: loop)
+      }
+      setUpControl(loop: loop) { [options] json in
+        let report = StatusReport(
+          stack: runtime.stack, device: runtime.name, services: options.services.description,
+          uptime: MonotonicClock.now() - self.started, now: MonotonicClock.now())
+        return json ? report.json : report.text
+      }
+      start(on: runtime.api, sockets: sockets, files: files, loop: loop)
+      return serve(loop: loop, counters: runtime)
     }
-    if let path = options.pcap { print("netstackd: writing frames to \(path)") }
-    print(
-      "netstackd: serving icmp echo\(options.services.entries.isEmpty ? "" : ", ")\(options.services.description)\(files != nil ? " (files from \(options.httpRoot!))" : ""); stop with SIGINT or SIGTERM"
-    )
-    fflush(nil)
-
-    var status: Int32 = 0
-    do {
-      try loop.run()
-    } catch {
-      logger.error("\(error)")
-      status = 1
-    }
-    runtime.finish()
-    if let signal = stopSignal {
-      let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
-      print("netstackd: stopping on \(name)")
-    }
-    print("netstackd: counters:")
-    runtime.stack.forEachCounter { group, name, value in
-      if value != 0 { print("  \(group).\(name) \(value)") }
-    }
-    host.undo()
-    fflush(nil)
-    return status
   }
 
-  /// The signal that stopped the loop (set on the loop thread, read after it returns).
-  nonisolated(unsafe) static var stopSignal: Int32?
+  // MARK: Devices
 
-  /// Starts each service as a task that runs on the stack's loop.
-  static func startServices<Stack: NetworkStack>(
-    _ services: ServiceList, files: DirectoryFiles?, on stack: Stack, loop: EventLoop,
-    logger: Logger
+  /// The direct stack's configuration from the options.
+  func stackConfiguration(mtu: Int, mac: MACAddress) -> DirectStackConfiguration {
+    DirectStackConfiguration(
+      hardwareAddress: mac, mtu: mtu, address: options.stackAddress, gateway: options.gateway,
+      seed: Netstackd.entropy())
+  }
+
+  var chosenMAC: MACAddress {
+    options.mac ?? MACAddress(rawValue: 0x0200_0000_0000 | (Netstackd.entropy() & 0x00FF_FFFF_FFFF))
+  }
+
+  /// Opens the TAP device, configures its host side, and builds the stack over it.
+  func openTAP(_ name: String, loop: EventLoop) -> DirectStackRuntime {
+    let mtu = options.mtu ?? 1500
+    let device: TAPDevice
+    do {
+      device = try TAPDevice(name: name, mtu: mtu)
+    } catch {
+      Netstackd.fail("--tap \(name): \(error)", status: 2)
+    }
+    var host = HostInterface(name: device.name)
+    let hostSummary: String
+    do {
+      hostSummary = try setUpHostSide(&host, mtu: mtu)
+    } catch {
+      host.undo()
+      Netstackd.fail("\(error)", status: 2)
+    }
+    self.host = host
+    let deviceName = device.name
+    let created = device.createdDevice
+    let mac = chosenMAC
+    let descriptor = device.fileDescriptor
+    let runtime = makeRuntime(
+      LoopDevice(device, fileDescriptor: descriptor), name: "netstack over TAP \(deviceName)",
+      mtu: mtu, mac: mac,
+      loop: loop)
+    print(
+      "netstackd: \(deviceName)\(created ? " (created)" : ""): mac \(mac), ip \(options.stackAddress), gateway \(options.gateway.map { "\($0)" } ?? "none"), mtu \(mtu); \(hostSummary)"
+    )
+    return runtime
+  }
+
+  /// Connects to (or listens on) a Unix socket carrying frames, and builds the stack over it.
+  func openUnixSocket(_ mode: UnixSocketDevice.Mode, loop: EventLoop) -> DirectStackRuntime {
+    let mtu = options.mtu ?? 1500
+    let option: String
+    let path: String
+    switch mode {
+    case .connect(let value): (option, path) = ("--unix", value)
+    case .listen(let value): (option, path) = ("--unix-listen", value)
+    }
+    let device: UnixSocketDevice
+    do {
+      device = try UnixSocketDevice(mode: mode, mtu: mtu)
+    } catch {
+      Netstackd.fail("\(option) \(path): \(error)", status: 2)
+    }
+    if case .listen = mode { listeningSocket = path }
+    let mac = chosenMAC
+    let descriptor = device.fileDescriptor
+    let runtime = makeRuntime(
+      LoopDevice(device, fileDescriptor: descriptor), name: "netstack over Unix socket \(path)",
+      mtu: mtu, mac: mac,
+      loop: loop)
+    let verb = if case .connect = mode { "connected to" } else { "listening on" }
+    print(
+      "netstackd: \(verb) \(path): mac \(mac), ip \(options.stackAddress), gateway \(options.gateway.map { "\($0)" } ?? "none"), mtu \(mtu)"
+    )
+    return runtime
+  }
+
+  /// The stack, pcap writer and fault injector over a device, on the loop.
+  func makeRuntime<Device: NetworkDevice & ~Copyable>(
+    _ device: LoopDevice<Device>, name: String, mtu: Int, mac: MACAddress, loop: EventLoop
+  ) -> DirectStackRuntime {
+    var pcap: PcapWriter? = nil
+    if let path = options.pcap {
+      do {
+        pcap = try PcapWriter(path: path)
+      } catch {
+        undo()
+        Netstackd.fail("--pcap: \(error)", status: 2)
+      }
+    }
+    let stack = DirectStack(
+      configuration: stackConfiguration(mtu: mtu, mac: mac), now: MonotonicClock.now())
+    do {
+      return try DirectStackRuntime(
+        stack: stack, device: device, loop: loop, name: name, pcap: pcap,
+        impairment: options.impairment,
+        impairmentSeed: options.impairmentSeed, logger: logger)
+    } catch {
+      undo()
+      Netstackd.fail("\(error)", status: 1)
+    }
+  }
+
+  /// Gives the host side of the TAP its MTU, address and link state, as the options ask.
+  func setUpHostSide(_ host: inout HostInterface, mtu: Int) throws(OptionError) -> String {
+    try host.setMTU(mtu)
+    host.setTransmitQueueLength(10_000)
+    switch options.hostAddress ?? .automatic {
+    case .none:
+      return "host side left as it is"
+    case .address(let cidr):
+      try host.setAddress(cidr)
+      try host.bringUp()
+      return "host side \(cidr)"
+    case .automatic:
+      if let existing = host.currentAddress {
+        try host.bringUp()
+        return "host side keeps its address \(existing)"
+      }
+      guard let cidr = options.automaticHostAddress else {
+        throw OptionError(
+          "--host-ip", "no free host address in \(options.stackAddress.network); give one")
+      }
+      try host.setAddress(cidr)
+      try host.bringUp()
+      return "host side \(cidr)"
+    }
+  }
+
+  // MARK: Services and the loop
+
+  func setUpControl(loop: EventLoop, report: @escaping (Bool) -> String) {
+    guard let path = options.control else { return }
+    do {
+      control = try ControlServer(path: path, loop: loop, report: report)
+    } catch {
+      undo()
+      Netstackd.fail("\(error)", status: 2)
+    }
+  }
+
+  /// Starts the services, forwards and the echo client as tasks on the loop.
+  func start<Stack: NetworkStack>(
+    on stack: Stack, sockets: SocketNetworkStack, files: DirectoryFiles?, loop: EventLoop
   ) {
-    for (kind, port) in services.entries {
+    let logger = self.logger
+    for (kind, port) in options.services.entries {
       Task(executorPreference: loop) {
         do {
           switch kind {
@@ -173,46 +291,81 @@ struct Netstackd {
         }
       }
     }
-  }
-
-  /// Gives the host side of the TAP its MTU, address and link state, as the options ask.
-  static func setUpHostSide(_ host: inout HostInterface, _ options: DaemonOptions)
-    throws(OptionError) -> String
-  {
-    try host.setMTU(options.mtu)
-    host.setTransmitQueueLength(10_000)
-    switch options.hostAddress {
-    case .none:
-      return "host side left as it is"
-    case .address(let cidr):
-      try host.setAddress(cidr)
-      try host.bringUp()
-      return "host side \(cidr)"
-    case .automatic:
-      if let existing = host.currentAddress {
-        try host.bringUp()
-        return "host side keeps its address \(existing)"
+    for forward in options.forwards {
+      Task(executorPreference: loop) {
+        do {
+          try await ForwardService(port: forward.port, target: forward.target).run(
+            front: stack, back: sockets)
+        } catch {
+          logger.error("forward of port \(forward.port) stopped: \(error)")
+        }
       }
-      guard let cidr = options.automaticHostAddress else {
-        throw OptionError(
-          "--host-ip", "no free host address in \(options.address.network); give one")
-      }
-      try host.setAddress(cidr)
-      try host.bringUp()
-      return "host side \(cidr)"
     }
+    if let (server, bytes) = options.echoClient {
+      Task(executorPreference: loop) {
+        do {
+          let report = try await EchoClient(server: server, count: bytes).run(on: stack)
+          print("netstackd: echo client \(server): \(report)")
+        } catch {
+          print("netstackd: echo client \(server): \(error)")
+        }
+        fflush(nil)
+      }
+    }
+    var summary = "netstackd: serving "
+    summary += options.backend == .direct ? "icmp echo" : "tcp/udp"
+    if !options.services.entries.isEmpty { summary += ", \(options.services.description)" }
+    if let root = options.httpRoot { summary += " (files from \(root))" }
+    for forward in options.forwards {
+      summary += "; forwarding tcp:\(forward.port) to \(forward.target)"
+    }
+    if let path = options.control { summary += "; control socket \(path)" }
+    if let path = options.pcap { summary += "; writing frames to \(path)" }
+    if let impairment = options.impairment, impairment.isActive {
+      summary += "; impairing frames both ways (seed \(options.impairmentSeed))"
+    }
+    print(summary + "; stop with SIGINT or SIGTERM")
+    fflush(nil)
   }
 
-  /// Prints `netstackd: message` on standard error and exits with `status`.
-  static func fail(_ message: String, status: Int32) -> Never {
-    writeStandardError("netstackd: \(message)\n")
-    exit(status)
+  /// Runs the loop until a signal or a fatal device error; prints the counters; undoes the
+  /// set-up.
+  func serve(loop: EventLoop, counters runtime: DirectStackRuntime?) -> Int32 {
+    var status: Int32 = 0
+    do {
+      try loop.run()
+    } catch {
+      logger.error("\(error)")
+      status = 1
+    }
+    if let runtime {
+      runtime.finish()
+      if runtime.failed { status = 1 }
+    }
+    if let signal = stopSignal {
+      let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
+      print("netstackd: stopping on \(name)")
+    }
+    if let runtime {
+      print("netstackd: counters:")
+      runtime.stack.forEachCounter { group, name, value in
+        if value != 0 { print("  \(group).\(name) \(value)") }
+      }
+    }
+    undo()
+    fflush(nil)
+    return status
   }
 
-  /// Random bits from the kernel (getrandom), for the stack's seed and a made-up MAC.
-  static func entropy() -> UInt64 {
-    var value: UInt64 = 0
-    _ = getrandom(&value, MemoryLayout<UInt64>.size, 0)
-    return value
+  /// Puts back what the daemon changed on the host.
+  func undo() {
+    host?.undo()
+    host = nil
+    control?.shutdown()
+    control = nil
+    if let path = listeningSocket {
+      unlink(path)
+      listeningSocket = nil
+    }
   }
 }

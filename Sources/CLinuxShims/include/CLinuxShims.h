@@ -48,6 +48,9 @@ int netstack_interface_get_mtu(const char *name, int *mtu);
 /// SIOCSIFTXQLEN: the length of the interface's transmit queue.
 int netstack_interface_set_txqueuelen(const char *name, int length);
 
+/// accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC (a GNU extension Swift's Glibc module hides).
+int netstack_accept(int fd);
+
 /// Numeric values of the TUN_F_* offload flags.
 extern const unsigned int netstack_tun_f_csum;
 extern const unsigned int netstack_tun_f_tso4;

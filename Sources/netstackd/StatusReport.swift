@@ -1,0 +1,252 @@
+import ARP
+import NetCore
+import NetStack
+import TCP
+
+/// What `netstackd status` shows: the interface, the ARP table, listeners and connections,
+/// and every layer's counters; rendered as text for people and JSON for programs.
+struct StatusReport {
+  struct Connection {
+    var local: String
+    var remote: String
+    var state: String
+    var bytesReceived: UInt64
+    var bytesSent: UInt64
+    var retransmitted: UInt64
+    var smoothedRoundTripMicroseconds: Int64?
+    var congestionWindow: Int
+  }
+
+  var backend: String
+  var device: String
+  var uptimeSeconds: Int64
+  var hardwareAddress: String?
+  var address: String
+  var gateway: String?
+  var mtu: Int?
+  var arp: [(address: String, hardwareAddress: String, state: String)] = []
+  var listeners: [UInt16] = []
+  var connections: [Connection] = []
+  var timeWait = 0
+  var udpPorts: [UInt16] = []
+  var counters: [(group: String, name: String, value: UInt64)] = []
+  var services: String
+
+  /// A report on the direct stack.
+  init(stack: DirectStack, device: String, services: String, uptime: Interval, now: Instant) {
+    backend = "direct"
+    self.device = device
+    self.services = services
+    uptimeSeconds = uptime.seconds
+    hardwareAddress = "\(stack.hardwareAddress)"
+    address = stack.ipv4.address.map { "\($0)" } ?? "none"
+    gateway = stack.ipv4.gateway.map { "\($0)" }
+    mtu = stack.ipv4.link.mtu
+    for entry in stack.ipv4.link.cache.entries {
+      let state: String
+      switch entry.state {
+      case .incomplete: state = "incomplete"
+      case .reachable: state = "reachable"
+      case .stale: state = "stale"
+      case .probing: state = "probing"
+      }
+      arp.append(("\(entry.address)", entry.state.hardwareAddress.map { "\($0)" } ?? "-", state))
+    }
+    listeners = stack.tcp.listeningPorts
+    stack.tcp.forEachConnection { _, connection in
+      let tuple = connection.tuple
+      connections.append(
+        Connection(
+          local: "\(tuple.localAddress):\(tuple.localPort)",
+          remote: "\(tuple.remoteAddress):\(tuple.remotePort)",
+          state: connection.state.name, bytesReceived: connection.bytesReceived,
+          bytesSent: connection.bytesSent,
+          retransmitted: connection.segmentsRetransmitted,
+          smoothedRoundTripMicroseconds: connection.smoothedRoundTripTime?.microseconds,
+          congestionWindow: connection.congestion.congestionWindow))
+    }
+    timeWait = stack.tcp.timeWaitCount
+    udpPorts = stack.udp.boundPorts
+    stack.forEachCounter { group, name, value in counters.append(("\(group)", "\(name)", value)) }
+  }
+
+  /// A report on the host-sockets backend (which has no tables of its own to show).
+  init(socketBackendBoundTo address: String, services: String, uptime: Interval) {
+    backend = "socket"
+    device = "host sockets"
+    self.address = address
+    self.services = services
+    uptimeSeconds = uptime.seconds
+  }
+
+  var text: String {
+    var lines: [String] = []
+    lines.append(
+      "netstackd \(DaemonOptions.version): \(backend) backend on \(device), up \(uptimeSeconds) s")
+    var interface = "interface: ip \(address)"
+    if let hardwareAddress { interface += ", mac \(hardwareAddress)" }
+    if backend == "direct" { interface += ", gateway \(gateway ?? "none")" }
+    if let mtu { interface += ", mtu \(mtu)" }
+    lines.append(interface)
+    lines.append("services: \(services)")
+    if backend == "direct" {
+      lines.append("arp (\(arp.count)):")
+      for entry in arp {
+        lines.append("  \(entry.address)  \(entry.hardwareAddress)  \(entry.state)")
+      }
+      lines.append("tcp listeners: \(listeners.map { "\($0)" }.joined(separator: ", "))")
+      lines.append("tcp connections (\(connections.count), plus \(timeWait) in TIME-WAIT):")
+      for connection in connections {
+        let rtt = connection.smoothedRoundTripMicroseconds.map { "\($0) us" } ?? "-"
+        lines.append(
+          "  \(connection.local)  \(connection.remote)  \(connection.state)  in \(connection.bytesReceived) B  out \(connection.bytesSent) B  retransmitted \(connection.retransmitted)  srtt \(rtt)  cwnd \(connection.congestionWindow)"
+        )
+      }
+      lines.append("udp ports: \(udpPorts.map { "\($0)" }.joined(separator: ", "))")
+      lines.append("counters:")
+      for counter in counters where counter.value != 0 {
+        lines.append("  \(counter.group).\(counter.name) \(counter.value)")
+      }
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  var json: String {
+    let json = JSONWriter()
+    json.object {
+      json.field("version", DaemonOptions.version)
+      json.field("backend", backend)
+      json.field("device", device)
+      json.field("uptime_seconds", uptimeSeconds)
+      json.field("services", services)
+      json.key("interface")
+      json.object {
+        json.field("ip", address)
+        if let hardwareAddress { json.field("mac", hardwareAddress) }
+        if let gateway { json.field("gateway", gateway) }
+        if let mtu { json.field("mtu", Int64(mtu)) }
+      }
+      json.key("arp")
+      json.array(arp) { entry in
+        json.object {
+          json.field("ip", entry.address)
+          json.field("mac", entry.hardwareAddress)
+          json.field("state", entry.state)
+        }
+      }
+      json.key("tcp")
+      json.object {
+        json.key("listeners")
+        json.array(listeners) { json.value(Int64($0)) }
+        json.field("time_wait", Int64(timeWait))
+        json.key("connections")
+        json.array(connections) { connection in
+          json.object {
+            json.field("local", connection.local)
+            json.field("remote", connection.remote)
+            json.field("state", connection.state)
+            json.field("bytes_received", Int64(connection.bytesReceived))
+            json.field("bytes_sent", Int64(connection.bytesSent))
+            json.field("segments_retransmitted", Int64(connection.retransmitted))
+            if let rtt = connection.smoothedRoundTripMicroseconds { json.field("srtt_us", rtt) }
+            json.field("cwnd", Int64(connection.congestionWindow))
+          }
+        }
+      }
+      json.key("udp_ports")
+      json.array(udpPorts) { json.value(Int64($0)) }
+      json.key("counters")
+      json.object {
+        var groups: [String] = []
+        for counter in counters where !groups.contains(counter.group) {
+          groups.append(counter.group)
+        }
+        for group in groups {
+          json.key(group)
+          json.object {
+            for counter in counters where counter.group == group {
+              json.field(counter.name, Int64(counter.value))
+            }
+          }
+        }
+      }
+    }
+    return json.output + "\n"
+  }
+}
+
+/// A minimal JSON writer (RFC 8259): objects, arrays, strings with escapes, integers.
+final class JSONWriter {
+  private(set) var output = ""
+  private var needsComma = [false]
+
+  private func separate() {
+    if needsComma[needsComma.count - 1] { output += "," }
+    needsComma[needsComma.count - 1] = true
+  }
+
+  func object(_ body: () -> Void) {
+    separate()
+    output += "{"
+    needsComma.append(false)
+    body()
+    needsComma.removeLast()
+    output += "}"
+  }
+
+  func array<Element>(_ elements: [Element], _ body: (Element) -> Void) {
+    separate()
+    output += "["
+    needsComma.append(false)
+    for element in elements { body(element) }
+    needsComma.removeLast()
+    output += "]"
+  }
+
+  func key(_ name: String) {
+    separate()
+    output += Self.quoted(name) + ":"
+    needsComma[needsComma.count - 1] = false
+  }
+
+  func field(_ name: String, _ text: String) {
+    key(name)
+    value(text)
+  }
+
+  func field(_ name: String, _ number: Int64) {
+    key(name)
+    value(number)
+  }
+
+  func value(_ text: String) {
+    separate()
+    output += Self.quoted(text)
+  }
+
+  func value(_ number: Int64) {
+    separate()
+    output += "\(number)"
+  }
+
+  static func quoted(_ text: String) -> String {
+    var result = "\""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\"": result += "\\\""
+      case "\\": result += "\\\\"
+      case "\n": result += "\\n"
+      case "\r": result += "\\r"
+      case "\t": result += "\\t"
+      default:
+        if scalar.value < 0x20 {
+          let hex = String(scalar.value, radix: 16)
+          result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        } else {
+          result.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    return result + "\""
+  }
+}
