@@ -56,8 +56,14 @@ public struct CUBIC: CongestionControl {
     // §4.2: the target is W_cubic one round trip ahead, limited to 1.5 × cwnd.
     let offset = elapsed + roundTrip - timeToMax
     let cubicTarget = CUBIC.c * offset * offset * offset + windowAtLoss
-    var target = min(max(cubicTarget, segments), segments * 1.5)
-    if cubicTarget < renoEstimate { target = max(renoEstimate, segments) }  // Reno-friendly region
+    if cubicTarget < renoEstimate {
+      // §4.3, the Reno-friendly region: "cwnd SHOULD be set to W_est at each reception of a
+      // new ACK".
+      congestionWindow = max(congestionWindow, Int(renoEstimate * Double(mss)))
+      bytesAcknowledged = 0
+      return
+    }
+    let target = min(max(cubicTarget, segments), segments * 1.5)
     // Grow by (target - cwnd) / cwnd segments per segment acknowledged (§4.4).
     bytesAcknowledged += bytes
     let growth = (target - segments) / segments * Double(bytesAcknowledged)
