@@ -10,6 +10,11 @@ import NetCore
 /// batch limit is reached, and ``transmit(_:)`` writes queued frames with `write(2)` until the
 /// queue is empty or the kernel pushes back (`EAGAIN`). Owns its descriptor: `~Copyable`, closed
 /// in `deinit`.
+///
+/// With offloads on (the default), the device is opened with `IFF_VNET_HDR`, a 12-byte
+/// virtio-net header (`TUNSETVNETHDRSZ`) and `TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4 | ...)`:
+/// the kernel hands the stack TCP segments of up to 64 KiB with checksums it vouches for, and
+/// takes segments of that size from the stack, cutting them and filling in checksums itself.
 public struct TAPDevice: ~Copyable, NetworkDevice {
   public typealias Failure = TAPError
 
@@ -22,6 +27,8 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
   public let mtu: Int
   public var hardwareAddress: MACAddress? { nil }
 
+  /// Whether frames carry a virtio-net header (checksum and segmentation offload).
+  public let offloads: Bool
   /// Frames the kernel did not take (`write` failed other than with `EAGAIN`).
   public private(set) var transmitErrors: UInt64 = 0
   /// Frames read and written.
@@ -31,14 +38,14 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
   private let receiveBuffer: UnsafeMutableRawBufferPointer
 
   /// Opens (or creates) the TAP device `name`, for frames carrying IPv4 packets of up to `mtu`.
-  public init(name: String, mtu: Int) throws(TAPError) {
+  public init(name: String, mtu: Int, offloads: Bool = true) throws(TAPError) {
     let bytes = Array(name.utf8)
     guard !bytes.isEmpty, bytes.count < Int(IFNAMSIZ),
       !bytes.contains(UInt8(ascii: "/")), !bytes.contains(UInt8(ascii: " "))
     else { throw .invalidName(name) }
     let existed = netstack_interface_exists(name) != 0
     var actual = [CChar](repeating: 0, count: Int(IFNAMSIZ) + 1)
-    let result = netstack_tap_open(name, 0, &actual)
+    let result = netstack_tap_open(name, offloads ? 1 : 0, &actual)
     if result < 0 {
       switch -result {
       case ENOENT, ENODEV: throw .noTunDevice
@@ -48,12 +55,24 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
       default: throw .system(operation: "TUNSETIFF on \(name)", errno: -result)
       }
     }
+    if offloads {
+      let flags =
+        netstack_tun_f_csum | netstack_tun_f_tso4 | netstack_tun_f_tso6 | netstack_tun_f_tso_ecn
+      let sized = netstack_tap_set_vnet_header_size(result, Int32(VirtioNetHeader.length))
+      let offloaded = sized == 0 ? netstack_tap_set_offload(result, flags) : sized
+      if offloaded < 0 {
+        close(result)
+        throw .system(operation: "TUNSETVNETHDRSZ/TUNSETOFFLOAD on \(name)", errno: -offloaded)
+      }
+    }
+    self.offloads = offloads
     fileDescriptor = result
     self.name = String(
       decoding: actual.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     createdDevice = !existed
     self.mtu = mtu
-    receiveBuffer = .allocate(byteCount: max(mtu + 64, 65536 + 64), alignment: 64)
+    receiveBuffer = .allocate(
+      byteCount: max(mtu, 65535) + 64 + VirtioNetHeader.length, alignment: 64)
   }
 
   deinit {
@@ -75,17 +94,39 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
       }
       received += 1
       framesRead += 1
+      var info = ReceivedFrameInfo()
+      var start = 0
+      if offloads {
+        guard count >= VirtioNetHeader.length else { continue }
+        let header = VirtioNetHeader(
+          UnsafeRawBufferPointer(start: receiveBuffer.baseAddress, count: count))
+        info.transportChecksumVerified = header.checksumTrusted
+        start = VirtioNetHeader.length
+      }
       let frame = UnsafeBufferPointer(
-        start: receiveBuffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
-      handler(Span(_unsafeElements: frame), ReceivedFrameInfo())
+        start: receiveBuffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + start,
+        count: count - start)
+      handler(Span(_unsafeElements: frame), info)
     }
     return received
   }
 
   public mutating func transmit(_ queue: inout BoundedQueue<PacketBuffer>) throws(TAPError) {
     while let frame = queue.first {
+      if offloads && frame.headroom < VirtioNetHeader.length {
+        // No room for the header in front (never the case for the stack's own buffers).
+        transmitErrors += 1
+        _ = queue.popFirst()
+        continue
+      }
       let written = frame.withUnsafeStorage { storage, range in
-        write(fileDescriptor, storage.baseAddress! + range.lowerBound, range.count)
+        var start = range.lowerBound
+        if offloads {
+          start -= VirtioNetHeader.length
+          VirtioNetHeader(offload: frame.offload, frameStart: range.lowerBound).write(
+            to: storage.baseAddress! + start)
+        }
+        return write(fileDescriptor, storage.baseAddress! + start, range.upperBound - start)
       }
       if written < 0 {
         let code = errno

@@ -77,7 +77,13 @@ public final class DirectStackRuntime: @unchecked Sendable {
   private func receiveFrames(now: Instant) {
     do {
       _ = try device.receive(limit: receiveBatch) { frame, info in
-        pcap?.write(frame)
+        if let pcap {
+          if info.transportChecksumVerified {
+            pcap.writeCompletingChecksum(frame)
+          } else {
+            pcap.write(frame)
+          }
+        }
         if inbound != nil {
           inbound!.submit(frame, now: now)
         } else {
@@ -172,8 +178,12 @@ public final class DirectStackRuntime: @unchecked Sendable {
 }
 
 extension PcapWriter {
-  /// Appends the frame held in `frameBytes`.
+  /// Appends the frame held in `frameBytes`, its offloaded checksum completed.
   func write(frameBytes packet: PacketBuffer) {
-    packet.withBytes { write($0) }
+    if packet.offload == .none {
+      packet.withBytes { write($0) }
+    } else {
+      packet.withBytes { writeCompletingChecksum($0) }
+    }
   }
 }

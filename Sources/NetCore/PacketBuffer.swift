@@ -123,14 +123,42 @@ public final class PacketBuffer {
 
 /// What a device should still do to a packet as it sends it: the work a NIC (or the Linux
 /// kernel behind a TAP with a virtio-net header) can take off the stack.
+///
+/// `start` is a position in the buffer's storage (like ``PacketBuffer/startIndex``), not an
+/// offset in the data, so that the headers lower layers prepend later leave it valid; a device
+/// turns it into an offset in the frame with `start - packet.startIndex`.
 public enum TransmitOffload: Equatable, Sendable {
   /// Nothing: the packet is complete.
   case none
-  /// The transport checksum still has to be computed over the bytes from `start` (offset in
-  /// the frame) to the end and stored at `start + checksumOffset`; the field already holds the
+  /// The transport checksum still has to be computed over the bytes from `start` to the end
+  /// of the packet and stored at `start + checksumOffset`; the field already holds the
   /// pseudo-header sum (virtio-net `VIRTIO_NET_HDR_F_NEEDS_CSUM`).
   case checksum(start: Int, checksumOffset: Int)
   /// Like `checksum`, and the TCP segment is larger than the MTU: the device cuts it into
-  /// segments of `segmentSize` payload bytes (TSO/GSO). `headerLength` covers every header.
+  /// segments of `segmentSize` payload bytes (TSO/GSO). `headerLength` is the TCP header's.
   case tcpSegmentation(start: Int, checksumOffset: Int, headerLength: Int, segmentSize: Int)
+}
+
+extension PacketBuffer {
+  /// Completes an offloaded transport checksum in place (for a device that cannot, or for a
+  /// capture that should show the packet as it will look on the wire). A segmentation offload
+  /// keeps its size: the checksum covers the whole large segment.
+  public func completeOffloadedChecksum() {
+    let start: Int
+    let offset: Int
+    switch offload {
+    case .none: return
+    case .checksum(let position, let field): (start, offset) = (position, field)
+    case .tcpSegmentation(let position, let field, _, _): (start, offset) = (position, field)
+    }
+    let transport = start - startIndex
+    guard transport >= 0, transport + offset + 2 <= count else { return }
+    withMutableBytes { bytes in
+      // The field holds the pseudo-header sum; summing the segment over it and complementing
+      // gives the full checksum.
+      var sum = InternetChecksum()
+      sum.add(bytes.span.extracting(transport..<bytes.count))
+      bytes.setUInt16(sum.value, at: transport + offset)
+    }
+  }
 }

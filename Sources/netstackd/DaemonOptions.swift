@@ -54,6 +54,8 @@ struct DaemonOptions {
   var gateway: IPv4Address?
   var mac: MACAddress?
   var mtu: Int?
+  /// Checksum and segmentation offload through the TAP's virtio-net header.
+  var offloads = true
   var hostAddress: HostAddress?
   var pcap: String?
   var logLevel = LogLevel.info
@@ -92,6 +94,7 @@ struct DaemonOptions {
       --mtu N                largest IPv4 packet, 68-65535 (default 1500); on a TAP also set on
                              the host side
       --mac MAC              the stack's MAC address (default: a random locally administered one)
+      --no-offload           on a TAP: no virtio-net header, so no checksum offload or TSO
 
     Addresses:
       --ip ADDR/PREFIX       the stack's address (default 10.77.0.2/24); with --backend socket,
@@ -181,6 +184,8 @@ struct DaemonOptions {
         } else {
           do { address = try IPv4CIDR(parsing: text) } catch { throw OptionError(name, "\(error)") }
         }
+      case "--no-offload":
+        offloads = false
       case "--gateway":
         let text = try value()
         do { gateway = try IPv4Address(parsing: text) } catch {

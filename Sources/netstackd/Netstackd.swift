@@ -134,10 +134,10 @@ final class Daemon {
   // MARK: Devices
 
   /// The direct stack's configuration from the options.
-  func stackConfiguration(mtu: Int, mac: MACAddress) -> DirectStackConfiguration {
+  func stackConfiguration(mtu: Int, mac: MACAddress, offloads: Bool) -> DirectStackConfiguration {
     DirectStackConfiguration(
       hardwareAddress: mac, mtu: mtu, address: options.stackAddress, gateway: options.gateway,
-      seed: Netstackd.entropy())
+      seed: Netstackd.entropy(), segmentationOffload: offloads)
   }
 
   var chosenMAC: MACAddress {
@@ -149,7 +149,7 @@ final class Daemon {
     let mtu = options.mtu ?? 1500
     let device: TAPDevice
     do {
-      device = try TAPDevice(name: name, mtu: mtu)
+      device = try TAPDevice(name: name, mtu: mtu, offloads: options.offloads)
     } catch {
       Netstackd.fail("--tap \(name): \(error)", status: 2)
     }
@@ -166,10 +166,10 @@ final class Daemon {
     let created = device.createdDevice
     let mac = chosenMAC
     let descriptor = device.fileDescriptor
+    let offloads = device.offloads
     let runtime = makeRuntime(
       LoopDevice(device, fileDescriptor: descriptor), name: "netstack over TAP \(deviceName)",
-      mtu: mtu, mac: mac,
-      loop: loop)
+      mtu: mtu, mac: mac, offloads: offloads, loop: loop)
     print(
       "netstackd: \(deviceName)\(created ? " (created)" : ""): mac \(mac), ip \(options.stackAddress), gateway \(options.gateway.map { "\($0)" } ?? "none"), mtu \(mtu); \(hostSummary)"
     )
@@ -196,8 +196,7 @@ final class Daemon {
     let descriptor = device.fileDescriptor
     let runtime = makeRuntime(
       LoopDevice(device, fileDescriptor: descriptor), name: "netstack over Unix socket \(path)",
-      mtu: mtu, mac: mac,
-      loop: loop)
+      mtu: mtu, mac: mac, offloads: false, loop: loop)
     let verb = if case .connect = mode { "connected to" } else { "listening on" }
     print(
       "netstackd: \(verb) \(path): mac \(mac), ip \(options.stackAddress), gateway \(options.gateway.map { "\($0)" } ?? "none"), mtu \(mtu)"
@@ -207,7 +206,8 @@ final class Daemon {
 
   /// The stack, pcap writer and fault injector over a device, on the loop.
   func makeRuntime<Device: NetworkDevice & ~Copyable>(
-    _ device: LoopDevice<Device>, name: String, mtu: Int, mac: MACAddress, loop: EventLoop
+    _ device: LoopDevice<Device>, name: String, mtu: Int, mac: MACAddress, offloads: Bool,
+    loop: EventLoop
   ) -> DirectStackRuntime {
     var pcap: PcapWriter? = nil
     if let path = options.pcap {
@@ -219,7 +219,8 @@ final class Daemon {
       }
     }
     let stack = DirectStack(
-      configuration: stackConfiguration(mtu: mtu, mac: mac), now: MonotonicClock.now())
+      configuration: stackConfiguration(mtu: mtu, mac: mac, offloads: offloads),
+      now: MonotonicClock.now())
     do {
       return try DirectStackRuntime(
         stack: stack, device: device, loop: loop, name: name, pcap: pcap,
