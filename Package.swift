@@ -26,8 +26,10 @@ let package = Package(
     .target(name: "IPv4", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .target(name: "UDP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
     .target(name: "TCP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
+    .target(name: "DHCP", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .target(
-      name: "NetStack", dependencies: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP"],
+      name: "NetStack",
+      dependencies: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "DHCP"],
       swiftSettings: swiftSettings),
 
     // The application API and the services written once against it.
@@ -74,6 +76,8 @@ let package = Package(
       name: "UDPTests", dependencies: ["NetCore", "IPv4", "UDP"], swiftSettings: swiftSettings),
     .testTarget(
       name: "TCPTests", dependencies: ["NetCore", "IPv4", "TCP"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "DHCPTests", dependencies: ["NetCore", "DHCP"], swiftSettings: swiftSettings),
     .testTarget(
       name: "NetStackTests",
       dependencies: [

@@ -9,8 +9,11 @@ import NetCore
 public struct EthernetLink: IPv4Link {
   /// Our hardware address.
   public let hardwareAddress: MACAddress
-  /// The largest IPv4 packet in one frame (1500 on a standard Ethernet).
-  public let mtu: Int
+  /// The largest IPv4 packet in one frame (1500 on a standard Ethernet): the device's MTU,
+  /// or less when ``setMTU(_:)`` lowered it (a DHCP lease's interface MTU option).
+  public private(set) var mtu: Int
+  /// The device's MTU, the most ``mtu`` can be.
+  public let deviceMTU: Int
   /// Whether the device takes oversized TCP segments and checksum work (virtio-net header).
   public var supportsSegmentationOffload: Bool
   public var headerLength: Int { EthernetHeader.length }
@@ -29,6 +32,11 @@ public struct EthernetLink: IPv4Link {
   public private(set) var arpCounters = ARPCounters()
   /// Frames dropped because ``transmitQueue`` was full.
   public private(set) var transmitQueueDrops: UInt64 = 0
+  /// An address being probed before use (RFC 5227 §2.1.1, a DHCP client's offer): ARP packets
+  /// from other hosts that claim it are recorded in ``addressClaims``.
+  public var watchedAddress: IPv4Address?
+  /// Claims of ``watchedAddress`` seen since the last ``takeAddressClaims()`` (at most 8).
+  public private(set) var addressClaims: [ARPAddressClaim] = []
 
   public init(
     hardwareAddress: MACAddress, mtu: Int = 1500,
@@ -38,6 +46,7 @@ public struct EthernetLink: IPv4Link {
     precondition(mtu >= 68, "IPv4 needs an MTU of at least 68 (RFC 791)")
     self.hardwareAddress = hardwareAddress
     self.mtu = mtu
+    deviceMTU = mtu
     self.supportsSegmentationOffload = supportsSegmentationOffload
     filter = EthernetFilter(address: hardwareAddress)
     cache = ARPCache(configuration: cacheConfiguration)
@@ -103,6 +112,16 @@ public struct EthernetLink: IPv4Link {
     else {
       arpCounters.droppedBadAddress += 1
       return
+    }
+    if let watched = watchedAddress, message.senderHardwareAddress != hardwareAddress,
+      sender == watched
+        || (sender.isUnspecified && message.operation == .request
+          && message.targetProtocolAddress == watched),
+      addressClaims.count < 8
+    {
+      // The address is in use, or another host is probing it too (RFC 5227 §2.1.1).
+      addressClaims.append(
+        ARPAddressClaim(address: watched, hardwareAddress: message.senderHardwareAddress))
     }
     let ours = address?.address
     if let ours, sender == ours {
@@ -174,6 +193,40 @@ public struct EthernetLink: IPv4Link {
       targetHardwareAddress: .zero, targetProtocolAddress: ours)
     sendARP(announcement, to: .broadcast)
     arpCounters.requestsSent += 1
+  }
+
+  /// Broadcasts an ARP probe for `target` (RFC 5227 §2.1.1: a request with sender address
+  /// 0.0.0.0, so that no neighbour learns a mapping from it). Set ``watchedAddress`` to hear
+  /// the answer.
+  public mutating func sendProbe(for target: IPv4Address) {
+    let probe = ARPMessage(
+      operation: .request, senderHardwareAddress: hardwareAddress, senderProtocolAddress: .any,
+      targetHardwareAddress: .zero, targetProtocolAddress: target)
+    sendARP(probe, to: .broadcast)
+    arpCounters.requestsSent += 1
+  }
+
+  /// Takes the claims of ``watchedAddress`` recorded since the last call.
+  public mutating func takeAddressClaims() -> [ARPAddressClaim] {
+    defer { addressClaims.removeAll() }
+    return addressClaims
+  }
+
+  /// Records that `address` is at `hardwareAddress` without asking, and sends what waits for
+  /// it: a DHCP server's way to unicast an offer to a client that cannot answer ARP for the
+  /// address yet (RFC 2131 §4.1; Linux servers add the same entry with SIOCSARP).
+  public mutating func learn(_ address: IPv4Address, hardwareAddress mac: MACAddress, now: Instant)
+  {
+    let evictions = cache.evictions
+    cache.update(address, hardwareAddress: mac, now: now, create: true)
+    if cache.evictions != evictions { dropStrandedPackets() }
+    for packet in pending.release(address) { frame(packet, to: mac, type: .ipv4) }
+  }
+
+  /// Lowers the MTU below the device's (nil: back to the device's); a value above the
+  /// device's MTU is capped to it, one below 68 raised to 68 (RFC 791).
+  public mutating func setMTU(_ newMTU: Int?) {
+    mtu = min(max(newMTU ?? deviceMTU, 68), deviceMTU)
   }
 
   /// Accepts frames for an IPv4 multicast group.
@@ -261,4 +314,11 @@ public enum EthernetInput: Equatable, Sendable {
   case ipv4(linkBroadcast: Bool)
   /// Handled here (ARP) or dropped and counted.
   case consumed
+}
+
+/// Another host's claim to an address being probed: an ARP packet from `hardwareAddress` with
+/// that address as its sender, or a probe of its own for it.
+public struct ARPAddressClaim: Equatable, Sendable {
+  public var address: IPv4Address
+  public var hardwareAddress: MACAddress
 }

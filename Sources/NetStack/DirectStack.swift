@@ -1,4 +1,5 @@
 import ARP
+import DHCP
 import Ethernet
 import IPv4
 import NetCore
@@ -22,6 +23,15 @@ public struct DirectStack {
   /// UDP endpoints that received a datagram since the runtime last looked (bounded by the
   /// number of endpoints; each appears once).
   public private(set) var readableUDPEndpoints: [UDPEndpointID] = []
+  /// The DHCP client, once ``startDHCPClient(_:now:)`` has started it.
+  public private(set) var dhcpClient: DHCPClient?
+  /// The DHCP server, once ``startDHCPServer(_:)`` has started it.
+  public private(set) var dhcpServer: DHCPServer?
+  /// What the DHCP client did since the runtime last looked (bound, renewed, lost,
+  /// declined), for it to report; at most 64, oldest first.
+  public private(set) var dhcpEvents: [DHCPClientAction] = []
+  private var dhcpClientEndpoint: UDPEndpointID?
+  private var dhcpServerEndpoint: UDPEndpointID?
 
   /// A stack with the configured address, which it announces at once with gratuitous ARP
   /// (the announcement waits in ``transmitQueue``).
@@ -54,7 +64,9 @@ public struct DirectStack {
 
   /// Handles one frame from the device.
   public mutating func receive(_ frame: Span<UInt8>, info: ReceivedFrameInfo, now: Instant) {
-    guard case .ipv4(let linkBroadcast) = ipv4.link.receive(frame, now: now) else { return }
+    let input = ipv4.link.receive(frame, now: now)
+    if !ipv4.link.addressClaims.isEmpty { dhcpAddressClaims(now: now) }
+    guard case .ipv4(let linkBroadcast) = input else { return }
     let packet = frame.extracting(droppingFirst: EthernetHeader.length)
     switch ipv4.receive(packet, linkBroadcast: linkBroadcast, now: now) {
     case .consumed:
@@ -76,6 +88,10 @@ public struct DirectStack {
     switch delivery.header.protocolNumber {
     case .udp:
       switch udp.input(delivery, packet: packet, checksumVerified: checksumVerified) {
+      case .delivered(let endpoint) where endpoint == dhcpClientEndpoint:
+        dhcpClientReceive(now: now)
+      case .delivered(let endpoint) where endpoint == dhcpServerEndpoint:
+        dhcpServerReceive(now: now)
       case .delivered(let endpoint):
         if !readableUDPEndpoints.contains(endpoint) { readableUDPEndpoints.append(endpoint) }
       case .portUnreachable:
@@ -122,6 +138,8 @@ public struct DirectStack {
   public mutating func poll(now: Instant) {
     ipv4.poll(now: now)
     tcp.poll(now: now, network: &ipv4)
+    if let actions = dhcpClient?.poll(now: now) { perform(actions, now: now) }
+    dhcpServer?.poll(now: now)
   }
 
   /// Sends what application calls (TCP writes, reads that opened the window, closes) made
@@ -131,7 +149,12 @@ public struct DirectStack {
   }
 
   /// When ``poll(now:)`` is next needed, if ever.
-  public var nextDeadline: Instant? { Instant.earliest(ipv4.nextDeadline, tcp.nextDeadline) }
+  public var nextDeadline: Instant? {
+    var deadline = Instant.earliest(ipv4.nextDeadline, tcp.nextDeadline)
+    if let client = dhcpClient { deadline = Instant.earliest(deadline, client.nextDeadline) }
+    if let server = dhcpServer { deadline = Instant.earliest(deadline, server.nextDeadline) }
+    return deadline
+  }
 
   // MARK: Observing
 
@@ -146,5 +169,117 @@ public struct DirectStack {
     report(ipv4.icmpCounters)
     report(udp.counters)
     report(tcp.counters)
+    if let dhcpClient { report(dhcpClient.counters) }
+    if let dhcpServer { report(dhcpServer.counters) }
+  }
+}
+
+// MARK: - DHCP
+
+extension DirectStack {
+  /// Starts getting our address by DHCP: binds UDP port 68 and sends the first DISCOVER (or
+  /// INIT-REBOOT's REQUEST). As leases come and go the client's actions configure and
+  /// withdraw our address, gateway and MTU; ``dhcpEvents`` reports them.
+  public mutating func startDHCPClient(_ configuration: DHCPClient.Configuration, now: Instant)
+    throws(UDPError)
+  {
+    precondition(dhcpClient == nil, "the DHCP client is already running")
+    dhcpClientEndpoint = try udp.bind(port: DHCPPort.client)
+    var client = DHCPClient(configuration: configuration)
+    let actions = client.start(now: now)
+    dhcpClient = client
+    perform(actions, now: now)
+  }
+
+  /// Starts serving addresses on the link from UDP port 67.
+  public mutating func startDHCPServer(_ configuration: DHCPServer.Configuration)
+    throws(UDPError)
+  {
+    precondition(dhcpServer == nil, "the DHCP server is already running")
+    dhcpServerEndpoint = try udp.bind(port: DHCPPort.server)
+    dhcpServer = DHCPServer(configuration: configuration)
+  }
+
+  /// Gives the DHCP lease back (DHCPRELEASE) and withdraws the address; for a clean shutdown.
+  /// The release waits in ``transmitQueue``.
+  public mutating func releaseDHCPLease(now: Instant) {
+    if let actions = dhcpClient?.release(now: now) { perform(actions, now: now) }
+  }
+
+  /// Takes the DHCP client's events for the runtime to report.
+  public mutating func takeDHCPEvents() -> [DHCPClientAction] {
+    defer { dhcpEvents.removeAll() }
+    return dhcpEvents
+  }
+
+  private mutating func dhcpClientReceive(now: Instant) {
+    guard let endpoint = dhcpClientEndpoint else { return }
+    while let datagram = udp.receive(from: endpoint) {
+      guard datagram.sourcePort == DHCPPort.server,
+        let actions = dhcpClient?.receive(datagram.payload.span, now: now)
+      else { continue }
+      perform(actions, now: now)
+    }
+  }
+
+  private mutating func dhcpServerReceive(now: Instant) {
+    guard let endpoint = dhcpServerEndpoint else { return }
+    while let datagram = udp.receive(from: endpoint) {
+      guard datagram.sourcePort == DHCPPort.client,
+        let reply = dhcpServer?.receive(datagram.payload.span, now: now)
+      else { continue }
+      let destination: IPv4Address
+      switch reply.destination {
+      case .broadcast: destination = .broadcast
+      case .client(let address): destination = address
+      case .hardware(let address, let mac):
+        ipv4.link.learn(address, hardwareAddress: mac, now: now)
+        destination = address
+      }
+      let bytes = reply.message.encoded
+      try? udp.send(
+        bytes.span, from: endpoint, to: destination, port: DHCPPort.client, through: &ipv4,
+        now: now)
+    }
+  }
+
+  /// Hands the client ARP claims of the address it is probing.
+  private mutating func dhcpAddressClaims(now: Instant) {
+    for claim in ipv4.link.takeAddressClaims() {
+      if let actions = dhcpClient?.addressClaimed(claim.address, now: now) {
+        perform(actions, now: now)
+      }
+    }
+  }
+
+  /// Carries out what the client asked for.
+  private mutating func perform(_ actions: [DHCPClientAction], now: Instant) {
+    for action in actions {
+      switch action {
+      case .send(let message, let destination):
+        guard let endpoint = dhcpClientEndpoint else { break }
+        let bytes = message.encoded
+        try? udp.send(
+          bytes.span, from: endpoint, to: destination, port: DHCPPort.server, through: &ipv4,
+          now: now)
+      case .probe(let address):
+        ipv4.link.sendProbe(for: address)
+      case .bound(let lease):
+        ipv4.link.setMTU(lease.mtu)
+        configure(address: lease.address, gateway: lease.router, now: now)
+      case .lost:
+        configure(address: nil, gateway: nil, now: now)
+        ipv4.link.setMTU(nil)
+      case .renewed, .declined:
+        break
+      }
+      switch action {
+      case .send, .probe: break
+      default:
+        if dhcpEvents.count >= 64 { dhcpEvents.removeFirst() }
+        dhcpEvents.append(action)
+      }
+    }
+    ipv4.link.watchedAddress = dhcpClient?.probingAddress
   }
 }
