@@ -175,13 +175,14 @@ extension TCPConnection {
   }
 
   /// Retransmits segments judged lost, oldest first, as far as the congestion budget allows;
-  /// the first goes regardless (RFC 6675 §5 step 4.3, RFC 5681's fast retransmit). Returns
-  /// whether anything was sent.
+  /// an owed retransmission (``retransmissionOwed``: the fast retransmit, RFC 6675 §5 step
+  /// 4.3, or NewReno's partial-ACK one) goes regardless, once. Returns whether anything was
+  /// sent.
   private func retransmitLost<Network: IPv4Network>(now: Instant, network: inout Network) -> Bool {
     var sent = false
     while let offset = retransmissionQueue.firstLost {
       var record = retransmissionQueue[offset]
-      if sent && congestionBudget < record.length { break }
+      if !retransmissionOwed && congestionBudget < record.length { break }
       let limit = segmentPayloadLimit
       if record.length - (record.fin ? 1 : 0) > limit {
         retransmissionQueue.split(offset, at: limit)
@@ -193,6 +194,7 @@ extension TCPConnection {
         now: now,
         network: &network)
       retransmissionQueue.retransmitted(offset, at: now)
+      retransmissionOwed = false
       sent = true
     }
     return sent

@@ -335,6 +335,7 @@ extension TCPConnection {
       } else if !sackEnabled {
         // Partial acknowledgment: the next segment is lost too (RFC 6582 §3.2 step 5).
         retransmissionQueue.markFirstLost()
+        retransmissionOwed = true
         windowInflation = max(windowInflation - acknowledgedSequence, 0) + mss
       }
     } else {
@@ -404,6 +405,7 @@ extension TCPConnection {
     let mss = effectiveSendSegmentSize
     congestion.lossDetected(
       flightSize: sendMaximum - sendUnacknowledged, maximumSegmentSize: mss, now: now)
+    retransmissionOwed = true
     shared.counters.fastRetransmits += 1
   }
 

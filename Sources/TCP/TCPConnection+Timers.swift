@@ -103,6 +103,7 @@ extension TCPConnection {
       windowInflation = 0
       duplicateAcknowledgments = 0
       probeOutstanding = false
+      retransmissionOwed = false
       recoveryPoint = sendMaximum
       if retransmissionCount >= 2 { retransmissionQueue.clearSACKs() }
       retransmissionQueue.markAllLost()

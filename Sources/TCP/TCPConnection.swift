@@ -136,6 +136,10 @@ public final class TCPConnection {
   var probeDeadline: Instant?
   /// A tail loss probe is out and not yet answered.
   var probeOutstanding = false
+  /// A retransmission is owed whatever the congestion window: the fast retransmit that starts
+  /// a recovery episode (RFC 5681 §3.2 step 2, RFC 6675 §5 step 4.3) or NewReno's after a
+  /// partial acknowledgment (RFC 6582 §3.2 step 5). Every other one waits for cwnd − pipe.
+  var retransmissionOwed = false
 
   // MARK: Application
 
