@@ -406,6 +406,9 @@ extension TCPConnection {
     congestion.lossDetected(
       flightSize: sendMaximum - sendUnacknowledged, maximumSegmentSize: mss, now: now)
     retransmissionOwed = true
+    // No tail loss probe during recovery (RFC 8985 §7.2): one armed before would resend the
+    // last segment, SACKed or not.
+    probeDeadline = nil
     shared.counters.fastRetransmits += 1
   }
 
