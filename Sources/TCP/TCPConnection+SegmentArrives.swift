@@ -36,6 +36,12 @@ extension TCPConnection {
       if state == .synReceived && flags.contains(.syn) && sequence == initialReceiveSequence {
         sendNext = initialSendSequence  // a retransmitted SYN: send the SYN-ACK again
       } else if !flags.contains(.rst) {
+        // Data wholly below RCV.NXT arrived again (most often a spurious retransmission):
+        // the ACK reports it as a D-SACK (RFC 2883 §4.1.1).
+        let payloadLength = segment.payload.count
+        if sackEnabled && payloadLength > 0 && sequence + payloadLength <= receiveNext {
+          duplicateReport = SACKBlock(left: sequence, right: sequence + payloadLength)
+        }
         // Answer with a duplicate ACK; for bare ACKs at most twice a second, so that two
         // confused ends cannot ping-pong ACKs forever (Linux's tcp_invalid_ratelimit).
         if length > 0

@@ -116,11 +116,32 @@ struct SACKGenerationTests {
     h.expectSent(h.ourAck())
   }
 
-  @Test func duplicateOutOfOrderSegmentIsAcknowledgedAgain() {
+  @Test func duplicateOutOfOrderSegmentIsReportedAsADSACK() {
+    // RFC 2883 §4: the first block reports the duplicate; the second the block above
+    // RCV.NXT that holds it.
     var h = Self.established(timestamps: false)
     h.deliver(data(h, at: 100, 100))
     _ = h.takeSent()
     h.deliver(data(h, at: 100, 100))
-    h.expectSent(h.ourAck(sack: [block(h, 100, 200)]))
+    h.expectSent(h.ourAck(sack: [block(h, 100, 200), block(h, 100, 200)]))
+    h.deliver(data(h, at: 120, 30))
+    h.expectSent(h.ourAck(sack: [block(h, 120, 150), block(h, 100, 200)]))
+  }
+
+  @Test func duplicateOfAcknowledgedDataIsReportedAsADSACK() {
+    // RFC 2883 §4.1.1: a D-SACK block below the cumulative acknowledgment.
+    var h = Self.established(timestamps: false)
+    h.deliver(data(h, at: 0, 100))
+    h.peerNext += 100
+    h.advance(by: .milliseconds(40))
+    h.expectSent(h.ourAck())
+    h.deliver(
+      Segment(.ack, seq: h.peerNext - 100, ack: h.ourNext, payload: pattern(100)))
+    h.expectSent(h.ourAck(sack: [SACKBlock(left: h.peerNext - 100, right: h.peerNext)]))
+    // Only once: the next ACK carries no block.
+    h.deliver(data(h, at: 0, 10))
+    h.peerNext += 10
+    h.advance(by: .milliseconds(40))
+    h.expectSent(h.ourAck())
   }
 }
