@@ -1,6 +1,7 @@
 import NetCore
-@testable import TCP
 import Testing
+
+@testable import TCP
 
 /// Recovery from a retransmission timeout (RFC 5681 §3.1, RFC 6298 §5.4): the window drops to
 /// one segment, the oldest unacknowledged segment goes first, and slow start resends the rest
