@@ -46,13 +46,13 @@ let package = Package(
       swiftSettings: swiftSettings),
     .target(
       name: "LinuxRuntime",
-      dependencies: ["NetCore", "NetStack", "TCP", "UDP", "NetworkAPI", "CLinuxShims"],
+      dependencies: ["NetCore", "NetStack", "TCP", "UDP", "DHCP", "NetworkAPI", "CLinuxShims"],
       swiftSettings: swiftSettings),
     .executableTarget(
       name: "netstackd",
       dependencies: [
         "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "NetStack", "TAP", "LinuxRuntime",
-        "CLinuxShims", "NetworkAPI", "Services", "UnixSocket",
+        "CLinuxShims", "NetworkAPI", "Services", "UnixSocket", "DHCP",
       ],
       swiftSettings: swiftSettings),
 

@@ -300,7 +300,8 @@ public struct DHCPClient {
       release.options.hostName = nil
       counters.releasesSent += 1
       actions.append(.send(release, to: current.server))
-      lose(into: &actions, counting: false)
+      lease = nil
+      actions.append(.released(current))
     }
     state = .stopped
     pendingLease = nil
@@ -364,11 +365,11 @@ public struct DHCPClient {
     actions.append(.bound(newLease))
   }
 
-  /// Withdraws the lease; `counting` unless it was given back.
-  private mutating func lose(into actions: inout [DHCPClientAction], counting: Bool = true) {
+  /// Withdraws the lease.
+  private mutating func lose(into actions: inout [DHCPClientAction]) {
     guard let current = lease else { return }
     lease = nil
-    if counting { counters.leasesLost += 1 }
+    counters.leasesLost += 1
     actions.append(.lost(current))
   }
 
@@ -497,8 +498,10 @@ public enum DHCPClientAction: Equatable, Sendable {
   case bound(DHCPLease)
   /// The lease was extended; nothing to change.
   case renewed(DHCPLease)
-  /// Stop using the lease's address: it expired, was refused or was given back.
+  /// Stop using the lease's address: it expired or was refused (NAK).
   case lost(DHCPLease)
+  /// Stop using the lease's address: it was given back (DHCPRELEASE).
+  case released(DHCPLease)
   /// Another host answered for the offered address; it was declined.
   case declined(IPv4Address)
 }

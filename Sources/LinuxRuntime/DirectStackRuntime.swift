@@ -1,4 +1,5 @@
 import CLinuxShims
+import DHCP
 import Glibc
 import NetCore
 import NetStack
@@ -29,6 +30,8 @@ public final class DirectStackRuntime: @unchecked Sendable {
   public var receiveBatch = 256
   /// The device failed (or its peer went away) and stopped the loop.
   public private(set) var failed = false
+  /// Called on the loop with each DHCP client event (bound, renewed, lost, declined).
+  public var onDHCPEvent: ((DHCPClientAction) -> Void)?
 
   // Tasks waiting for something, resumed when the stack reports it.
   var readers = WaiterTable<TCPConnectionID>()
@@ -107,6 +110,7 @@ public final class DirectStackRuntime: @unchecked Sendable {
     }
     if let deadline = stack.nextDeadline, deadline <= now { stack.poll(now: now) }
     stack.flush(now: now)
+    reportDHCPEvents()
     wakeWaiters()
     sendQueuedFrames(now: now)
     if let pcap, now >= nextPcapFlush {
@@ -169,6 +173,20 @@ public final class DirectStackRuntime: @unchecked Sendable {
       try? loop.modify(device.fileDescriptor, events: events)
       watchingWritable = wantWritable
     }
+  }
+
+  private func reportDHCPEvents() {
+    guard !stack.dhcpEvents.isEmpty else { return }
+    for event in stack.takeDHCPEvents() { onDHCPEvent?(event) }
+  }
+
+  /// Gives a DHCP lease back (DHCPRELEASE) and sends it at once: at shutdown, before the
+  /// device closes.
+  public func releaseDHCPLease() {
+    let now = MonotonicClock.now()
+    stack.releaseDHCPLease(now: now)
+    reportDHCPEvents()
+    sendQueuedFrames(now: now)
   }
 
   /// Flushes the pcap file (at shutdown).

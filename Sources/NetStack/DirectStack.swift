@@ -267,7 +267,7 @@ extension DirectStack {
       case .bound(let lease):
         ipv4.link.setMTU(lease.mtu)
         configure(address: lease.address, gateway: lease.router, now: now)
-      case .lost:
+      case .lost, .released:
         configure(address: nil, gateway: nil, now: now)
         ipv4.link.setMTU(nil)
       case .renewed, .declined:

@@ -67,6 +67,14 @@ struct DaemonOptions {
   var echoClient: (server: SocketAddress, bytes: Int)?
   var forwards: [Forward] = []
   var control: String?
+  /// `--dhcp`: get the stack's address from a DHCP server instead of `--ip`.
+  var dhcp = false
+  /// `--dhcp-server FIRST-LAST`: serve addresses from this pool on the link.
+  var dhcpServerPool: ClosedRange<IPv4Address>?
+  /// `--dhcp-dns ADDR[,ADDR]`: the DNS servers the DHCP server hands out.
+  var dhcpDNS: [IPv4Address] = []
+  /// `--dhcp-lease SECONDS`: the DHCP server's lease time.
+  var dhcpLeaseSeconds: Int?
   var showHelp = false
   var showVersion = false
 
@@ -102,7 +110,18 @@ struct DaemonOptions {
       --gateway ADDR         default gateway, inside the --ip network (default: none)
       --host-ip ADDR/PREFIX  give the host side of the TAP this address and bring it up;
                              'none' leaves the host side alone (default: if it has no
-                             address, the first free one in the --ip network)
+                             address, the first free one in the --ip network; with --dhcp,
+                             none)
+
+    DHCP:
+      --dhcp                 get the address, prefix, gateway and MTU from a DHCP server on
+                             the link instead of --ip; prints the lease and each renewal, and
+                             gives the lease back (DHCPRELEASE) on SIGINT/SIGTERM
+      --dhcp-server FIRST-LAST
+                             serve addresses FIRST to LAST (inside the --ip network) to the
+                             hosts on the link, with the stack as their router
+      --dhcp-dns ADDR[,ADDR] DNS servers for the --dhcp-server leases (default: none)
+      --dhcp-lease SECONDS   lease time of the --dhcp-server leases, 10 or more (default 3600)
 
     Services:
       --serve LIST           services and ports, e.g. http:80,echo:7 (default
@@ -250,6 +269,34 @@ struct DaemonOptions {
           bytes = count
         }
         echoClient = (endpoint, bytes)
+      case "--dhcp":
+        dhcp = true
+      case "--dhcp-server":
+        let text = try value()
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let first = try? IPv4Address(parsing: String(parts[0])),
+          let last = try? IPv4Address(parsing: String(parts[1]))
+        else { throw OptionError(name, "'\(text)' is not FIRST-LAST (two IPv4 addresses)") }
+        guard first <= last else {
+          throw OptionError(name, "'\(text)': the first address is after the last")
+        }
+        dhcpServerPool = first...last
+      case "--dhcp-dns":
+        let text = try value()
+        var servers: [IPv4Address] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+          guard let server = try? IPv4Address(parsing: String(part)), server.isUnicast else {
+            throw OptionError(name, "'\(part)' is not a unicast IPv4 address")
+          }
+          servers.append(server)
+        }
+        dhcpDNS = servers
+      case "--dhcp-lease":
+        let text = try value()
+        guard let seconds = Int(text), seconds >= 10, seconds < Int(UInt32.max) else {
+          throw OptionError(name, "'\(text)' is not a number of seconds from 10 to 4294967294")
+        }
+        dhcpLeaseSeconds = seconds
       case "--impair-seed":
         let text = try value()
         guard let seed = UInt64(text) else { throw OptionError(name, "'\(text)' is not a number") }
@@ -294,6 +341,7 @@ struct DaemonOptions {
 
   /// Checks the values against each other.
   private func validate() throws(OptionError) {
+    try validateDHCP()
     if backend == .socket {
       // Nothing of a device applies to the host's own sockets.
       for (given, option) in [
@@ -312,6 +360,13 @@ struct DaemonOptions {
       } else if hostAddress != nil {
         throw OptionError("--host-ip", "only applies to a TAP device")
       }
+    }
+    if dhcp {
+      if case .address(let host) = hostAddress, !host.address.isUnicast {
+        throw OptionError("--host-ip", "'\(host)' is not a unicast host address")
+      }
+      try validateForwards()
+      return
     }
     let cidr = stackAddress
     let ours = cidr.address
@@ -341,12 +396,60 @@ struct DaemonOptions {
         throw OptionError("--host-ip", "'\(host)' is not a host address inside \(cidr.network)")
       }
     }
+    try validateForwards()
+  }
+
+  private func validateForwards() throws(OptionError) {
     for forward in forwards where services.entries.contains(where: { $0.port == forward.port }) {
       throw OptionError(
         "--forward", "port \(forward.port) is already used by a service (see --serve)")
     }
     if Set(forwards.map(\.port)).count != forwards.count {
       throw OptionError("--forward", "the same port is forwarded twice")
+    }
+  }
+
+  /// The DHCP options against each other and the rest.
+  private func validateDHCP() throws(OptionError) {
+    if dhcp {
+      if backend == .socket {
+        throw OptionError("--dhcp", "has no meaning with --backend socket (there is no device)")
+      }
+      if address != nil {
+        throw OptionError("--dhcp", "cannot be combined with --ip (DHCP gives the address)")
+      }
+      if gateway != nil {
+        throw OptionError("--dhcp", "cannot be combined with --gateway (DHCP gives the gateway)")
+      }
+      if dhcpServerPool != nil {
+        throw OptionError("--dhcp-server", "needs a fixed --ip: it cannot be combined with --dhcp")
+      }
+    }
+    guard let pool = dhcpServerPool else {
+      if !dhcpDNS.isEmpty { throw OptionError("--dhcp-dns", "only applies with --dhcp-server") }
+      if dhcpLeaseSeconds != nil {
+        throw OptionError("--dhcp-lease", "only applies with --dhcp-server")
+      }
+      return
+    }
+    if backend == .socket {
+      throw OptionError(
+        "--dhcp-server", "has no meaning with --backend socket (there is no device)")
+    }
+    let cidr = stackAddress
+    guard cidr.prefixLength <= 30, cidr.contains(pool.lowerBound), cidr.contains(pool.upperBound),
+      pool.lowerBound != cidr.networkAddress, pool.upperBound != cidr.broadcastAddress,
+      pool.lowerBound.isUnicast, pool.upperBound.isUnicast
+    else {
+      throw OptionError(
+        "--dhcp-server",
+        "'\(pool.lowerBound)-\(pool.upperBound)' is not a range of host addresses inside \(cidr.network)"
+      )
+    }
+    if pool.contains(cidr.address) {
+      throw OptionError(
+        "--dhcp-server",
+        "'\(pool.lowerBound)-\(pool.upperBound)' contains the stack's own address \(cidr.address)")
     }
   }
 

@@ -1,4 +1,5 @@
 import CLinuxShims
+import DHCP
 import Glibc
 import LinuxRuntime
 import NetCore
@@ -136,8 +137,18 @@ final class Daemon {
   /// The direct stack's configuration from the options.
   func stackConfiguration(mtu: Int, mac: MACAddress, offloads: Bool) -> DirectStackConfiguration {
     DirectStackConfiguration(
-      hardwareAddress: mac, mtu: mtu, address: options.stackAddress, gateway: options.gateway,
-      seed: Netstackd.entropy(), segmentationOffload: offloads)
+      hardwareAddress: mac, mtu: mtu, address: options.dhcp ? nil : options.stackAddress,
+      gateway: options.gateway, seed: Netstackd.entropy(), segmentationOffload: offloads)
+  }
+
+  /// "ip ADDR, gateway ADDR" for the startup line, or how the address will come.
+  var addressSummary: String {
+    if options.dhcp { return "ip by DHCP" }
+    var summary = "ip \(options.stackAddress), gateway \(options.gateway.map { "\($0)" } ?? "none")"
+    if let pool = options.dhcpServerPool {
+      summary += ", serving DHCP \(pool.lowerBound)-\(pool.upperBound)"
+    }
+    return summary
   }
 
   var chosenMAC: MACAddress {
@@ -171,7 +182,7 @@ final class Daemon {
       LoopDevice(device, fileDescriptor: descriptor), name: "netstack over TAP \(deviceName)",
       mtu: mtu, mac: mac, offloads: offloads, loop: loop)
     print(
-      "netstackd: \(deviceName)\(created ? " (created)" : ""): mac \(mac), ip \(options.stackAddress), gateway \(options.gateway.map { "\($0)" } ?? "none"), mtu \(mtu); \(hostSummary)"
+      "netstackd: \(deviceName)\(created ? " (created)" : ""): mac \(mac), \(addressSummary), mtu \(mtu); \(hostSummary)"
     )
     return runtime
   }
@@ -199,7 +210,7 @@ final class Daemon {
       mtu: mtu, mac: mac, offloads: false, loop: loop)
     let verb = if case .connect = mode { "connected to" } else { "listening on" }
     print(
-      "netstackd: \(verb) \(path): mac \(mac), ip \(options.stackAddress), gateway \(options.gateway.map { "\($0)" } ?? "none"), mtu \(mtu)"
+      "netstackd: \(verb) \(path): mac \(mac), \(addressSummary), mtu \(mtu)"
     )
     return runtime
   }
@@ -218,18 +229,79 @@ final class Daemon {
         Netstackd.fail("--pcap: \(error)", status: 2)
       }
     }
-    let stack = DirectStack(
+    var stack = DirectStack(
       configuration: stackConfiguration(mtu: mtu, mac: mac, offloads: offloads),
       now: MonotonicClock.now())
+    startDHCP(on: &stack, mac: mac)
     do {
-      return try DirectStackRuntime(
+      let runtime = try DirectStackRuntime(
         stack: stack, device: device, loop: loop, name: name, pcap: pcap,
         impairment: options.impairment,
         impairmentSeed: options.impairmentSeed, logger: logger)
+      runtime.onDHCPEvent = { event in Daemon.report(event) }
+      return runtime
     } catch {
       undo()
       Netstackd.fail("\(error)", status: 1)
     }
+  }
+
+  /// Starts the DHCP client (`--dhcp`) and server (`--dhcp-server`) the options ask for.
+  func startDHCP(on stack: inout DirectStack, mac: MACAddress) {
+    do {
+      if options.dhcp {
+        var client = DHCPClient.Configuration(hardwareAddress: mac)
+        client.hostName = Array("netstack".utf8)
+        client.seed = Netstackd.entropy()
+        try stack.startDHCPClient(client, now: MonotonicClock.now())
+      }
+      if let pool = options.dhcpServerPool {
+        var server = DHCPServer.Configuration(address: options.stackAddress, pool: pool)
+        server.domainNameServers = options.dhcpDNS
+        if let seconds = options.dhcpLeaseSeconds { server.leaseTime = .seconds(Int64(seconds)) }
+        try stack.startDHCPServer(server)
+      }
+    } catch {
+      undo()
+      Netstackd.fail("dhcp: cannot bind its UDP port: \(error)", status: 1)
+    }
+  }
+
+  /// Prints what the DHCP client did: the lease obtained, each renewal, its loss.
+  static func report(_ event: DHCPClientAction) {
+    switch event {
+    case .bound(let lease):
+      print("netstackd: dhcp: bound \(lease.address) \(describe(lease))")
+    case .renewed(let lease):
+      print("netstackd: dhcp: renewed \(lease.address) \(describe(lease))")
+    case .lost(let lease):
+      print("netstackd: dhcp: lost \(lease.address) from server \(lease.server); address withdrawn")
+    case .released(let lease):
+      print("netstackd: dhcp: released \(lease.address.address) to server \(lease.server)")
+    case .declined(let address):
+      print("netstackd: dhcp: \(address) is in use by another host (ARP); declined it")
+    case .send, .probe:
+      return
+    }
+    fflush(nil)
+  }
+
+  /// "from server S, gateway G, dns D, mtu M, lease N s (renew in T1 s, rebind in T2 s)".
+  static func describe(_ lease: DHCPLease) -> String {
+    var text = "from server \(lease.server), gateway \(lease.router.map { "\($0)" } ?? "none")"
+    if !lease.domainNameServers.isEmpty {
+      text += ", dns \(lease.domainNameServers.map { "\($0)" }.joined(separator: ","))"
+    }
+    if let domain = lease.domainName {
+      text += ", domain \(String(decoding: domain, as: UTF8.self))"
+    }
+    if let mtu = lease.mtu { text += ", mtu \(mtu)" }
+    if let duration = lease.duration, let t1 = lease.renewalTime, let t2 = lease.rebindingTime {
+      text += ", lease \(duration.seconds) s (renew in \(t1.seconds) s, rebind in \(t2.seconds) s)"
+    } else {
+      text += ", lease infinite"
+    }
+    return text
   }
 
   /// Gives the host side of the TAP its MTU, address and link state, as the options ask.
@@ -247,6 +319,10 @@ final class Daemon {
       if let existing = host.currentAddress {
         try host.bringUp()
         return "host side keeps its address \(existing)"
+      }
+      if options.dhcp {
+        try host.bringUp()
+        return "host side up without an address"
       }
       guard let cidr = options.automaticHostAddress else {
         throw OptionError(
@@ -340,6 +416,7 @@ final class Daemon {
       status = 1
     }
     if let runtime {
+      if !runtime.failed { runtime.releaseDHCPLease() }
       runtime.finish()
       if runtime.failed { status = 1 }
     }

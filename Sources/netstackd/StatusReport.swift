@@ -1,4 +1,5 @@
 import ARP
+import DHCP
 import NetCore
 import NetStack
 import TCP
@@ -31,6 +32,27 @@ struct StatusReport {
   var udpPorts: [UInt16] = []
   var counters: [(group: String, name: String, value: UInt64)] = []
   var services: String
+  var dhcpClient: DHCPClientStatus?
+  var dhcpServer: DHCPServerStatus?
+
+  /// The DHCP client's state and lease, times in seconds from now.
+  struct DHCPClientStatus {
+    var state: String
+    var address: String?
+    var server: String?
+    var gateway: String?
+    var dns: [String] = []
+    var leaseSeconds: Int64?
+    var renewIn: Int64?
+    var rebindIn: Int64?
+    var expiresIn: Int64?
+  }
+
+  /// The DHCP server's pool and lease table.
+  struct DHCPServerStatus {
+    var pool: String
+    var leases: [(address: String, mac: String, state: String, expiresIn: Int64, host: String?)]
+  }
 
   /// A report on the direct stack.
   init(stack: DirectStack, device: String, services: String, uptime: Interval, now: Instant) {
@@ -67,6 +89,37 @@ struct StatusReport {
     }
     timeWait = stack.tcp.timeWaitCount
     udpPorts = stack.udp.boundPorts
+    if let client = stack.dhcpClient {
+      var status = DHCPClientStatus(state: client.state.name)
+      if let lease = client.lease {
+        status.address = "\(lease.address)"
+        status.server = "\(lease.server)"
+        status.gateway = lease.router.map { "\($0)" }
+        status.dns = lease.domainNameServers.map { "\($0)" }
+        status.leaseSeconds = lease.duration?.seconds
+        status.renewIn = lease.renewAt.map { ($0 - now).seconds }
+        status.rebindIn = lease.rebindAt.map { ($0 - now).seconds }
+        status.expiresIn = lease.expiresAt.map { ($0 - now).seconds }
+      }
+      dhcpClient = status
+    }
+    if let server = stack.dhcpServer {
+      let pool = server.configuration.pool
+      dhcpServer = DHCPServerStatus(
+        pool: "\(pool.lowerBound)-\(pool.upperBound)",
+        leases: server.leases.sorted { $0.address < $1.address }.map { lease in
+          let state =
+            switch lease.state {
+            case .offered: "offered"
+            case .bound: "bound"
+            case .declined: "declined"
+            }
+          return (
+            "\(lease.address)", "\(lease.hardwareAddress)", state, (lease.expiresAt - now).seconds,
+            lease.hostName.map { String(decoding: $0, as: UTF8.self) }
+          )
+        })
+    }
     stack.forEachCounter { group, name, value in counters.append(("\(group)", "\(name)", value)) }
   }
 
@@ -103,6 +156,31 @@ struct StatusReport {
         )
       }
       lines.append("udp ports: \(udpPorts.map { "\($0)" }.joined(separator: ", "))")
+      if let client = dhcpClient {
+        var line = "dhcp client: \(client.state)"
+        if let address = client.address, let server = client.server {
+          line += " \(address) from \(server), gateway \(client.gateway ?? "none")"
+          if !client.dns.isEmpty { line += ", dns \(client.dns.joined(separator: ","))" }
+          if let lease = client.leaseSeconds, let renew = client.renewIn,
+            let rebind = client.rebindIn, let expires = client.expiresIn
+          {
+            line +=
+              ", lease \(lease) s: renew in \(renew) s, rebind in \(rebind) s, expires in \(expires) s"
+          } else {
+            line += ", lease infinite"
+          }
+        }
+        lines.append(line)
+      }
+      if let server = dhcpServer {
+        lines.append("dhcp server: pool \(server.pool), \(server.leases.count) entries:")
+        for lease in server.leases {
+          var line =
+            "  \(lease.address)  \(lease.mac)  \(lease.state)  expires in \(lease.expiresIn) s"
+          if let host = lease.host { line += "  \(host)" }
+          lines.append(line)
+        }
+      }
       lines.append("counters:")
       for counter in counters where counter.value != 0 {
         lines.append("  \(counter.group).\(counter.name) \(counter.value)")
@@ -155,6 +233,37 @@ struct StatusReport {
       }
       json.key("udp_ports")
       json.array(udpPorts) { json.value(Int64($0)) }
+      if let client = dhcpClient {
+        json.key("dhcp_client")
+        json.object {
+          json.field("state", client.state)
+          if let address = client.address { json.field("ip", address) }
+          if let server = client.server { json.field("server", server) }
+          if let gateway = client.gateway { json.field("gateway", gateway) }
+          json.key("dns")
+          json.array(client.dns) { json.value($0) }
+          if let value = client.leaseSeconds { json.field("lease_seconds", value) }
+          if let value = client.renewIn { json.field("renew_in_seconds", value) }
+          if let value = client.rebindIn { json.field("rebind_in_seconds", value) }
+          if let value = client.expiresIn { json.field("expires_in_seconds", value) }
+        }
+      }
+      if let server = dhcpServer {
+        json.key("dhcp_server")
+        json.object {
+          json.field("pool", server.pool)
+          json.key("leases")
+          json.array(server.leases) { lease in
+            json.object {
+              json.field("ip", lease.address)
+              json.field("mac", lease.mac)
+              json.field("state", lease.state)
+              json.field("expires_in_seconds", lease.expiresIn)
+              if let host = lease.host { json.field("host_name", host) }
+            }
+          }
+        }
+      }
       json.key("counters")
       json.object {
         var groups: [String] = []

@@ -274,3 +274,23 @@ counters_matching() {
 expect_counters_printed() {
   expect_match "netstackd printed its counters" '^netstackd: counters:$' "$(cat "$DAEMON_OUT")"
 }
+
+# wait_for_line FILE EXTENDED-REGEX [SECONDS]: waits until FILE has a line matching, prints
+# the last such line; fails if the daemon dies or the time (default 30 s) runs out.
+wait_for_line() {
+  local file=$1 pattern=$2 seconds=${3:-30} deadline line
+  deadline=$((SECONDS + seconds))
+  while ((SECONDS < deadline)); do
+    line=$(grep -E -- "$pattern" "$file" 2>/dev/null | tail -n 1 || true)
+    if [[ -n "$line" ]]; then
+      printf '%s\n' "$line"
+      return 0
+    fi
+    if [[ "$file" == "$DAEMON_OUT" ]] && ! daemon_running; then
+      fail "netstackd exited while waiting for /$pattern/"
+    fi
+    sleep 0.2
+  done
+  fail "no line matching /$pattern/ in $(basename "$file") within ${seconds}s" "a match" \
+    "$(tail -n 20 "$file" 2>/dev/null)"
+}
