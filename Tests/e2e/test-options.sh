@@ -90,8 +90,8 @@ bad_option "'stray'" yes --tap tap0 stray
 bad_option --tap yes                                       # missing --tap
 bad_option --tap yes --ip 10.77.0.2/24                     # missing --tap
 bad_option --tap yes --tap                                 # --tap without a value
-bad_option --tap no --tap ""                               # checked when opening the device
-bad_option --tap no --tap name-longer-than-15
+bad_option --tap yes --tap ""                              # empty name
+bad_option --tap no --tap name-longer-than-15            # checked when opening the device
 bad_option --tap no --as-nobody --tap tap0                 # no permission
 bad_option --pcap no --tap tap0 --pcap /nonexistent/dir/frames.pcap
 

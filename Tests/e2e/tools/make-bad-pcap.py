@@ -3,8 +3,8 @@
 
 Usage: make-bad-pcap.py MAC FILE (stdlib only). The frames, in order: an ICMP echo reply with a
 bad IPv4 header checksum; one with a bad ICMP checksum; a UDP datagram with a bad UDP checksum;
-a UDP header cut short (tshark calls it malformed); and one good ICMP echo reply, which the check
-must not flag.
+a UDP header cut short (tshark calls it malformed); one good ICMP echo reply, which the check
+must not flag; and an ICMP port unreachable with a bad ICMP checksum.
 """
 import socket
 import struct
@@ -42,6 +42,13 @@ def udp(bad=False) -> bytes:
     return segment[:6] + struct.pack("!H", value) + segment[8:]
 
 
+def port_unreachable(bad=False) -> bytes:
+    quoted = ipv4(17, udp())  # the datagram it answers (addresses swapped does not matter here)
+    message = struct.pack("!BBHI", 3, 3, 0, 0) + quoted
+    value = checksum(message) ^ (0x4444 if bad else 0)
+    return message[:2] + struct.pack("!H", value) + message[4:]
+
+
 def main() -> None:
     mac = bytes(int(part, 16) for part in sys.argv[1].split(":"))
     host = bytes.fromhex("02aabbccddee")
@@ -51,6 +58,7 @@ def main() -> None:
         ipv4(17, udp(bad=True)),
         ipv4(17, udp()[:5], total_length=20 + 8 + 11),
         ipv4(1, icmp_echo_reply()),
+        ipv4(1, port_unreachable(bad=True)),
     ]
     with open(sys.argv[2], "wb") as file:
         file.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
