@@ -107,8 +107,10 @@ public struct EthernetLink: IPv4Link {
       return
     }
     let sender = message.senderProtocolAddress
-    guard message.senderHardwareAddress.isUnicast, !sender.isMulticast, !sender.isBroadcast,
-      !sender.isReserved
+    // Our own MAC from another host is a spoof or a loop: believing it would make us send
+    // frames to ourselves.
+    guard message.senderHardwareAddress.isUnicast, message.senderHardwareAddress != hardwareAddress,
+      !sender.isMulticast, !sender.isBroadcast, !sender.isReserved
     else {
       arpCounters.droppedBadAddress += 1
       return

@@ -170,6 +170,11 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
     switch message.type {
     case .echoRequest:
       icmpCounters.echoRequestsReceived += 1
+      // No answer to "this host" (0.0.0.0): it names nobody a reply could reach.
+      guard !packet.source.isUnspecified else {
+        icmpCounters.droppedBroadcastEcho += 1
+        return
+      }
       let destination = packet.destination
       let toGroup =
         destination.isBroadcast || destination.isMulticast

@@ -9,6 +9,8 @@ public struct UDPEchoService: Sendable {
     let socket = try await stack.bindUDP(port: port)
     while true {
       let (payload, source) = try await socket.receive()
+      // Nothing goes back to "this host" (0.0.0.0, a DHCP client's source) or to port 0.
+      guard source.address.isUnicast, source.port != 0 else { continue }
       try? await socket.send(payload, to: source)
     }
   }

@@ -95,8 +95,13 @@ public struct TCPOptions: Equatable, Sendable {
     return (length + 3) / 4 * 4
   }
 
-  /// Writes the options at `offset`, padding with NOPs to ``encodedLength``.
+  /// The most bytes of options a TCP header holds (data offset 15 words, less 20).
+  public static let maximumLength = 40
+
+  /// Writes the options at `offset`, padding with NOPs to ``encodedLength`` (at most
+  /// ``maximumLength``: the stack never builds more, and refuses to write more).
   public func emit(into bytes: inout MutableSpan<UInt8>, at start: Int) {
+    precondition(encodedLength <= TCPOptions.maximumLength, "TCP options longer than 40 bytes")
     var offset = start
     func byte(_ value: UInt8) {
       bytes[offset] = value
