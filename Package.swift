@@ -81,7 +81,7 @@ let package = Package(
     .testTarget(
       name: "NetStackTests",
       dependencies: [
-        "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "NetStack", "NetSimulation",
+        "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "DHCP", "NetStack", "NetSimulation",
       ],
       swiftSettings: swiftSettings),
   ]

@@ -16,6 +16,11 @@ import NetCore
 /// Retransmissions back off exponentially from `initialRetransmit` to `maximumRetransmit`,
 /// randomised by up to ±1 s (RFC 2131 §4.1). Every random choice (transaction IDs, jitter)
 /// comes from a generator seeded by the configuration, so a test replays exactly.
+///
+/// Deviations, as udhcpc and dhclient make them too: the first DISCOVER goes out at once (RFC
+/// 2131 §4.4.1 suggests waiting 1–10 s), the first acceptable OFFER is taken, and the probe
+/// before use is shorter than RFC 5227's (see `probeCount`). A conflict found while BOUND is
+/// not defended (RFC 5227 §2.4); the link counts it.
 public struct DHCPClient {
   /// Identity, timers and limits.
   public struct Configuration: Sendable {
