@@ -323,4 +323,9 @@ public enum EthernetInput: Equatable, Sendable {
 public struct ARPAddressClaim: Equatable, Sendable {
   public var address: IPv4Address
   public var hardwareAddress: MACAddress
+
+  public init(address: IPv4Address, hardwareAddress: MACAddress) {
+    self.address = address
+    self.hardwareAddress = hardwareAddress
+  }
 }
