@@ -138,3 +138,22 @@ struct SACKRecoveryTests {
     }
   }
 }
+
+extension SACKRecoveryTests {
+  @Test func steadyTransferRetransmitsNothing() {
+    // A long transfer with acknowledgments arriving steadily, each covering what was sent a
+    // round trip earlier: nothing is lost, and nothing should be sent twice.
+    var (h, _) = Self.tenSegmentsOut()
+    #expect(h.write(pattern(2_000_000, from: 14600)) == 2_000_000)
+    // The end of what had been sent at each 50 ms tick; the peer acknowledges, at each tick,
+    // what had been sent two ticks (100 ms) before.
+    var sentBy: [SequenceNumber] = [h.ourNext + 14600]
+    for _ in 0..<40 {
+      h.advance(by: .milliseconds(50))
+      if sentBy.count >= 2 { h.deliver(h.peerAck(sentBy[sentBy.count - 2])) }
+      sentBy.append(h.connection?.sendMaximum ?? h.ourNext)
+      _ = h.takeSent()
+    }
+    #expect(h.tcp.counters.segmentsRetransmitted == 0)
+  }
+}
