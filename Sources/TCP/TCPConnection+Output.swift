@@ -50,9 +50,11 @@ extension TCPConnection {
       // A bare ACK carries SND.MAX (equal to SND.NXT in the synchronized states).
       sendSegment(sequence: sendMaximum, flags: .ack, now: now, network: &network)
     }
-    // Data waits behind a zero window: probe it (RFC 9293 §3.8.6.1).
-    if sendWindow == 0 && sendBufferStart + sendBuffer.count != sendNext
-      && retransmissionDeadline == nil
+    // Data waits behind a window that is zero, or too small to be worth a segment, with
+    // nothing in flight to draw a window update: the persist timer probes a zero window
+    // (RFC 9293 §3.8.6.1) and sends what fits a small one (§3.8.6.2.1's override timeout), so
+    // that a lost window update cannot stall the connection.
+    if sendBufferStart + sendBuffer.count != sendNext && retransmissionDeadline == nil
       && persistDeadline == nil
     {
       persistDeadline = now + persistInterval
@@ -129,11 +131,12 @@ extension TCPConnection {
     }
   }
 
-  /// Sends new data (and FIN) as the windows, Nagle and silly-window avoidance allow. Returns
-  /// whether anything was sent.
-  func sendNewData<Network: IPv4Network>(now: Instant, network: inout Network, limit: Int = .max)
-    -> Bool
-  {
+  /// Sends new data (and FIN) as the windows, Nagle and silly-window avoidance allow (with
+  /// `override`, what the windows allow: the override timeout of RFC 9293 §3.8.6.2.1).
+  /// Returns whether anything was sent.
+  func sendNewData<Network: IPv4Network>(
+    now: Instant, network: inout Network, limit: Int = .max, override: Bool = false
+  ) -> Bool {
     let mss = segmentPayloadLimit
     let segmentLimit =
       network.supportsSegmentationOffload
@@ -152,7 +155,7 @@ extension TCPConnection {
         let isLast = sendNext + length == dataEnd
         let nothingOutstanding = sendUnacknowledged == sendMaximum
         let mayGo =
-          isFull || (isLast && (!nagle || nothingOutstanding || finQueued))
+          override || isFull || (isLast && (!nagle || nothingOutstanding || finQueued))
           || length >= maximumSendWindow / 2
         guard mayGo else { break }
       } else if !finNow {

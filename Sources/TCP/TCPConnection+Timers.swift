@@ -37,12 +37,18 @@ extension TCPConnection {
     }
     if let deadline = persistDeadline, deadline <= now {
       persistDeadline = nil
-      if sendWindow == 0 && sendBufferStart + sendBuffer.count != sendNext && state.isSynchronized {
-        // Linux's window probe: an old sequence number draws an ACK with the current window.
-        sendSegment(sequence: sendUnacknowledged - 1, flags: .ack, now: now, network: &network)
-        shared.counters.zeroWindowProbes += 1
-        persistBackoff += 1
-        persistDeadline = now + persistInterval
+      if sendBufferStart + sendBuffer.count != sendNext && state.isSynchronized {
+        if sendWindow > 0 {
+          // A window silly-window avoidance would not use: send what fits (the override
+          // timeout, RFC 9293 §3.8.6.2.1); the retransmission timer takes over from here.
+          _ = sendNewData(now: now, network: &network, override: true)
+        } else {
+          // Linux's window probe: an old sequence number draws an ACK with the current window.
+          sendSegment(sequence: sendUnacknowledged - 1, flags: .ack, now: now, network: &network)
+          shared.counters.zeroWindowProbes += 1
+          persistBackoff += 1
+          persistDeadline = now + persistInterval
+        }
       }
     }
     if let deadline = delayedAcknowledgmentDeadline, deadline <= now {

@@ -61,10 +61,16 @@ struct ZeroWindowProbeTests {
     #expect(h.write(pattern(100)) == 100)
     h.deliver(h.peerAck(window: 50))
     h.expectNothingSent()
-    h.advance(by: .seconds(1))
-    withKnownIssue("no override timer: with a small nonzero window nothing is armed") {
-      h.expectSent(Segment(.ack, seq: h.ourNext, ack: h.peerNext, payload: pattern(50)))
-    }
+    // The persist timer is the override timer: the RTO, 300 ms here.
+    h.advance(by: .milliseconds(299))
+    h.expectNothingSent()
+    h.advance(by: .milliseconds(1))
+    h.expectSent(Segment(.ack, seq: h.ourNext, ack: h.peerNext, payload: pattern(50)))
+    // The rest waits for the window, under the retransmission timer.
+    h.ourNext += 50
+    h.deliver(h.peerAck(window: 65535))
+    h.expectSent(
+      Segment([.ack, .psh], seq: h.ourNext, ack: h.peerNext, payload: pattern(50, from: 50)))
   }
 
   @Test func windowUpdateWithoutNewAckIsTaken() {
