@@ -44,6 +44,10 @@ let package = Package(
     .target(
       name: "UnixSocket", dependencies: ["NetCore", "CLinuxShims"], path: "Drivers/UnixSocket",
       swiftSettings: swiftSettings),
+    // The Xen netfront driver: standard library only, so that it links into a unikernel.
+    .target(
+      name: "Netfront", dependencies: ["NetCore"], path: "Drivers/Netfront",
+      swiftSettings: swiftSettings),
     .target(
       name: "LinuxRuntime",
       dependencies: ["NetCore", "NetStack", "TCP", "UDP", "DHCP", "NetworkAPI", "CLinuxShims"],
@@ -64,6 +68,12 @@ let package = Package(
     // Test support: an in-memory link, a manual clock, seeded impairments.
     .target(
       name: "NetSimulation", dependencies: ["NetCore", "NetStack"], swiftSettings: swiftSettings),
+    // Test support for netfront: a simulated hypervisor and netback on the same shared pages.
+    .target(
+      name: "NetfrontSimulation", dependencies: ["NetCore", "NetStack", "Netfront"],
+      swiftSettings: swiftSettings),
+    // The Xen public headers compiled in (libxen-dev), for the netfront tests to compare with.
+    .target(name: "CXenABI", path: "Tests/CXenABI"),
 
     .testTarget(name: "NetCoreTests", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .testTarget(
@@ -82,6 +92,13 @@ let package = Package(
       name: "NetStackTests",
       dependencies: [
         "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "DHCP", "NetStack", "NetSimulation",
+      ],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "NetfrontTests",
+      dependencies: [
+        "NetCore", "Ethernet", "ARP", "IPv4", "TCP", "NetStack", "Netfront", "NetfrontSimulation",
+        "CXenABI",
       ],
       swiftSettings: swiftSettings),
   ]

@@ -1,0 +1,40 @@
+/// How a ``NetfrontDevice`` sets itself up.
+public struct NetfrontConfiguration: Sendable {
+  /// Which interface: `device/vif/INDEX` in the guest's xenstore home.
+  public var index: Int
+  /// Pages posted for receiving (1 to 256, the RX ring's size): each holds one slot of a
+  /// received frame.
+  public var receiveBuffers: Int
+  /// Pages for frames being sent (1 to 256, the TX ring's size): a frame uses one per 4 KiB.
+  public var transmitBuffers: Int
+  /// The index both rings start at. 0 is what `SHARED_RING_INIT` does; since Linux's netback
+  /// attaches at the `rsp_prod` it finds in the page, any value works, and one just below 2³²
+  /// makes the indices wrap at once (for tests).
+  public var ringStartIndex: UInt32
+
+  public init(
+    index: Int = 0, receiveBuffers: Int = 256, transmitBuffers: Int = 256,
+    ringStartIndex: UInt32 = 0
+  ) {
+    self.index = index
+    self.receiveBuffers = receiveBuffers
+    self.transmitBuffers = transmitBuffers
+    self.ringStartIndex = ringStartIndex
+  }
+}
+
+/// What the back end offers, read from its xenstore directory when connecting.
+public struct NetbackFeatures: Sendable, Equatable {
+  /// `feature-rx-copy`: it copies received packets into pages we grant (required).
+  public var receiveCopy = false
+  /// `feature-sg`: it accepts packets in several transmit slots.
+  public var scatterGather = false
+  /// `feature-gso-tcpv4`: it accepts large TCP segments to cut up (not used here).
+  public var segmentationTCPv4 = false
+  /// `feature-split-event-channels` (not used here: one channel for both rings).
+  public var splitEventChannels = false
+  /// `multi-queue-max-queues` (not used here: one queue).
+  public var maximumQueues: UInt64 = 1
+
+  public init() {}
+}
