@@ -8,7 +8,8 @@ import NetStack
 /// Time only moves when ``run(until:_:)`` jumps it to the next thing that happens: a frame
 /// due at the far end of the link, or a stack's deadline. Each direction of the link has its
 /// own ``FrameImpairer`` (loss, duplication, reordering, corruption, delay), seeded so that a
-/// failing run can be replayed from its seed.
+/// failing run can be replayed from its seed, and optionally a ``LinkRateLimiter`` in front of
+/// it (a line rate and a bounded queue: frames leave it at the rate, then meet the impairments).
 public struct SimulatedNetwork {
   /// The stack on the left end of the link.
   public var left: DirectStack
@@ -16,6 +17,9 @@ public struct SimulatedNetwork {
   public var right: DirectStack
   private var leftToRight: FrameImpairer
   private var rightToLeft: FrameImpairer
+  /// The bottleneck of each direction, if the link has a rate.
+  public private(set) var leftToRightRate: LinkRateLimiter?
+  public private(set) var rightToLeftRate: LinkRateLimiter?
   /// The virtual time.
   public private(set) var now: Instant
   /// Called with each frame as it enters the link (before impairment), for debugging.
@@ -25,12 +29,16 @@ public struct SimulatedNetwork {
   public private(set) var framesRightToLeft: UInt64 = 0
 
   /// Two stacks built from their configurations at time `start`, with `impairment` applied
-  /// to both directions of the link (and at least `latency` of delay each way).
+  /// to both directions of the link (and at least `latency` of delay each way), and, with a
+  /// `rateLimit`, a copy of that limiter in front of each direction.
   public init(
     left: DirectStackConfiguration, right: DirectStackConfiguration,
     impairment: ImpairmentConfiguration = ImpairmentConfiguration(), seed: UInt64,
+    rateLimit: LinkRateLimiter? = nil,
     start: Instant = Instant(nanoseconds: 1_000_000_000)
   ) {
+    leftToRightRate = rateLimit
+    rightToLeftRate = rateLimit
     now = start
     self.left = DirectStack(configuration: left, now: start)
     self.right = DirectStack(configuration: right, now: start)
@@ -102,16 +110,30 @@ public struct SimulatedNetwork {
       framesLeftToRight += 1
       frame.withBytes { bytes in
         trace?(.left, bytes, now)
-        leftToRight.submit(bytes, now: now)
+        // A rate-limited frame enters the impairer when it has left the line.
+        if let departure = Self.admit(bytes.count, now: now, to: &leftToRightRate) {
+          leftToRight.submit(bytes, now: departure)
+        }
       }
     }
     while let frame = right.transmitQueue.popFirst() {
       framesRightToLeft += 1
       frame.withBytes { bytes in
         trace?(.right, bytes, now)
-        rightToLeft.submit(bytes, now: now)
+        if let departure = Self.admit(bytes.count, now: now, to: &rightToLeftRate) {
+          rightToLeft.submit(bytes, now: departure)
+        }
       }
     }
+  }
+
+  /// When a frame of `count` bytes leaves a direction's limiter (`now` without one), or nil
+  /// when its queue is full.
+  private static func admit(_ count: Int, now: Instant, to limiter: inout LinkRateLimiter?)
+    -> Instant?
+  {
+    guard limiter != nil else { return now }
+    return limiter!.admit(frameOf: count, at: now)
   }
 
   /// The next time anything happens, if anything will.
@@ -120,6 +142,11 @@ public struct SimulatedNetwork {
     next = Instant.earliest(next, leftToRight.nextDeadline)
     next = Instant.earliest(next, rightToLeft.nextDeadline)
     return next
+  }
+
+  /// Frames the rate limiters' queues dropped, both ways together.
+  public var queueDrops: UInt64 {
+    (leftToRightRate?.framesDropped ?? 0) + (rightToLeftRate?.framesDropped ?? 0)
   }
 
   /// Frames the impairers dropped, duplicated, reordered and corrupted, both ways together.
