@@ -1,3 +1,4 @@
+import Glibc
 import IPv4
 import NetCore
 import NetSimulation
@@ -7,22 +8,26 @@ import TCP
 /// `netstack-sim`: runs the deterministic simulation from the command line, for debugging a
 /// seed and for the throughput matrix.
 ///
-///     netstack-sim transfer [--loss P%] [--reorder P%] [--duplicate P%] [--corrupt P%]
-///                           [--delay MS] [--seed N] [--seeds N] [--bytes N] [--trace]
+///     netstack-sim transfer [--impair LIST] [--seed N] [--seeds N] [--bytes N] [--trace]
+///     netstack-sim matrix [--bytes N] [--seed N]
+///
+/// `matrix` prints the goodput table of ``ThroughputMatrix`` (loss × round-trip time on a
+/// rate-limited link) and exits with status 1 if a transfer in it failed.
 @main
 struct SimulationCommand {
   static func main() {
     var arguments = Array(CommandLine.arguments.dropFirst())
     guard !arguments.isEmpty else {
       print(
-        "usage: netstack-sim transfer [--impair LIST] [--seed N] [--seeds N] [--bytes N] [--trace]")
+        "usage: netstack-sim transfer [--impair LIST] [--seed N] [--seeds N] [--bytes N] [--trace]\n"
+          + "       netstack-sim matrix [--bytes N] [--seed N]")
       return
     }
     let command = arguments.removeFirst()
     var impairment = ImpairmentConfiguration()
     var seed: UInt64 = 1
     var seeds: UInt64 = 1
-    var bytes = 1 << 20
+    var bytes: Int? = nil
     var trace = false
     while !arguments.isEmpty {
       let option = arguments.removeFirst()
@@ -40,11 +45,16 @@ struct SimulationCommand {
     case "transfer":
       var failures = 0
       for run in seed..<(seed + seeds) {
-        if !transfer(impairment: impairment, seed: run, bytes: bytes, trace: trace) {
+        if !transfer(impairment: impairment, seed: run, bytes: bytes ?? 1 << 20, trace: trace) {
           failures += 1
         }
       }
       print("\(seeds - UInt64(failures))/\(seeds) seeds passed")
+    case "matrix":
+      var matrix = ThroughputMatrix()
+      matrix.seed = seed
+      if let bytes { matrix.bytes = bytes }
+      if !matrix.printTable() { exit(1) }
     default:
       print("unknown command \(command)")
     }
