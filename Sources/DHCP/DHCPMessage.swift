@@ -84,7 +84,8 @@ public struct DHCPMessage: Equatable, Sendable {
   public static let minimumEncodedLength = 300
 
   /// Writes the message at the front of `bytes`, which has at least ``encodedLength`` bytes.
-  /// `sname` and `file` are cut to 63 and 127 bytes so that they stay zero-terminated.
+  /// `sname` and `file` are cut to their fields' 64 and 128 bytes (a name that fills its field
+  /// has no terminating zero, as received).
   public func emit(into bytes: inout MutableSpan<UInt8>) {
     typealias Field = DHCPPacket.Field
     let length = encodedLength
@@ -101,10 +102,10 @@ public struct DHCPMessage: Equatable, Sendable {
     serverAddress.write(to: &bytes, at: Field.serverAddress)
     relayAddress.write(to: &bytes, at: Field.relayAddress)
     clientHardwareAddress.write(to: &bytes, at: Field.clientHardwareAddress)
-    for index in 0..<min(serverName.count, DHCPPacket.serverNameLength - 1) {
+    for index in 0..<min(serverName.count, DHCPPacket.serverNameLength) {
       bytes[Field.serverName + index] = serverName[index]
     }
-    for index in 0..<min(bootFileName.count, DHCPPacket.bootFileNameLength - 1) {
+    for index in 0..<min(bootFileName.count, DHCPPacket.bootFileNameLength) {
       bytes[Field.bootFileName + index] = bootFileName[index]
     }
     bytes.setUInt32(DHCPPacket.magicCookie, at: Field.magicCookie)

@@ -245,6 +245,18 @@ struct DHCPMessageTests {
     #expect(try Self.parse(message.encoded) == message)
   }
 
+  /// Found by the fuzzer: a name that fills `sname` (or `file`) has no terminating zero, and
+  /// must be written back whole.
+  @Test func namesThatFillTheirFieldsRoundTrip() throws {
+    var bytes = C.offer
+    bytes.replaceSubrange(44..<108, with: Array(repeating: UInt8(ascii: "s"), count: 64))
+    bytes.replaceSubrange(108..<236, with: Array(repeating: UInt8(ascii: "f"), count: 128))
+    let message = try Self.parse(bytes)
+    #expect(message.serverName.count == 64 && message.bootFileName.count == 128)
+    #expect(try Self.parse(message.encoded) == message)
+    #expect(Array(message.encoded[44..<236]) == Array(bytes[44..<236]))
+  }
+
   @Test func leaseDefaultsAndOddTimes() throws {
     var ack = try Self.parse(C.ack)
     let start = Instant.zero
