@@ -2,7 +2,8 @@
 //
 // The stack is 02:00:00:00:00:02, 10.0.0.2/24, gateway 10.0.0.1 (the addresses of the
 // namespace that Fuzz/capture-corpus captures from), with echo services on UDP port 7 and
-// TCP port 7 (accept, read, write back, close at the end of the stream).
+// TCP port 7 (accept, read, write back, close at the end of the stream), and a DHCP server
+// for 10.0.0.100-10.0.0.103 on UDP port 67.
 // Input: records, each one received frame:
 //
 //   byte 0   control: bits 0-1 clock advance before the frame: 0, 1 ms, 1 s, 31 s;
@@ -22,6 +23,7 @@
 // address, ICMP, UDP and TCP that parse and whose checksums verify.
 
 import ARP
+import DHCP
 import Ethernet
 import IPv4
 import NetCore
@@ -48,6 +50,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     now: now)
   guard let echo = try? stack.udp.bind(port: 7), let listener = try? stack.tcp.listen(port: 7)
   else { fatalError("cannot bind port 7") }
+  guard
+    (try? stack.startDHCPServer(
+      DHCPServer.Configuration(
+        address: IPv4CIDR(address: ourAddress, prefixLength: 24),
+        pool: IPv4Address(10, 0, 0, 100)...IPv4Address(10, 0, 0, 103)))) != nil
+  else { fatalError("cannot bind port 67") }
   var connections: [TCPConnectionID] = []
   drain(&stack)
 
@@ -197,7 +205,8 @@ private func fixChecksums(_ frame: inout [UInt8]) {
     let destination = IPv4Address(frame.span, at: ip + 16)
     fixChecksum(
       &frame, range: start..<(start + length), at: start + 6,
-      prefix: pseudoHeader(source: source, destination: destination, protocolNumber: 17, length: length))
+      prefix: pseudoHeader(
+        source: source, destination: destination, protocolNumber: 17, length: length))
   default:
     break
   }
