@@ -25,7 +25,7 @@ public final class SimulatedNetback {
 
   /// Leaves TX requests on the ring unread (the front end's ring fills up).
   public var stallTransmit = false
-  /// Holds responses back until this many are unpublished (both rings); ``flushResponses()``
+  /// Publishes responses only in whole bursts of this many (each ring); ``flushResponses()``
   /// publishes what is held.
   public var responseBurst = 1
   /// Answers each batch of TX requests in reverse order.
@@ -298,12 +298,13 @@ public final class SimulatedNetback {
 
   private func publish(force: Bool) {
     var notify = false
-    for ring in [tx, rx].compactMap({ $0 })
-    where ring.unpushedResponses > 0
-      && (force || ring.unpushedResponses >= UInt32(max(1, responseBurst)))
-    {
-      let count = min(ring.unpushedResponses, UInt32(maximumResponsesPerPush ?? Int(UInt32.max)))
-      if ring.pushResponses(count: count) { notify = true }
+    let burst = UInt32(max(1, responseBurst))
+    for ring in [tx, rx].compactMap({ $0 }) {
+      let unpushed = ring.unpushedResponses
+      // Whole bursts only, unless forced.
+      var count = force ? unpushed : unpushed - unpushed % burst
+      count = min(count, UInt32(maximumResponsesPerPush ?? Int(UInt32.max)))
+      if count > 0 && ring.pushResponses(count: count) { notify = true }
     }
     if notify { notifyFrontend() }
   }
