@@ -109,7 +109,10 @@ extension TCPConnection {
       windowInflation = 0
       duplicateAcknowledgments = 0
       probeOutstanding = false
-      retransmissionOwed = false
+      // RFC 6298 §5.4: "Retransmit the earliest segment that has not been acknowledged",
+      // whatever the window: it also restarts the timer (§5.5), and a segment carrying a FIN
+      // is one byte more than the one-segment window.
+      retransmissionOwed = true
       recoveryPoint = sendMaximum
       if retransmissionCount >= 2 { retransmissionQueue.clearSACKs() }
       retransmissionQueue.markAllLost()
