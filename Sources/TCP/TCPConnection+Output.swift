@@ -54,7 +54,7 @@ extension TCPConnection {
     // nothing in flight to draw a window update: the persist timer probes a zero window
     // (RFC 9293 §3.8.6.1) and sends what fits a small one (§3.8.6.2.1's override timeout), so
     // that a lost window update cannot stall the connection.
-    if sendBufferStart + sendBuffer.count != sendNext && retransmissionDeadline == nil
+    if sendNext < sendBufferStart + sendBuffer.count && retransmissionDeadline == nil
       && persistDeadline == nil
     {
       persistDeadline = now + persistInterval

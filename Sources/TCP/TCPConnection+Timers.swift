@@ -37,7 +37,7 @@ extension TCPConnection {
     }
     if let deadline = persistDeadline, deadline <= now {
       persistDeadline = nil
-      if sendBufferStart + sendBuffer.count != sendNext && state.isSynchronized {
+      if sendNext < sendBufferStart + sendBuffer.count && state.isSynchronized {
         if sendWindow > 0 {
           // A window silly-window avoidance would not use: send what fits (the override
           // timeout, RFC 9293 §3.8.6.2.1); the retransmission timer takes over from here.

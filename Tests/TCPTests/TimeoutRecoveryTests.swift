@@ -53,6 +53,40 @@ struct TimeoutRecoveryTests {
     #expect(h.connection?.congestion.slowStartThreshold == 10220)
   }
 
+  @Test func fullSegmentWithFinIsRetransmittedInAOneSegmentWindow() {
+    // The last segment holds a full MSS of data and the FIN: 1461 bytes of sequence space
+    // against a loss window of 1460. RFC 6298 §5.4 retransmits it all the same.
+    var configuration = TCPConfiguration()
+    configuration.nagle = false
+    var h = Harness.listening(configuration: configuration)
+    h.establishPassive(roundTrip: .milliseconds(100))
+    // Written and shut down together: one segment, data and FIN.
+    #expect((try? h.tcp.write(h.id!, pattern(1460).span)) == 1460)
+    try? h.tcp.shutdownWrite(h.id!)
+    h.tcp.flush(now: h.now, network: &h.network)
+    h.expectSent(
+      Segment([.fin, .ack, .psh], seq: h.ourNext, ack: h.peerNext, payload: pattern(1460)))
+    h.advance(by: .milliseconds(300))
+    h.expectSent(
+      Segment([.fin, .ack], seq: h.ourNext, ack: h.peerNext, payload: pattern(1460)))
+    // And again, backed off: the timer was restarted.
+    h.advance(by: .milliseconds(600))
+    h.expectSent(
+      Segment([.fin, .ack], seq: h.ourNext, ack: h.peerNext, payload: pattern(1460)))
+  }
+
+  @Test func noTimerIsLeftAfterEverythingIsAcknowledged() {
+    var h = Harness.listening()
+    h.establishPassive(roundTrip: .milliseconds(100))
+    #expect(h.write(pattern(100)) == 100)
+    _ = h.takeSent()
+    h.ourNext += 100
+    h.enterFinWait1()
+    h.deliver(h.peerAck())
+    #expect(h.state == .finWait2)
+    #expect(h.connection?.nextDeadline == nil)
+  }
+
   @Test func secondTimeoutBacksOffAndSendsTheSameSegment() {
     var h = Self.tenSegmentsOut()
     h.advance(by: .milliseconds(300))
