@@ -294,3 +294,51 @@ wait_for_line() {
   fail "no line matching /$pattern/ in $(basename "$file") within ${seconds}s" "a match" \
     "$(tail -n 20 "$file" 2>/dev/null)"
 }
+
+# --- Loss, status and memory (the TCP tests) -------------------------------------------------
+
+# kernel_loss PERCENT: the namespace's kernel drops PERCENT % of the IP packets it sends on tap0
+# and PERCENT % of those it receives from it, at random (nftables `numgen random`; these kernels
+# have no netem). kernel_loss_dropped tells how many each rule dropped.
+kernel_loss() {
+  ns nft -f - <<RULES || fail "nft: could not add the loss rules"
+table inet e2e_loss {
+  chain out { type filter hook output priority 0; policy accept;
+    oifname "tap0" numgen random mod 100 < $1 counter drop; }
+  chain in { type filter hook input priority 0; policy accept;
+    iifname "tap0" numgen random mod 100 < $1 counter drop; }
+}
+RULES
+  log "the kernel drops $1 % of the packets on tap0 each way (nftables)"
+}
+
+# kernel_loss_dropped out|in: packets the kernel_loss rule of that direction has dropped.
+kernel_loss_dropped() {
+  ns nft list chain inet e2e_loss "$1" | awk '/counter packets/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
+}
+
+# process_running PID: whether a process we started still runs (not exited, not a zombie).
+process_running() {
+  kill -0 "$1" 2>/dev/null && [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]
+}
+
+# daemon_rss_kb: the daemon's resident memory now (VmRSS from /proc/PID/status, in kB).
+daemon_rss_kb() {
+  awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status" 2>/dev/null || echo 0
+}
+
+# daemon_status_json: `netstackd status --json` of the daemon, which the test started with
+# `--control "$WORK/control"`. Fails the test if the daemon does not answer.
+daemon_status_json() {
+  "$NETSTACKD" status --control "$WORK/control" --json 2>"$WORK/status.err" \
+    || fail "netstackd status did not answer" "a status report" "$(cat "$WORK/status.err")"
+}
+
+# status_value EXPRESSION [JSON]: a Python expression over the status report `s` (the JSON
+# given, or the daemon's status now), e.g. 's["tcp"]["time_wait"]' or
+# 's["counters"]["tcp"]["syn_cookies_sent"]'.
+status_value() {
+  local json=${2:-}
+  [[ -n "$json" ]] || json=$(daemon_status_json) || return 1
+  "$PYTHON" -c 'import json, sys; s = json.loads(sys.stdin.read()); print(eval(sys.argv[1]))' "$1" <<<"$json"
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# 200 concurrent curls: 200 curl processes started together each fetch a 1 MB file of random
+# bytes from --http-root, rate-limited (--limit-rate) so that each takes several seconds and
+# all 200 connections are open at once, which the daemon's status must show (at least MIN_PEAK
+# connections ESTABLISHED at one moment). Every curl must exit 0 with status 200 and the
+# file's sha256; afterwards no connection is left open.
+source "$(dirname "$0")/lib.sh"
+e2e_begin tcp-concurrent
+
+CLIENTS=200
+SIZE=1000000
+RATE=150k      # per curl: about 7 s for the file
+MIN_PEAK=190   # connections that must be open at once (curls start within a second or two)
+
+mkdir "$WORK/root" "$WORK/out"
+head -c "$SIZE" /dev/urandom >"$WORK/root/file.bin"
+expected=$(sha256sum <"$WORK/root/file.bin" | cut -d' ' -f1)
+daemon_start --tap tap0 --ip "$STACK_IP/$PREFIX" --host-ip "$HOST_IP/$PREFIX" \
+  --http-root "$WORK/root" --control "$WORK/control"
+daemon_wait_ready
+
+# All the curls from one shell in the namespace; each writes its body, its -w line and its
+# exit status.
+started=$SECONDS
+ip netns exec "$NS" bash -c '
+  for i in $(seq "$1"); do
+    (curl -sS -m 90 --limit-rate "$2" -o "$3/$i.bin" -w "%{http_code} %{size_download}\n" \
+      "$4" >"$3/$i.out" 2>"$3/$i.err"; echo $? >"$3/$i.status") &
+  done
+  wait' _ "$CLIENTS" "$RATE" "$WORK/out" "http://$STACK_IP/file.bin" </dev/null &
+clients_pid=$!
+HELPER_PIDS+=("$clients_pid")
+
+# While they run: the most connections ESTABLISHED at once, and the daemon alive.
+peak=0
+while process_running "$clients_pid"; do
+  established=$(status_value 'sum(1 for c in s["tcp"]["connections"] if c["state"] == "ESTABLISHED")') \
+    || fail "reading the daemon's status"
+  ((established > peak)) && peak=$established
+  daemon_alive || fail "netstackd died with $CLIENTS clients"
+  ((SECONDS - started < 120)) || fail "the curls did not finish within 120 s"
+  sleep 0.5
+done
+wait "$clients_pid" || true
+helper_stop "$clients_pid"
+log "$CLIENTS curls done in $((SECONDS - started)) s; at most $peak connections established at once"
+expect_ge "connections established at the same moment" "$MIN_PEAK" "$peak"
+
+# Every curl: exit 0, 200, the whole file, the right sha256.
+statuses=$(cat "$WORK"/out/*.status | sort | uniq -c | xargs)
+expect_eq "curl exit statuses (count status)" "$CLIENTS 0" "$statuses"
+outs=$(cat "$WORK"/out/*.out | sort | uniq -c | xargs)
+expect_eq "HTTP status and size (count status size)" "$CLIENTS 200 $SIZE" "$outs"
+digests=$(sha256sum "$WORK"/out/*.bin | cut -d' ' -f1 | sort | uniq -c | xargs)
+expect_eq "sha256 of the bodies (count digest)" "$CLIENTS $expected" "$digests"
+errors=$(cat "$WORK"/out/*.err)
+expect_eq "curl error messages" "" "$errors"
+
+# Each curl closes its connection as it exits; the stack must close all of them.
+for _ in $(seq 50); do
+  open=$(status_value 'len(s["tcp"]["connections"])')
+  ((open == 0)) && break
+  sleep 0.2
+done
+expect_eq "connections left open (all closed, TIME-WAIT aside)" 0 "$open"
+daemon_stop TERM
+expect_eq "exit status after SIGTERM" 0 "$DAEMON_STATUS"
+expect_eq "tcp.passive_opens" "$CLIENTS" "$(counter tcp.passive_opens)"
+expect_eq "tcp.connections_reset" 0 "$(counter tcp.connections_reset)"
