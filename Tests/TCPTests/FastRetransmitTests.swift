@@ -22,8 +22,8 @@ struct FastRetransmitTests {
     return h
   }
 
-  /// Segment `index` of the stream, as first sent (PSH on the last one) or retransmitted.
-  func segment(_ h: Harness, _ index: Int, retransmission: Bool = true) -> Segment {
+  /// Segment `index` of the stream as retransmitted (or first sent, when not the last).
+  func segment(_ h: Harness, _ index: Int) -> Segment {
     Segment(
       .ack, seq: h.ourNext + 1460 * index, ack: h.peerNext,
       payload: pattern(1460, from: 1460 * index))
