@@ -28,6 +28,12 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
   public var answersBroadcastEcho = false
   /// TTL of datagrams we originate.
   public var timeToLive: UInt8 = IPv4Header.defaultTimeToLive
+  /// Whether to accept DHCP replies (unfragmented UDP from port 67 to port 68) whatever their
+  /// destination address: a server may unicast its OFFER and ACK to the offered address
+  /// before the client has configured it (RFC 2131 §4.1; passt does so even when the client
+  /// asked for broadcast). The direct stack sets it while its DHCP client runs, as smoltcp
+  /// lets DHCP replies past its address check.
+  public var acceptsDHCPRepliesToAnyAddress = false
 
   /// A layer over `link`. `identificationSeed` starts the IP identification counter (the
   /// runtime passes a random value).
@@ -85,7 +91,7 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
       counters.droppedBadSource += 1
       return .consumed
     }
-    guard isForUs(packet.destination) else {
+    guard isForUs(packet.destination) || isAcceptedDHCPReply(packet) else {
       counters.droppedNotForUs += 1
       return .consumed
     }
@@ -140,6 +146,15 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
     if destination.isBroadcast || destination.isMulticast { return true }
     guard let address else { return false }
     return destination == address.address || address.isDirectedBroadcast(destination)
+  }
+
+  /// A DHCP reply to let in under ``acceptsDHCPRepliesToAnyAddress``.
+  private func isAcceptedDHCPReply(_ packet: borrowing IPv4Packet) -> Bool {
+    guard acceptsDHCPRepliesToAnyAddress, packet.protocolNumber == .udp, !packet.isFragment,
+      !packet.destination.isMulticast
+    else { return false }
+    let payload = packet.payload
+    return payload.count >= 8 && payload.uint16(at: 0) == 67 && payload.uint16(at: 2) == 68
   }
 
   private mutating func count(_ error: WireError) {

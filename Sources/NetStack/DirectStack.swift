@@ -185,6 +185,7 @@ extension DirectStack {
   {
     precondition(dhcpClient == nil, "the DHCP client is already running")
     dhcpClientEndpoint = try udp.bind(port: DHCPPort.client)
+    ipv4.acceptsDHCPRepliesToAnyAddress = true
     var client = DHCPClient(configuration: configuration)
     let actions = client.start(now: now)
     dhcpClient = client

@@ -127,6 +127,51 @@ struct IPv4LayerReceiveTests {
     #expect(layer.takeSent().isEmpty)
   }
 
+  /// passt's DHCPOFFER (Debian's passt 0.0~git20230309, in a namespace whose veth has
+  /// 10.90.0.1/24 and gateway 10.90.0.2), captured by `netstackd --unix passt.sock --dhcp
+  /// --pcap`: unicast from 10.90.0.2 to the offered 10.90.0.1 although the DISCOVER set the
+  /// broadcast flag; UDP checksum 0. The BOOTP fields after chaddr are zeros up to the cookie.
+  static let passtOffer: [UInt8] =
+    [
+      0x45, 0x00, 0x01, 0x48, 0x00, 0x00, 0x00, 0x00, 0xff, 0x11, 0xa5, 0xee, 0x0a, 0x5a, 0x00, 0x02,
+      0x0a, 0x5a, 0x00, 0x01, 0x00, 0x43, 0x00, 0x44, 0x01, 0x34, 0x00, 0x00, 0x02, 0x01, 0x06, 0x00,
+      0x79, 0x38, 0x47, 0x64, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x5a, 0x00, 0x01,
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x38, 0x90, 0xaa, 0x56, 0x6e, 0x00, 0x00,
+    ] + [UInt8](repeating: 0, count: 200)
+    + [
+      0x63, 0x82, 0x53, 0x63, 0x01, 0x04, 0xff, 0xff, 0xff, 0x00, 0x03, 0x04, 0x0a, 0x5a, 0x00, 0x02,
+      0x06, 0x04, 0x0a, 0xff, 0xff, 0x35, 0x1a, 0x02, 0xff, 0xf0, 0x33, 0x04, 0xff, 0xff, 0xff, 0xff,
+      0x35, 0x01, 0x02, 0x36, 0x04, 0x0a, 0x5a, 0x00, 0x02, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ]
+
+  @Test func aDHCPClientGetsRepliesUnicastToTheOfferedAddress() {
+    #expect(Self.passtOffer.count == 328)
+    var layer = IPv4Layer(link: RecordingLink())
+    guard case .consumed = receive(Self.passtOffer, &layer) else {
+      Issue.record("a unicast DHCP reply without the DHCP client's flag")
+      return
+    }
+    #expect(layer.counters.droppedNotForUs == 1)
+    layer.acceptsDHCPRepliesToAnyAddress = true
+    guard case .local(let delivery) = receive(Self.passtOffer, &layer) else {
+      Issue.record("the unicast OFFER must reach the DHCP client")
+      return
+    }
+    #expect(delivery.header.destination == IPv4Address(10, 90, 0, 1))
+    #expect(delivery.header.protocolNumber == .udp)
+    // Only server-to-client DHCP: other ports to another address stay out.
+    for (index, port) in [(21, UInt8(0x44)), (23, UInt8(0x43))] {
+      var other = Self.passtOffer
+      other[index] = port
+      guard case .consumed = receive(other, &layer) else {
+        Issue.record("UDP to another host with port byte \(index) = \(port) was delivered")
+        continue
+      }
+    }
+    #expect(layer.counters.droppedNotForUs == 3)
+  }
+
   @Test func withoutAnAddressOnlyBroadcastsAreForUs() {
     var layer = IPv4Layer(link: RecordingLink())
     guard case .consumed = receive(C.udpToClosedPort, &layer) else {
