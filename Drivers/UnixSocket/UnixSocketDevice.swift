@@ -191,6 +191,7 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
     }
     // Then up to 64 frames per writev: a length prefix and the frame for each.
     var prefixes = [UInt32](repeating: 0, count: 64)
+    var lengths = [Int](repeating: 0, count: 64)
     while !queue.isEmpty {
       var frames: [PacketBuffer] = []
       while frames.count < 64, let frame = queue.popFirst() { frames.append(frame) }
@@ -199,14 +200,16 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
       var total = 0
       prefixes.withUnsafeMutableBufferPointer { prefix in
         for (index, frame) in frames.enumerated() {
-          prefix[index] = UInt32(frame.count).bigEndian
-          vectors.append(
-            iovec(iov_base: UnsafeMutableRawPointer(prefix.baseAddress! + index), iov_len: 4))
           frame.withUnsafeStorage { storage, range in
+            let bytes = UnsafeRawBufferPointer(rebasing: storage[range])
+            lengths[index] = UnixSocketDevice.lengthWithoutPadding(bytes)
+            prefix[index] = UInt32(lengths[index]).bigEndian
             vectors.append(
-              iovec(iov_base: storage.baseAddress! + range.lowerBound, iov_len: range.count))
+              iovec(iov_base: UnsafeMutableRawPointer(prefix.baseAddress! + index), iov_len: 4))
+            vectors.append(
+              iovec(iov_base: storage.baseAddress! + range.lowerBound, iov_len: lengths[index]))
           }
-          total += 4 + frame.count
+          total += 4 + lengths[index]
         }
       }
       let written = writev(connection, vectors, Int32(vectors.count))
@@ -228,15 +231,15 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
         // Keep the unwritten part of the frame cut in the middle; later frames stay queued.
         var consumed = 0
         var rest = BoundedQueue<PacketBuffer>(limit: queue.limit)
-        for frame in frames {
-          let size = 4 + frame.count
+        for (index, frame) in frames.enumerated() {
+          let size = 4 + lengths[index]
           if consumed + size <= written {
             consumed += size
             continue
           }
           if consumed < written {
-            var bytes = withUnsafeBytes(of: UInt32(frame.count).bigEndian) { Array($0) }
-            frame.withBytes { bytes.append(contentsOf: $0.copyToArray()) }
+            var bytes = withUnsafeBytes(of: UInt32(lengths[index]).bigEndian) { Array($0) }
+            frame.withBytes { bytes.append(contentsOf: $0.copyToArray().prefix(lengths[index])) }
             outgoingRest = Array(bytes[(written - consumed)...])
             consumed = written
           } else {
@@ -250,6 +253,22 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
       }
     }
     setWritableInterest(false, connection)
+  }
+
+  /// How much of a frame goes on the socket: all of it, except the Ethernet padding of a short
+  /// IPv4 frame (the bytes after the IPv4 total length, in a frame of at most 60 bytes).
+  ///
+  /// A socket has no minimum frame size, QEMU and Linux guests send short frames unpadded, and
+  /// passt (Debian 12's 0.0~git20230309) takes a TCP segment's length from the frame's length:
+  /// it read the padding of the stack's pure ACKs and FINs as 6 bytes of data and ignored
+  /// those segments, retransmitting what was already acknowledged and never completing a close.
+  static func lengthWithoutPadding(_ frame: UnsafeRawBufferPointer) -> Int {
+    guard frame.count <= 60, frame.count >= 34, frame[12] == 0x08, frame[13] == 0x00 else {
+      return frame.count
+    }
+    let ipv4Length = Int(frame[16]) << 8 | Int(frame[17])
+    guard ipv4Length >= 20, 14 + ipv4Length < frame.count else { return frame.count }
+    return 14 + ipv4Length
   }
 
   /// Watches the connection for writability only while something waits to be written.

@@ -6,7 +6,9 @@
 # 80 of its guest. `netstackd --unix` attaches to that socket as the guest, gets its address
 # from passt's DHCP server (passt offers a copy of the namespace's address, unicast), and then
 # `curl http://127.0.0.1:8080/` in the namespace reaches the Swift stack's HTTP service through
-# passt: the page, a 4 MB /bytes/N download (size and SHA-256), HEAD and a 404.
+# passt: the page, a 4 MB /bytes/N download (size and SHA-256), HEAD and a 404; discard (port
+# 8009 to 9) takes 1 MB and closes cleanly; every connection ends closed (passt saw the stack's
+# ACKs and FINs: no padding on the socket, no retransmissions in passt's own pcap).
 source "$(dirname "$0")/lib.sh"
 e2e_begin passt
 
@@ -29,8 +31,8 @@ ns ip route add default via "$GATEWAY" dev veth0
 # passt in the foreground, as nobody; its socket in a directory nobody can write to.
 mkdir -m 1777 "$WORK/passt"
 SOCKET="$WORK/passt/passt.sock"
-ip netns exec "$NS" passt -f -s "$SOCKET" -t 8080:80 -u none -l "$WORK/passt/passt.log" \
-  >"$WORK/passt.out" 2>&1 </dev/null &
+ip netns exec "$NS" passt -f -s "$SOCKET" -t 8080:80 -t 8009:9 -u none -l "$WORK/passt/passt.log" \
+  -p "$WORK/passt/passt.pcap" >"$WORK/passt.out" 2>&1 </dev/null &
 PASST_PID=$!
 HELPER_PIDS+=("$PASST_PID")
 wait_for_line "$WORK/passt/passt.log" "UNIX domain socket bound at $SOCKET" 10 >/dev/null
@@ -77,6 +79,19 @@ expect_match "HEAD: Content-Length" "^Content-Length: 1234$" "$head"
 code=$(ns curl -s -m 10 -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/no-such-page) || true
 expect_eq "a missing page" 404 "$code"
 
+# discard through passt: the stack's pure ACKs must count for passt, and the close complete.
+output=$(ns "$PYTHON" "$TOOLS/service-check.py" discard 127.0.0.1 8009 1000000 2>&1) \
+  || fail "discard through passt" "ok" "$output"
+ok "through passt: $output"
+
+# Every connection closed completely: none left waiting for passt's ACK of its FIN.
+for ((i = 0; i < 50; i++)); do
+  status_text=$("$NETSTACKD" status --control "$WORK/control.sock")
+  grep -Eq "^tcp connections \(0, " <<<"$status_text" && break
+  sleep 0.2
+done
+expect_match "all connections closed (none stuck in LAST-ACK)" "^tcp connections \(0, " "$status_text"
+
 # What the daemon shows of it.
 status_text=$("$NETSTACKD" status --control "$WORK/control.sock")
 expect_match "status: the address from passt" "^interface: ip $NS_IP/24, mac $MAC, gateway $GATEWAY" "$status_text"
@@ -92,5 +107,11 @@ expect_eq "dhcp_client.leases_obtained" 1 "$(counter dhcp_client.leases_obtained
 # passt's OFFER and ACK came unicast to the offered address (what the stack had to accept).
 unicast=$(tshark -n -r "$WORK/stack.pcap" -Y "eth.src == $passt_mac && ip.dst == $NS_IP && dhcp.option.dhcp in {2, 5}" -T fields -e dhcp.option.dhcp 2>/dev/null | xargs)
 expect_eq "DHCP OFFER (2) and ACK (5) from passt, unicast to $NS_IP" "2 5" "$unicast"
+# passt's own capture: the stack's IPv4 frames reach it without Ethernet padding (passt reads a
+# segment's length from the frame's), and passt retransmitted nothing the stack had ACKed.
+padded=$(tshark -n -r "$WORK/passt/passt.pcap" -Y "eth.src == $MAC && ip && eth.padding" -T fields -e frame.number 2>/dev/null | wc -l)
+expect_eq "IPv4 frames from the stack with Ethernet padding, as passt got them" 0 "$padded"
+retransmitted=$(tshark -n -r "$WORK/passt/passt.pcap" -Y "eth.src == $passt_mac && tcp.analysis.retransmission" -T fields -e frame.number 2>/dev/null | wc -l)
+expect_eq "TCP retransmissions by passt" 0 "$retransmitted"
 bad=$(tshark -n -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE -r "$WORK/stack.pcap" -Y "_ws.malformed || (eth.src == $MAC && (ip.checksum.status == 0 || tcp.checksum.status == 0))" -T fields -e frame.number 2>/dev/null | xargs)
 expect_eq "malformed frames or bad checksums from the stack" "" "$bad"
