@@ -12,6 +12,12 @@ public final class LoopDevice<Device: NetworkDevice & ~Copyable> {
     self.device = device
     self.fileDescriptor = fileDescriptor
   }
+
+  /// Calls `body` with the device (on the loop thread, or after the loop stopped): for what a
+  /// driver offers beyond `NetworkDevice`, such as its counters or an orderly disconnect.
+  public func withDevice<Result>(_ body: (inout Device) -> Result) -> Result {
+    body(&device)
+  }
 }
 
 /// What the runtime needs of a device, whatever its type.
