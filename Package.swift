@@ -48,6 +48,11 @@ let package = Package(
     .target(
       name: "Netfront", dependencies: ["NetCore"], path: "Drivers/Netfront",
       swiftSettings: swiftSettings),
+    // Netfront in a Linux guest's user space: /dev/xen/{gntalloc,evtchn,xenbus}.
+    .target(name: "CXenShims", path: "Sources/CXenShims"),
+    .target(
+      name: "XenLinuxPlatform", dependencies: ["NetCore", "Netfront", "CXenShims"],
+      swiftSettings: swiftSettings),
     .target(
       name: "LinuxRuntime",
       dependencies: ["NetCore", "NetStack", "TCP", "UDP", "DHCP", "NetworkAPI", "CLinuxShims"],
@@ -98,7 +103,7 @@ let package = Package(
       name: "NetfrontTests",
       dependencies: [
         "NetCore", "Ethernet", "ARP", "IPv4", "TCP", "NetStack", "Netfront", "NetfrontSimulation",
-        "CXenABI",
+        "CXenABI", "CXenShims", "XenLinuxPlatform",
       ],
       swiftSettings: swiftSettings),
   ]

@@ -243,7 +243,8 @@ struct NetfrontCore {
 
   /// Closes from our side: Closing, then waits up to `timeout` for the back end to reach
   /// Closing or Closed (Linux's netback unmaps the rings on the way), then gives the pages
-  /// back and goes Closed.
+  /// back, goes Closed, and waits (within the same `timeout`) for the back end to be Closed
+  /// too, as Linux's `xennet_bus_close` does.
   mutating func disconnect<P: XenPlatform & ~Copyable>(
     timeout: Interval, clock: () -> Instant, platform: inout P
   ) throws(NetfrontError<P.Failure>) {
@@ -263,6 +264,15 @@ struct NetfrontCore {
         _ = try? platform.netfrontTakeWatchEvent(watchToken)
       }
       try close(platform: &platform)
+      // Like Linux's xennet_bus_close: wait for the back end to follow us to Closed.
+      while backendState != .closed && backendState != .unknown {
+        let now = clock()
+        if now >= deadline { break }
+        do { try platform.wait(timeout: deadline - now) } catch { throw .platform(error) }
+        _ = try? platform.netfrontTakeWatchEvent(watchToken)
+        let text = try platform.netfrontRead(backendPath + "/state")
+        backendState = text.flatMap(XenbusState.init(xenstoreValue:)) ?? .unknown
+      }
     }
     if watching {
       watching = false
