@@ -62,6 +62,7 @@ let package = Package(
       dependencies: [
         "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "NetStack", "TAP", "LinuxRuntime",
         "CLinuxShims", "NetworkAPI", "Services", "UnixSocket", "DHCP",
+        "Netfront", "XenLinuxPlatform",
       ],
       swiftSettings: swiftSettings),
 

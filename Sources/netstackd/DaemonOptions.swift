@@ -21,12 +21,15 @@ struct DaemonOptions {
     case tap(String)
     case unixConnect(String)
     case unixListen(String)
+    /// A Xen vif, by index, through the Swift netfront driver.
+    case netfront(Int)
 
     var option: String {
       switch self {
       case .tap: "--tap"
       case .unixConnect: "--unix"
       case .unixListen: "--unix-listen"
+      case .netfront: "--netfront"
       }
     }
   }
@@ -84,6 +87,7 @@ struct DaemonOptions {
   static let help = """
     Usage: netstackd --tap NAME [options]
            netstackd --unix PATH | --unix-listen PATH [options]
+           netstackd --netfront [INDEX] [options]
            netstackd --backend socket [--ip ADDR] [options]
            netstackd status --control PATH [--json]
 
@@ -99,6 +103,10 @@ struct DaemonOptions {
       --unix PATH            connect to a Unix socket carrying length-prefixed Ethernet frames
                              (QEMU -netdev stream,server=on; passt); exits when the peer leaves
       --unix-listen PATH     listen on PATH for one such peer at a time (QEMU server=off)
+      --netfront [INDEX]     in a Xen guest: the Swift netfront driver on vif INDEX (default 0)
+                             through /dev/xen/gntalloc, evtchn and xenbus (modules xen-gntalloc,
+                             xen-evtchn; Linux's xen-netfront must not have the vif); the MAC
+                             and MTU come from xenstore unless --mac or --mtu is given
       --mtu N                largest IPv4 packet, 68-65535 (default 1500); on a TAP also set on
                              the host side
       --mac MAC              the stack's MAC address (default: a random locally administered one)
@@ -197,6 +205,16 @@ struct DaemonOptions {
         let text = try value()
         guard !text.isEmpty else { throw OptionError(name, "needs a socket path") }
         try setDevice(.unixListen(text))
+      case "--netfront":
+        // The index is optional: take the next argument only if it is a number.
+        var text = inlineValue
+        if text == nil, let next = remaining.first, Int(next) != nil {
+          text = remaining.popFirst()
+        }
+        guard let index = Int(text ?? "0"), index >= 0, index <= 65535 else {
+          throw OptionError(name, "'\(text ?? "")' is not a vif index")
+        }
+        try setDevice(.netfront(index))
       case "--ip":
         let text = try value()
         if !text.contains("/"), let plain = try? IPv4Address(parsing: text) {
@@ -355,7 +373,8 @@ struct DaemonOptions {
       }
     } else {
       guard let device else {
-        throw OptionError("--tap", "is required (or --unix, --unix-listen, or --backend socket)")
+        throw OptionError(
+          "--tap", "is required (or --unix, --unix-listen, --netfront, or --backend socket)")
       }
       if case .tap = device {
       } else if hostAddress != nil {

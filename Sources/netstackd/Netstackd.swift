@@ -69,6 +69,8 @@ final class Daemon {
   var control: ControlServer?
   /// The socket file of `--unix-listen`, removed on exit.
   var listeningSocket: String?
+  /// Closes a device that has an orderly way out (netfront's xenbus Closing/Closed).
+  var closeDevice: (() -> Void)?
 
   init(options: DaemonOptions) {
     self.options = options
@@ -120,6 +122,7 @@ final class Daemon {
       case .tap(let name): runtime = openTAP(name, loop: loop)
       case .unixConnect(let path): runtime = openUnixSocket(.connect(path), loop: loop)
       case .unixListen(let path): runtime = openUnixSocket(.listen(path), loop: loop)
+      case .netfront(let index): runtime = openNetfront(index, loop: loop)
       }
       setUpControl(loop: loop) { [options] json in
         let report = StatusReport(
@@ -447,6 +450,8 @@ final class Daemon {
 
   /// Puts back what the daemon changed on the host.
   func undo() {
+    closeDevice?()
+    closeDevice = nil
     host?.undo()
     host = nil
     control?.shutdown()

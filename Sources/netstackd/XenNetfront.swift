@@ -1,0 +1,62 @@
+import Glibc
+import LinuxRuntime
+import NetCore
+import Netfront
+import XenLinuxPlatform
+
+extension Daemon {
+  /// Attaches the Swift netfront driver to the guest's vif `index` through
+  /// `/dev/xen/{gntalloc,evtchn,xenbus}`, waits (up to 10 s) for the xenbus handshake with the
+  /// back end, and builds the stack over it. The event loop waits on the platform's epoll
+  /// descriptor (event channel, xenstore watch, self-wake). At exit the device goes Closing
+  /// and Closed in xenstore and gives its pages back.
+  func openNetfront(_ index: Int, loop: EventLoop) -> DirectStackRuntime {
+    let platform: XenLinuxPlatform
+    do {
+      platform = try XenLinuxPlatform()
+    } catch {
+      Netstackd.fail("--netfront \(index): \(error)", status: 2)
+    }
+    var device: NetfrontDevice<XenLinuxPlatform>
+    do {
+      device = try NetfrontDevice(
+        platform: platform, configuration: NetfrontConfiguration(index: index))
+      try device.waitUntilConnected(timeout: .seconds(10)) { MonotonicClock.now() }
+    } catch {
+      Netstackd.fail("--netfront \(index): \(error)", status: 2)
+    }
+    let mtu = options.mtu ?? device.mtu
+    let mac = options.mac ?? device.hardwareAddress ?? chosenMAC
+    let features = device.backendFeatures
+    let backend =
+      "backend \(device.backendPath) in domain \(device.backendDomain.rawValue)"
+      + (features.scatterGather ? ", scatter-gather" : "")
+    let descriptor = device.platform.fileDescriptor
+    let loopDevice = LoopDevice(device, fileDescriptor: descriptor)
+    let runtime = makeRuntime(
+      loopDevice, name: "netstack over Xen netfront vif \(index)", mtu: mtu, mac: mac,
+      offloads: false, loop: loop)
+    closeDevice = {
+      loopDevice.withDevice { device in
+        Daemon.report(device.counters)
+        do {
+          try device.disconnect(timeout: .seconds(2)) { MonotonicClock.now() }
+          print(
+            "netstackd: netfront vif \(index): \(device.state), backend \(device.backendState)")
+        } catch {
+          print("netstackd: netfront vif \(index): closing: \(error)")
+        }
+      }
+    }
+    print("netstackd: xen vif \(index): mac \(mac), \(addressSummary), mtu \(mtu); \(backend)")
+    return runtime
+  }
+
+  /// Prints the driver's counters that are not zero.
+  static func report(_ counters: NetfrontCounters) {
+    print("netstackd: netfront counters:")
+    counters.forEachCounter { name, value in
+      if value != 0 { print("  \(NetfrontCounters.groupName).\(name) \(value)") }
+    }
+  }
+}
