@@ -328,10 +328,10 @@ daemon_rss_kb() {
 }
 
 # daemon_status_json: `netstackd status --json` of the daemon, which the test started with
-# `--control "$WORK/control"`. Fails the test if the daemon does not answer.
+# `--control "$WORK/control"`. Fails the test if the daemon does not answer within 10 s.
 daemon_status_json() {
-  "$NETSTACKD" status --control "$WORK/control" --json 2>"$WORK/status.err" \
-    || fail "netstackd status did not answer" "a status report" "$(cat "$WORK/status.err")"
+  timeout 10 "$NETSTACKD" status --control "$WORK/control" --json 2>"$WORK/status.err" \
+    || fail "netstackd status did not answer within 10 s" "a status report" "$(cat "$WORK/status.err")"
 }
 
 # status_value EXPRESSION [JSON]: a Python expression over the status report `s` (the JSON
