@@ -331,7 +331,20 @@ daemon_rss_kb() {
 # `--control "$WORK/control"`. Fails the test if the daemon does not answer within 10 s.
 daemon_status_json() {
   timeout 10 "$NETSTACKD" status --control "$WORK/control" --json 2>"$WORK/status.err" \
-    || fail "netstackd status did not answer within 10 s" "a status report" "$(cat "$WORK/status.err")"
+    || fail "netstackd status failed or did not answer within 10 s" "a status report" "$(cat "$WORK/status.err")"
+}
+
+# open_connections [SECONDS]: waits up to SECONDS (default 5) until the daemon has no TCP
+# connection open but those in TIME-WAIT (the last ACK of a close may still be on its way);
+# prints how many are open then.
+open_connections() {
+  local seconds=${1:-5} open i
+  for ((i = 0; i < seconds * 5; i++)); do
+    open=$(status_value 'len(s["tcp"]["connections"])') || return 1
+    ((open == 0)) && break
+    sleep 0.2
+  done
+  echo "$open"
 }
 
 # status_value EXPRESSION [JSON]: a Python expression over the status report `s` (the JSON

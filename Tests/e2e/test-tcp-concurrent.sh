@@ -57,12 +57,7 @@ errors=$(cat "$WORK"/out/*.err)
 expect_eq "curl error messages" "" "$errors"
 
 # Each curl closes its connection as it exits; the stack must close all of them.
-for _ in $(seq 50); do
-  open=$(status_value 'len(s["tcp"]["connections"])')
-  ((open == 0)) && break
-  sleep 0.2
-done
-expect_eq "connections left open (all closed, TIME-WAIT aside)" 0 "$open"
+expect_eq "connections left open (all closed, TIME-WAIT aside)" 0 "$(open_connections 10)"
 daemon_stop TERM
 expect_eq "exit status after SIGTERM" 0 "$DAEMON_STATUS"
 expect_eq "tcp.passive_opens" "$CLIENTS" "$(counter tcp.passive_opens)"

@@ -56,8 +56,7 @@ expect_eq "Linux client: sha256 of the echo" "$sent_sha" "$received_sha"
 cmp -s "$WORK/sent.bin" "$WORK/received.bin" || fail "Linux client: cmp found a difference"
 ok "Linux client: cmp finds the echo identical"
 
-expect_eq "connections left open (all closed, TIME-WAIT aside)" 0 \
-  "$(status_value 'len(s["tcp"]["connections"])')"
+expect_eq "connections left open (all closed, TIME-WAIT aside)" 0 "$(open_connections)"
 daemon_stop TERM
 expect_eq "exit status after SIGTERM" 0 "$DAEMON_STATUS"
 expect_eq "tcp.active_opens (the Swift client)" 1 "$(counter tcp.active_opens)"

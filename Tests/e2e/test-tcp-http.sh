@@ -58,8 +58,7 @@ ns curl -sS -m 30 -o "$WORK/file.bin" "http://$STACK_IP/file.bin" || fail "curl 
 expect_eq "/file.bin (--http-root): sha256" "$(sha256sum <"$WORK/root/file.bin" | cut -d' ' -f1)" \
   "$(sha256sum <"$WORK/file.bin" | cut -d' ' -f1)"
 
-expect_eq "connections left open (all closed, TIME-WAIT aside)" 0 \
-  "$(status_value 'len(s["tcp"]["connections"])')"
+expect_eq "connections left open (all closed, TIME-WAIT aside)" 0 "$(open_connections)"
 daemon_stop TERM
 expect_eq "exit status after SIGTERM" 0 "$DAEMON_STATUS"
 expect_eq "tcp.passive_opens (one per curl, the keep-alive pair sharing one)" 6 "$(counter tcp.passive_opens)"
