@@ -45,7 +45,10 @@ extension TCPConnection {
     }
     var sent = false
     if retransmissionQueue.lostBytes > 0 { sent = retransmitLost(now: now, network: &network) }
-    if sendNewData(now: now, network: &network) { sent = true }
+    if sendNewData(now: now, network: &network) {
+      sent = true
+      probeDeadline = nil  // restarted below (RFC 8985 §7.2: after transmitting new data)
+    }
     if !sent && acknowledgmentNeeded {
       // A bare ACK carries SND.MAX (equal to SND.NXT in the synchronized states).
       sendSegment(sequence: sendMaximum, flags: .ack, now: now, network: &network)
@@ -301,18 +304,20 @@ extension TCPConnection {
   /// The SACK blocks to send: a D-SACK first if a duplicate arrived, then the one holding the
   /// latest out-of-order segment, then the others (RFC 2018 §4, RFC 2883 §4).
   private func sackBlocks(limit: Int) -> [SACKBlock] {
-    var blocks = receiveBuffer.outOfOrderBlocks(after: receiveNext)
-    if let latest = latestOutOfOrderSequence,
-      let index = blocks.firstIndex(where: { $0.left <= latest && latest < $0.right })
-    {
-      let first = blocks.remove(at: index)
-      blocks.insert(first, at: 0)
-    }
+    var remaining = receiveBuffer.outOfOrderBlocks(after: receiveNext)
+    var blocks: [SACKBlock] = []
     if let duplicate = duplicateReport {
       // The D-SACK block goes first, once (RFC 2883 §4).
-      blocks.insert(duplicate, at: 0)
+      blocks.append(duplicate)
       duplicateReport = nil
     }
+    // Then the blocks that received data most recently, latest first.
+    for sequence in recentOutOfOrderSequences {
+      if let index = remaining.firstIndex(where: { $0.left <= sequence && sequence < $0.right }) {
+        blocks.append(remaining.remove(at: index))
+      }
+    }
+    blocks.append(contentsOf: remaining)
     return Array(blocks.prefix(limit))
   }
 

@@ -327,6 +327,7 @@ extension TCPConnection {
     }
     sendUnacknowledged = acknowledgment
     retransmissionQueue.acknowledge(upTo: acknowledgment, now: now)
+    probeDeadline = nil  // re-armed from now at the next output (RFC 8985 §7.2)
     retransmissionCount = 0
     retransmissionTimeout.acknowledged()
     let mss = effectiveSendSegmentSize
@@ -451,7 +452,10 @@ extension TCPConnection {
     }
     if offset > 0 {
       shared.counters.outOfOrderSegments += 1
-      latestOutOfOrderSequence = receiveNext + offset
+      recentOutOfOrderSequences.insert(receiveNext + offset, at: 0)
+      if recentOutOfOrderSequences.count > TCPConnection.sackRecencyDepth {
+        recentOutOfOrderSequences.removeLast()
+      }
       acknowledgmentNeeded = true  // a duplicate ACK with SACK blocks (RFC 5681 §4.2)
       return
     }

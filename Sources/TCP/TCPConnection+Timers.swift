@@ -20,7 +20,8 @@ extension TCPConnection {
   /// When the next keepalive probe is due, if keepalive is on and the connection is idle.
   var keepaliveDue: Instant? {
     guard let keepalive, state == .established || state == .closeWait else { return nil }
-    return lastReceived + keepalive.idle + keepalive.interval * Int64(keepaliveProbesSent)
+    let idleSince = max(lastReceived, keepaliveEnabledAt)
+    return idleSince + keepalive.idle + keepalive.interval * Int64(keepaliveProbesSent)
   }
 
   /// Handles every timer that is due, then sends what became due.
@@ -61,6 +62,8 @@ extension TCPConnection {
     }
     if let due = keepaliveDue, due <= now, let keepalive {
       if keepaliveProbesSent >= keepalive.probes {
+        // The peer is gone: reset, as Linux does, in case it is only unreachable for now.
+        sendReset(sequence: sendMaximum, acknowledging: receiveNext, now: now, network: &network)
         shared.counters.connectionsTimedOut += 1
         enterClosed(error: .timedOut)
       } else {

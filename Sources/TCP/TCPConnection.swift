@@ -103,6 +103,8 @@ public final class TCPConnection {
   var roundTripProbe: (sequence: SequenceNumber, sentAt: Instant)?
   /// When a segment last arrived (keepalive idle time).
   var lastReceived: Instant
+  /// When keepalive was turned on for this connection, if after it opened.
+  var keepaliveEnabledAt = Instant.zero
 
   // MARK: Acknowledgments
 
@@ -145,7 +147,9 @@ public final class TCPConnection {
 
   /// Nagle's algorithm (RFC 9293 §3.7.4).
   public var nagle: Bool
-  public var keepalive: TCPKeepalive? {
+  /// Keepalive settings; change them with `TCPLayer.setKeepalive(_:_:)`, which re-arms the
+  /// timer.
+  public internal(set) var keepalive: TCPKeepalive? {
     didSet { keepaliveProbesSent = 0 }
   }
   /// The application closed the connection entirely: it reads nothing more.
@@ -154,9 +158,11 @@ public final class TCPConnection {
   public internal(set) var error: TCPError?
   /// Events not yet taken by the owner.
   public internal(set) var events = TCPConnectionEvents()
-  /// The sequence number of the latest out-of-order segment, whose SACK block goes first
-  /// (RFC 2018 §4).
-  var latestOutOfOrderSequence: SequenceNumber?
+  /// Where the latest out-of-order segments began, most recent first: the first SACK block
+  /// holds the latest, the others repeat the most recently reported (RFC 2018 §4).
+  var recentOutOfOrderSequences: [SequenceNumber] = []
+  /// How many recent out-of-order arrivals are remembered for ordering SACK blocks.
+  static let sackRecencyDepth = 8
   /// Data that arrived a second time, to be reported as the first SACK block of the next
   /// ACK: a D-SACK (RFC 2883 §4), which tells the sender its retransmission was spurious.
   var duplicateReport: SACKBlock?

@@ -217,6 +217,24 @@ public struct TCPLayer {
     return count
   }
 
+  /// Turns keepalive on (or off, with nil) for one connection (RFC 1122 §4.2.3.6) and
+  /// re-arms its timer.
+  public mutating func setKeepalive(_ id: TCPConnectionID, _ keepalive: TCPKeepalive?, now: Instant)
+    throws(TCPError)
+  {
+    guard let connection = connection(id) else { throw .invalidHandle }
+    connection.keepalive = keepalive
+    connection.keepaliveEnabledAt = now  // idle time counts from now, as with Linux's SO_KEEPALIVE
+    queueOutput(id.slot)
+  }
+
+  /// Turns Nagle's algorithm on or off for one connection (the "no delay" switch).
+  public mutating func setNagle(_ id: TCPConnectionID, _ enabled: Bool) throws(TCPError) {
+    guard let connection = connection(id) else { throw .invalidHandle }
+    connection.nagle = enabled
+    queueOutput(id.slot)
+  }
+
   /// Sends FIN after the queued data; reading goes on (half-close).
   public mutating func shutdownWrite(_ id: TCPConnectionID) throws(TCPError) {
     guard let connection = connection(id) else { throw .invalidHandle }

@@ -65,12 +65,10 @@ struct SACKGenerationTests {
     h.deliver(data(h, at: 900, 100))
     let sent = h.takeSent()
     #expect(sent.first?.options.sackBlocks.first == block(h, 900, 1000))
-    withKnownIssue("sackBlocks(limit:) follows the first block with the lowest ranges") {
-      #expect(
-        sent.first?.options.sackBlocks == [
-          block(h, 900, 1000), block(h, 700, 800), block(h, 500, 600),
-        ])
-    }
+    #expect(
+      sent.first?.options.sackBlocks == [
+        block(h, 900, 1000), block(h, 700, 800), block(h, 500, 600),
+      ])
   }
 
   @Test func atMostThreeBlocksBesideTimestamps() {
