@@ -88,7 +88,15 @@ public final class DirectStackRuntime: @unchecked Sendable {
           }
         }
         if inbound != nil {
-          inbound!.submit(frame, now: now)
+          if info.transportChecksumVerified {
+            // The kernel left the checksum partial; complete it so that the injector's
+            // corruption is caught as it would be on a wire.
+            let copy = PacketBuffer(copying: frame, headroom: 0)
+            copy.withMutableBytes { FrameChecksum.completeTransportChecksum(&$0) }
+            copy.withBytes { inbound!.submit($0, now: now) }
+          } else {
+            inbound!.submit(frame, now: now)
+          }
         } else {
           stack.receive(frame, info: info, now: now)
         }
@@ -151,7 +159,7 @@ public final class DirectStackRuntime: @unchecked Sendable {
   private func sendQueuedFrames(now: Instant) {
     if outbound != nil {
       while let frame = stack.transmitQueue.popFirst() {
-        frame.withBytes { outbound!.submit($0, now: now) }
+        outbound!.submit(frame, now: now)
       }
       outbound!.release(now: now) { frame in
         if deviceQueue.append(frame) { pcap?.write(frameBytes: frame) }

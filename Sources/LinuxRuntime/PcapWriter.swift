@@ -1,5 +1,6 @@
 import Glibc
 import NetCore
+import NetStack
 
 /// Writes frames to a file in the classic libpcap format (link type 1, Ethernet; nanosecond
 /// timestamps), which tcpdump, tshark and Wireshark read.
@@ -55,39 +56,8 @@ public final class PcapWriter {
   /// looks on the wire.
   public func writeCompletingChecksum(_ frame: Span<UInt8>) {
     let copy = PacketBuffer(copying: frame, headroom: 0)
-    copy.withMutableBytes { PcapWriter.completeTransportChecksum(&$0) }
+    copy.withMutableBytes { FrameChecksum.completeTransportChecksum(&$0) }
     copy.withBytes { write($0) }
-  }
-
-  /// Fills in the TCP or UDP checksum of an Ethernet/IPv4 frame (not a fragment).
-  static func completeTransportChecksum(_ frame: inout MutableSpan<UInt8>) {
-    guard frame.count >= 34, frame[12] == 0x08, frame[13] == 0x00, frame[14] >> 4 == 4 else {
-      return
-    }
-    let headerLength = Int(frame[14] & 0x0F) * 4
-    let totalLength = Int(frame[16]) << 8 | Int(frame[17])
-    let fragment = (Int(frame[20]) << 8 | Int(frame[21])) & 0x3FFF
-    let protocolNumber = frame[23]
-    let start = 14 + headerLength
-    let end = 14 + totalLength
-    guard fragment == 0, end <= frame.count, start < end else { return }
-    let checksumField: Int
-    switch protocolNumber {
-    case 6: checksumField = start + 16
-    case 17: checksumField = start + 6
-    default: return
-    }
-    guard checksumField + 2 <= end else { return }
-    frame[checksumField] = 0
-    frame[checksumField + 1] = 0
-    var sum = InternetChecksum()
-    sum.add(frame.span.extracting(26..<34))  // source and destination addresses
-    sum.add(UInt16(protocolNumber))
-    sum.add(UInt16(end - start))
-    sum.add(frame.span.extracting(start..<end))
-    var value = sum.value
-    if protocolNumber == 17 && value == 0 { value = 0xFFFF }
-    frame.setUInt16(value, at: checksumField)
   }
 
   /// Pushes buffered records to the file.

@@ -52,19 +52,55 @@ public struct FrameImpairer {
         buffer.withMutableBytes { $0[position] ^= flip }
         framesCorrupted += 1
       }
-      var due = now + configuration.delay
-      if random.chance(perMillion: configuration.reorderPerMillion) {
-        due += reorderHold
-        framesReordered += 1
+      hold(buffer, now: now)
+    }
+  }
+
+  /// Delays a frame (more, if it is to be reordered) and queues it by its due time.
+  private mutating func hold(_ buffer: PacketBuffer, now: Instant) {
+    var due = now + configuration.delay
+    if random.chance(perMillion: configuration.reorderPerMillion) {
+      due += reorderHold
+      framesReordered += 1
+    }
+    guard inFlight.count < limit else {
+      framesOverflowed += 1
+      return
+    }
+    // Usually the latest: insert from the back, after every frame due no later.
+    var position = inFlight.count
+    while position > 0 && inFlight[position - 1].due > due { position -= 1 }
+    inFlight.insert((due, buffer), at: position)
+  }
+
+  /// Takes a frame the stack sends into the impaired link, keeping its offload request: a
+  /// frame that is not corrupted is held as it is (no copy); one that is gets its offloaded
+  /// checksum completed first, so that the damage shows at the other end instead of being
+  /// covered by a checksum computed afterwards.
+  public mutating func submit(_ packet: PacketBuffer, now: Instant) {
+    if random.chance(perMillion: configuration.lossPerMillion) {
+      framesDropped += 1
+      return
+    }
+    var copies = 1
+    if random.chance(perMillion: configuration.duplicatePerMillion) {
+      copies = 2
+      framesDuplicated += 1
+    }
+    for _ in 0..<copies {
+      var held = packet
+      if random.chance(perMillion: configuration.corruptPerMillion), packet.count > 0 {
+        // A copy with the same headroom keeps the offload's storage positions valid.
+        held = packet.withBytes { PacketBuffer(copying: $0, headroom: packet.headroom) }
+        held.offload = packet.offload
+        held.completeOffloadedChecksum()
+        held.offload = .none
+        let position = Int(random.next(below: UInt64(held.count)))
+        let flip = UInt8(truncatingIfNeeded: random.next(below: 255) + 1)
+        held.withMutableBytes { $0[position] ^= flip }
+        framesCorrupted += 1
       }
-      guard inFlight.count < limit else {
-        framesOverflowed += 1
-        continue
-      }
-      // Usually the latest: insert from the back, after every frame due no later.
-      var position = inFlight.count
-      while position > 0 && inFlight[position - 1].due > due { position -= 1 }
-      inFlight.insert((due, buffer), at: position)
+      hold(held, now: now)
     }
   }
 

@@ -149,8 +149,7 @@ struct DaemonOptions {
       --pcap FILE            write every frame in and out to FILE (pcap, for tcpdump/tshark)
       --log-level LEVEL      error, warn, info, debug or trace (default info)
       --impair LIST          fault injection between device and stack, both directions:
-                             loss=P%,reorder=P%,duplicate=P%,corrupt=P%,delay=MS (e.g. delay=2ms);
-                             turns a TAP's offloads off (the injector handles wire frames)
+                             loss=P%,reorder=P%,duplicate=P%,corrupt=P%,delay=MS (e.g. delay=2ms)
       --impair-seed N        seed of the fault injector (default 1)
 
       -h, --help             show this help

@@ -158,20 +158,12 @@ final class Daemon {
     options.mac ?? MACAddress(rawValue: 0x0200_0000_0000 | (Netstackd.entropy() & 0x00FF_FFFF_FFFF))
   }
 
-  /// Whether the TAP gets the virtio-net header (checksum offload, TSO): not under --impair.
-  /// The fault injector copies bare frame bytes, so a received frame would lose the kernel's
-  /// "checksum partial/valid" mark and a sent one its offload (the partial checksum never
-  /// completed, a TSO frame never cut): with offloads every impaired TCP/UDP frame is bad.
-  var tapOffloads: Bool {
-    options.offloads && !(options.impairment?.isActive ?? false)
-  }
-
   /// Opens the TAP device, configures its host side, and builds the stack over it.
   func openTAP(_ name: String, loop: EventLoop) -> DirectStackRuntime {
     let mtu = options.mtu ?? 1500
     let device: TAPDevice
     do {
-      device = try TAPDevice(name: name, mtu: mtu, offloads: tapOffloads)
+      device = try TAPDevice(name: name, mtu: mtu, offloads: options.offloads)
     } catch {
       Netstackd.fail("--tap \(name): \(error)", status: 2)
     }
@@ -410,9 +402,7 @@ final class Daemon {
     if let path = options.control { summary += "; control socket \(path)" }
     if let path = options.pcap { summary += "; writing frames to \(path)" }
     if let impairment = options.impairment, impairment.isActive {
-      summary += "; impairing frames both ways (seed \(options.impairmentSeed)"
-      if case .tap = options.device, options.offloads { summary += "; TAP offloads off" }
-      summary += ")"
+      summary += "; impairing frames both ways (seed \(options.impairmentSeed))"
     }
     print(summary + "; stop with SIGINT or SIGTERM")
     fflush(nil)

@@ -40,6 +40,10 @@ enum StatusCommand {
       return 1
     }
     defer { close(descriptor) }
+    // A daemon that accepts but never answers (stopped, say) must not hang the command.
+    var timeout = timeval(tv_sec: 10, tv_usec: 0)
+    setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     let request = Array((json ? "status json\n" : "status\n").utf8)
     _ = request.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
     var answer: [UInt8] = []
@@ -49,7 +53,11 @@ enum StatusCommand {
       if count <= 0 { break }
       answer.append(contentsOf: buffer[0..<count])
     }
+    guard !answer.isEmpty else {
+      writeStandardError("netstackd: --control \(path): no answer from the daemon within 10 s\n")
+      return 1
+    }
     print(String(decoding: answer, as: UTF8.self), terminator: "")
-    return answer.isEmpty ? 1 : 0
+    return 0
   }
 }
