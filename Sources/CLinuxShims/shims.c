@@ -128,3 +128,11 @@ int netstack_accept(int fd) {
   int result = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
   return result < 0 ? -errno : result;
 }
+
+int netstack_interface_is_up(const char *name) {
+  struct ifreq request;
+  copy_name(&request, name);
+  int result = interface_ioctl(SIOCGIFFLAGS, &request);
+  if (result < 0) return result;
+  return (request.ifr_flags & IFF_UP) ? 1 : 0;
+}

@@ -7,6 +7,10 @@ import NetCore
 struct HostInterface {
   let name: String
   private(set) var addedAddress = false
+  /// The MTU before this changed it, to put back.
+  private var originalMTU: Int32?
+  /// Whether this brought the link up (it was down).
+  private var broughtUp = false
 
   init(name: String) { self.name = name }
 
@@ -27,7 +31,11 @@ struct HostInterface {
     addedAddress = true
   }
 
-  func setMTU(_ mtu: Int) throws(OptionError) {
+  mutating func setMTU(_ mtu: Int) throws(OptionError) {
+    var current: Int32 = 0
+    if originalMTU == nil, netstack_interface_get_mtu(name, &current) == 0, current != Int32(mtu) {
+      originalMTU = current
+    }
     let result = netstack_interface_set_mtu(name, Int32(mtu))
     guard result == 0 else {
       throw OptionError(
@@ -35,7 +43,8 @@ struct HostInterface {
     }
   }
 
-  func bringUp() throws(OptionError) {
+  mutating func bringUp() throws(OptionError) {
+    if netstack_interface_is_up(name) == 0 { broughtUp = true }
     let result = netstack_interface_set_up(name, 1)
     guard result == 0 else {
       throw OptionError("--tap", "cannot bring \(name) up: \(String(cString: strerror(-result)))")
@@ -48,7 +57,17 @@ struct HostInterface {
   }
 
   /// Removes the address this added, if any.
+  /// Puts back what this changed: removes the address it added, takes the link down if it
+  /// brought it up, restores the MTU. (A TAP device the daemon created vanishes anyway.)
   mutating func undo() {
+    if broughtUp {
+      _ = netstack_interface_set_up(name, 0)
+      broughtUp = false
+    }
+    if let mtu = originalMTU {
+      _ = netstack_interface_set_mtu(name, mtu)
+      originalMTU = nil
+    }
     if addedAddress {
       _ = netstack_interface_clear_ipv4(name)
       addedAddress = false

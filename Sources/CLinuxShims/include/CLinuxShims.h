@@ -39,6 +39,9 @@ int netstack_interface_clear_ipv4(const char *name);
 /// SIOCGIFFLAGS + SIOCSIFFLAGS: brings the interface up (or down).
 int netstack_interface_set_up(const char *name, int up);
 
+/// SIOCGIFFLAGS: 1 if the interface is up, 0 if down, -errno on failure.
+int netstack_interface_is_up(const char *name);
+
 /// SIOCSIFMTU.
 int netstack_interface_set_mtu(const char *name, int mtu);
 
