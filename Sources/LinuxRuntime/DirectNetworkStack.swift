@@ -157,6 +157,15 @@ public struct DirectTCPConnection: TCPConnectionHandle {
     }
   }
 
+  public func setNoDelay(_ noDelay: Bool) async throws(NetworkError) {
+    try await runtime.loop.run { () throws(NetworkError) in
+      _ = try held()
+      do throws(TCPError) { try runtime.stack.tcp.setNagle(id, !noDelay) } catch {
+        throw NetworkError(error)
+      }
+    }
+  }
+
   public func close() async {
     try? await runtime.loop.run { () throws(NetworkError) in
       runtime.stack.tcp.close(id)

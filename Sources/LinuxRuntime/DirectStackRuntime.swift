@@ -79,7 +79,9 @@ public final class DirectStackRuntime: @unchecked Sendable {
 
   private func receiveFrames(now: Instant) {
     do {
+      let tracing = logger.enabled(.trace)
       _ = try device.receive(limit: receiveBatch) { frame, info in
+        if tracing { logger.trace("in  \(FrameDescription.describe(frame))") }
         if let pcap {
           if info.transportChecksumVerified {
             pcap.writeCompletingChecksum(frame)
@@ -131,9 +133,16 @@ public final class DirectStackRuntime: @unchecked Sendable {
   /// only once a useful amount of buffer space is free (or the connection ended), so that a
   /// bulk sender is not woken by every acknowledgment.
   func wakeWaiters() {
+    let debugging = logger.enabled(.debug)
     for notification in stack.tcp.takeNotifications() {
       switch notification {
       case .connection(let id, let events):
+        if debugging, let connection = stack.tcp.connection(id),
+          !events.intersection([.established, .closed]).isEmpty
+        {
+          let failure = connection.error.map { " (\($0))" } ?? ""
+          logger.debug("tcp \(connection.tuple) \(connection.state.name)\(failure)")
+        }
         if !events.intersection([.readable, .closed]).isEmpty { readers.resumeAll(id) }
         if !events.intersection([.writable, .closed, .established]).isEmpty, writers.hasWaiters(id)
         {
@@ -147,6 +156,9 @@ public final class DirectStackRuntime: @unchecked Sendable {
           }
         }
       case .listener(let listener):
+        if debugging {
+          logger.debug("tcp listener \(listener.port): a connection waits to be accepted")
+        }
         acceptors.resumeAll(listener.port)
       }
     }
@@ -157,6 +169,7 @@ public final class DirectStackRuntime: @unchecked Sendable {
 
   /// Moves the stack's frames (through the outbound fault injector) to the device.
   private func sendQueuedFrames(now: Instant) {
+    let tracing = logger.enabled(.trace)
     if outbound != nil {
       while let frame = stack.transmitQueue.popFirst() {
         outbound!.submit(frame, now: now)
@@ -166,6 +179,7 @@ public final class DirectStackRuntime: @unchecked Sendable {
       }
     } else {
       while !deviceQueue.isFull, let frame = stack.transmitQueue.popFirst() {
+        if tracing { frame.withBytes { logger.trace("out \(FrameDescription.describe($0))") } }
         pcap?.write(frameBytes: frame)
         deviceQueue.append(frame)
       }

@@ -250,6 +250,17 @@ public struct SocketTCPConnection: TCPConnectionHandle {
     }
   }
 
+  public func setNoDelay(_ noDelay: Bool) async throws(NetworkError) {
+    try await stack.loop.run { () throws(NetworkError) in
+      var value: Int32 = noDelay ? 1 : 0
+      guard
+        setsockopt(
+          descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &value, socklen_t(MemoryLayout<Int32>.size))
+          == 0
+      else { throw NetworkError(errno: errno) }
+    }
+  }
+
   public func close() async {
     await stack.loop.run { () in stack.release(descriptor) }
   }

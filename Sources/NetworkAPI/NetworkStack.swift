@@ -55,6 +55,10 @@ public protocol TCPConnectionHandle: Sendable {
   /// Sends FIN after what was written; reading goes on (half-close).
   func shutdownWrite() async throws(NetworkError)
 
+  /// Turns Nagle's algorithm off (`true`, like `TCP_NODELAY`) or back on: whether a small
+  /// write goes out at once even while earlier data is unacknowledged.
+  func setNoDelay(_ noDelay: Bool) async throws(NetworkError)
+
   /// Closes the connection and gives up the handle (FIN, or RST if unread data is left).
   func close() async
 
