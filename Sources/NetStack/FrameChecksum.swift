@@ -1,3 +1,4 @@
+import IPv4
 import NetCore
 
 /// Completes the transport checksum of an Ethernet frame carrying an IPv4 TCP or UDP packet
@@ -27,10 +28,9 @@ public enum FrameChecksum {
     }
     guard checksumField + 2 <= end else { return }
     frame.setUInt16(0, at: checksumField)
-    var sum = InternetChecksum()
-    sum.add(frame.span.extracting(26..<34))  // source and destination addresses
-    sum.add(UInt16(protocolNumber))
-    sum.add(UInt16(end - start))
+    var sum = InternetChecksum.ipv4PseudoHeader(
+      source: IPv4Address(frame.span, at: 26), destination: IPv4Address(frame.span, at: 30),
+      protocolNumber: IPProtocolNumber(rawValue: protocolNumber), length: end - start)
     sum.add(frame.span.extracting(start..<end))
     var value = sum.value
     if protocolNumber == 17 && value == 0 { value = 0xFFFF }

@@ -175,15 +175,16 @@ public final class TCPConnection {
 
   // MARK: Opening
 
-  /// A connection in SYN-SENT (active open, RFC 9293 §3.10.1): its SYN goes out at the next
-  /// ``output(now:network:)``.
-  init(
-    activeOpen tuple: TCPFourTuple, initialSequence: SequenceNumber, maximumPayload: Int,
-    configuration: TCPConfiguration, shared: TCPSharedState, timestampOffset: UInt32, now: Instant
+  /// The state both kinds of open start from: nothing sent yet, ISS chosen, buffers empty
+  /// (and unallocated), the RFC 6298 initial timeout, the configured defaults.
+  private init(
+    tuple: TCPFourTuple, state: TCPState, isPassive: Bool, initialSequence: SequenceNumber,
+    maximumPayload: Int, configuration: TCPConfiguration, shared: TCPSharedState,
+    timestampOffset: UInt32, now: Instant
   ) {
     self.tuple = tuple
-    state = .synSent
-    isPassive = false
+    self.state = state
+    self.isPassive = isPassive
     self.configuration = configuration
     self.shared = shared
     initialSendSequence = initialSequence
@@ -209,43 +210,33 @@ public final class TCPConnection {
     }
   }
 
+  /// A connection in SYN-SENT (active open, RFC 9293 §3.10.1): its SYN goes out at the next
+  /// ``output(now:network:)``.
+  convenience init(
+    activeOpen tuple: TCPFourTuple, initialSequence: SequenceNumber, maximumPayload: Int,
+    configuration: TCPConfiguration, shared: TCPSharedState, timestampOffset: UInt32, now: Instant
+  ) {
+    self.init(
+      tuple: tuple, state: .synSent, isPassive: false, initialSequence: initialSequence,
+      maximumPayload: maximumPayload, configuration: configuration, shared: shared,
+      timestampOffset: timestampOffset, now: now)
+  }
+
   /// A connection in SYN-RECEIVED, from a SYN that reached a listener (RFC 9293 §3.10.7.2):
   /// its SYN-ACK goes out at the next ``output(now:network:)``.
-  init(
+  convenience init(
     passiveOpen tuple: TCPFourTuple, synSequence: SequenceNumber, synOptions: TCPOptions,
     synWindow: UInt16, initialSequence: SequenceNumber, maximumPayload: Int,
     configuration: TCPConfiguration, shared: TCPSharedState, timestampOffset: UInt32, now: Instant
   ) {
-    self.tuple = tuple
-    state = .synReceived
-    isPassive = true
-    self.configuration = configuration
-    self.shared = shared
-    initialSendSequence = initialSequence
-    sendUnacknowledged = initialSequence
-    sendNext = initialSequence
-    sendMaximum = initialSequence
-    sendBufferStart = initialSequence + 1
-    recoveryPoint = initialSequence
-    sendBuffer = TCPSendBuffer(limit: configuration.sendBufferSize)
-    receiveBuffer = TCPReceiveBuffer(limit: configuration.receiveBufferSize)
-    receiveMaximumSegmentSize = max(maximumPayload - TCPHeader.minimumLength, 64)
-    sendMaximumSegmentSize = min(536, receiveMaximumSegmentSize)
-    self.timestampOffset = timestampOffset
-    retransmissionTimeout = RetransmissionTimeoutEstimator()
-    retransmissionTimeout.minimum = configuration.minimumRetransmissionTimeout
-    retransmissionTimeout.maximum = configuration.maximumRetransmissionTimeout
-    congestion = CongestionController(configuration.congestionAlgorithm, maximumSegmentSize: 536)
-    nagle = configuration.nagle
-    keepalive = configuration.keepalive
-    lastReceived = now
+    self.init(
+      tuple: tuple, state: .synReceived, isPassive: true, initialSequence: initialSequence,
+      maximumPayload: maximumPayload, configuration: configuration, shared: shared,
+      timestampOffset: timestampOffset, now: now)
     initialReceiveSequence = synSequence
     receiveNext = synSequence + 1
     lastAcknowledgmentSent = receiveNext
     advertisedWindowEdge = receiveNext
-    if configuration.windowScaling {
-      receiveWindowShift = TCPConnection.windowShift(for: configuration.receiveBufferSize)
-    }
     negotiate(peer: synOptions, weOffered: nil, now: now)
     // The window of a SYN is never scaled (RFC 7323 §2.2).
     sendWindow = Int(synWindow)

@@ -36,12 +36,8 @@ public struct TCPHeader: Equatable, Sendable {
   public static func pseudoHeaderSum(
     source: IPv4Address, destination: IPv4Address, length: Int
   ) -> InternetChecksum {
-    var sum = InternetChecksum()
-    sum.add(source)
-    sum.add(destination)
-    sum.add(UInt16(IPProtocolNumber.tcp.rawValue))
-    sum.add(UInt16(truncatingIfNeeded: length))
-    return sum
+    .ipv4PseudoHeader(
+      source: source, destination: destination, protocolNumber: .tcp, length: length)
   }
 
   /// Prepends this header to `packet`, whose data is the payload, and fills in the checksum.

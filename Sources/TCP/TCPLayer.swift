@@ -164,22 +164,20 @@ public struct TCPLayer {
     else {
       throw .noRoute
     }
-    let range = configuration.ephemeralPorts
-    let size = Int(range.upperBound) - Int(range.lowerBound) + 1
-    let start = Int(random.next(below: UInt64(size)))
-    var chosen: TCPFourTuple? = nil
-    for step in 0..<size {
-      let localPort = UInt16(Int(range.lowerBound) + (start + step) % size)
-      let tuple = TCPFourTuple(
+    // A port whose tuple is neither open, nor in TIME-WAIT, nor a listener's.
+    let (open, waiting, listening) = (slotByTuple, timeWait, listeners)
+    func tuple(_ localPort: UInt16) -> TCPFourTuple {
+      TCPFourTuple(
         localAddress: source, localPort: localPort, remoteAddress: address, remotePort: port)
-      if slotByTuple[tuple] == nil && timeWait.entry(for: tuple) == nil
-        && listeners[localPort] == nil
-      {
-        chosen = tuple
-        break
-      }
     }
-    guard let tuple = chosen else { throw .addressInUse }
+    guard
+      let localPort = EphemeralPorts(configuration.ephemeralPorts).pick(
+        using: &random,
+        isFree: {
+          open[tuple($0)] == nil && waiting.entry(for: tuple($0)) == nil && listening[$0] == nil
+        })
+    else { throw .addressInUse }
+    let tuple = tuple(localPort)
     let connection = TCPConnection(
       activeOpen: tuple, initialSequence: sequenceNumbers.isn(for: tuple, now: now),
       maximumPayload: network.maximumPayloadSize, configuration: configuration, shared: shared,

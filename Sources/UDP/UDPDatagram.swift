@@ -58,12 +58,8 @@ public struct UDPHeader: Equatable, Sendable {
   public static func pseudoHeaderSum(
     source: IPv4Address, destination: IPv4Address, length: Int
   ) -> InternetChecksum {
-    var sum = InternetChecksum()
-    sum.add(source)
-    sum.add(destination)
-    sum.add(UInt16(IPProtocolNumber.udp.rawValue))
-    sum.add(UInt16(length))
-    return sum
+    .ipv4PseudoHeader(
+      source: source, destination: destination, protocolNumber: .udp, length: length)
   }
 
   /// Prepends this header to `packet` (whose data is the payload) and computes the checksum;

@@ -100,14 +100,8 @@ public struct UDPLayer {
   public var boundPorts: [UInt16] { slotByPort.keys.sorted() }
 
   private mutating func freeEphemeralPort() -> UInt16? {
-    let range = configuration.ephemeralPorts
-    let size = Int(range.upperBound) - Int(range.lowerBound) + 1
-    let start = Int(random.next(below: UInt64(size)))
-    for step in 0..<size {
-      let port = UInt16(Int(range.lowerBound) + (start + step) % size)
-      if slotByPort[port] == nil { return port }
-    }
-    return nil
+    let bound = slotByPort
+    return EphemeralPorts(configuration.ephemeralPorts).pick(using: &random) { bound[$0] == nil }
   }
 
   // MARK: Sending
