@@ -33,27 +33,9 @@ public struct FrameImpairer {
     max(configuration.delay, .microseconds(500)) * 2
   }
 
-  /// Takes a frame into the impaired link.
+  /// Takes a frame into the impaired link (a copy of it: the bytes are only borrowed).
   public mutating func submit(_ frame: Span<UInt8>, now: Instant) {
-    if random.chance(perMillion: configuration.lossPerMillion) {
-      framesDropped += 1
-      return
-    }
-    var copies = 1
-    if random.chance(perMillion: configuration.duplicatePerMillion) {
-      copies = 2
-      framesDuplicated += 1
-    }
-    for _ in 0..<copies {
-      let buffer = PacketBuffer(copying: frame)
-      if random.chance(perMillion: configuration.corruptPerMillion), buffer.count > 0 {
-        let position = Int(random.next(below: UInt64(buffer.count)))
-        let flip = UInt8(truncatingIfNeeded: random.next(below: 255) + 1)
-        buffer.withMutableBytes { $0[position] ^= flip }
-        framesCorrupted += 1
-      }
-      hold(buffer, now: now)
-    }
+    submit(PacketBuffer(copying: frame, headroom: 0), now: now)
   }
 
   /// Delays a frame (more, if it is to be reordered) and queues it by its due time.
