@@ -61,8 +61,12 @@ log "the transfer took ${took} s"
 # The link really was lossy and the stack recovered.
 dropped_out=$(kernel_loss_dropped out)
 dropped_in=$(kernel_loss_dropped in)
-expect_ge "packets to the stack that the kernel dropped" 100 "$dropped_out"
-expect_ge "packets from the stack that the kernel dropped" 100 "$dropped_in"
+# Packets to the stack are mostly ACKs, which Linux sends for every second (GRO-coalesced)
+# segment: a few thousand in all, so 3 % of them is some tens.
+expect_ge "packets to the stack that the kernel dropped" 20 "$dropped_out"
+# Packets from the stack are TSO segments of up to 64 KiB (the kernel drops a whole one), a
+# few thousand for 50 MB.
+expect_ge "packets from the stack that the kernel dropped" 20 "$dropped_in"
 retransmitted=$(status_value 's["counters"]["tcp"]["segments_retransmitted"]')
 # Every data segment the kernel dropped had to be sent again (a few of the drops may have been
 # pure ACKs, which are not).
