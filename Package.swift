@@ -48,6 +48,11 @@ let package = Package(
     .target(
       name: "Netfront", dependencies: ["NetCore"], path: "Drivers/Netfront",
       swiftSettings: swiftSettings),
+    // Netfront's platform in a guest with no operating system (the unikernel): standard library
+    // only, over the hypercalls its start-of-day code provides.
+    .target(
+      name: "XenBareMetal", dependencies: ["NetCore", "Netfront"], path: "Unikernel/XenBareMetal",
+      swiftSettings: swiftSettings),
     // Netfront in a Linux guest's user space: /dev/xen/{gntalloc,evtchn,xenbus}.
     .target(name: "CXenShims", path: "Sources/CXenShims"),
     .target(
@@ -104,7 +109,7 @@ let package = Package(
       name: "NetfrontTests",
       dependencies: [
         "NetCore", "Ethernet", "ARP", "IPv4", "TCP", "NetStack", "Netfront", "NetfrontSimulation",
-        "CXenABI", "CXenShims", "XenLinuxPlatform",
+        "CXenABI", "CXenShims", "XenLinuxPlatform", "XenBareMetal",
       ],
       swiftSettings: swiftSettings),
   ]

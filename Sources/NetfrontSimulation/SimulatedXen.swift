@@ -81,6 +81,13 @@ public final class SimulatedXen {
   public var onWait: ((XenDomainID) -> Void)?
   /// Grant operations that fail on purpose after this many more succeed (nil: never).
   public var grantsBeforeFailure: Int?
+  /// Called when one of a domain's ports becomes pending (where a simulated bare-metal guest
+  /// sets its `shared_info` bit).
+  public var onEvent: ((XenDomainID, EventChannelPort) -> Void)?
+  /// Guests that keep their own grant table (a bare-metal platform's): the table and how to
+  /// find a frame's page.
+  private var guestTables: [XenDomainID: (GrantTableV1, (UInt32) -> UnsafeMutableRawPointer?)] =
+    [:]
 
   /// Grant entries per domain.
   public static let grantEntries = 4096
@@ -94,7 +101,17 @@ public final class SimulatedXen {
 
   // MARK: Grants
 
+  /// Lets the back end use `domain`'s own grant table, whose frames `resolve` finds: a guest
+  /// that grants pages itself, as ``XenBareMetalPlatform`` does.
+  public func attachGuest(
+    _ domain: XenDomainID, grantTable: GrantTableV1,
+    resolve: @escaping (UInt32) -> UnsafeMutableRawPointer?
+  ) {
+    guestTables[domain] = (grantTable, resolve)
+  }
+
   private func table(_ domain: XenDomainID) -> GrantTableV1 {
+    if let (table, _) = guestTables[domain] { return table }
     if let table = grantTables[domain] { return table }
     let bytes = SimulatedXen.grantEntries * GrantTableV1.entrySize
     let base = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: xenPageSize)
@@ -143,10 +160,12 @@ public final class SimulatedXen {
   private func check(
     owner: XenDomainID, _ reference: GrantReference, user: XenDomainID, writable: Bool
   ) throws(SimulatedXenError) -> (UnsafeMutableRawPointer, GrantFlags) {
-    guard Int(reference.rawValue) < SimulatedXen.grantEntries else { throw .badGrant(reference) }
+    guard Int(reference.rawValue) < table(owner).entryCount else { throw .badGrant(reference) }
     let entry = table(owner).load(reference)
-    guard entry.flags.intersection(.typeMask) == .permitAccess, let page = frames[entry.frame]
-    else { throw .badGrant(reference) }
+    let page = guestTables[owner].map { $0.1(entry.frame) } ?? frames[entry.frame]
+    guard entry.flags.intersection(.typeMask) == .permitAccess, let page else {
+      throw .badGrant(reference)
+    }
     guard entry.domain == user, !(writable && entry.flags.contains(.readOnly)) else {
       throw .grantPermissionDenied(reference)
     }
@@ -259,6 +278,7 @@ public final class SimulatedXen {
     }
     guard let remotePort = channel.remotePort else { return }
     channels[ChannelKey(domain: channel.remoteDomain, port: remotePort)]?.pending = true
+    onEvent?(channel.remoteDomain, remotePort)
   }
 
   /// Clears and returns `port`'s pending bit.

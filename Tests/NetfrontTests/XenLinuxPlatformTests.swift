@@ -25,19 +25,19 @@ struct XenLinuxPlatformTests {
 
   @Test func xsWireValuesMatchTheHeader() {
     let c = HeaderLayoutTests.c
-    #expect(c["sizeof(struct xsd_sockmsg)"] == Int64(XenstoreConnection.headerLength))
+    #expect(c["sizeof(struct xsd_sockmsg)"] == Int64(XenstoreMessage.headerLength))
     #expect(c["offsetof(struct xsd_sockmsg, type)"] == 0)
     #expect(c["offsetof(struct xsd_sockmsg, req_id)"] == 4)
     #expect(c["offsetof(struct xsd_sockmsg, tx_id)"] == 8)
     #expect(c["offsetof(struct xsd_sockmsg, len)"] == 12)
-    #expect(c["XS_READ"] == Int64(XenstoreConnection.MessageType.read))
-    #expect(c["XS_WRITE"] == Int64(XenstoreConnection.MessageType.write))
-    #expect(c["XS_WATCH"] == Int64(XenstoreConnection.MessageType.watch))
-    #expect(c["XS_UNWATCH"] == Int64(XenstoreConnection.MessageType.unwatch))
-    #expect(c["XS_WATCH_EVENT"] == Int64(XenstoreConnection.MessageType.watchEvent))
-    #expect(c["XS_ERROR"] == Int64(XenstoreConnection.MessageType.error))
+    #expect(c["XS_READ"] == Int64(XenstoreMessageType.read.rawValue))
+    #expect(c["XS_WRITE"] == Int64(XenstoreMessageType.write.rawValue))
+    #expect(c["XS_WATCH"] == Int64(XenstoreMessageType.watch.rawValue))
+    #expect(c["XS_UNWATCH"] == Int64(XenstoreMessageType.unwatch.rawValue))
+    #expect(c["XS_WATCH_EVENT"] == Int64(XenstoreMessageType.watchEvent.rawValue))
+    #expect(c["XS_ERROR"] == Int64(XenstoreMessageType.error.rawValue))
     #expect(c["XS_WATCH_PATH"] == 0 && c["XS_WATCH_TOKEN"] == 1)
-    #expect(c["XENSTORE_PAYLOAD_MAX"] == Int64(XenstoreConnection.payloadLimit))
+    #expect(c["XENSTORE_PAYLOAD_MAX"] == Int64(XenstoreMessage.payloadLimit))
   }
 
   /// A socket pair: the client's end and the fake xenstored's.
