@@ -28,8 +28,8 @@ public struct ChargenService: Sendable {
       await withTaskGroup(of: Void.self) { group in
         // The client's side ending (FIN) ends the stream: watch for it while writing.
         group.addTask {
-          var buffer = [UInt8](repeating: 0, count: 4096)
-          while (try? await connection.read(into: &buffer)).map({ $0 > 0 }) ?? false {}
+          var buffer = GrowingReadBuffer(initialSize: 512, limit: 4096)
+          while (try? await buffer.read(from: connection)).map({ $0 > 0 }) ?? false {}
           await connection.abort()
         }
         group.addTask {

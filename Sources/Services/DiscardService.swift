@@ -8,9 +8,9 @@ public struct DiscardService: Sendable {
   public func run<Stack: NetworkStack>(on stack: Stack) async throws(NetworkError) {
     let listener = try await stack.listen(port: port, backlog: 1024)
     await acceptLoop(listener) { connection in
-      var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+      var buffer = GrowingReadBuffer(limit: 256 * 1024)
       do {
-        while try await connection.read(into: &buffer) > 0 {}
+        while try await buffer.read(from: connection) > 0 {}
       } catch {}
       await connection.close()
     }

@@ -10,12 +10,12 @@ public struct EchoService: Sendable {
   public func run<Stack: NetworkStack>(on stack: Stack) async throws(NetworkError) {
     let listener = try await stack.listen(port: port, backlog: 1024)
     await acceptLoop(listener) { connection in
-      var buffer = [UInt8](repeating: 0, count: 65536)
+      var buffer = GrowingReadBuffer(limit: 64 * 1024)
       do {
         while true {
-          let count = try await connection.read(into: &buffer)
+          let count = try await buffer.read(from: connection)
           if count == 0 { break }
-          try await connection.write(buffer[0..<count])
+          try await connection.write(buffer.bytes[0..<count])
         }
         try await connection.shutdownWrite()
       } catch {}

@@ -40,12 +40,12 @@ public struct ForwardService: Sendable {
   static func copy<Source: TCPConnectionHandle, Destination: TCPConnectionHandle>(
     from source: Source, to destination: Destination
   ) async {
-    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    var buffer = GrowingReadBuffer(limit: 64 * 1024)
     do {
       while true {
-        let count = try await source.read(into: &buffer)
+        let count = try await buffer.read(from: source)
         if count == 0 { break }
-        try await destination.write(buffer[0..<count])
+        try await destination.write(buffer.bytes[0..<count])
       }
       try await destination.shutdownWrite()
     } catch {

@@ -43,7 +43,7 @@ public struct HTTPService<Files: HTTPFileSource>: Sendable {
     _ connection: Connection, page: [UInt8], pattern: [UInt8]
   ) async {
     var received: [UInt8] = []
-    var scratch = [UInt8](repeating: 0, count: 16 * 1024)
+    var scratch = GrowingReadBuffer(limit: 16 * 1024)
     do {
       requests: while true {
         var request: HTTPRequest
@@ -52,9 +52,9 @@ public struct HTTPService<Files: HTTPFileSource>: Sendable {
           request = parsed
           received.removeFirst(consumed)
         case .incomplete:
-          let count = try await connection.read(into: &scratch)
+          let count = try await scratch.read(from: connection)
           if count == 0 { break requests }
-          received.append(contentsOf: scratch[0..<count])
+          received.append(contentsOf: scratch.bytes[0..<count])
           continue
         case .invalid(let status):
           try await connection.write(
@@ -70,11 +70,11 @@ public struct HTTPService<Files: HTTPFileSource>: Sendable {
         received.removeFirst(buffered)
         remaining -= buffered
         while remaining > 0 {
-          let count = try await connection.read(into: &scratch)
+          let count = try await scratch.read(from: connection)
           if count == 0 { break requests }
           let used = min(count, remaining)
           remaining -= used
-          if count > used { received.append(contentsOf: scratch[used..<count]) }
+          if count > used { received.append(contentsOf: scratch.bytes[used..<count]) }
         }
         let keepAlive = request.keepAlive
         try await respond(
