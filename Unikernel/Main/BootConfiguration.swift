@@ -1,0 +1,37 @@
+import NetCore
+
+/// The unikernel's settings, from the guest command line (`extra=` in the xl configuration):
+/// `ip=10.0.0.2/24 gw=10.0.0.1` for a static address, `dhcp` (or no `ip=`) for the stack's
+/// DHCP client; unknown words are ignored.
+public struct BootConfiguration {
+  /// Our address and prefix, or nil for DHCP.
+  public var address: IPv4CIDR?
+  /// The default gateway.
+  public var gateway: IPv4Address?
+  /// Words the parser did not understand, to report.
+  public var problems: [String] = []
+
+  public init(commandLine: String) {
+    for word in commandLine.split(separator: " ") {
+      if word.hasPrefix("ip=") {
+        do {
+          address = try IPv4CIDR(parsing: String(word.dropFirst(3)))
+        } catch {
+          problems.append(String(word))
+        }
+      } else if word.hasPrefix("gw=") {
+        do {
+          gateway = try IPv4Address(parsing: String(word.dropFirst(3)))
+        } catch {
+          problems.append(String(word))
+        }
+      } else if word == "dhcp" {
+        address = nil
+      }
+    }
+    if let gateway, let address, !address.contains(gateway) {
+      problems.append("gw=\(gateway) (outside \(address))")
+      self.gateway = nil
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import NetCore
+import NetStack
+import Netfront
+import XenBareMetal
+
+/// The unikernel's one loop: frames from netfront into the stack, timers, services, frames
+/// from the stack to netfront, then `SCHEDOP_poll` (through the platform's `wait`) until an
+/// event, a xenstore watch or the stack's next deadline. It also watches
+/// `control/shutdown`, where `xl shutdown` writes `poweroff` (or `reboot`).
+struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
+  var device: NetfrontDevice<UnikernelPlatform<Architecture>>
+  var services: UnikernelServices
+  let architecture: Architecture
+
+  /// The token of the `control/shutdown` watch.
+  static var shutdownToken: XenstoreWatchToken { XenstoreWatchToken(rawValue: 0x5348_5554) }
+  /// Frames taken from the receive ring per turn.
+  static var receiveBatch: Int { 64 }
+
+  init(
+    device: consuming NetfrontDevice<UnikernelPlatform<Architecture>>,
+    services: UnikernelServices, architecture: Architecture
+  ) {
+    self.device = device
+    self.services = services
+    self.architecture = architecture
+  }
+
+  var now: Instant { Instant(nanoseconds: Int64(architecture.systemTime())) }
+
+  /// Runs `stack` until a shutdown request or a failure; closes the device and says why it
+  /// stopped.
+  mutating func run(_ stack: consuming DirectStack) -> ShutdownReason {
+    var stack = stack
+    do {
+      try device.platform.write("control/feature-poweroff", "1")
+      try device.platform.watch("control/shutdown", token: Self.shutdownToken)
+    } catch {
+      print("netstack unikernel: cannot watch control/shutdown: \(error)")
+    }
+    var firstPacket = true
+    while true {
+      do throws(NetfrontError<XenBareMetalError>) {
+        let time = now
+        let received = try device.receive(limit: Self.receiveBatch) { frame, info in
+          stack.receive(frame, info: info, now: time)
+        }
+        if received > 0 && firstPacket {
+          firstPacket = false
+          print("netstack unikernel: first frame received")
+        }
+        if let deadline = stack.nextDeadline, deadline <= time { stack.poll(now: time) }
+        services.run(&stack.tcp)
+        stack.flush(now: time)
+        try device.transmit(&stack.transmitQueue)
+        if let reason = try shutdownRequest() {
+          close(reason, stack: stack)
+          return reason
+        }
+        if received < Self.receiveBatch {
+          var timeout: Interval?
+          if let deadline = stack.nextDeadline { timeout = max(deadline - now, .zero) }
+          do { try device.platform.wait(timeout: timeout) } catch { throw .platform(error) }
+        }
+      } catch {
+        print("netstack unikernel: stopping: \(error)")
+        close(.crash, stack: stack)
+        return .crash
+      }
+    }
+  }
+
+  /// Whether dom0 asked us to stop: `control/shutdown` holds `poweroff` or `reboot` (which
+  /// we acknowledge by clearing it, as Linux does).
+  private mutating func shutdownRequest() throws(NetfrontError<XenBareMetalError>)
+    -> ShutdownReason?
+  {
+    do {
+      guard try device.platform.takeWatchEvent(Self.shutdownToken),
+        let request = try device.platform.read("control/shutdown"), !request.isEmpty
+      else { return nil }
+      try device.platform.write("control/shutdown", "")
+      print("netstack unikernel: shutdown requested: \(request)")
+      return request == "reboot" ? .reboot : .poweroff
+    } catch {
+      throw .platform(error)
+    }
+  }
+
+  /// Closes netfront (Closing, then Closed in xenstore) and prints the counters.
+  private mutating func close(_ reason: ShutdownReason, stack: DirectStack) {
+    stack.forEachCounter { group, name, value in
+      if value != 0 { print("  \(group).\(name) \(value)") }
+    }
+    let architecture = self.architecture
+    do {
+      try device.disconnect(timeout: .seconds(2)) {
+        Instant(nanoseconds: Int64(architecture.systemTime()))
+      }
+      print("netstack unikernel: netfront vif 0: \(device.state), backend \(device.backendState)")
+    } catch {
+      print("netstack unikernel: netfront vif 0: closing: \(error)")
+    }
+  }
+}
