@@ -49,9 +49,11 @@ public struct TCPTimeWaitTable {
       }
     }
     entries[entry.tuple] = entry
-    if !order.append((entry.tuple, entry.expires)) {
+    // Records of entries that were removed early (a reused port) stay in the order until
+    // they expire: rebuild it when they outnumber the live ones, so that it stays about the
+    // table's size (amortised: at least `entries.count + 1024` inserts between rebuilds).
+    if order.count > 2 * entries.count + 1024 || !order.append((entry.tuple, entry.expires)) {
       compactOrder()
-      order.append((entry.tuple, entry.expires))
     }
   }
 
