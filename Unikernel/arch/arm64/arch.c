@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#define INT64_MIN (-0x7fffffffffffffffll - 1)
 
 #define __HYPERVISOR_console_io        18
 #define __HYPERVISOR_sched_op          29
@@ -70,10 +71,61 @@ static uint64_t ticks_to_ns(uint64_t ticks) {
   return (ticks / f) * 1000000000ull + ((ticks % f) * 1000000000ull) / f;
 }
 
-// The virtual counter counts from the domain's creation (Xen sets CNTVOFF_EL2 to the physical
-// counter at that moment), so this is nanoseconds since the domain was created, not since
-// Xen booted; see README.md about SCHEDOP_poll deadlines.
-unsigned long long arch_system_time_ns(void) { return ticks_to_ns(read_cntvct()); }
+// Xen's system time on arm is the physical counter since Xen booted, in ns. The guest's
+// virtual counter is the physical counter minus CNTVOFF, which Xen sets to the physical
+// counter when the domain was created, so the virtual counter alone runs seconds behind Xen's
+// clock, and SCHEDOP_poll deadlines (absolute Xen system time) computed from it would be in
+// the past: every poll would return at once. The difference is measured once at start of day
+// (calibrate_xen_time): Xen time = ticks_to_ns(CNTVCT) + xen_time_offset_ns.
+static uint64_t xen_time_offset_ns;
+static uint64_t calibration_ns, calibration_samples;
+
+unsigned long long arch_system_time_ns(void) {
+  return ticks_to_ns(read_cntvct()) + xen_time_offset_ns;
+}
+
+// diagnostics
+unsigned long long arch_xen_time_offset_ns(void) { return xen_time_offset_ns; }
+unsigned long long arch_calibration_ns(void) { return calibration_ns; }
+unsigned long long arch_calibration_samples(void) { return calibration_samples; }
+
+#define __HYPERVISOR_vcpu_op                      24
+#define VCPUOP_register_runstate_memory_area      5
+
+// struct vcpu_runstate_info (xen/vcpu.h): Xen writes it whenever this vCPU is switched in,
+// state_entry_time being Xen's system time at that switch.
+static struct {
+  int32_t state;
+  int32_t pad;
+  volatile uint64_t state_entry_time;
+  uint64_t time[4];
+} runstate __attribute__((aligned(64)));
+
+// Each sample: block in SCHEDOP_poll until a deadline just ahead (or already past), so that
+// Xen switches this vCPU out and in again and writes the runstate area; then
+// state_entry_time - (our clock now) <= the offset, with equality but for the time from the
+// switch to here. The largest of a few samples is the offset, our clock then lagging Xen's by
+// that latency (microseconds; SCHEDOP_poll deadlines fire that much late, never early).
+static void calibrate_xen_time(void) {
+  uint64_t start = read_cntvct();
+  uint64_t handle = (uint64_t)(uintptr_t)&runstate;   // vcpu_register_runstate_memory_area
+  if (arch_hypercall(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0,
+                     (unsigned long)&handle, 0, 0) != 0)
+    return;   // offset 0: Xen time then runs ahead of ours; say so in the README
+  int64_t best = INT64_MIN;
+  for (int i = 0; i < 8; i++) {
+    uint64_t guess = ticks_to_ns(read_cntvct()) + (best == INT64_MIN ? 0 : (uint64_t)best);
+    struct { uint64_t ports; uint32_t nr_ports; uint32_t pad; uint64_t timeout; } poll = {
+        0, 0, 0, guess + 100000};   // 100 us ahead by the best estimate so far
+    arch_hypercall(__HYPERVISOR_sched_op, SCHEDOP_poll, (unsigned long)&poll, 0, 0, 0);
+    int64_t sample = (int64_t)(runstate.state_entry_time & ~(1ull << 63)) -
+                     (int64_t)ticks_to_ns(read_cntvct());
+    if (sample > best) best = sample;
+    calibration_samples++;
+  }
+  if (best > 0) xen_time_offset_ns = (uint64_t)best;
+  calibration_ns = ticks_to_ns(read_cntvct() - start);
+}
 
 // ---- flattened device tree (big-endian) ----
 #define FDT_MAGIC      0xd00dfeed
@@ -208,6 +260,7 @@ void arch_init(const void *fdt) {
   if (counter_frequency == 0) counter_frequency = 62500000;   // QEMU virt's
   parse_fdt(fdt);
   choose_free_memory();
+  calibrate_xen_time();
 }
 
 void arch_free_memory(unsigned long *start, unsigned long *end) {
@@ -225,6 +278,12 @@ unsigned long arch_free_frame(unsigned index) {
 }
 
 // ---- console: HYPERVISOR_console_io while Xen accepts it, else the PV console ring ----
+//
+// The shared runtime's putchar writes every character to arch_debug_putc and, once the Swift
+// program has attached the PV console ring, to that ring too. So that a line does not appear
+// twice there, the ring fallback here keeps a line in a buffer and writes it at '\n' only
+// while nobody else has written the ring since our last line; as soon as someone has (the
+// runtime's putchar, which wrote the same characters), it stops for good.
 struct xen_hvm_param { uint16_t domid; uint16_t pad; uint32_t index; uint64_t value; };
 
 static long get_hvm_param(uint32_t index, uint64_t *value) {
@@ -241,10 +300,14 @@ struct xencons {
   volatile uint32_t in_cons, in_prod, out_cons, out_prod;
 };
 
-static int console_mode;   // 0 unknown, 1 console_io, 2 ring, 3 nothing works
+enum { CONSOLE_UNKNOWN, CONSOLE_IO, CONSOLE_RING, CONSOLE_NONE };
+static int console_mode;
 static struct xencons *console_ring;
 static uint32_t console_port;
-static long console_io_result = 1;   // what the first CONSOLEIO_write returned
+static uint32_t ring_last_prod;        // out_prod after our last line
+static char line[256];
+static uint32_t line_length;
+static long console_io_result = 1;     // what the first CONSOLEIO_write returned
 
 long arch_console_io_result(void) { return console_io_result; }
 int arch_console_mode(void) { return console_mode; }
@@ -254,46 +317,65 @@ static void ring_notify(void) {
   arch_hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (unsigned long)&port, 0, 0, 0);
 }
 
-static void ring_putc(char c) {
+static void ring_write_line(void) {
   struct xencons *r = console_ring;
-  while (r->out_prod - r->out_cons >= sizeof r->out) {   // full: let xenconsoled run
-    ring_notify();
-    arch_hypercall(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
-  }
   uint32_t prod = r->out_prod;
-  r->out[prod & (sizeof r->out - 1)] = c;
+  if (prod != ring_last_prod) {   // another writer: the runtime's console is attached
+    console_mode = CONSOLE_NONE;
+    line_length = 0;
+    return;
+  }
+  for (uint32_t i = 0; i < line_length; i++) {
+    for (int tries = 0; prod - r->out_cons >= sizeof r->out; tries++) {
+      if (tries > 1000) goto done;   // xenconsoled is not reading: drop the rest
+      ring_notify();
+      arch_hypercall(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+    }
+    r->out[prod & (sizeof r->out - 1)] = line[i];
+    prod++;
+  }
+done:
   __asm__ volatile("dmb ish" ::: "memory");   // data before the index
-  r->out_prod = prod + 1;
-  if (c == '\n') ring_notify();
+  r->out_prod = prod;
+  ring_last_prod = prod;
+  line_length = 0;
+  ring_notify();
 }
 
 static void console_setup(void) {
-  char probe = 0;   // zero bytes: a harmless test of whether Xen lets us write
-  console_io_result = arch_hypercall(__HYPERVISOR_console_io, CONSOLEIO_write, 0, (unsigned long)&probe, 0, 0);
-  if (console_io_result == 0) { console_mode = 1; return; }
+  char probe = 0;   // a zero-length write: whether Xen lets this domain write its console
+  console_io_result =
+      arch_hypercall(__HYPERVISOR_console_io, CONSOLEIO_write, 0, (unsigned long)&probe, 0, 0);
+  if (console_io_result == 0) {
+    console_mode = CONSOLE_IO;
+    return;
+  }
   uint64_t pfn = 0, port = 0;
   if (get_hvm_param(HVM_PARAM_CONSOLE_PFN, &pfn) == 0 && pfn != 0 &&
       get_hvm_param(HVM_PARAM_CONSOLE_EVTCHN, &port) == 0) {
     console_ring = (struct xencons *)(uintptr_t)(pfn << 12);
     console_port = (uint32_t)port;
-    console_mode = 2;
+    ring_last_prod = console_ring->out_prod;
+    console_mode = CONSOLE_RING;
     return;
   }
-  console_mode = 3;
+  console_mode = CONSOLE_NONE;
 }
 
 void arch_debug_putc(char c) {
-  if (console_mode == 0) console_setup();
-  if (console_mode == 1) {
+  if (console_mode == CONSOLE_UNKNOWN) console_setup();
+  if (console_mode == CONSOLE_IO) {
     arch_hypercall(__HYPERVISOR_console_io, CONSOLEIO_write, 1, (unsigned long)&c, 0, 0);
-  } else if (console_mode == 2) {
-    ring_putc(c);
+  } else if (console_mode == CONSOLE_RING) {
+    line[line_length++] = c;
+    if (c == '\n' || line_length == sizeof line) ring_write_line();
   }
 }
 
-// Pushes out what the ring holds (a line without '\n') and waits a little for xenconsoled.
+// Writes out a partial line and waits a little for xenconsoled to take what the ring holds.
 static void console_flush(void) {
-  if (console_mode != 2) return;
+  if (console_mode == CONSOLE_RING && line_length > 0) ring_write_line();
+  if (console_ring == 0) return;
   ring_notify();
   for (int i = 0; i < 1000 && console_ring->out_cons != console_ring->out_prod; i++)
     arch_hypercall(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
@@ -305,24 +387,37 @@ void arch_shutdown(unsigned reason) {
   for (;;) arch_hypercall(__HYPERVISOR_sched_op, SCHEDOP_shutdown, (unsigned long)&r, 0, 0, 0);
 }
 
-// ---- exceptions (start.S's vectors) ----
-static void puts_(const char *s) { while (*s) arch_debug_putc(*s++); }
+// ---- exceptions (start.S's vectors): a Swift trap is `brk #1` (ESR class 0x3c) ----
+int putchar(int c);                                                          // shared runtime
+void runtime_crash(const char *what, unsigned long pc) __attribute__((noreturn));   // same
+
+static void puts_(const char *s) { while (*s) putchar(*s++); }
 static void puthex(uint64_t v) {
   puts_("0x");
-  for (int i = 60; i >= 0; i -= 4) arch_debug_putc("0123456789abcdef"[(v >> i) & 15]);
+  for (int i = 60; i >= 0; i -= 4) putchar("0123456789abcdef"[(v >> i) & 15]);
 }
 
 void arch_exception(uint64_t vector, uint64_t esr, uint64_t elr, uint64_t far, uint64_t sp) {
-  puts_("\nunikernel: exception, vector ");
-  puthex(vector);
-  puts_(" ESR ");
+  static const char *const kinds[4] = {"synchronous", "IRQ", "FIQ", "SError"};
+  static const char *const origins[4] = {"EL1 SP0", "EL1", "EL0 AArch64", "EL0 AArch32"};
+  uint32_t class = (uint32_t)(esr >> 26) & 0x3f;
+  puts_("\nunikernel: ");
+  puts_(kinds[vector & 3]);
+  puts_(" exception from ");
+  puts_(origins[(vector >> 2) & 3]);
+  puts_(": ESR ");
   puthex(esr);
-  puts_(" ELR ");
-  puthex(elr);
   puts_(" FAR ");
   puthex(far);
   puts_(" SP ");
   puthex(sp);
   puts_("\n");
-  arch_shutdown(SHUTDOWN_crash);
+  const char *what = class == 0x3c ? "Swift trap (brk)"
+                   : class == 0x25 ? "data abort"
+                   : class == 0x21 ? "instruction abort"
+                   : class == 0x22 ? "PC alignment fault"
+                   : class == 0x26 ? "SP alignment fault"
+                   : class == 0x00 ? "undefined instruction"
+                   : "CPU exception";
+  runtime_crash(what, elr);
 }

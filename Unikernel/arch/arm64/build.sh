@@ -22,7 +22,7 @@ OUT=$1; shift
 mkdir -p "$OUT/arch"
 "$C/clang" $CFLAGS -c "$HERE/start.S" -o "$OUT/arch/start.o"
 "$C/clang" $CFLAGS -c "$HERE/arch.c" -o "$OUT/arch/arch.o"
-"$C/ld.lld" -static -nostdlib --no-pie -T "$HERE/link.ld" --gc-sections \
+"$C/ld.lld" -static -nostdlib --no-pie -T "$HERE/linker.ld" --gc-sections \
   -z max-page-size=4096 -Map "$OUT/unikernel-arm64.map" \
   "$OUT/arch/start.o" "$OUT/arch/arch.o" --start-group "$@" --end-group -o "$OUT/unikernel-arm64.elf"
 "$C/llvm-objcopy" -O binary "$OUT/unikernel-arm64.elf" "$OUT/Image"

@@ -16,6 +16,9 @@ func arch_free_memory(_ start: UnsafeMutablePointer<UInt>, _ end: UnsafeMutableP
 func arch_shutdown(_ reason: UInt32) -> Never { arch_shutdown_(reason); while true {} }
 @_extern(c, "arch_console_io_result") func arch_console_io_result() -> Int
 @_extern(c, "arch_console_mode") func arch_console_mode() -> Int32
+@_extern(c, "arch_xen_time_offset_ns") func arch_xen_time_offset_ns() -> UInt64
+@_extern(c, "arch_calibration_ns") func arch_calibration_ns() -> UInt64
+@_extern(c, "arch_calibration_samples") func arch_calibration_samples() -> UInt64
 
 enum Xen {
   static let memoryOp: UInt = 12, schedOp: UInt = 29, eventChannelOp: UInt = 32, hvmOp: UInt = 34
@@ -147,11 +150,14 @@ public func unikernelMain() {
     print("xenstore device/vif/0/backend = \(store.read("device/vif/0/backend") ?? "(no reply)")")
   }
 
-  // SCHEDOP_poll deadlines are Xen system time: block until "our" now + 20 ms and see
-  let p0 = arch_system_time_ns()
-  let prc = pollNoPorts(deadline: p0 + 20_000_000)
-  let p1 = arch_system_time_ns()
-  print("SCHEDOP_poll(no ports, deadline our now + 20 ms) returned \(prc) after \((p1 - p0) / 1000) us")
+  // SCHEDOP_poll deadlines are Xen system time: block until our now + 20 ms and see
+  print("Xen time = virtual counter + \(arch_xen_time_offset_ns() / 1000) us (calibrated at start of day in \(arch_calibration_ns() / 1000) us, \(arch_calibration_samples()) polls)")
+  for wait in [UInt64(20_000_000), 1_000_000, 100_000_000, 300_000] {
+    let p0 = arch_system_time_ns()
+    let prc = pollNoPorts(deadline: p0 + wait)
+    let p1 = arch_system_time_ns()
+    print("SCHEDOP_poll(no ports, deadline now + \(wait / 1000) us) returned \(prc) after \((p1 - p0) / 1000) us")
+  }
 
   let t3 = arch_system_time_ns()
   print("probe done after \((t3 - t0) / 1_000_000) ms; SCHEDOP_shutdown(poweroff)")

@@ -7,6 +7,7 @@
 void arch_free_memory(unsigned long *start, unsigned long *end);
 void arch_debug_putc(char c);
 void arch_shutdown(unsigned reason) __attribute__((noreturn));
+void runtime_crash(const char *what, unsigned long pc) __attribute__((noreturn));
 
 static uintptr_t heap_next, heap_end;
 
@@ -38,4 +39,14 @@ size_t strlen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
 int putchar(int c) { arch_debug_putc((char)c); return c; }
 void arc4random_buf(void *buf, size_t n) { unsigned char *p = buf; static uint64_t x = 88172645463325252ull; while (n--) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; *p++ = (unsigned char)x; } }
 double ceil(double x) { long i = (long)x; return (double)i < x ? (double)(i + 1) : (double)i; }
-void abort(void) { const char *m = "abort\n"; while (*m) arch_debug_putc(*m++); arch_shutdown(3); }
+void abort(void) { runtime_crash("abort()", (unsigned long)__builtin_return_address(0)); }
+void runtime_crash(const char *what, unsigned long pc) {
+  const char *m = "\nprobe: CRASH: ";
+  while (*m) arch_debug_putc(*m++);
+  while (*what) arch_debug_putc(*what++);
+  m = " at pc 0x";
+  while (*m) arch_debug_putc(*m++);
+  for (int i = 60; i >= 0; i -= 4) arch_debug_putc("0123456789abcdef"[(pc >> i) & 15]);
+  arch_debug_putc('\n');
+  arch_shutdown(3);
+}
