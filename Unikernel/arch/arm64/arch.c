@@ -4,7 +4,6 @@
 
 #include <stdint.h>
 #include <stddef.h>
-#define INT64_MIN (-0x7fffffffffffffffll - 1)
 
 #define __HYPERVISOR_console_io        18
 #define __HYPERVISOR_sched_op          29
