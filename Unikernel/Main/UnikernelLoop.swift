@@ -63,7 +63,7 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
           do { try device.platform.wait(timeout: timeout) } catch { throw .platform(error) }
         }
       } catch {
-        print("netstack unikernel: stopping: \(error)")
+        print("netstack unikernel: stopping: \(Self.describe(error))")
         close(.crash, stack: stack)
         return .crash
       }
@@ -99,7 +99,14 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
       }
       print("netstack unikernel: netfront vif 0: \(device.state), backend \(device.backendState)")
     } catch {
-      print("netstack unikernel: netfront vif 0: closing: \(error)")
+      print("netstack unikernel: netfront vif 0: closing: \(Self.describe(error))")
     }
+  }
+
+  /// The error's message, with the platform's own (NetfrontError cannot print a generic
+  /// failure in Embedded Swift, which has no reflection).
+  static func describe(_ error: NetfrontError<XenBareMetalError>) -> String {
+    if case .platform(let failure) = error { return "Xen platform: \(failure)" }
+    return "\(error)"
   }
 }

@@ -38,7 +38,7 @@ public struct XenHypercalls<Architecture: GuestArchitecture>: XenHypervisor {
   public mutating func allocateUnboundEventChannel(remote: XenDomainID) throws(XenHypercallError)
     -> EventChannelPort
   {
-    // struct evtchn_alloc_unbound { domid_t dom, remote_dom; evtchn_port_t port; }
+    // EVTCHNOP_alloc_unbound (6): struct evtchn_alloc_unbound { domid_t dom, remote_dom; evtchn_port_t port; }
     var port: UInt32 = 0
     let status = call(
       .eventChannelOperation, command: 6, size: 8,
@@ -52,7 +52,7 @@ public struct XenHypercalls<Architecture: GuestArchitecture>: XenHypervisor {
   }
 
   public mutating func sendEvent(_ port: EventChannelPort) throws(XenHypercallError) {
-    // EVTCHNOP_send: struct evtchn_send { evtchn_port_t port; }
+    // EVTCHNOP_send (4): struct evtchn_send { evtchn_port_t port; }
     try check(
       call(.eventChannelOperation, command: 4, size: 4) {
         $0.storeBytes(of: port.rawValue, as: UInt32.self)
@@ -60,9 +60,9 @@ public struct XenHypercalls<Architecture: GuestArchitecture>: XenHypervisor {
   }
 
   public mutating func closeEventChannel(_ port: EventChannelPort) throws(XenHypercallError) {
-    // EVTCHNOP_close: struct evtchn_close { evtchn_port_t port; }
+    // EVTCHNOP_close (3): struct evtchn_close { evtchn_port_t port; }
     try check(
-      call(.eventChannelOperation, command: 0, size: 4) {
+      call(.eventChannelOperation, command: 3, size: 4) {
         $0.storeBytes(of: port.rawValue, as: UInt32.self)
       })
   }
@@ -71,7 +71,7 @@ public struct XenHypercalls<Architecture: GuestArchitecture>: XenHypervisor {
 
   public mutating func poll(_ ports: [EventChannelPort], deadline: UInt64) throws(XenHypercallError)
   {
-    // SCHEDOP_poll: struct sched_poll { XEN_GUEST_HANDLE(evtchn_port_t) ports;
+    // SCHEDOP_poll (3): struct sched_poll { XEN_GUEST_HANDLE(evtchn_port_t) ports;
     // unsigned int nr_ports; uint64_t timeout; }
     var raw = ports.map { $0.rawValue }
     let status = raw.withUnsafeMutableBufferPointer { list in
@@ -96,7 +96,7 @@ public struct XenHypercalls<Architecture: GuestArchitecture>: XenHypervisor {
   /// `XENMEM_add_to_physmap` for `DOMID_SELF`: puts Xen's page `index` of `space`
   /// (0: shared_info, 1: grant table) at guest frame `frame`.
   public func addToPhysmap(space: UInt32, index: UInt, frame: UInt) throws(XenHypercallError) {
-    // struct xen_add_to_physmap { domid_t domid; uint16_t size; unsigned int space;
+    // XENMEM_add_to_physmap (7): struct xen_add_to_physmap { domid_t domid; uint16_t size; unsigned int space;
     // xen_ulong_t idx; xen_pfn_t gpfn; }
     try check(
       call(.memoryOperation, command: 7, size: 24) {
@@ -109,7 +109,7 @@ public struct XenHypercalls<Architecture: GuestArchitecture>: XenHypervisor {
 
   /// `HVMOP_get_param` for `DOMID_SELF` (xen/hvm/params.h numbers the parameters).
   public func parameter(_ index: HVMParameter) throws(XenHypercallError) -> UInt64 {
-    // struct xen_hvm_param { domid_t domid; uint32_t index; uint64_t value; }
+    // HVMOP_get_param (1): struct xen_hvm_param { domid_t domid; uint32_t index; uint64_t value; }
     var value: UInt64 = 0
     let status = call(
       .hvmOperation, command: 1, size: 16,
