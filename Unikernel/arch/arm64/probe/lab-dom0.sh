@@ -13,7 +13,7 @@ M=$S/lib/modules/$KV/kernel
 BB=$P/bb/bin/busybox
 LA=usr/lib/aarch64-linux-gnu
 D=${DOM0_ROOT:-$P/dom0-root}
-OUTCPIO=${DOM0_CPIO:-$P/dom0-initrd.cpio}
+OUTCPIO=$(realpath -m "${DOM0_CPIO:-$P/dom0-initrd.cpio}")
 
 rm -rf "$D"; mkdir -p "$D"/{bin,sbin,etc,proc,sys,dev,tmp,run,root,mods,usr/bin,usr/sbin,$LA,var,guest}
 ln -s usr/lib "$D/lib"
