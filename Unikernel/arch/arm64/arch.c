@@ -78,6 +78,8 @@ static uint64_t ticks_to_ns(uint64_t ticks) {
 // (calibrate_xen_time): Xen time = ticks_to_ns(CNTVCT) + xen_time_offset_ns.
 static uint64_t xen_time_offset_ns;
 static uint64_t calibration_ns, calibration_samples;
+static int64_t calibration_sample[16];
+long long arch_calibration_sample(unsigned i) { return calibration_sample[i & 15]; }
 
 unsigned long long arch_system_time_ns(void) {
   return ticks_to_ns(read_cntvct()) + xen_time_offset_ns;
@@ -100,27 +102,40 @@ static struct {
   uint64_t time[4];
 } runstate __attribute__((aligned(64)));
 
-// Each sample: block in SCHEDOP_poll until a deadline just ahead (or already past), so that
-// Xen switches this vCPU out and in again and writes the runstate area; then
-// state_entry_time - (our clock now) <= the offset, with equality but for the time from the
-// switch to here. The largest of a few samples is the offset, our clock then lagging Xen's by
-// that latency (microseconds; SCHEDOP_poll deadlines fire that much late, never early).
+// Each sample blocks this vCPU in SCHEDOP_poll, so that Xen switches it out and in again and
+// writes the runstate area: state_entry_time - (our clock just after) <= the offset, with
+// equality but for the time from that switch to our reading. The largest sample is the offset;
+// our clock then lags Xen's by that latency (tens to hundreds of microseconds under TCG), so
+// SCHEDOP_poll deadlines fire that much late, never early.
+//
+// To block for sure without waiting long, the poll's deadline is 50 ms ahead of the estimate
+// so far (which is never ahead of Xen's clock), and the guest's virtual timer, armed 200 us
+// ahead (enabled; the interrupt stays masked at the CPU), ends it early: Xen injects the
+// timer's interrupt, which unblocks the vCPU. Without that (another Xen), a sample costs the
+// 50 ms. The timer is disabled afterwards. (A poll with a deadline already past returns without
+// a switch, and state_entry_time is then stale: only the first sample can be, when the
+// estimate is still 0, and it only gives the starting estimate.)
 static void calibrate_xen_time(void) {
   uint64_t start = read_cntvct();
   uint64_t handle = (uint64_t)(uintptr_t)&runstate;   // vcpu_register_runstate_memory_area
   if (arch_hypercall(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0,
                      (unsigned long)&handle, 0, 0) != 0)
-    return;   // offset 0: Xen time then runs ahead of ours; say so in the README
-  int64_t best = INT64_MIN;
-  for (int i = 0; i < 8; i++) {
-    uint64_t guess = ticks_to_ns(read_cntvct()) + (best == INT64_MIN ? 0 : (uint64_t)best);
+    return;   // offset 0: our clock is behind Xen's by the domain's creation time
+  int64_t best = (int64_t)(runstate.state_entry_time & ~(1ull << 63)) -
+                 (int64_t)ticks_to_ns(read_cntvct());
+  uint64_t escape = counter_frequency / 5000;   // 200 us
+  for (int i = 0; i < 6; i++) {
+    uint64_t guess = ticks_to_ns(read_cntvct()) + (best > 0 ? (uint64_t)best : 0);
     struct { uint64_t ports; uint32_t nr_ports; uint32_t pad; uint64_t timeout; } poll = {
-        0, 0, 0, guess + 100000};   // 100 us ahead by the best estimate so far
+        0, 0, 0, guess + 50000000};
+    uint64_t cval = read_cntvct() + escape;
+    __asm__ volatile("msr cntv_cval_el0, %0; msr cntv_ctl_el0, %1; isb" ::"r"(cval), "r"(1ul));
     arch_hypercall(__HYPERVISOR_sched_op, SCHEDOP_poll, (unsigned long)&poll, 0, 0, 0);
     int64_t sample = (int64_t)(runstate.state_entry_time & ~(1ull << 63)) -
                      (int64_t)ticks_to_ns(read_cntvct());
+    __asm__ volatile("msr cntv_ctl_el0, xzr; isb");
     if (sample > best) best = sample;
-    calibration_samples++;
+    calibration_sample[calibration_samples++ & 15] = sample;
   }
   if (best > 0) xen_time_offset_ns = (uint64_t)best;
   calibration_ns = ticks_to_ns(read_cntvct() - start);

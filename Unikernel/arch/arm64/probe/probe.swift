@@ -19,6 +19,7 @@ func arch_shutdown(_ reason: UInt32) -> Never { arch_shutdown_(reason); while tr
 @_extern(c, "arch_xen_time_offset_ns") func arch_xen_time_offset_ns() -> UInt64
 @_extern(c, "arch_calibration_ns") func arch_calibration_ns() -> UInt64
 @_extern(c, "arch_calibration_samples") func arch_calibration_samples() -> UInt64
+@_extern(c, "arch_calibration_sample") func arch_calibration_sample(_ i: UInt32) -> Int64
 
 enum Xen {
   static let memoryOp: UInt = 12, schedOp: UInt = 29, eventChannelOp: UInt = 32, hvmOp: UInt = 34
@@ -152,11 +153,23 @@ public func unikernelMain() {
 
   // SCHEDOP_poll deadlines are Xen system time: block until our now + 20 ms and see
   print("Xen time = virtual counter + \(arch_xen_time_offset_ns() / 1000) us (calibrated at start of day in \(arch_calibration_ns() / 1000) us, \(arch_calibration_samples()) polls)")
-  for wait in [UInt64(20_000_000), 1_000_000, 100_000_000, 300_000] {
+  var samples = "calibration samples (us below the offset):"
+  for i in 0..<UInt32(min(16, arch_calibration_samples())) {
+    samples += " \((Int64(arch_xen_time_offset_ns()) - arch_calibration_sample(i)) / 1000)"
+  }
+  print(samples)
+  for wait in [UInt64(20_000_000), 1_000_000, 1_000_000, 5_000_000, 100_000_000, 300_000, 2_000_000] {
     let p0 = arch_system_time_ns()
     let prc = pollNoPorts(deadline: p0 + wait)
     let p1 = arch_system_time_ns()
     print("SCHEDOP_poll(no ports, deadline now + \(wait / 1000) us) returned \(prc) after \((p1 - p0) / 1000) us")
+  }
+
+  // "trap" on the command line: a Swift trap (brk), which start.S's vectors report
+  if cString(arch_command_line()).utf8.contains(where: { $0 == UInt8(ascii: "!") }) {
+    print("probe: trapping on purpose (an out-of-bounds index)")
+    let empty: [Int] = []
+    print("never printed: \(empty[Int(arch_system_time_ns() & 1) + 1])")
   }
 
   let t3 = arch_system_time_ns()

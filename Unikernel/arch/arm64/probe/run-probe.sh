@@ -24,7 +24,10 @@ T0=$EPOCHREALTIME
 "$HERE/../build.sh" "$B" "$B/probe.o" "$B/runtime.o"
 echo "build: $(echo "$EPOCHREALTIME - $T0" | bc) s"
 
-GUEST_IMAGE=$B/Image DOM0_TEST=$HERE/dom0-probe-test.sh GUEST_EXTRA="ip=10.0.0.2/24 probe" \
+# PROBE_TRAP=1: the probe ends in a Swift trap instead (checks the exception path; expect the
+# trap checks to pass and "shutdown requested" to fail)
+GUEST_EXTRA="ip=10.0.0.2/24 probe${PROBE_TRAP:+ trap!}"
+GUEST_IMAGE=$B/Image DOM0_TEST=$HERE/dom0-probe-test.sh GUEST_EXTRA="$GUEST_EXTRA" \
   DOM0_CPIO=$B/dom0-initrd.cpio DOM0_ROOT=$B/dom0-root "$HERE/lab-dom0.sh" >/dev/null
 LOG=$LOG DOM0_CPIO=$B/dom0-initrd.cpio "$HERE/lab-run.sh"
 sed -n '/DOM0: xl create at/,/end unikernel console/p' "$LOG"
@@ -37,5 +40,10 @@ check "xenstore name = unikernel" "xenstore name"
 check "xenstore device/vif/0/backend = /local/domain/0/backend/vif/" "xenstore device/vif/0/backend"
 check "SCHEDOP_shutdown(poweroff)" "shutdown requested"
 check "DOM0: unikernel gone" "domain gone (powered off, on_poweroff=destroy)"
-grep -q "unikernel: exception" "$LOG" && { echo "FAIL: exception in the guest"; fail=1; }
+if [ -n "${PROBE_TRAP:-}" ]; then
+  check "unikernel: synchronous exception from EL1: ESR 0x00000000f2" "the trap reported (ESR class 0x3c, brk)"
+  check "probe: CRASH: Swift trap (brk) at pc 0x" "runtime_crash called"
+else
+  grep -q "unikernel: .* exception" "$LOG" && { echo "FAIL: exception in the guest"; fail=1; }
+fi
 exit $fail
