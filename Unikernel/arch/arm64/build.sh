@@ -15,15 +15,15 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 C=${SWIFT_BIN:-$(dirname "$(command -v swiftc)")}
-CFLAGS="--target=aarch64-none-elf -ffreestanding -fno-builtin -nostdlib -O2 -Wall -fno-stack-protector -mcmodel=small -fno-pic"
+# the same flags as Unikernel/build.sh
+CFLAGS="--target=aarch64-none-none-elf -ffreestanding -fno-builtin -nostdlib -fno-stack-protector -O2 -Wall -Werror"
 if [ "${1:-}" = "--cflags" ]; then echo "$CFLAGS"; exit 0; fi
 [ $# -ge 2 ] || { echo "usage: $0 OUTDIR INPUT.o|INPUT.a..." >&2; exit 2; }
 OUT=$1; shift
 mkdir -p "$OUT/arch"
 "$C/clang" $CFLAGS -c "$HERE/start.S" -o "$OUT/arch/start.o"
 "$C/clang" $CFLAGS -c "$HERE/arch.c" -o "$OUT/arch/arch.o"
-"$C/ld.lld" -static -nostdlib --no-pie -T "$HERE/linker.ld" --gc-sections \
-  -z max-page-size=4096 -Map "$OUT/unikernel-arm64.map" \
+"$C/ld.lld" -static -nostdlib -T "$HERE/linker.ld" --gc-sections -Map "$OUT/unikernel-arm64.map" \
   "$OUT/arch/start.o" "$OUT/arch/arch.o" --start-group "$@" --end-group -o "$OUT/unikernel-arm64.elf"
 "$C/llvm-objcopy" -O binary "$OUT/unikernel-arm64.elf" "$OUT/Image"
 echo "$OUT/Image: $(stat -c %s "$OUT/Image") bytes (image_size with .bss, stack and page tables:" \
