@@ -36,8 +36,9 @@ MODULES=(
 )
 SWIFTFLAGS=(-enable-experimental-feature Embedded -enable-experimental-feature Lifetimes
   -wmo -parse-as-library -Osize -target "$TRIPLE" -I "$OUT" -Xcc -ffreestanding
-  -Xfrontend -disable-stack-protector "${ARCH_SWIFTFLAGS[@]}")
+  -Xfrontend -disable-stack-protector -Xfrontend -function-sections "${ARCH_SWIFTFLAGS[@]}")
 CFLAGS=(--target="$TRIPLE" -ffreestanding -fno-builtin -nostdlib -fno-stack-protector -O2
+  -ffunction-sections -fdata-sections
   -Wall -Werror "${ARCH_CFLAGS[@]}")
 
 objects=()

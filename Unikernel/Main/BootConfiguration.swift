@@ -2,12 +2,15 @@ import NetCore
 
 /// The unikernel's settings, from the guest command line (`extra=` in the xl configuration):
 /// `ip=10.0.0.2/24 gw=10.0.0.1` for a static address, `dhcp` (or no `ip=`) for the stack's
-/// DHCP client; unknown words are ignored.
+/// DHCP client; `crash-test` makes it trap on purpose once it serves (to test the crash path);
+/// unknown words are ignored.
 public struct BootConfiguration {
   /// Our address and prefix, or nil for DHCP.
   public var address: IPv4CIDR?
   /// The default gateway.
   public var gateway: IPv4Address?
+  /// Trap once serving (`crash-test`).
+  public var crashTest = false
   /// Words the parser did not understand, to report.
   public var problems: [String] = []
 
@@ -27,6 +30,8 @@ public struct BootConfiguration {
         }
       } else if word == "dhcp" {
         address = nil
+      } else if word == "crash-test" {
+        crashTest = true
       }
     }
     if let gateway, let address, !address.contains(gateway) {

@@ -94,6 +94,9 @@ public enum Unikernel<Architecture: GuestArchitecture> {
       "netstack unikernel: serving http:80, echo:7 on \(address) after \((architecture.systemTime() - started) / 1_000_000) ms; heap \(heap.inUse / 1024) KiB of \(heap.size / 1024) KiB in use"
     )
 
+    if configuration.crashTest {
+      fatalError("crash-test on the command line: trapping on purpose")
+    }
     var loop = UnikernelLoop(device: device, services: services, architecture: architecture)
     let reason = loop.run(stack)
     architecture.shutdown(reason)
