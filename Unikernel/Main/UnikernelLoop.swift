@@ -1,3 +1,4 @@
+import DHCP
 import NetCore
 import NetStack
 import Netfront
@@ -53,8 +54,9 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
         services.run(&stack.tcp)
         stack.flush(now: time)
         try device.transmit(&stack.transmitQueue)
+        for event in stack.takeDHCPEvents() { Self.report(event) }
         if let reason = try shutdownRequest() {
-          close(reason, stack: stack)
+          close(reason, stack: &stack)
           return reason
         }
         if received < Self.receiveBatch {
@@ -64,7 +66,7 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
         }
       } catch {
         print("netstack unikernel: stopping: \(Self.describe(error))")
-        close(.crash, stack: stack)
+        close(.crash, stack: &stack)
         return .crash
       }
     }
@@ -87,8 +89,14 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
     }
   }
 
-  /// Closes netfront (Closing, then Closed in xenstore) and prints the counters.
-  private mutating func close(_ reason: ShutdownReason, stack: DirectStack) {
+  /// Gives a DHCP lease back, closes netfront (Closing, then Closed in xenstore) and prints
+  /// the counters.
+  private mutating func close(_ reason: ShutdownReason, stack: inout DirectStack) {
+    if stack.dhcpClient != nil && reason != .crash {
+      stack.releaseDHCPLease(now: now)
+      try? device.transmit(&stack.transmitQueue)
+      for event in stack.takeDHCPEvents() { Self.report(event) }
+    }
     stack.forEachCounter { group, name, value in
       if value != 0 { print("  \(group).\(name) \(value)") }
     }
@@ -108,5 +116,19 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
   static func describe(_ error: NetfrontError<XenBareMetalError>) -> String {
     if case .platform(let failure) = error { return "Xen platform: \(failure)" }
     return "\(error)"
+  }
+
+  /// Prints what the DHCP client did.
+  static func report(_ event: DHCPClientAction) {
+    switch event {
+    case .bound(let lease):
+      let router = lease.router.map { ", gateway \($0)" } ?? ""
+      print("netstack unikernel: DHCP: bound \(lease.address) from \(lease.server)\(router)")
+    case .renewed(let lease): print("netstack unikernel: DHCP: renewed \(lease.address)")
+    case .lost(let lease): print("netstack unikernel: DHCP: lost \(lease.address)")
+    case .released(let lease): print("netstack unikernel: DHCP: released \(lease.address)")
+    case .declined(let address): print("netstack unikernel: DHCP: declined \(address) (in use)")
+    case .send, .probe: break
+    }
   }
 }
