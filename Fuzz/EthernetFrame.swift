@@ -24,12 +24,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var span = written.mutableSpan
     header.emit(into: &span)
     _ = consume span
-    expect(written == bytes.extracting(0..<EthernetHeader.length).copyToArray(), "header round trip")
+    expect(
+      written == bytes.extracting(0..<EthernetHeader.length).copyToArray(), "header round trip")
 
     // Framing the payload again gives the same frame, padded to the minimum length (the
     // buffer has the tailroom for it, as `prepend(to:)` requires).
     let packet = PacketBuffer(
-      capacity: PacketBuffer.defaultHeadroom + max(payload.count, EthernetHeader.minimumFrameLength))
+      capacity: PacketBuffer.defaultHeadroom + max(payload.count, EthernetHeader.minimumFrameLength)
+    )
     packet.append(copying: payload)
     header.prepend(to: packet)
     let framed = packet.contents

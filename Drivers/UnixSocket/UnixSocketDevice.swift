@@ -160,7 +160,7 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
   /// The peer closed or failed: forget it; in connect mode that ends the link.
   private mutating func peerLeft() throws(UnixSocketError) {
     if let connection {
-      epoll_ctl_delete(fileDescriptor, connection)
+      stopWatching(fileDescriptor, connection)
       close(connection)
     }
     connection = nil
@@ -345,7 +345,7 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
 }
 
 /// Removes a descriptor from an epoll instance.
-private func epoll_ctl_delete(_ poller: Int32, _ descriptor: Int32) {
+private func stopWatching(_ poller: Int32, _ descriptor: Int32) {
   var event = epoll_event()
   epoll_ctl(poller, EPOLL_CTL_DEL, descriptor, &event)
 }

@@ -101,7 +101,9 @@ func pseudoHeader(
   for address in [source, destination] {
     for index in 0..<4 { bytes.append(address.octet(index)) }
   }
-  bytes += [0, protocolNumber, UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)]
+  bytes += [
+    0, protocolNumber, UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length),
+  ]
   return bytes
 }
 
