@@ -34,7 +34,10 @@ let package = Package(
 
     // The application API and the services written once against it.
     .target(name: "NetworkAPI", dependencies: ["NetCore"], swiftSettings: swiftSettings),
-    .target(name: "Services", dependencies: ["NetworkAPI"], swiftSettings: swiftSettings),
+    // What the HTTP servers send (the daemon's and the unikernel's): standard library only.
+    .target(name: "HTTPContent", swiftSettings: swiftSettings),
+    .target(
+      name: "Services", dependencies: ["NetworkAPI", "HTTPContent"], swiftSettings: swiftSettings),
 
     // Linux-only pieces.
     .target(name: "CLinuxShims", path: "Sources/CLinuxShims"),
@@ -53,6 +56,14 @@ let package = Package(
     .target(
       name: "XenBareMetal", dependencies: ["NetCore", "Netfront"], path: "Unikernel/XenBareMetal",
       swiftSettings: swiftSettings),
+    // The unikernel's program, generic over the guest architecture (standard library only):
+    // a SwiftPM target too, so that its services and settings have unit tests.
+    .target(
+      name: "UnikernelMain",
+      dependencies: [
+        "NetCore", "UDP", "TCP", "DHCP", "NetStack", "Netfront", "XenBareMetal", "HTTPContent",
+      ],
+      path: "Unikernel/Main", swiftSettings: swiftSettings),
     // Netfront in a Linux guest's user space: /dev/xen/{gntalloc,evtchn,xenbus}.
     .target(name: "CXenShims", path: "Sources/CXenShims"),
     .target(
@@ -110,6 +121,12 @@ let package = Package(
       dependencies: [
         "NetCore", "Ethernet", "ARP", "IPv4", "TCP", "NetStack", "Netfront", "NetfrontSimulation",
         "CXenABI", "CXenShims", "XenLinuxPlatform", "XenBareMetal",
+      ],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "UnikernelTests",
+      dependencies: [
+        "NetCore", "TCP", "NetStack", "NetSimulation", "HTTPContent", "UnikernelMain",
       ],
       swiftSettings: swiftSettings),
   ]

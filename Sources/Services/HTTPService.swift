@@ -1,3 +1,4 @@
+import HTTPContent
 import NetworkAPI
 
 /// A small HTTP/1.1 server (RFC 9110, RFC 9112) with keep-alive and pipelined requests:
@@ -20,19 +21,10 @@ public struct HTTPService<Files: HTTPFileSource>: Sendable {
   /// The largest `/bytes/N`.
   static var maximumGeneratedBytes: Int { 1 << 40 }
 
-  /// What `/bytes/N` sends: a repeating, recognisable pattern.
-  static var pattern: [UInt8] {
-    let line = Array(
-      "netstack: a TCP/IP stack in Swift. 0123456789abcdefghijklmnopqrstuvwxyz\n".utf8)
-    var bytes: [UInt8] = []
-    while bytes.count < 256 * 1024 { bytes.append(contentsOf: line) }
-    return bytes
-  }
-
   public func run<Stack: NetworkStack>(on stack: Stack) async throws(NetworkError) {
     let listener = try await stack.listen(port: port, backlog: 4096)
-    let page = Self.page(for: stack.stackDescription)
-    let pattern = Self.pattern
+    let page = HTTPContent.page(for: stack.stackDescription)
+    let pattern = HTTPContent.pattern()
     await acceptLoop(listener) { connection in
       await serve(connection, page: page, pattern: pattern)
     }
@@ -173,19 +165,6 @@ public struct HTTPService<Files: HTTPFileSource>: Sendable {
     }
   }
 
-  /// The page at `/`.
-  static func page(for stack: String) -> [UInt8] {
-    Array(
-      """
-      <!DOCTYPE html>
-      <html><head><title>netstack</title></head>
-      <body><h1>netstack</h1>
-      <p>This page was served by netstack, a TCP/IP stack written in Swift, running on \(stack).</p>
-      <p>Try <a href="/bytes/1048576">/bytes/1048576</a> for a megabyte.</p>
-      </body></html>
-
-      """.utf8)
-  }
 }
 
 /// Where the HTTP service finds files (the daemon's `--http-root`).

@@ -1,3 +1,4 @@
+import HTTPContent
 import NetCore
 import TCP
 
@@ -14,21 +15,8 @@ public struct HTTPServer {
   /// Listens on `port`; `platform` names what the stack runs on, for the page.
   public init(tcp: inout TCPLayer, port: UInt16 = 80, platform: String) throws(TCPError) {
     listener = try tcp.listen(port: port, backlog: 64)
-    page = Array(
-      """
-      <!DOCTYPE html>
-      <html><head><title>netstack</title></head>
-      <body><h1>netstack</h1>
-      <p>This page was served by netstack, a TCP/IP stack written in Swift, running on \(platform).</p>
-      <p>Try <a href="/bytes/1048576">/bytes/1048576</a> for a megabyte.</p>
-      </body></html>
-
-      """.utf8)
-    let line = Array(
-      "netstack: a TCP/IP stack in Swift. 0123456789abcdefghijklmnopqrstuvwxyz\n".utf8)
-    var bytes: [UInt8] = []
-    while bytes.count < 256 * 1024 { bytes.append(contentsOf: line) }
-    pattern = bytes
+    page = HTTPContent.page(for: platform)
+    pattern = HTTPContent.pattern()
   }
 
   /// Connections being served.
