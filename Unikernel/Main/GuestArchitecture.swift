@@ -37,7 +37,7 @@ public enum ShutdownReason: UInt32 {
 }
 
 /// Hypercall numbers (xen/xen.h `__HYPERVISOR_*`), the same on x86_64 and arm64.
-public struct XenHypercallNumber: RawRepresentable, Equatable {
+public struct XenHypercallNumber: RawRepresentable, Equatable, Sendable {
   public var rawValue: UInt
   public init(rawValue: UInt) { self.rawValue = rawValue }
 
