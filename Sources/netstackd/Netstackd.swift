@@ -89,6 +89,7 @@ final class Daemon {
     let loop: EventLoop
     do {
       loop = try EventLoop()
+      loop.busyPollWindow = options.busyPoll
       let signalDescriptor = signals.fileDescriptor
       try loop.register(signalDescriptor, events: UInt32(EPOLLIN.rawValue)) { [unowned self] _ in
         if let signal = SignalReceiver.take(from: signalDescriptor) {
