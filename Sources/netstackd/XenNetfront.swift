@@ -40,7 +40,7 @@ extension Daemon {
       loopDevice.withDevice { device in
         Daemon.report(device.counters)
         do {
-          try device.disconnect(timeout: .seconds(2)) { MonotonicClock.now() }
+          try device.disconnect(timeout: .seconds(5)) { MonotonicClock.now() }
           print(
             "netstackd: netfront vif \(index): \(device.state), backend \(device.backendState)")
         } catch {
