@@ -36,7 +36,8 @@ public struct SYNCookieGenerator: Sendable {
       index = position
     }
     return SequenceNumber(
-      counter << 27 | UInt32(index) << 24 | hash(tuple, clientSequence, counter))
+      counter << 27 | UInt32(index) << 24
+        | hash(tuple, clientSequence, counter, mssIndex: UInt32(index)))
   }
 
   /// Checks the cookie an ACK returns (`acknowledgment − 1`); nil if it is not one of ours
@@ -48,8 +49,9 @@ public struct SYNCookieGenerator: Sendable {
     let counter = value >> 27
     let current = UInt32(truncatingIfNeeded: now.nanoseconds / SYNCookieGenerator.period) & 0x1F
     guard counter == current || counter == (current &- 1) & 0x1F else { return nil }
-    guard value & 0x00FF_FFFF == hash(tuple, clientSequence, counter) else { return nil }
     let index = Int(value >> 24 & 0x7)
+    guard value & 0x00FF_FFFF == hash(tuple, clientSequence, counter, mssIndex: UInt32(index))
+    else { return nil }
     return Decoded(maximumSegmentSize: SYNCookieGenerator.mssTable[index])
   }
 
@@ -65,11 +67,13 @@ public struct SYNCookieGenerator: Sendable {
     return (scale == 15 ? nil : scale, echoed & 1 == 1)
   }
 
-  private func hash(_ tuple: TCPFourTuple, _ clientSequence: SequenceNumber, _ counter: UInt32)
-    -> UInt32
-  {
+  /// The keyed hash over the connection, the client's ISN, the time counter and the MSS
+  /// index, so that none of them can be changed in a returned cookie (RFC 4987 §3.6).
+  private func hash(
+    _ tuple: TCPFourTuple, _ clientSequence: SequenceNumber, _ counter: UInt32, mssIndex: UInt32
+  ) -> UInt32 {
     let (first, second) = tuple.words
-    let third = UInt64(clientSequence.rawValue) << 32 | UInt64(counter)
+    let third = UInt64(clientSequence.rawValue) << 32 | UInt64(counter << 3 | mssIndex)
     return UInt32(truncatingIfNeeded: hasher.hash(first, second, third)) & 0x00FF_FFFF
   }
 }

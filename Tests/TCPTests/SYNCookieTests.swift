@@ -40,6 +40,21 @@ struct SYNCookieTests {
     #expect(h.tcp.counters.synCookiesSent == 1)
   }
 
+  @Test func aCookieWithOtherMSSBitsIsRefused() {
+    var h = Self.backlogFull()
+    h.deliver(Segment(.syn, seq: h.irs, options: .with(mss: 536)))
+    guard let synAck = h.takeSent().first else {
+      Issue.record("no SYN-ACK")
+      return
+    }
+    #expect(
+      h.tcp.cookies.check(synAck.sequence, for: h.tuple, clientSequence: h.irs, now: h.now)
+        == SYNCookieGenerator.Decoded(maximumSegmentSize: 536))
+    // A client that sets the MSS index bits to claim 65495 gets nothing: they are hashed.
+    let forged = SequenceNumber(synAck.sequence.rawValue | 0x0700_0000)
+    #expect(h.tcp.cookies.check(forged, for: h.tuple, clientSequence: h.irs, now: h.now) == nil)
+  }
+
   @Test func finalAckRebuildsTheConnection() {
     var h = Self.backlogFull()
     h.peerSynOptions = .with(mss: 1400)
