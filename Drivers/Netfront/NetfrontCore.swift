@@ -98,8 +98,7 @@ struct NetfrontCore {
   mutating func advanceHandshake<P: XenPlatform & ~Copyable>(platform: inout P)
     throws(NetfrontError<P.Failure>)
   {
-    let text = try platform.netfrontRead(backendPath + "/state")
-    backendState = text.flatMap(XenbusState.init(xenstoreValue:)) ?? .unknown
+    try readBackendState(platform: &platform)
     switch frontendState {
     case .initialising:
       if backendState == .initWait {
@@ -253,8 +252,7 @@ struct NetfrontCore {
       frontendState = .closing
       try platform.netfrontWrite(frontendPath + "/state", XenbusState.closing.xenstoreValue)
       while rings != nil {
-        let text = try platform.netfrontRead(backendPath + "/state")
-        backendState = text.flatMap(XenbusState.init(xenstoreValue:)) ?? .unknown
+        try readBackendState(platform: &platform)
         if backendState == .closing || backendState == .closed || backendState == .unknown {
           break
         }
@@ -270,8 +268,7 @@ struct NetfrontCore {
         if now >= deadline { break }
         do { try platform.wait(timeout: deadline - now) } catch { throw .platform(error) }
         _ = try? platform.netfrontTakeWatchEvent(watchToken)
-        let text = try platform.netfrontRead(backendPath + "/state")
-        backendState = text.flatMap(XenbusState.init(xenstoreValue:)) ?? .unknown
+        try readBackendState(platform: &platform)
       }
     }
     if watching {
@@ -352,6 +349,14 @@ struct NetfrontCore {
     } else {
       counters.notificationsSuppressed += 1
     }
+  }
+
+  /// Reads the back end's `state` key into ``backendState`` (`.unknown` when it is gone).
+  mutating func readBackendState<P: XenPlatform & ~Copyable>(platform: inout P)
+    throws(NetfrontError<P.Failure>)
+  {
+    let text = try platform.netfrontRead(backendPath + "/state")
+    backendState = text.flatMap(XenbusState.init(xenstoreValue:)) ?? .unknown
   }
 }
 

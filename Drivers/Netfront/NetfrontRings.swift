@@ -286,9 +286,6 @@ final class NetfrontRings {
       _ = queue.popFirst()
     }
   }
-
-  /// Frames in flight on the transmit ring, by buffer.
-  var transmitBuffersInFlight: Int { transmitBuffers.count - transmitFree.count }
 }
 
 /// A back end that broke the ring protocol.

@@ -107,19 +107,25 @@ public struct SharedRing {
   /// back end sees the requests before the index: `xen_wmb`), then a full barrier before
   /// `req_event` is read (`xen_mb`), then notify if `req_event` lies in (old, new].
   public func pushRequests(upTo producer: UInt32) -> Bool {
-    let old = loadRelaxed(SharedRingLayout.requestProducerOffset)
-    storeReleasing(SharedRingLayout.requestProducerOffset, producer)
-    atomicMemoryFence(ordering: .sequentiallyConsistent)
-    let event = loadRelaxed(SharedRingLayout.requestEventOffset)
-    return producer &- event < producer &- old
+    push(
+      upTo: producer, producerOffset: SharedRingLayout.requestProducerOffset,
+      eventOffset: SharedRingLayout.requestEventOffset)
   }
 
   /// The back end's mirror of ``pushRequests(upTo:)`` (`RING_PUSH_RESPONSES_AND_CHECK_NOTIFY`).
   public func pushResponses(upTo producer: UInt32) -> Bool {
-    let old = loadRelaxed(SharedRingLayout.responseProducerOffset)
-    storeReleasing(SharedRingLayout.responseProducerOffset, producer)
+    push(
+      upTo: producer, producerOffset: SharedRingLayout.responseProducerOffset,
+      eventOffset: SharedRingLayout.responseEventOffset)
+  }
+
+  /// Both push macros: store the producer index with release, a full barrier, then whether the
+  /// event index lies in (old, new].
+  private func push(upTo producer: UInt32, producerOffset: Int, eventOffset: Int) -> Bool {
+    let old = loadRelaxed(producerOffset)
+    storeReleasing(producerOffset, producer)
     atomicMemoryFence(ordering: .sequentiallyConsistent)
-    let event = loadRelaxed(SharedRingLayout.responseEventOffset)
+    let event = loadRelaxed(eventOffset)
     return producer &- event < producer &- old
   }
 

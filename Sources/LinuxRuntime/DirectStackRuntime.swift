@@ -95,7 +95,7 @@ public final class DirectStackRuntime: @unchecked Sendable {
             // corruption is caught as it would be on a wire.
             let copy = PacketBuffer(copying: frame, headroom: 0)
             copy.withMutableBytes { FrameChecksum.completeTransportChecksum(&$0) }
-            copy.withBytes { inbound!.submit($0, now: now) }
+            inbound!.submit(copy, now: now)
           } else {
             inbound!.submit(frame, now: now)
           }

@@ -118,7 +118,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
       let polling = busyPollWindow > .zero && now - lastActivity < busyPollWindow
       try epoll.wait(
         timeoutMilliseconds: hasWork || polling ? 0 : timeout(now: now), into: &ready)
-      if hasWork || !ready.isEmpty { lastActivity = MonotonicClock.now() }
+      if busyPollWindow > .zero, hasWork || !ready.isEmpty { lastActivity = MonotonicClock.now() }
       for (descriptor, events) in ready {
         if descriptor == wakeDescriptor {
           var value: UInt64 = 0

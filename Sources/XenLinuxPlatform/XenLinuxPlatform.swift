@@ -219,9 +219,10 @@ public struct XenLinuxPlatform: XenPlatform, ~Copyable {
     if let timeout {
       milliseconds = Int32(clamping: max(0, (timeout.nanoseconds + 999_999) / 1_000_000))
     }
-    var events = [epoll_event](repeating: epoll_event(), count: 4)
+    // Which descriptor woke us does not matter (the caller takes events and watches next).
+    var event = epoll_event()
     while true {
-      let count = epoll_wait(fileDescriptor, &events, Int32(events.count), milliseconds)
+      let count = epoll_wait(fileDescriptor, &event, 1, milliseconds)
       if count >= 0 { return }
       if errno == EINTR { continue }
       throw .system(operation: "epoll_wait", errno: errno)

@@ -60,7 +60,9 @@ struct SimulationCommand {
     }
   }
 
-  static func network(impairment: ImpairmentConfiguration, seed: UInt64) -> SimulatedNetwork {
+  static func network(
+    impairment: ImpairmentConfiguration, seed: UInt64, rateLimit: LinkRateLimiter? = nil
+  ) -> SimulatedNetwork {
     SimulatedNetwork(
       left: DirectStackConfiguration(
         hardwareAddress: MACAddress(0x02, 0, 0, 0, 0, 1),
@@ -68,7 +70,7 @@ struct SimulationCommand {
       right: DirectStackConfiguration(
         hardwareAddress: MACAddress(0x02, 0, 0, 0, 0, 2),
         address: IPv4CIDR(address: IPv4Address(10, 0, 0, 2), prefixLength: 24), seed: seed &+ 7),
-      impairment: impairment, seed: seed)
+      impairment: impairment, seed: seed, rateLimit: rateLimit)
   }
 
   static func transfer(impairment: ImpairmentConfiguration, seed: UInt64, bytes: Int, trace: Bool)

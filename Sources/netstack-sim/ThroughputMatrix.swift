@@ -38,13 +38,7 @@ struct ThroughputMatrix {
     var impairment = ImpairmentConfiguration()
     impairment.lossPerMillion = loss
     impairment.delay = roundTrip / 2
-    var network = SimulatedNetwork(
-      left: DirectStackConfiguration(
-        hardwareAddress: MACAddress(0x02, 0, 0, 0, 0, 1),
-        address: IPv4CIDR(address: IPv4Address(10, 0, 0, 1), prefixLength: 24), seed: seed),
-      right: DirectStackConfiguration(
-        hardwareAddress: MACAddress(0x02, 0, 0, 0, 0, 2),
-        address: IPv4CIDR(address: IPv4Address(10, 0, 0, 2), prefixLength: 24), seed: seed &+ 7),
+    var network = SimulationCommand.network(
       impairment: impairment, seed: seed,
       rateLimit: LinkRateLimiter(
         bitsPerSecond: bitsPerSecond, queueLimit: queueLimit(roundTrip: roundTrip)))

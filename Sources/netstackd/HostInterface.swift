@@ -56,7 +56,6 @@ struct HostInterface {
     _ = netstack_interface_set_txqueuelen(name, Int32(length))
   }
 
-  /// Removes the address this added, if any.
   /// Puts back what this changed: removes the address it added, takes the link down if it
   /// brought it up, restores the MTU. (A TAP device the daemon created vanishes anyway.)
   mutating func undo() {

@@ -111,9 +111,13 @@ import Testing
     return result
   }
 
+  /// What `/bytes/N` must send, written out independently of `HTTPContent` (the code under
+  /// test): the line repeated to at least 256 KiB (3641 lines, 262,152 bytes), then again.
   static func expectedBytes(_ count: Int) -> [UInt8] {
-    let pattern = HTTPContent.pattern()
-    return (0..<count).map { pattern[$0 % pattern.count] }
+    let line = Array(
+      "netstack: a TCP/IP stack in Swift. 0123456789abcdefghijklmnopqrstuvwxyz\n".utf8)
+    let period = (256 * 1024 + line.count - 1) / line.count * line.count
+    return (0..<count).map { line[($0 % period) % line.count] }
   }
 
   @Test func pipelinedRequestsGetThePageAndTheBytes() throws {
