@@ -228,7 +228,9 @@ struct DHCPClientTests {
     _ = client.start(now: Self.start)
     _ = client.receive(try Self.answer(C.offer, to: client), now: Self.start)
     var requests = 1
-    while client.state == .requesting {
+    var polls = 0
+    while client.state == .requesting && polls < 100 {
+      polls += 1
       let due = try #require(client.nextDeadline)
       let messages = Self.sent(client.poll(now: due))
       requests += messages.filter { $0.0.messageType == .request }.count
@@ -320,7 +322,9 @@ struct DHCPClientTests {
     // Half the time left to T2 (22.5 s), but at least 10 s (RFC 2131 §4.4.5).
     #expect(client.nextDeadline == t1 + .milliseconds(22_500))
     var renewals: [Instant] = []
-    while client.state == .renewing {
+    var polls = 0
+    while client.state == .renewing && polls < 100 {
+      polls += 1
       let due = try #require(client.nextDeadline)
       let (request, to) = try Self.single(client.poll(now: due))
       if client.state == .renewing {
@@ -352,7 +356,9 @@ struct DHCPClientTests {
     _ = try Self.bound(&client)
     var now = Self.start + .seconds(60)
     var lost: [DHCPClientAction] = []
-    while lost.isEmpty {
+    var polls = 0
+    while lost.isEmpty && polls < 100 {
+      polls += 1
       now = try #require(client.nextDeadline)
       let actions = client.poll(now: now)
       lost = actions.filter { if case .lost = $0 { true } else { false } }

@@ -65,13 +65,7 @@ read -r code size speed <<<"$result"
 expect_eq "/bytes/$BYTES: status" 200 "$code"
 expect_eq "/bytes/$BYTES: size" "$BYTES" "$size"
 log "download through passt: $(awk -v s="$speed" 'BEGIN { printf "%.1f MB/s", s / 1e6 }')"
-expected=$("$PYTHON" - "$BYTES" <<'EOF'
-import hashlib, sys
-line = b"netstack: a TCP/IP stack in Swift. 0123456789abcdefghijklmnopqrstuvwxyz\n"
-n = int(sys.argv[1])
-print(hashlib.sha256((line * (n // len(line) + 1))[:n]).hexdigest())
-EOF
-)
+expected=$("$PYTHON" "$TOOLS/service-check.py" pattern "$BYTES")
 expect_eq "/bytes/$BYTES: SHA-256 of the pattern" "$expected" "$(sha256sum <"$WORK/bytes" | cut -d' ' -f1)"
 head=$(ns curl -sS -m 10 -I http://127.0.0.1:8080/bytes/1234 2>&1 | tr -d '\r') || true
 expect_match "HEAD: 200" "^HTTP/1.1 200 OK$" "$head"

@@ -111,11 +111,17 @@ ok "the socket file is removed on exit"
 expect_ge "icmp.echo_replies_sent" 4 "$(counter icmp.echo_replies_sent)"
 expect_ge "tcp.passive_opens (page, bytes, 404)" 3 "$(counter tcp.passive_opens)"
 
-# The pcap: ping and HTTP as tshark reads them, nothing malformed.
+# The pcap: ping and HTTP as tshark reads them, nothing malformed. tshark must read the file:
+# an error is a failure, not an empty (and so passing) answer.
 TSHARK=(tshark -n -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE)
-replies=$("${TSHARK[@]}" -r "$WORK/stack.pcap" -Y "eth.src == $MAC && icmp.type == 0 && ip.dst == $GUEST_IP && icmp.checksum.status == 1" -T fields -e frame.number 2>/dev/null | wc -l)
-expect_ge "echo replies to the guest in the pcap" 4 "$replies"
-codes=$("${TSHARK[@]}" -r "$WORK/stack.pcap" -Y "eth.src == $MAC && http.response" -T fields -e http.response.code 2>/dev/null | sort | uniq -c | awk '{print $2 "x" $1}' | xargs)
-expect_eq "HTTP responses in the pcap" "200x2 404x1" "$codes"
-bad=$("${TSHARK[@]}" -r "$WORK/stack.pcap" -Y "_ws.malformed || (eth.src == $MAC && (ip.checksum.status == 0 || tcp.checksum.status == 0))" -T fields -e frame.number 2>/dev/null | xargs)
-expect_eq "malformed frames or bad checksums from the stack" "" "$bad"
+# pcap_fields OUT FILTER FIELD: FIELD of every frame of the pcap that matches FILTER, into OUT.
+pcap_fields() {
+  "${TSHARK[@]}" -r "$WORK/stack.pcap" -Y "$2" -T fields -e "$3" >"$1" 2>"$WORK/tshark.err" \
+    || fail "tshark could not read stack.pcap (filter $2)" "exit 0" "$(cat "$WORK/tshark.err")"
+}
+pcap_fields "$WORK/replies" "eth.src == $MAC && icmp.type == 0 && ip.dst == $GUEST_IP && icmp.checksum.status == 1" frame.number
+expect_ge "echo replies to the guest in the pcap" 4 "$(wc -l <"$WORK/replies")"
+pcap_fields "$WORK/codes" "eth.src == $MAC && http.response" http.response.code
+expect_eq "HTTP responses in the pcap" "200x2 404x1" "$(sort "$WORK/codes" | uniq -c | awk '{print $2 "x" $1}' | xargs)"
+pcap_fields "$WORK/bad" "_ws.malformed || (eth.src == $MAC && (ip.checksum.status == 0 || tcp.checksum.status == 0))" frame.number
+expect_eq "malformed frames or bad checksums from the stack" "" "$(xargs <"$WORK/bad")"
