@@ -62,7 +62,7 @@ public struct DirectStack {
 
   // MARK: Receiving
 
-  /// Handles one frame from the device.
+  /// Handles one frame from the device. TCP answers wait for ``flush(now:)``.
   public mutating func receive(_ frame: Span<UInt8>, info: ReceivedFrameInfo, now: Instant) {
     let input = ipv4.link.receive(frame, now: now)
     if !ipv4.link.addressClaims.isEmpty { dhcpAddressClaims(now: now) }
@@ -142,8 +142,9 @@ public struct DirectStack {
     dhcpServer?.poll(now: now)
   }
 
-  /// Sends what application calls (TCP writes, reads that opened the window, closes) made
-  /// due; a runtime calls it after each batch of application work.
+  /// Sends what received segments (ACKs, data an ACK released) and application calls (TCP
+  /// writes, reads that opened the window, closes) made due; a runtime calls it after each
+  /// batch of received frames and of application work.
   public mutating func flush(now: Instant) {
     tcp.flush(now: now, network: &ipv4)
   }

@@ -326,6 +326,9 @@ extension TCPConnection {
       events.insert(.writable)
     }
     sendUnacknowledged = acknowledgment
+    // SND.UNA ≤ SND.NXT always: a SYN that was to go again (SND.NXT back at the ISS) may be
+    // acknowledged before the next output sends it.
+    if sendNext < acknowledgment { sendNext = acknowledgment }
     retransmissionQueue.acknowledge(upTo: acknowledgment, now: now)
     probeDeadline = nil  // re-armed from now at the next output (RFC 8985 §7.2)
     retransmissionCount = 0

@@ -5,7 +5,9 @@ import NetCore
 /// object: LISTEN (RFC 9293 §3.10.7.2, with SYN cookies), TIME-WAIT (with RFC 6191 reuse)
 /// and CLOSED (§3.10.7.1: answer with RST).
 extension TCPLayer {
-  /// Handles a segment the IPv4 layer delivered. `packet` is the whole IPv4 packet.
+  /// Handles a segment the IPv4 layer delivered. `packet` is the whole IPv4 packet. What a
+  /// connection sends in answer (ACKs, data the ACK released) goes out at the next
+  /// ``flush(now:network:)``, which the runtime calls after each batch of received frames.
   public mutating func input<Network: IPv4Network>(
     _ delivery: IPv4Delivery, packet: Span<UInt8>, checksumVerified: Bool, now: Instant,
     network: inout Network
@@ -42,7 +44,10 @@ extension TCPLayer {
 
     if let slot = slotByTuple[tuple], let connection = slots[slot].connection {
       connection.segmentArrives(segment, now: now)
-      settle(slot, now: now, network: &network)
+      // The answer waits for the next flush, after the rest of the batch the runtime is
+      // handing over: the ACKs of one wake-up release one large segment, not one small one
+      // each, and the data segments of one wake-up get one ACK (as Linux's GRO gives them).
+      queueOutput(slot)
       return
     }
     if let entry = timeWait.entry(for: tuple) {

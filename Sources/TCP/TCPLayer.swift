@@ -6,8 +6,10 @@ import NetCore
 /// ABORT).
 ///
 /// Sans-IO like every layer: segments come in through ``input(_:packet:checksumVerified:now:network:)``,
-/// timers run in ``poll(now:network:)``, and what the application queued goes out in
-/// ``flush(now:network:)``; everything is sent through the `IPv4Network` the caller passes.
+/// timers run in ``poll(now:network:)``, and what received segments and the application made
+/// due goes out in ``flush(now:network:)`` (a runtime calls it after each batch of received
+/// frames and application calls); everything is sent through the `IPv4Network` the caller
+/// passes.
 /// Every table is bounded: connections, TIME-WAIT records, each listener's queues.
 ///
 /// Segment processing for LISTEN, CLOSED and TIME-WAIT is in `TCPLayer+Input.swift`.
@@ -259,7 +261,8 @@ public struct TCPLayer {
 
   // MARK: Running
 
-  /// Sends what application calls made due (call after each batch of them).
+  /// Sends what received segments and application calls made due (call after each batch of
+  /// them).
   public mutating func flush<Network: IPv4Network>(now: Instant, network: inout Network) {
     while let slot = pendingOutput.popLast() {
       slots[slot].outputQueued = false

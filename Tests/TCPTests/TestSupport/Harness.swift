@@ -140,10 +140,13 @@ struct Harness {
   // MARK: The peer's side
 
   /// Feeds one segment from the peer (10.0.0.2:remotePort → 10.0.0.1:localPort) to the layer,
-  /// with a correct checksum unless `corruptChecksum`.
+  /// with a correct checksum unless `corruptChecksum`, then flushes as a runtime does after a
+  /// batch of received frames (with `flush: false` the segment is one of a batch that goes
+  /// on: the next ``deliver(_:from:to:corruptChecksum:flush:)`` or ``flush()`` ends it).
   mutating func deliver(
     _ segment: Segment, from source: IPv4Address = Harness.remoteAddress,
-    to destination: IPv4Address = Harness.localAddress, corruptChecksum: Bool = false
+    to destination: IPv4Address = Harness.localAddress, corruptChecksum: Bool = false,
+    flush: Bool = true
   ) {
     let header = TCPHeader(
       sourcePort: remotePort, destinationPort: localPort, sequenceNumber: segment.sequence,
@@ -155,13 +158,14 @@ struct Harness {
     header.prepend(to: packet, source: source, destination: destination)
     var bytes = packet.withBytes { $0.copyToArray() }
     if corruptChecksum { bytes[17] ^= 0x01 }
-    deliver(tcpBytes: bytes, from: source, to: destination)
+    deliver(tcpBytes: bytes, from: source, to: destination, flush: flush)
   }
 
   /// Feeds raw TCP bytes (header and payload) from the peer, as the IPv4 layer would.
   mutating func deliver(
     tcpBytes: [UInt8], from source: IPv4Address = Harness.remoteAddress,
-    to destination: IPv4Address = Harness.localAddress, checksumVerified: Bool = false
+    to destination: IPv4Address = Harness.localAddress, checksumVerified: Bool = false,
+    flush: Bool = true
   ) {
     let ipHeader = IPv4Header(
       source: source, destination: destination, protocolNumber: .tcp,
@@ -175,6 +179,12 @@ struct Harness {
     tcp.input(
       delivery, packet: packet.span, checksumVerified: checksumVerified, now: now,
       network: &network)
+    if flush { self.flush() }
+  }
+
+  /// Sends what the layer made due, as a runtime does after each batch of received frames.
+  mutating func flush() {
+    tcp.flush(now: now, network: &network)
   }
 
   // MARK: What the stack sent

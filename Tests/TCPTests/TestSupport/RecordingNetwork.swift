@@ -39,6 +39,8 @@ struct RecordingNetwork: IPv4Network {
   ) throws(IPv4SendError) {
     if let failure { throw failure }
     precondition(protocolNumber == .tcp)
+    // With ``supportsSegmentationOffload`` the checksum is left to the device: do its part.
+    payload.completeOffloadedChecksum()
     let bytes = payload.withBytes { $0.copyToArray() }
     sent.append(
       RecordingNetwork.parse(
