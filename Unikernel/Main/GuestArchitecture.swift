@@ -12,6 +12,12 @@ public protocol GuestArchitecture {
   /// Nanoseconds of Xen system time (valid once shared_info is mapped at `freeFrame(0)`).
   func systemTime() -> UInt64
 
+  /// 64 bits from the CPU's random number generator, or nil when it has none (or it failed).
+  func hardwareRandom() -> UInt64?
+
+  /// The name of that generator's instruction, for the boot report ("RDRAND", "RNDR").
+  var hardwareRandomName: String { get }
+
   /// The guest's command line (`extra=` of the xl configuration), or "".
   var commandLine: String { get }
 

@@ -62,6 +62,9 @@ public enum Unikernel<Architecture: GuestArchitecture> {
       "netstack unikernel: netfront vif 0 connected: mac \(mac), mtu \(device.mtu), backend \(device.backendPath)"
     )
 
+    let entropy = BootEntropy.gather(architecture)
+    print("netstack unikernel: secrets seeded from \(entropy.source)")
+
     var tcp = TCPConfiguration()
     tcp.sendBufferSize = 512 * 1024
     tcp.receiveBufferSize = 256 * 1024
@@ -71,7 +74,7 @@ public enum Unikernel<Architecture: GuestArchitecture> {
     var stack = DirectStack(
       configuration: DirectStackConfiguration(
         hardwareAddress: mac, mtu: device.mtu, address: configuration.address,
-        gateway: configuration.gateway, seed: architecture.systemTime() &* 0x9E37_79B9_7F4A_7C15,
+        gateway: configuration.gateway, seed: entropy.seed,
         tcp: tcp),
       now: now(architecture))
     if configuration.address == nil {

@@ -2,12 +2,16 @@
  * crash path every trap ends in. */
 #include "runtime.h"
 
-/* Hash seeds for Set and Dictionary: splitmix64. Not secret; the stack's own randomness (TCP
- * sequence numbers, ports) is seeded from the clock by the Swift program. */
+/* Hash seeds for Set and Dictionary (Swift's Hasher asks once, at its first use): the CPU's
+ * random number generator (RDRAND, RNDR) when it has one, so that nobody outside can craft
+ * 4-tuples that collide in the stack's tables; otherwise a fixed splitmix64 sequence. The
+ * stack's own secrets (ISN and SYN-cookie keys) come from BootEntropy in the Swift program. */
 void arc4random_buf(void *buffer, size_t count) {
     static unsigned long long state = 0x2545F4914F6CDD1DULL;
     unsigned char *bytes = buffer;
     while (count) {
+        unsigned long long hardware;
+        if (arch_hardware_random(&hardware)) state ^= hardware;
         unsigned long long z = (state += 0x9E3779B97F4A7C15ULL);
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;

@@ -51,6 +51,23 @@ long arch_hypercall(unsigned long op, unsigned long a1, unsigned long a2, unsign
   return (long)x0;
 }
 
+// ---- the CPU's random number generator (FEAT_RNG) ----
+int arch_hardware_random(unsigned long long *value) {
+  uint64_t features;
+  __asm__ volatile("mrs %0, id_aa64isar0_el1" : "=r"(features));
+  if (((features >> 60) & 0xf) == 0) return 0;
+  for (int attempt = 0; attempt < 10; attempt++) {
+    uint64_t bits, flags;
+    // RNDR (s3_3_c2_c4_0): NZCV is 0000 on success, 0100 (Z) when no number was ready.
+    __asm__ volatile("mrs %0, s3_3_c2_c4_0; mrs %1, nzcv" : "=r"(bits), "=r"(flags)::"cc");
+    if ((flags & (1ull << 30)) == 0) {
+      *value = bits;
+      return 1;
+    }
+  }
+  return 0;
+}
+
 // ---- the generic timer ----
 static inline uint64_t read_cntvct(void) {
   uint64_t v;

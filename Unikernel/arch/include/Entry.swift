@@ -11,6 +11,17 @@ struct CArchitecture: GuestArchitecture {
 
   func systemTime() -> UInt64 { UInt64(arch_system_time_ns()) }
 
+  func hardwareRandom() -> UInt64? {
+    var value: UInt64 = 0
+    return arch_hardware_random(&value) == 1 ? value : nil
+  }
+
+  #if arch(x86_64)
+    var hardwareRandomName: String { "RDRAND" }
+  #else
+    var hardwareRandomName: String { "RNDR" }
+  #endif
+
   var commandLine: String { String(cString: arch_command_line()) }
 
   func freeFrame(_ index: Int) -> UInt { arch_free_frame(UInt32(index)) }

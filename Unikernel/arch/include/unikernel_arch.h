@@ -18,6 +18,11 @@ long arch_hypercall(unsigned long op, unsigned long a1, unsigned long a2, unsign
  * the virtual counter. */
 unsigned long long arch_system_time_ns(void);
 
+/* 64 random bits from the CPU's random number generator into *value: x86_64 RDRAND (CPUID.1:
+ * ECX bit 30), arm64 RNDR (ID_AA64ISAR0_EL1.RNDR). Returns 1 on success, 0 when the CPU has
+ * none or it failed ten times in a row (Intel's advice for RDRAND). */
+int arch_hardware_random(unsigned long long *value);
+
 /* The free RAM the heap may use, as [start, end). */
 void arch_free_memory(unsigned long *start, unsigned long *end);
 

@@ -44,6 +44,22 @@ static void cpuid(unsigned leaf, unsigned *a, unsigned *b, unsigned *c, unsigned
     __asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
 }
 
+int arch_hardware_random(unsigned long long *value) {
+    unsigned a, b, c, d;
+    cpuid(1, &a, &b, &c, &d);
+    if (!(c & (1u << 30))) return 0;
+    for (int attempt = 0; attempt < 10; attempt++) {
+        unsigned long long bits;
+        unsigned char ok;
+        __asm__ volatile("rdrand %0; setc %1" : "=r"(bits), "=qm"(ok) : : "cc");
+        if (ok) {
+            *value = bits;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void print(const char *text) {
     while (*text) arch_debug_putc(*text++);
 }
