@@ -27,6 +27,9 @@ public struct EthernetLink: IPv4Link {
   private var pending: ARPPendingQueue
   /// Frames ready for the device, oldest first; the runtime drains it.
   public var transmitQueue: BoundedQueue<PacketBuffer>
+  /// Buffers of frames the device has written, for the layers above to fill again; the
+  /// runtime gives them back (``PacketBufferPool/recycle(_:)``).
+  public var transmitBuffers = PacketBufferPool()
 
   public private(set) var ethernetCounters = EthernetCounters()
   public private(set) var arpCounters = ARPCounters()
@@ -283,6 +286,10 @@ public struct EthernetLink: IPv4Link {
     packet.append(ARPPacket.length)
     packet.withMutableBytes { message.emit(into: &$0) }
     frame(packet, to: destination, type: .arp)
+  }
+
+  public mutating func makePacketBuffer(capacity: Int, headroom: Int) -> PacketBuffer {
+    transmitBuffers.take(capacity: capacity, headroom: headroom)
   }
 
   /// Prepends the Ethernet header and queues the frame for the device.

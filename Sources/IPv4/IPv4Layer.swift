@@ -303,6 +303,10 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
   public var supportsSegmentationOffload: Bool { link.supportsSegmentationOffload }
   public var headroom: Int { link.headerLength + IPv4Header.length }
 
+  public mutating func makePacketBuffer(capacity: Int, headroom: Int) -> PacketBuffer {
+    link.makePacketBuffer(capacity: capacity, headroom: headroom)
+  }
+
   public func sourceAddress(for destination: IPv4Address) -> IPv4Address? {
     if destination.isBroadcast || destination.isMulticast { return address?.address ?? .any }
     guard routes.nextHop(for: destination) != nil else { return nil }

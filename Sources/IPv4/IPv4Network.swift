@@ -24,6 +24,10 @@ public protocol IPv4Network {
   /// The source address to use towards `destination`, or nil when there is no route.
   func sourceAddress(for destination: IPv4Address) -> IPv4Address?
 
+  /// An empty buffer for a transport to fill, of up to `capacity` bytes (headroom included),
+  /// its data starting `headroom` bytes in: the link's reused buffers where it has them.
+  mutating func makePacketBuffer(capacity: Int, headroom: Int) -> PacketBuffer
+
   /// Sends `payload` (a transport header and data) to `destination`, fragmenting it if needed
   /// and allowed.
   mutating func send(
@@ -67,5 +71,12 @@ extension IPv4SendError: CustomStringConvertible {
     case .noRoute: "no route to host"
     case .tooLarge: "message too long"
     }
+  }
+}
+
+extension IPv4Network {
+  /// A network without a pool (a test's fake) allocates each buffer.
+  public mutating func makePacketBuffer(capacity: Int, headroom: Int) -> PacketBuffer {
+    PacketBuffer(capacity: capacity, headroom: headroom)
   }
 }

@@ -21,6 +21,9 @@ public final class DirectStackRuntime: @unchecked Sendable {
   private var inbound: FrameImpairer?
   private var outbound: FrameImpairer?
   private var deviceQueue = BoundedQueue<PacketBuffer>(limit: 4096)
+  /// The frames of ``deviceQueue`` again, in the same order: once the device has taken the
+  /// oldest ones, their buffers go back to the stack's pool from here.
+  private var framesAtDevice = BoundedQueue<PacketBuffer>(limit: 4096)
   private var watchingWritable = false
   private var nextPcapFlush: Instant
   public let logger: Logger
@@ -175,19 +178,27 @@ public final class DirectStackRuntime: @unchecked Sendable {
         outbound!.submit(frame, now: now)
       }
       outbound!.release(now: now) { frame in
-        if deviceQueue.append(frame) { pcap?.write(frameBytes: frame) }
+        if deviceQueue.append(frame) {
+          framesAtDevice.append(frame)
+          pcap?.write(frameBytes: frame)
+        }
       }
     } else {
       while !deviceQueue.isFull, let frame = stack.transmitQueue.popFirst() {
         if tracing { frame.withBytes { logger.trace("out \(FrameDescription.describe($0))") } }
         pcap?.write(frameBytes: frame)
         deviceQueue.append(frame)
+        framesAtDevice.append(frame)
       }
     }
     do {
       try device.transmit(&deviceQueue)
     } catch {
       logger.warning("device transmit failed: \(error)")
+    }
+    // The device takes frames from the front: the oldest ones of the copy are the written ones.
+    while framesAtDevice.count > deviceQueue.count, var frame = framesAtDevice.popFirst() {
+      stack.recycle(&frame)
     }
     let wantWritable = !deviceQueue.isEmpty
     if wantWritable != watchingWritable {

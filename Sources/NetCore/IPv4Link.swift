@@ -14,6 +14,11 @@ public protocol IPv4Link {
   /// (TSO/GSO through a virtio-net header), and compute transport checksums.
   var supportsSegmentationOffload: Bool { get }
 
+  /// An empty buffer for a packet to send of up to `capacity` bytes (headroom included), its
+  /// data starting `headroom` bytes in: from the link's pool of buffers the device has
+  /// written, when it keeps one (``PacketBufferPool``).
+  mutating func makePacketBuffer(capacity: Int, headroom: Int) -> PacketBuffer
+
   /// Sends `packet` (a complete IPv4 packet) to `nextHop`, an address on the link: the
   /// destination itself, a gateway, or a broadcast or multicast address.
   mutating func send(_ packet: PacketBuffer, to nextHop: IPv4Address, now: Instant)
@@ -27,4 +32,11 @@ public protocol IPv4Link {
 
   /// When the link next needs `poll`, if ever.
   var nextDeadline: Instant? { get }
+}
+
+extension IPv4Link {
+  /// A link without a pool allocates each buffer.
+  public mutating func makePacketBuffer(capacity: Int, headroom: Int) -> PacketBuffer {
+    PacketBuffer(capacity: capacity, headroom: headroom)
+  }
 }

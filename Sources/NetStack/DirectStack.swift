@@ -60,6 +60,12 @@ public struct DirectStack {
     _modify { yield &ipv4.link.transmitQueue }
   }
 
+  /// Gives back the buffer of a frame the device has written, for the next packet to send
+  /// (kept only if nothing else holds it; see ``PacketBufferPool``).
+  public mutating func recycle(_ frame: inout PacketBuffer) {
+    ipv4.link.transmitBuffers.recycle(&frame)
+  }
+
   // MARK: Receiving
 
   /// Handles one frame from the device. TCP answers wait for ``flush(now:)``.
@@ -166,6 +172,7 @@ public struct DirectStack {
     }
     report(ipv4.link.ethernetCounters)
     report(ipv4.link.arpCounters)
+    report(ipv4.link.transmitBuffers)
     report(ipv4.counters)
     report(ipv4.icmpCounters)
     report(udp.counters)

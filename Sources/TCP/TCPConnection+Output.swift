@@ -9,6 +9,9 @@ extension TCPConnection {
   /// of a minimum Ethernet frame (46 bytes of payload), so that no layer below must copy.
   static let minimumPacketRoom = 46
 
+  /// How long a receiver may hold back the ACK of a lone segment (RFC 8985 §7.2 WCDelAckT).
+  static let worstCaseDelayedAck = Interval.milliseconds(200)
+
   /// The largest TCP segment handed to a device that does segmentation offload.
   static let maximumOffloadSegment = 65_000
 
@@ -72,15 +75,17 @@ extension TCPConnection {
   }
 
   /// Arms the tail loss probe (RFC 8985 §7.2) when data is outstanding and no loss is known:
-  /// two smoothed RTTs (plus a delayed-ACK allowance with one segment out), never after the
-  /// retransmission timer.
+  /// two smoothed RTTs, plus the worst-case delayed ACK (WCDelAckT, 200 ms as the RFC
+  /// recommends: Linux delays an ACK up to that long) when one segment is out, and never
+  /// after the retransmission timer: when that is sooner the probe goes at its time, instead
+  /// of the timeout (see ``timersExpire(now:network:)``).
   func armProbeTimer(now: Instant) {
     guard sackEnabled, !probeOutstanding, probeDeadline == nil, !inRecovery,
       retransmissionQueue.lostBytes == 0, !retransmissionQueue.isEmpty,
       let smoothed = retransmissionTimeout.smoothedRoundTripTime, let rto = retransmissionDeadline
     else { return }
     var timeout = smoothed * 2
-    if retransmissionQueue.count == 1 { timeout = timeout + .milliseconds(40) }
+    if retransmissionQueue.count == 1 { timeout = timeout + TCPConnection.worstCaseDelayedAck }
     timeout = max(timeout, .milliseconds(10))
     probeDeadline = min(now + timeout, rto)
   }
@@ -207,26 +212,29 @@ extension TCPConnection {
   }
 
   /// The tail loss probe fired (RFC 8985 §7.3): send one new segment if the window allows,
-  /// else the last one again, to draw an acknowledgment that shows what is missing.
-  func sendProbe<Network: IPv4Network>(now: Instant, network: inout Network) {
+  /// else the last one again, to draw an acknowledgment that shows what is missing. Returns
+  /// whether a probe was sent (not when the last segment is larger than one MSS).
+  @discardableResult
+  func sendProbe<Network: IPv4Network>(now: Instant, network: inout Network) -> Bool {
     probeDeadline = nil
-    guard !retransmissionQueue.isEmpty else { return }
+    guard !retransmissionQueue.isEmpty else { return false }
     probeOutstanding = true
     let mss = segmentPayloadLimit
     if sendBufferStart + sendBuffer.count > sendNext && sendUnacknowledged + sendWindow > sendNext,
       sendNewData(now: now, network: &network, limit: mss)
     {
-      return
+      return true
     }
     let offset = retransmissionQueue.count - 1
     let record = retransmissionQueue[offset]
     let payload = record.length - (record.fin ? 1 : 0)
-    guard payload <= mss else { return }
+    guard payload <= mss else { return false }
     sendSegment(
       sequence: record.start, flags: record.fin ? [.ack, .fin] : .ack, payloadLength: payload,
       now: now,
       network: &network)
     retransmissionQueue.retransmitted(offset, at: now)
+    return true
   }
 
   /// Builds and sends one segment: `payloadLength` bytes of the send buffer from `sequence`,
@@ -327,9 +335,10 @@ extension TCPConnection {
     network: inout Network
   ) {
     // Room for Ethernet's minimum frame, so that a bare ACK is padded in place.
-    let packet = PacketBuffer(
+    let packet = network.makePacketBuffer(
       capacity: PacketBuffer.defaultHeadroom
-        + max(header.length + payloadLength, TCPConnection.minimumPacketRoom))
+        + max(header.length + payloadLength, TCPConnection.minimumPacketRoom),
+      headroom: PacketBuffer.defaultHeadroom)
     if payloadLength > 0 {
       packet.append(payloadLength)
       let buffer = sendBuffer

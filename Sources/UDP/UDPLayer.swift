@@ -120,8 +120,9 @@ public struct UDPLayer {
       counters.sendErrors += 1
       throw .noRoute
     }
-    let packet = PacketBuffer(
-      capacity: PacketBuffer.defaultHeadroom + UDPHeader.length + payload.count)
+    let packet = network.makePacketBuffer(
+      capacity: PacketBuffer.defaultHeadroom + UDPHeader.length + payload.count,
+      headroom: PacketBuffer.defaultHeadroom)
     packet.append(copying: payload)
     UDPHeader(sourcePort: endpoint.localPort, destinationPort: port)
       .prepend(to: packet, source: source, destination: destination)

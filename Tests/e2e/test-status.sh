@@ -77,6 +77,8 @@ chargen_out=$(grep -E "^  $STACK_IP:19 " <<<"$text" | sed -E 's/.* out ([0-9]+) 
 expect_ge "chargen connection: more sent than the client read (it stopped reading)" 100000 "$chargen_out"
 expect_match "UDP ports" "^udp ports: 7$" "$text"
 expect_match "counters: passive opens" "^  tcp\.passive_opens [0-9]+$" "$text"
+# The buffers of written frames are filled again (the chargen connection alone sends plenty).
+expect_match "counters: transmit buffers reused" "^  tx_buffers\.reused [1-9][0-9]*$" "$text"
 
 # --- JSON -------------------------------------------------------------------------------------
 json=$(status_json) || fail "netstackd status --json" "exit 0" "$json"
