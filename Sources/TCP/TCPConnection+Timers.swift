@@ -26,15 +26,20 @@ extension TCPConnection {
 
   /// Handles every timer that is due, then sends what became due.
   func timersExpire<Network: IPv4Network>(now: Instant, network: inout Network) {
+    // A tail loss probe due no later than the retransmission timer goes instead of the
+    // timeout, which restarts from now (RFC 8985 §7.2–7.3: a PTO capped at the RTO's time is
+    // still a probe).
+    if let probe = probeDeadline, probe <= now, probe <= (retransmissionDeadline ?? probe) {
+      if sendProbe(now: now, network: &network), retransmissionDeadline != nil {
+        retransmissionDeadline = now + retransmissionTimeout.timeout
+      }
+    }
     if let deadline = retransmissionDeadline, deadline <= now {
       retransmissionTimerExpired(now: now)
     }
     if let deadline = reorderDeadline, deadline <= now {
       reorderDeadline = nil
       detectLosses(now: now)
-    }
-    if let deadline = probeDeadline, deadline <= now {
-      sendProbe(now: now, network: &network)
     }
     if let deadline = persistDeadline, deadline <= now {
       persistDeadline = nil

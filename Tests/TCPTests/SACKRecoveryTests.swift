@@ -123,6 +123,42 @@ struct SACKRecoveryTests {
     #expect(h.tcp.counters.retransmissionTimeouts == 0)
   }
 
+  @Test func aLoneSegmentIsNotProbedWhileTheReceiverMayStillDelayItsAck() {
+    // RFC 8985 §7.2: with one segment out, the probe waits 2 × SRTT plus the worst-case
+    // delayed ACK (200 ms; Linux holds a lone segment's ACK up to that long, as a slow reader
+    // behind curl --limit-rate makes it do). On a 1 ms path an ACK 150 ms late is no loss.
+    var configuration = TCPConfiguration()
+    configuration.nagle = false
+    var h = Harness.listening(configuration: configuration)
+    h.peerSynOptions = .with(mss: 1460, sackPermitted: true)
+    h.establishPassive(roundTrip: .milliseconds(1))
+    #expect(h.write(pattern(500)) == 500)
+    _ = h.takeSent()
+    h.advance(by: .milliseconds(150))
+    h.expectNothingSent()
+    h.deliver(h.peerAck(h.ourNext + 500))
+    h.expectNothingSent()
+    #expect(h.tcp.counters.segmentsRetransmitted == 0)
+  }
+
+  @Test func aProbeDueWithTheRetransmissionTimerGoesInsteadOfTheTimeout() {
+    // RFC 8985 §7.2: when the RTO would fire before the computed PTO, the probe is sent at the
+    // RTO's time, as a probe: the congestion window is not cut to one segment.
+    var (h, sentAt) = Self.tenSegmentsOut()
+    h.now += .milliseconds(100)
+    h.deliver(h.peerAck(h.ourNext + 9 * 1460))
+    let window = h.connection?.congestion.congestionWindow
+    let rto = h.connection?.retransmissionDeadline
+    #expect(h.connection?.probeDeadline == rto)
+    #expect(h.advanceToNextDeadline() != nil)
+    h.expectSent(segment(h, 9))
+    #expect(h.tcp.counters.retransmissionTimeouts == 0)
+    #expect(h.connection?.congestion.congestionWindow == window)
+    // The timer restarted from the probe.
+    #expect(h.connection?.retransmissionDeadline.map { $0 > h.now } == true)
+    #expect(h.now - sentAt < .milliseconds(600))
+  }
+
   @Test func probeTimerRestartsWhenNewDataIsAcknowledged() {
     // RFC 8985 §7.2: "the sender SHOULD start or restart a loss probe PTO timer after
     // transmitting new data ... or upon receiving an ACK that cumulatively acknowledges new
