@@ -5,6 +5,10 @@ import NetCore
 /// object: LISTEN (RFC 9293 §3.10.7.2, with SYN cookies), TIME-WAIT (with RFC 6191 reuse)
 /// and CLOSED (§3.10.7.1: answer with RST).
 extension TCPLayer {
+  /// How much received data may wait for the end of a batch before it is acknowledged: two
+  /// 64 KiB frames, what two full segments' worth is on a TSO or 64 KiB link.
+  static let acknowledgmentBatchLimit = 2 * 65_536
+
   /// Handles a segment the IPv4 layer delivered. `packet` is the whole IPv4 packet. What a
   /// connection sends in answer (ACKs, data the ACK released) goes out at the next
   /// ``flush(now:network:)``, which the runtime calls after each batch of received frames.
@@ -47,7 +51,15 @@ extension TCPLayer {
       // The answer waits for the next flush, after the rest of the batch the runtime is
       // handing over: the ACKs of one wake-up release one large segment, not one small one
       // each, and the data segments of one wake-up get one ACK (as Linux's GRO gives them).
-      queueOutput(slot)
+      // Except when much data waits for its ACK: a batch can hold megabytes (256 frames of up
+      // to 64 KiB), and the sender must not stall on its window until the batch is read.
+      if connection.receiveNext - connection.lastAcknowledgmentSent
+        >= TCPLayer.acknowledgmentBatchLimit
+      {
+        settle(slot, now: now, network: &network)
+      } else {
+        queueOutput(slot)
+      }
       return
     }
     if let entry = timeWait.entry(for: tuple) {

@@ -77,4 +77,37 @@ struct ReceiveBatchTests {
     #expect(sent.first?.payload == [])
     #expect(h.read() == pattern(4 * mss))
   }
+
+  @Test func aLongBatchIsAcknowledgedAsItGoesNotOnlyAtItsEnd() {
+    // 100 full segments in one batch (146 kB): the sender must not wait for all of them to be
+    // read before its window moves, so an ACK goes once 128 KiB wait for one.
+    var configuration = TCPConfiguration()
+    configuration.receiveBufferSize = 1 << 20
+    var h = Harness.listening(
+      configuration: configuration, peerSynOptions: .with(mss: 1460, windowScale: 7))
+    h.establishPassive()
+    let mss = Int(Harness.ourMSS)
+    // Two segments first: their ACK advertises the scaled window (a SYN-ACK's is 64 KiB).
+    for index in 0..<2 {
+      h.deliver(
+        Segment(
+          .ack, seq: h.peerNext + index * mss, ack: h.ourNext,
+          payload: pattern(mss, from: index * mss)))
+    }
+    #expect(h.takeSent().count == 1)
+    h.peerNext = h.peerNext + 2 * mss
+    var acknowledgedAt: [Int] = []
+    for index in 0..<100 {
+      h.deliver(
+        Segment(
+          .ack, seq: h.peerNext + index * mss, ack: h.ourNext,
+          payload: pattern(mss, from: index * mss)),
+        flush: index == 99)
+      for segment in h.takeSent() where segment.flags == .ack && segment.payload.isEmpty {
+        acknowledgedAt.append(segment.acknowledgment - h.peerNext)
+      }
+    }
+    // One ACK as the 90th segment arrives (131,400 bytes >= 131,072), one at the end.
+    #expect(acknowledgedAt == [90 * mss, 100 * mss])
+  }
 }
