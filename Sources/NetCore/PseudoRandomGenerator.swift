@@ -9,15 +9,8 @@ public struct PseudoRandomGenerator: RandomNumberGenerator, Sendable {
 
   /// A generator whose whole sequence is determined by `seed`.
   public init(seed: UInt64) {
-    var splitMix = seed
-    func next() -> UInt64 {
-      splitMix &+= 0x9E37_79B9_7F4A_7C15
-      var z = splitMix
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-    state = (next(), next(), next(), next())
+    var splitMix = SplitMix64(state: seed)
+    state = (splitMix.next(), splitMix.next(), splitMix.next(), splitMix.next())
   }
 
   public mutating func next() -> UInt64 {

@@ -9,6 +9,13 @@ import Testing
 /// state that one segment leaves for the output (a SYN-ACK to send again) stays sound when the
 /// next segment of the batch moves the connection on.
 struct ReceiveBatchTests {
+  /// The peer's `index`-th full segment of data after ``Harness/peerNext``.
+  func peerData(_ h: Harness, segment index: Int) -> Segment {
+    let mss = Int(Harness.ourMSS)
+    return Segment(
+      .ack, seq: h.peerNext + index * mss, ack: h.ourNext, payload: pattern(mss, from: index * mss))
+  }
+
   @Test func retransmittedSynAndTheAckInOneBatchEstablishWithoutAnotherSynAck() {
     var h = Harness.listening()
     h.receiveSyn()
@@ -63,9 +70,7 @@ struct ReceiveBatchTests {
     let mss = Int(Harness.ourMSS)
     for index in 0..<4 {
       h.deliver(
-        Segment(
-          .ack, seq: h.peerNext + index * mss, ack: h.ourNext,
-          payload: pattern(mss, from: index * mss)),
+        peerData(h, segment: index),
         flush: index == 3)
     }
     // Delivered one at a time these would draw two ACKs (every second full segment); as one
@@ -90,18 +95,14 @@ struct ReceiveBatchTests {
     // Two segments first: their ACK advertises the scaled window (a SYN-ACK's is 64 KiB).
     for index in 0..<2 {
       h.deliver(
-        Segment(
-          .ack, seq: h.peerNext + index * mss, ack: h.ourNext,
-          payload: pattern(mss, from: index * mss)))
+        peerData(h, segment: index))
     }
     #expect(h.takeSent().count == 1)
     h.peerNext = h.peerNext + 2 * mss
     var acknowledgedAt: [Int] = []
     for index in 0..<100 {
       h.deliver(
-        Segment(
-          .ack, seq: h.peerNext + index * mss, ack: h.ourNext,
-          payload: pattern(mss, from: index * mss)),
+        peerData(h, segment: index),
         flush: index == 99)
       for segment in h.takeSent() where segment.flags == .ack && segment.payload.isEmpty {
         acknowledgedAt.append(segment.acknowledgment - h.peerNext)

@@ -54,7 +54,7 @@ rss_before=$(daemon_rss_kb)
 
 # --- Before the floods: a long download and an idle echo connection ---
 ip netns exec "$NS" timeout 120 "$PYTHON" "$TOOLS/paced-download.py" "$STACK_IP" 80 /long.bin \
-  "$RATE" "$WORK/long.bin" >"$WORK/curl.out" 2>"$WORK/curl.err" </dev/null &
+  "$RATE" "$WORK/long.bin" >"$WORK/download.out" 2>"$WORK/download.err" </dev/null &
 download_pid=$!
 HELPER_PIDS+=("$download_pid")
 ip netns exec "$NS" bash -c '
@@ -153,7 +153,7 @@ download_status=0
 wait "$download_pid" || download_status=$?
 helper_stop "$download_pid"
 expect_eq "the download that spanned the floods: exit status" 0 "$download_status"
-expect_eq "the download that spanned the floods: HTTP status and bytes" "200 $SIZE" "$(cat "$WORK/curl.out")"
+expect_eq "the download that spanned the floods: HTTP status and bytes" "200 $SIZE" "$(cat "$WORK/download.out")"
 expect_eq "the download that spanned the floods: sha256" "$expected" \
   "$(sha256sum <"$WORK/long.bin" | cut -d' ' -f1)"
 

@@ -1,3 +1,5 @@
+import NetCore
+
 /// The seed of the stack's secrets: the RFC 6528 §3 key of initial sequence numbers, the
 /// SYN-cookie key and the ephemeral-port order all derive from it, so it must not be
 /// guessable from outside.
@@ -40,13 +42,10 @@ public struct BootEntropy {
     return BootEntropy(seed: pool, source: source)
   }
 
-  /// Folds `value` into `state`: SplitMix64's finaliser (Steele, Lea and Flood, "Fast
-  /// splittable pseudorandom number generators", 2014) over their sum, so that every input
-  /// bit affects every output bit.
+  /// Folds `value` into `state`: one step of ``SplitMix64`` from their sum, so that every
+  /// input bit affects every output bit.
   static func mix(_ state: UInt64, _ value: UInt64) -> UInt64 {
-    var z = state &+ value &+ 0x9E37_79B9_7F4A_7C15
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
+    var splitMix = SplitMix64(state: state &+ value)
+    return splitMix.next()
   }
 }
