@@ -27,17 +27,17 @@ let package = Package(
     .target(name: "UDP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
     .target(name: "TCP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
     .target(name: "DHCP", dependencies: ["NetCore"], swiftSettings: swiftSettings),
+    // The services' protocols as sans-IO handlers (HTTP, echo, discard, chargen), written once
+    // for the stack's loop, host sockets and the unikernel: standard library only.
+    .target(name: "Applications", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .target(
       name: "NetStack",
-      dependencies: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "DHCP"],
+      dependencies: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "DHCP", "Applications"],
       swiftSettings: swiftSettings),
 
     // The application API and the services written once against it.
     .target(name: "NetworkAPI", dependencies: ["NetCore"], swiftSettings: swiftSettings),
-    // What the HTTP servers send (the daemon's and the unikernel's): standard library only.
-    .target(name: "HTTPContent", swiftSettings: swiftSettings),
-    .target(
-      name: "Services", dependencies: ["NetworkAPI", "HTTPContent"], swiftSettings: swiftSettings),
+    .target(name: "Services", dependencies: ["NetworkAPI"], swiftSettings: swiftSettings),
 
     // Linux-only pieces.
     .target(name: "CLinuxShims", path: "Sources/CLinuxShims"),
@@ -61,7 +61,7 @@ let package = Package(
     .target(
       name: "UnikernelMain",
       dependencies: [
-        "NetCore", "UDP", "TCP", "DHCP", "NetStack", "Netfront", "XenBareMetal", "HTTPContent",
+        "NetCore", "UDP", "TCP", "DHCP", "NetStack", "Netfront", "XenBareMetal", "Applications",
       ],
       path: "Unikernel/Main", swiftSettings: swiftSettings),
     // Netfront in a Linux guest's user space: /dev/xen/{gntalloc,evtchn,xenbus}.
@@ -71,13 +71,15 @@ let package = Package(
       swiftSettings: swiftSettings),
     .target(
       name: "LinuxRuntime",
-      dependencies: ["NetCore", "NetStack", "TCP", "UDP", "DHCP", "NetworkAPI", "CLinuxShims"],
+      dependencies: [
+        "NetCore", "NetStack", "TCP", "UDP", "DHCP", "NetworkAPI", "Applications", "CLinuxShims",
+      ],
       swiftSettings: swiftSettings),
     .executableTarget(
       name: "netstackd",
       dependencies: [
         "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "NetStack", "TAP", "LinuxRuntime",
-        "CLinuxShims", "NetworkAPI", "Services", "UnixSocket", "DHCP",
+        "CLinuxShims", "NetworkAPI", "Services", "UnixSocket", "DHCP", "Applications",
         "Netfront", "XenLinuxPlatform",
       ],
       swiftSettings: swiftSettings),
@@ -98,6 +100,9 @@ let package = Package(
     .target(name: "CXenABI", path: "Tests/CXenABI"),
 
     .testTarget(name: "NetCoreTests", dependencies: ["NetCore"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "ApplicationsTests", dependencies: ["NetCore", "Applications"],
+      swiftSettings: swiftSettings),
     .testTarget(
       name: "EthernetTests", dependencies: ["NetCore", "Ethernet"], swiftSettings: swiftSettings),
     .testTarget(
@@ -126,7 +131,7 @@ let package = Package(
     .testTarget(
       name: "UnikernelTests",
       dependencies: [
-        "NetCore", "TCP", "NetStack", "NetSimulation", "HTTPContent", "UnikernelMain",
+        "NetCore", "TCP", "NetStack", "NetSimulation", "Applications", "UnikernelMain",
       ],
       swiftSettings: swiftSettings),
   ]

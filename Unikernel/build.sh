@@ -30,9 +30,9 @@ mkdir -p "$OUT"
 # The Swift modules, in dependency order (as scripts/embedded-check builds them).
 MODULES=(
   "NetCore Sources/NetCore" "Ethernet Sources/Ethernet" "ARP Sources/ARP" "IPv4 Sources/IPv4"
-  "UDP Sources/UDP" "TCP Sources/TCP" "DHCP Sources/DHCP" "NetStack Sources/NetStack"
-  "Netfront Drivers/Netfront" "XenBareMetal Unikernel/XenBareMetal"
-  "HTTPContent Sources/HTTPContent" "UnikernelMain Unikernel/Main"
+  "UDP Sources/UDP" "TCP Sources/TCP" "DHCP Sources/DHCP" "Applications Sources/Applications"
+  "NetStack Sources/NetStack" "Netfront Drivers/Netfront" "XenBareMetal Unikernel/XenBareMetal"
+  "UnikernelMain Unikernel/Main"
 )
 SWIFTFLAGS=(-enable-experimental-feature Embedded -enable-experimental-feature Lifetimes
   -wmo -parse-as-library -Osize -target "$TRIPLE" -I "$OUT" -Xcc -ffreestanding

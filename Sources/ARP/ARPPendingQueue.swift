@@ -4,19 +4,27 @@ import NetCore
 /// save at least one ... packet"), bounded in total and per next hop.
 ///
 /// Packets are released in order when the address resolves and dropped when it fails; the
-/// caller counts both.
+/// caller counts both. Each packet is charged to the stack's memory budget while it waits
+/// (``MemoryBudget/Use/neighbourQueues``).
 public struct ARPPendingQueue {
   /// The most packets held for all next hops together.
   public let totalLimit: Int
   /// The most packets held for one next hop.
   public let perDestinationLimit: Int
   private var waiting: [(nextHop: IPv4Address, packet: PacketBuffer)] = []
+  let budget: MemoryBudget
 
-  public init(totalLimit: Int = 256, perDestinationLimit: Int = 64) {
+  public init(
+    totalLimit: Int = 256, perDestinationLimit: Int = 64, budget: MemoryBudget = MemoryBudget()
+  ) {
     precondition(totalLimit > 0 && perDestinationLimit > 0)
     self.totalLimit = totalLimit
     self.perDestinationLimit = perDestinationLimit
+    self.budget = budget
   }
+
+  /// What a waiting packet is charged.
+  static func charge(_ packet: PacketBuffer) -> Int { packet.capacity + 64 }
 
   /// Packets waiting.
   public var count: Int { waiting.count }
@@ -28,7 +36,9 @@ public struct ARPPendingQueue {
 
   /// Queues `packet` for `nextHop`; returns false (the packet is dropped) when a limit is hit.
   public mutating func enqueue(_ packet: PacketBuffer, for nextHop: IPv4Address) -> Bool {
-    guard waiting.count < totalLimit, count(for: nextHop) < perDestinationLimit else {
+    guard waiting.count < totalLimit, count(for: nextHop) < perDestinationLimit,
+      budget.reserve(ARPPendingQueue.charge(packet), for: .neighbourQueues)
+    else {
       return false
     }
     waiting.append((nextHop, packet))
@@ -43,6 +53,7 @@ public struct ARPPendingQueue {
       released.append(entry.packet)
       return true
     }
+    for packet in released { budget.release(ARPPendingQueue.charge(packet), for: .neighbourQueues) }
     return released
   }
 
@@ -55,7 +66,12 @@ public struct ARPPendingQueue {
   /// returns how many there were.
   public mutating func drop(where isStranded: (IPv4Address) -> Bool) -> Int {
     let before = waiting.count
-    waiting.removeAll { isStranded($0.nextHop) }
+    let budget = self.budget
+    waiting.removeAll { entry in
+      guard isStranded(entry.nextHop) else { return false }
+      budget.release(ARPPendingQueue.charge(entry.packet), for: .neighbourQueues)
+      return true
+    }
     return before - waiting.count
   }
 }

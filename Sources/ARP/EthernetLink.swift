@@ -44,7 +44,8 @@ public struct EthernetLink: IPv4Link {
   public init(
     hardwareAddress: MACAddress, mtu: Int = 1500,
     cacheConfiguration: ARPCache.Configuration = ARPCache.Configuration(),
-    transmitQueueLimit: Int = 4096, supportsSegmentationOffload: Bool = false
+    transmitQueueLimit: Int = 4096, supportsSegmentationOffload: Bool = false,
+    budget: MemoryBudget = MemoryBudget()
   ) {
     precondition(mtu >= 68, "IPv4 needs an MTU of at least 68 (RFC 791)")
     self.hardwareAddress = hardwareAddress
@@ -53,7 +54,7 @@ public struct EthernetLink: IPv4Link {
     self.supportsSegmentationOffload = supportsSegmentationOffload
     filter = EthernetFilter(address: hardwareAddress)
     cache = ARPCache(configuration: cacheConfiguration)
-    pending = ARPPendingQueue()
+    pending = ARPPendingQueue(budget: budget)
     transmitQueue = BoundedQueue(limit: transmitQueueLimit)
   }
 

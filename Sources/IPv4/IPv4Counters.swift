@@ -28,6 +28,8 @@ public struct IPv4Counters: CounterGroup, Sendable, Equatable {
   public var reassemblyTimeouts: UInt64 = 0
   /// Partial datagrams evicted because the reassembly table was full.
   public var reassemblyEvictions: UInt64 = 0
+  /// Fragments of a new datagram dropped because the memory budget had no room for it.
+  public var reassemblyDroppedMemory: UInt64 = 0
   public var fragmentsSent: UInt64 = 0
   /// Nothing in the routing table covers the destination.
   public var sendNoRoute: UInt64 = 0
@@ -54,6 +56,7 @@ public struct IPv4Counters: CounterGroup, Sendable, Equatable {
     body("reassembly_bad_fragments", reassemblyBadFragments)
     body("reassembly_timeouts", reassemblyTimeouts)
     body("reassembly_evictions", reassemblyEvictions)
+    body("reassembly_dropped_memory", reassemblyDroppedMemory)
     body("fragments_sent", fragmentsSent)
     body("send_no_route", sendNoRoute)
     body("send_too_large", sendTooLarge)

@@ -40,11 +40,11 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
   public init(
     link: Link, identificationSeed: UInt16 = 0,
     reassembly: IPv4Reassembler.Configuration = IPv4Reassembler.Configuration(),
-    errorRateLimiter: ICMPv4RateLimiter = ICMPv4RateLimiter()
+    errorRateLimiter: ICMPv4RateLimiter = ICMPv4RateLimiter(), budget: MemoryBudget = MemoryBudget()
   ) {
     self.link = link
     nextIdentification = identificationSeed
-    reassembler = IPv4Reassembler(configuration: reassembly)
+    reassembler = IPv4Reassembler(configuration: reassembly, budget: budget)
     errorLimiter = errorRateLimiter
   }
 
@@ -111,6 +111,7 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
       switch reason {
       case .overlap: counters.reassemblyOverlaps += 1
       case .badFragment, .discarded: counters.reassemblyBadFragments += 1
+      case .memory: counters.reassemblyDroppedMemory += 1
       }
       return .consumed
     case .complete(let buffer):

@@ -11,7 +11,9 @@ import NetCore
 /// fragments still to come until the timeout (the caution of RFC 5722, as Linux applies it to
 /// IPv4). A datagram not complete after `timeout` is dropped; if its first fragment had
 /// arrived, ``poll(now:)`` hands back its start so that the caller can send ICMP time
-/// exceeded (RFC 792, RFC 1122 §3.2.1.4).
+/// exceeded (RFC 792, RFC 1122 §3.2.1.4). Each buffer is charged to the stack's memory budget
+/// (``MemoryBudget/Use/reassembly``) while it is held; with no room in the budget, the
+/// datagram is dropped.
 public struct IPv4Reassembler {
   public struct Configuration: Sendable {
     /// How long fragments of one datagram are kept (Linux: 30 s).
@@ -45,6 +47,8 @@ public struct IPv4Reassembler {
     case badFragment
     /// Its datagram was already discarded.
     case discarded
+    /// The memory budget had no room for another datagram.
+    case memory
   }
 
   /// A datagram that timed out; `quote` is its header and first 8 payload bytes when the
@@ -90,10 +94,13 @@ public struct IPv4Reassembler {
   private var datagrams: [Datagram] = []
   /// Datagrams in progress evicted for newer ones.
   public private(set) var evictions: UInt64 = 0
+  let budget: MemoryBudget
 
-  public init(configuration: Configuration = Configuration()) {
+  public init(configuration: Configuration = Configuration(), budget: MemoryBudget = MemoryBudget())
+  {
     precondition(configuration.maximumDatagrams > 0 && configuration.maximumFragments > 0)
     self.configuration = configuration
+    self.budget = budget
   }
 
   /// Datagrams in progress (discarded ones waiting out their timeout included).
@@ -112,7 +119,9 @@ public struct IPv4Reassembler {
     let payload = fragment.payload
     let range = fragment.fragmentOffset..<(fragment.fragmentOffset + payload.count)
     let isLast = !fragment.moreFragments
-    let position = datagrams.firstIndex { $0.key == key } ?? startDatagram(key, now: now)
+    guard
+      let position = datagrams.firstIndex(where: { $0.key == key }) ?? startDatagram(key, now: now)
+    else { return .dropped(.memory) }
     guard let buffer = datagrams[position].buffer else { return .dropped(.discarded) }
 
     // Offsets and lengths that no real sender produces.
@@ -181,6 +190,7 @@ public struct IPv4Reassembler {
       datagram.bytesReceived == payloadLength
     else { return .incomplete }
     datagrams.remove(at: position)
+    budget.release(IPv4Reassembler.bufferCharge, for: .reassembly)
     buffer.setRange((payloadStart - headerLength)..<(payloadStart + payloadLength))
     buffer.withMutableBytes { bytes in
       typealias Field = IPv4Packet.Field
@@ -196,9 +206,11 @@ public struct IPv4Reassembler {
   /// Drops datagrams whose time is up.
   public mutating func poll(now: Instant) -> [Expired] {
     var expired: [Expired] = []
+    let budget = self.budget
     datagrams.removeAll { datagram in
       guard datagram.deadline <= now else { return false }
       if let buffer = datagram.buffer {
+        budget.release(IPv4Reassembler.bufferCharge, for: .reassembly)
         var quote: [UInt8] = []
         var firstPayloadByte: UInt8? = nil
         if let headerLength = datagram.headerLength {
@@ -223,13 +235,19 @@ public struct IPv4Reassembler {
     datagrams.reduce(nil) { Instant.earliest($0, $1.deadline) }
   }
 
-  private mutating func startDatagram(_ key: Key, now: Instant) -> Int {
+  /// What a datagram's buffer is charged.
+  static let bufferCharge = bufferCapacity + 64
+
+  /// A new datagram in progress, its buffer charged; nil if the budget has no room.
+  private mutating func startDatagram(_ key: Key, now: Instant) -> Int? {
     if datagrams.count >= configuration.maximumDatagrams,
       let oldest = datagrams.indices.min(by: { datagrams[$0].created < datagrams[$1].created })
     {
-      datagrams.remove(at: oldest)
+      let evicted = datagrams.remove(at: oldest)
+      if evicted.buffer != nil { budget.release(IPv4Reassembler.bufferCharge, for: .reassembly) }
       evictions += 1
     }
+    guard budget.reserve(IPv4Reassembler.bufferCharge, for: .reassembly) else { return nil }
     datagrams.append(
       Datagram(
         key: key, created: now, deadline: now + configuration.timeout,
@@ -240,6 +258,9 @@ public struct IPv4Reassembler {
   /// Frees the datagram's buffer but keeps its key until the timeout, so that its remaining
   /// fragments are dropped too.
   private mutating func discard(_ position: Int, _ reason: DropReason) -> Outcome {
+    if datagrams[position].buffer != nil {
+      budget.release(IPv4Reassembler.bufferCharge, for: .reassembly)
+    }
     datagrams[position].buffer = nil
     datagrams[position].pieces = []
     return .dropped(reason)

@@ -116,7 +116,16 @@ public struct DirectTCPConnection: TCPConnectionHandle {
       while true {
         let connection = try held()
         if connection.readableBytes > 0 {
-          return buffer.withUnsafeMutableBytes { connection.read(into: $0) }
+          let now = MonotonicClock.now()
+          let result = buffer.withUnsafeMutableBytes { bytes in
+            Result { () throws(TCPError) -> Int in
+              try runtime.stack.tcp.read(id, into: bytes, now: now)
+            }
+          }
+          switch result {
+          case .success(let count): return count
+          case .failure(let error): throw NetworkError(error)
+          }
         }
         if connection.isAtEndOfStream { return 0 }
         if let error = connection.error { throw NetworkError(error) }
@@ -231,7 +240,7 @@ extension NetworkError {
     case .timedOut: self = .timedOut
     case .aborted, .invalidHandle, .notConnected: self = .closed
     case .addressInUse: self = .addressInUse
-    case .tooManyConnections: self = .resourcesExhausted
+    case .tooManyConnections, .noMemory: self = .resourcesExhausted
     case .noRoute: self = .noRoute
     }
   }

@@ -137,7 +137,7 @@ public final class DirectStackRuntime: @unchecked Sendable {
   /// bulk sender is not woken by every acknowledgment.
   func wakeWaiters() {
     let debugging = logger.enabled(.debug)
-    for notification in stack.tcp.takeNotifications() {
+    for notification in stack.takeApplicationNotifications() {
       switch notification {
       case .connection(let id, let events):
         if debugging, let connection = stack.tcp.connection(id),
@@ -151,7 +151,7 @@ public final class DirectStackRuntime: @unchecked Sendable {
         {
           let connection = stack.tcp.connection(id)
           let space = connection?.writableBytes ?? 0
-          let limit = connection?.sendBufferLimit ?? 0
+          let limit = connection?.sendBufferTarget ?? 0
           if connection == nil || events.contains(.closed) || events.contains(.established)
             || connection!.error != nil || space >= min(limit / 4, 256 * 1024)
           {

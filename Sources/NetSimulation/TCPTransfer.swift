@@ -78,9 +78,13 @@ public struct TCPTransfer {
       if server == nil, let id = network.right.tcp.accept(listener) {
         server = Side(id: id, toSend: rightBytes, toReceive: leftBytes, sendSide: 1, receiveSide: 0)
       }
-      client.pump(&network.left, seed: seed, chunk: chunk, scratch: &scratch, failure: &failure)
+      client.pump(
+        &network.left, now: network.now, seed: seed, chunk: chunk, scratch: &scratch,
+        failure: &failure)
       if server != nil {
-        server!.pump(&network.right, seed: seed, chunk: chunk, scratch: &scratch, failure: &failure)
+        server!.pump(
+          &network.right, now: network.now, seed: seed, chunk: chunk, scratch: &scratch,
+          failure: &failure)
       }
       if failure != nil { return false }
       if client.done && (server?.done ?? false) {
@@ -139,7 +143,8 @@ public struct TCPTransfer {
     /// Writes what fits, reads what arrived (checking it), half-closes when all is written,
     /// closes when the peer's stream has ended.
     mutating func pump(
-      _ stack: inout DirectStack, seed: UInt64, chunk: [UInt8], scratch: inout [UInt8],
+      _ stack: inout DirectStack, now: Instant, seed: UInt64, chunk: [UInt8],
+      scratch: inout [UInt8],
       failure: inout String?
     ) {
       guard !closed, let connection = stack.tcp.connection(id) else { return }
@@ -174,7 +179,7 @@ public struct TCPTransfer {
       }
       while true {
         let count = scratch.withUnsafeMutableBytes { buffer in
-          (try? stack.tcp.read(id, into: buffer)) ?? 0
+          (try? stack.tcp.read(id, into: buffer, now: now)) ?? 0
         }
         if count == 0 { break }
         for index in 0..<count

@@ -1,4 +1,5 @@
 import ARP
+import Applications
 import DHCP
 import Ethernet
 import IPv4
@@ -20,6 +21,12 @@ public struct DirectStack {
   public var udp: UDPLayer
   /// TCP connections and listeners.
   public var tcp: TCPLayer
+  /// The services the stack runs itself (HTTP, echo, ...), stepped at each flush.
+  public var services: TCPServiceHost
+  /// The one memory budget every layer's buffers are charged to.
+  public let budget: MemoryBudget
+  /// TCP notifications that are not the services': for the application API's waiters.
+  private var applicationNotifications: [TCPNotification] = []
   /// UDP endpoints that received a datagram since the runtime last looked (bounded by the
   /// number of endpoints; each appears once).
   public private(set) var readableUDPEndpoints: [UDPEndpointID] = []
@@ -37,12 +44,15 @@ public struct DirectStack {
   /// (the announcement waits in ``transmitQueue``).
   public init(configuration: DirectStackConfiguration, now: Instant) {
     var random = PseudoRandomGenerator(seed: configuration.seed)
+    budget = MemoryBudget(limit: configuration.memoryLimit)
+    services = TCPServiceHost(budget: budget)
     let link = EthernetLink(
       hardwareAddress: configuration.hardwareAddress, mtu: configuration.mtu,
-      supportsSegmentationOffload: configuration.segmentationOffload)
-    ipv4 = IPv4Layer(link: link, identificationSeed: UInt16(truncatingIfNeeded: random.next()))
-    udp = UDPLayer(seed: random.next())
-    tcp = TCPLayer(configuration: configuration.tcp, seed: random.next())
+      supportsSegmentationOffload: configuration.segmentationOffload, budget: budget)
+    ipv4 = IPv4Layer(
+      link: link, identificationSeed: UInt16(truncatingIfNeeded: random.next()), budget: budget)
+    udp = UDPLayer(seed: random.next(), budget: budget)
+    tcp = TCPLayer(configuration: configuration.tcp, seed: random.next(), budget: budget)
     configure(address: configuration.address, gateway: configuration.gateway, now: now)
   }
 
@@ -148,16 +158,42 @@ public struct DirectStack {
     dhcpServer?.poll(now: now)
   }
 
-  /// Sends what received segments (ACKs, data an ACK released) and application calls (TCP
-  /// writes, reads that opened the window, closes) made due; a runtime calls it after each
-  /// batch of received frames and of application work.
+  /// Steps the services that have news, then sends what received segments (ACKs, data an ACK
+  /// released), the services and application calls (TCP writes, reads that opened the window,
+  /// closes) made due; a runtime calls it after each batch of received frames and of
+  /// application work.
   public mutating func flush(now: Instant) {
-    tcp.flush(now: now, network: &ipv4)
+    // A flush can give the services news (a handshake completed, room freed): a few rounds
+    // let them act on it at once; what is left waits for the next turn (nextDeadline).
+    for _ in 0..<3 {
+      let notifications = tcp.takeNotifications()
+      applicationNotifications.append(
+        contentsOf: services.handle(notifications, tcp: &tcp, now: now))
+      if let deadline = services.nextDeadline, deadline <= now {
+        services.runTimers(tcp: &tcp, now: now)
+      }
+      tcp.flush(now: now, network: &ipv4)
+      if !tcp.hasPendingNotifications { break }
+    }
+  }
+
+  /// Starts a service of the stack's own on a TCP port.
+  public mutating func startService(_ service: Service, port: UInt16) throws(TCPError) {
+    try services.start(service, port: port, tcp: &tcp)
+  }
+
+  /// Takes the TCP notifications that are not the services': what the application API's
+  /// tasks wait for.
+  public mutating func takeApplicationNotifications() -> [TCPNotification] {
+    defer { applicationNotifications.removeAll(keepingCapacity: true) }
+    return applicationNotifications
   }
 
   /// When ``poll(now:)`` is next needed, if ever.
   public var nextDeadline: Instant? {
     var deadline = Instant.earliest(ipv4.nextDeadline, tcp.nextDeadline)
+    deadline = Instant.earliest(deadline, services.nextDeadline)
+    if tcp.hasPendingNotifications { deadline = Instant.earliest(deadline, .zero) }
     if let client = dhcpClient { deadline = Instant.earliest(deadline, client.nextDeadline) }
     if let server = dhcpServer { deadline = Instant.earliest(deadline, server.nextDeadline) }
     return deadline
@@ -177,6 +213,8 @@ public struct DirectStack {
     report(ipv4.icmpCounters)
     report(udp.counters)
     report(tcp.counters)
+    report(services.counters)
+    report(budget)
     if let dhcpClient { report(dhcpClient.counters) }
     if let dhcpServer { report(dhcpServer.counters) }
   }

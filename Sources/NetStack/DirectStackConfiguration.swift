@@ -18,13 +18,16 @@ public struct DirectStackConfiguration: Sendable {
   public var segmentationOffload: Bool
   /// TCP buffer sizes, timers and limits.
   public var tcp: TCPConfiguration
+  /// The most memory the stack's buffers may hold (``MemoryBudget``).
+  public var memoryLimit: Int
 
   public init(
     hardwareAddress: MACAddress, mtu: Int = 1500, address: IPv4CIDR? = nil,
     gateway: IPv4Address? = nil, seed: UInt64 = 0, segmentationOffload: Bool = false,
-    tcp: TCPConfiguration = TCPConfiguration()
+    tcp: TCPConfiguration = TCPConfiguration(), memoryLimit: Int = MemoryBudget.defaultLimit
   ) {
     self.tcp = tcp
+    self.memoryLimit = memoryLimit
     self.hardwareAddress = hardwareAddress
     self.mtu = mtu
     self.address = address

@@ -3,10 +3,23 @@ import NetCore
 /// Limits, buffer sizes and timers of a TCP layer; the defaults follow Linux where RFCs leave
 /// a choice.
 public struct TCPConfiguration: Sendable {
-  /// Receive buffer per connection: the largest window advertised (scaled, RFC 7323).
+  /// The largest receive buffer of a connection: the largest window advertised (scaled,
+  /// RFC 7323). A connection starts smaller and grows towards it as its application reads
+  /// (receive-buffer moderation).
   public var receiveBufferSize = 4 << 20
-  /// Send buffer per connection: unacknowledged data the application can queue.
+  /// A fixed receive buffer instead of one that starts small and grows (tests that want a
+  /// known window); nil for moderation.
+  public var initialReceiveBufferSize: Int? = nil
+  /// The largest send buffer of a connection: unacknowledged data the application can queue.
+  /// A connection holds what may be in flight plus ``minimumSendBuffer``.
   public var sendBufferSize = 4 << 20
+  /// The backlog a connection's send buffer holds beyond what may be in flight (Linux
+  /// `tcp_wmem[0]`, 4 KiB).
+  public var minimumSendBuffer = 4096
+  /// How long data may wait for the peer's acknowledgment, whether the peer is silent or keeps
+  /// its window shut, before the connection is aborted (RFC 9293 §3.8.3 "user timeout", RFC
+  /// 5482; RFC 793's default of five minutes); nil for none.
+  public var userTimeout: Interval? = .seconds(300)
   /// The congestion-control algorithm of new connections.
   public var congestionAlgorithm = CongestionAlgorithm.cubic
   /// Nagle's algorithm (RFC 9293 §3.7.4) on new connections; `setNoDelay` turns it off.

@@ -66,6 +66,29 @@ extension TCPConnection {
       persistDeadline = now + persistInterval
     }
     armProbeTimer(now: now)
+    // The user timeout runs while anything waits for the peer (RFC 9293 §3.8.3).
+    if hasDataForPeer {
+      if stalledSince == nil { stalledSince = now }
+    } else {
+      stalledSince = nil
+    }
+  }
+
+  /// Whether data or our FIN waits for the peer's acknowledgment (sent or not).
+  var hasDataForPeer: Bool {
+    if sendUnacknowledged < sendMaximum || !sendBuffer.isEmpty { return true }
+    if let finSequence = finSequenceNumber, sendUnacknowledged <= finSequence { return true }
+    return false
+  }
+
+  /// The window we can offer now: the receive buffer's free space, within what the window
+  /// field holds (65535 << Rcv.Wind.Shift, RFC 7323 §2.3); under memory pressure at most four
+  /// segments (Linux clamps `rcv_ssthresh` to 4 × MSS then). An edge already offered still
+  /// stands (``windowField()`` never moves it left).
+  var offerableWindow: Int {
+    let window = min(receiveBuffer.window, 65535 << Int(receiveWindowShift))
+    guard shared.budget.isUnderPressure else { return window }
+    return min(window, 4 * receiveMaximumSegmentSize)
   }
 
   /// How many more bytes congestion control lets into the network: RFC 6675's `cwnd − pipe`
@@ -117,7 +140,10 @@ extension TCPConnection {
       }
     }
     // The window of a SYN is never scaled (RFC 7323 §2.2).
-    let window = UInt16(min(receiveBuffer.window, 65535))
+    let window = UInt16(min(offerableWindow, 65535))
+    if Int(window) < min(receiveBuffer.window, 65535) {
+      shared.counters.windowsClampedByPressure += 1
+    }
     advertisedWindowEdge = receiveNext + Int(window)
     let header = TCPHeader(
       sourcePort: tuple.localPort, destinationPort: tuple.remotePort,
@@ -247,7 +273,7 @@ extension TCPConnection {
     if timestampsEnabled {
       options.timestamp = TCPTimestampOption(value: timestampClock(now), echoReply: timestampRecent)
     }
-    if sackEnabled && (!receiveBuffer.outOfOrder.isEmpty || duplicateReport != nil) {
+    if sackEnabled && (receiveBuffer.hasOutOfOrderData || duplicateReport != nil) {
       options.sackBlocks = sackBlocks(limit: timestampsEnabled ? 3 : 4)
     }
     let header = TCPHeader(
@@ -294,12 +320,16 @@ extension TCPConnection {
     shared.counters.resetsSent += 1
   }
 
-  /// The window field: the receive buffer's free space, scaled, never moving the right edge
-  /// of the window left (RFC 9293 §3.8.6.2.1 says a receiver should not shrink it).
+  /// The window field: the window we can offer (``offerableWindow``), scaled, never moving the
+  /// right edge of the window left (RFC 9293 §3.8.6.2.1 says a receiver should not shrink it).
   private func windowField() -> UInt16 {
     let shift = Int(receiveWindowShift)
-    let largest = 65535 << shift
-    let window = min(receiveBuffer.window, largest)
+    let window = offerableWindow
+    if window < min(receiveBuffer.window, 65535 << shift)
+      && receiveNext + window > advertisedWindowEdge
+    {
+      shared.counters.windowsClampedByPressure += 1
+    }
     var edge = receiveNext + window
     if edge < advertisedWindowEdge { edge = advertisedWindowEdge }
     let offered = edge - receiveNext
@@ -341,9 +371,8 @@ extension TCPConnection {
       headroom: PacketBuffer.defaultHeadroom)
     if payloadLength > 0 {
       packet.append(payloadLength)
-      let buffer = sendBuffer
       packet.withMutableBytes { bytes in
-        buffer.copy(offset: payloadOffset, length: payloadLength, into: &bytes, at: 0)
+        sendBuffer.copy(offset: payloadOffset, length: payloadLength, into: &bytes, at: 0)
       }
     }
     let offload = network.supportsSegmentationOffload

@@ -45,7 +45,9 @@ extension TCPConnection {
         // Answer with a duplicate ACK; for bare ACKs at most twice a second, so that two
         // confused ends cannot ping-pong ACKs forever (Linux's tcp_invalid_ratelimit).
         if length > 0
-          || lastOutOfWindowAcknowledgment.map({ now - $0 >= .milliseconds(500) }) ?? true
+          || lastOutOfWindowAcknowledgment.map({ now - $0 >= TCPConnection.invalidSegmentRateLimit }
+          )
+            ?? true
         {
           lastOutOfWindowAcknowledgment = now
           acknowledgmentNeeded = true
@@ -114,6 +116,17 @@ extension TCPConnection {
       if finQueued { state = .finWait1 }
     }
     if !processAcknowledgment(segment, now: now) { return }
+
+    // A receiver's round-trip sample: data that echoes one of our timestamps (RFC 7323 §4.3;
+    // Linux `tcp_rcv_rtt_measure_ts`), for receive-buffer moderation.
+    if timestampsEnabled, !segment.payload.isEmpty, let timestamp = segment.options.timestamp,
+      timestamp.echoReply != 0
+    {
+      let elapsed = Int32(bitPattern: timestampClock(now) &- timestamp.echoReply)
+      if elapsed >= 0 {
+        addReceiveRoundTripSample(.milliseconds(Int64(max(elapsed, 1))))
+      }
+    }
 
     // Timestamps: TS.Recent follows the segment that covers Last.ACK.sent (RFC 7323 §4.3).
     if timestampsEnabled, let timestamp = segment.options.timestamp,
@@ -326,6 +339,7 @@ extension TCPConnection {
       events.insert(.writable)
     }
     sendUnacknowledged = acknowledgment
+    stalledSince = nil  // progress: the user timeout starts again at the next output
     // SND.UNA ≤ SND.NXT always: a SYN that was to go again (SND.NXT back at the ISS) may be
     // acknowledged before the next output sends it.
     if sendNext < acknowledgment { sendNext = acknowledgment }
@@ -447,11 +461,24 @@ extension TCPConnection {
     } else if offset > 0 && sackEnabled && receiveBuffer.holds(offset..<(offset + data.count)) {
       duplicateReport = SACKBlock(left: sequence, right: sequence + data.count)
     }
-    let hadGap = !receiveBuffer.outOfOrder.isEmpty
-    guard let advance = receiveBuffer.write(data, at: offset) else {
+    let hadGap = receiveBuffer.hasOutOfOrderData
+    // Under memory pressure out-of-order data is the first to go: the sender still has it.
+    let outcome = receiveBuffer.write(
+      data, at: offset, acceptOutOfOrder: !shared.budget.isUnderPressure)
+    let advance = outcome.advance
+    if outcome.droppedForPieceLimit {
       shared.counters.droppedOutOfOrderLimit += 1
       acknowledgmentNeeded = true
       return
+    }
+    if outcome.droppedForMemory > 0 {
+      if offset > 0 {
+        shared.counters.droppedOutOfOrderPressure += 1
+      } else {
+        shared.counters.droppedMemoryLimit += 1
+      }
+      acknowledgmentNeeded = true
+      if advance == 0 { return }
     }
     if offset > 0 {
       shared.counters.outOfOrderSegments += 1
@@ -465,6 +492,7 @@ extension TCPConnection {
     receiveNext += advance
     bytesReceived += UInt64(advance)
     if advance > 0 { events.insert(.readable) }
+    measureReceiveRoundTrip(now: now)
     if advance < data.count || hadGap {
       acknowledgmentNeeded = true  // clipped to the window, or filled a gap
     } else {
@@ -480,6 +508,18 @@ extension TCPConnection {
       pendingFinSequence = nil
       receiveFin(now: now)
     }
+  }
+
+  /// Without timestamps, a receiver's round-trip sample is the time one window's data takes to
+  /// arrive (Linux `tcp_rcv_rtt_measure`): a measurement starts at RCV.NXT and ends when
+  /// RCV.NXT passes the window's edge as it was then.
+  private func measureReceiveRoundTrip(now: Instant) {
+    guard !timestampsEnabled else { return }
+    if let probe = receiveRoundTripProbe {
+      guard probe.sequence <= receiveNext else { return }
+      addReceiveRoundTripSample(now - probe.start)
+    }
+    receiveRoundTripProbe = (receiveNext + max(receiveBuffer.window, 1), now)
   }
 
   /// The peer's FIN, in order (§3.10.7.4 "eighth").
@@ -521,13 +561,27 @@ extension TCPConnection {
     events.insert(.readable)
   }
 
-  /// RFC 5961 §7: a challenge ACK, subject to the global rate limit.
+  /// RFC 5961 §7: a challenge ACK, at most one per half second on this connection (Linux
+  /// `tcp_invalid_ratelimit`, shared with the duplicate ACKs that answer out-of-window
+  /// segments) and within the host-wide, randomised allowance.
   func sendChallengeAcknowledgment(now: Instant) {
-    if shared.challengeAckLimiter.allow(now: now) {
-      shared.counters.challengeAcks += 1
-      acknowledgmentNeeded = true
+    if let last = lastOutOfWindowAcknowledgment, now - last < TCPConnection.invalidSegmentRateLimit
+    {
+      shared.counters.challengeAcksLimited += 1
+      return
     }
+    guard shared.challengeAcknowledgments.allow(now: now) else {
+      shared.counters.challengeAcksLimited += 1
+      return
+    }
+    lastOutOfWindowAcknowledgment = now
+    shared.counters.challengeAcks += 1
+    acknowledgmentNeeded = true
   }
+
+  /// The least time between two answers (challenge or duplicate ACKs) to unacceptable
+  /// segments on one connection (Linux `tcp_invalid_ratelimit`, 500 ms).
+  static let invalidSegmentRateLimit = Interval.milliseconds(500)
 
   /// An unacceptable ACK in SYN-SENT or SYN-RECEIVED: answer `<SEQ=SEG.ACK><CTL=RST>`.
   private func resetFor(acknowledgment: SequenceNumber) {

@@ -14,7 +14,15 @@ extension TCPConnection {
     deadline = Instant.earliest(deadline, keepaliveDue)
     deadline = Instant.earliest(deadline, reorderDeadline)
     deadline = Instant.earliest(deadline, probeDeadline)
+    deadline = Instant.earliest(deadline, userTimeoutDue)
     return deadline
+  }
+
+  /// When the user timeout (RFC 9293 §3.8.3, RFC 5482) ends the connection, if data waits for
+  /// the peer.
+  var userTimeoutDue: Instant? {
+    guard let since = stalledSince, let timeout = configuration.userTimeout else { return nil }
+    return since + timeout
   }
 
   /// When the next keepalive probe is due, if keepalive is on and the connection is idle.
@@ -26,6 +34,14 @@ extension TCPConnection {
 
   /// Handles every timer that is due, then sends what became due.
   func timersExpire<Network: IPv4Network>(now: Instant, network: inout Network) {
+    if let due = userTimeoutDue, due <= now {
+      // The peer took nothing for the user timeout: give up, with a reset as Linux does.
+      sendReset(sequence: sendMaximum, acknowledging: receiveNext, now: now, network: &network)
+      shared.counters.userTimeouts += 1
+      shared.counters.connectionsTimedOut += 1
+      enterClosed(error: .timedOut)
+      return
+    }
     // A tail loss probe due no later than the retransmission timer goes instead of the
     // timeout, which restarts from now (RFC 8985 §7.2–7.3: a PTO capped at the RTO's time is
     // still a probe).

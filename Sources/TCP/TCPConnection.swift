@@ -57,6 +57,17 @@ public final class TCPConnection {
   public internal(set) var receiveNext = SequenceNumber(0)
   /// Readable and out-of-order received data.
   var receiveBuffer: TCPReceiveBuffer
+  /// Receive-buffer moderation (Linux `tcp_rcv_space_adjust`): bytes the application took in
+  /// the current measurement period, its start, and what the previous period took.
+  var receiveSpaceCopied = 0
+  var receiveSpaceStart: Instant
+  var receiveSpaceLast = 0
+  /// The receiver's estimate of the round-trip time (RFC 7323 §4.3 timestamps echoed, or the
+  /// time one window's data took to arrive), which paces receive-buffer moderation.
+  var receiveRoundTripTime: Interval?
+  /// Without timestamps: a window's measurement in progress, ended when RCV.NXT passes the
+  /// sequence number (Linux `tcp_rcv_rtt_measure`).
+  var receiveRoundTripProbe: (sequence: SequenceNumber, start: Instant)?
   /// RCV.NXT + RCV.WND as last advertised: the right edge never moves left (RFC 9293 §3.8.6).
   var advertisedWindowEdge = SequenceNumber(0)
   /// The peer's FIN has been received (and all data before it).
@@ -94,6 +105,11 @@ public final class TCPConnection {
   var delayedAcknowledgmentDeadline: Instant?
   var keepaliveDeadline: Instant?
   var finWait2Deadline: Instant?
+  /// Since when data (or our FIN) has waited for the peer without SND.UNA moving: the user
+  /// timeout (RFC 9293 §3.8.3, RFC 5482) aborts the connection after
+  /// ``TCPConfiguration/userTimeout`` of it, whether the peer is silent or keeps its window
+  /// shut.
+  var stalledSince: Instant?
   /// Consecutive expiries of the retransmission timer.
   var retransmissionCount = 0
   var persistBackoff = 0
@@ -173,6 +189,11 @@ public final class TCPConnection {
   public internal(set) var bytesSent: UInt64 = 0
   public internal(set) var segmentsRetransmitted: UInt64 = 0
 
+  /// What the stack charges its memory budget for a connection's state, beyond its buffers:
+  /// this object, its entry in the layer's tables and its timers (measured: 10,000 idle
+  /// connections).
+  static let stateCharge = 1536
+
   // MARK: Opening
 
   /// The state both kinds of open start from: nothing sent yet, ISS chosen, buffers empty
@@ -193,9 +214,14 @@ public final class TCPConnection {
     sendMaximum = initialSequence
     sendBufferStart = initialSequence + 1
     recoveryPoint = initialSequence
-    sendBuffer = TCPSendBuffer(limit: configuration.sendBufferSize)
-    receiveBuffer = TCPReceiveBuffer(limit: configuration.receiveBufferSize)
     receiveMaximumSegmentSize = max(maximumPayload - TCPHeader.minimumLength, 64)
+    sendBuffer = TCPSendBuffer(budget: shared.budget)
+    receiveBuffer = TCPReceiveBuffer(
+      limit: TCPConnection.initialReceiveLimit(
+        configuration: configuration, segmentSize: receiveMaximumSegmentSize,
+        underPressure: shared.budget.isUnderPressure),
+      budget: shared.budget)
+    receiveSpaceStart = now
     sendMaximumSegmentSize = min(536, receiveMaximumSegmentSize)
     self.timestampOffset = timestampOffset
     retransmissionTimeout = RetransmissionTimeoutEstimator()
@@ -285,10 +311,24 @@ public final class TCPConnection {
     max(sendMaximumSegmentSize - (timestampsEnabled ? 12 : 0), 16)
   }
 
+  /// The receive buffer a connection starts with: room for a peer's initial window of ten
+  /// segments (RFC 6928; Linux's `TCP_DEFAULT_INIT_RCVWND`), four under memory pressure (Linux
+  /// clamps `rcv_ssthresh` to 4 × MSS then), within 64 KiB and the configured maximum; it
+  /// grows as the application shows it reads faster (``adjustReceiveSpace(now:)``).
+  static func initialReceiveLimit(
+    configuration: TCPConfiguration, segmentSize: Int, underPressure: Bool
+  ) -> Int {
+    if let fixed = configuration.initialReceiveBufferSize {
+      return min(fixed, configuration.receiveBufferSize)
+    }
+    let segments = underPressure ? 4 : 10
+    return min(max(segments * segmentSize, 4096), 65535, configuration.receiveBufferSize)
+  }
+
   /// Payload bytes that fit the next segment: like ``effectiveSendSegmentSize``, less the
   /// SACK blocks it will carry while data is missing on our receive side.
   var segmentPayloadLimit: Int {
-    let held = receiveBuffer.outOfOrder.count + (duplicateReport == nil ? 0 : 1)
+    let held = receiveBuffer.outOfOrderRangeCount + (duplicateReport == nil ? 0 : 1)
     let blocks = sackEnabled ? min(held, timestampsEnabled ? 3 : 4) : 0
     return max(effectiveSendSegmentSize - (blocks > 0 ? 4 + 8 * blocks : 0), 16)
   }
@@ -297,40 +337,105 @@ public final class TCPConnection {
 
   /// Bytes the application can read now.
   public var readableBytes: Int { receiveBuffer.count }
-  /// Bytes the application can write now.
-  public var writableBytes: Int { state.canSendData && !finQueued ? sendBuffer.freeSpace : 0 }
+  /// Bytes the application can write now: up to ``sendBufferTarget``.
+  public var writableBytes: Int {
+    state.canSendData && !finQueued ? max(sendBufferTarget - sendBuffer.count, 0) : 0
+  }
+
+  /// How much written data the connection holds at most: what may be in flight (the peer's
+  /// window, at most twice the congestion window) plus a small backlog
+  /// (``TCPConfiguration/minimumSendBuffer``), within the configured maximum. The buffer
+  /// grows with the congestion window, as Linux's `tcp_sndbuf_expand` does, and a peer that
+  /// stops reading (its window closing) leaves no more than the backlog queued. Under memory
+  /// pressure the congestion window counts once, not twice.
+  public var sendBufferTarget: Int {
+    let congestionShare = shared.budget.isUnderPressure ? 1 : 2
+    let inFlight = min(sendWindow, congestionShare * congestion.congestionWindow)
+    return min(configuration.minimumSendBuffer + max(inFlight, 0), configuration.sendBufferSize)
+  }
   /// Bytes written but not yet acknowledged.
   public var unacknowledgedBytes: Int { sendBuffer.count }
   /// Whether every byte the peer will send has been read (its FIN arrived, the buffer is empty).
   public var isAtEndOfStream: Bool { finReceived && receiveBuffer.count == 0 }
   /// The smoothed round-trip time, once measured.
   public var smoothedRoundTripTime: Interval? { retransmissionTimeout.smoothedRoundTripTime }
-  /// Send and receive buffer limits.
-  public var sendBufferLimit: Int {
-    get { sendBuffer.limit }
-    set { sendBuffer.limit = max(newValue, 1) }
-  }
+  /// The receive buffer's current ceiling (it grows with use up to the configured maximum).
   public var receiveBufferLimit: Int { receiveBuffer.limit }
+  /// Bytes of memory this connection's buffers hold.
+  public var bufferedMemory: Int { sendBuffer.charged + receiveBuffer.charged }
 
-  /// Queues bytes to send; returns how many fit in the send buffer (RFC 9293 §3.10.2 SEND).
-  public func write(_ bytes: Span<UInt8>) throws(TCPError) -> Int {
+  /// Queues bytes to send; returns how many fit in the send buffer (RFC 9293 §3.10.2 SEND):
+  /// up to ``sendBufferTarget``, and what the memory budget allows.
+  func write(_ bytes: Span<UInt8>) throws(TCPError) -> Int {
     if let error { throw error }
     guard state.canSendData, !finQueued else { throw .notConnected }
-    return sendBuffer.append(bytes)
+    return sendBuffer.append(bytes, limit: sendBufferTarget)
   }
 
   /// Copies received bytes out; returns how many (0 with nothing to read). RFC 9293 §3.10.3.
-  public func read(into destination: UnsafeMutableRawBufferPointer) -> Int {
+  func read(into destination: UnsafeMutableRawBufferPointer, now: Instant) -> Int {
     let count = receiveBuffer.read(into: destination)
-    if count > 0 { windowOpened() }
+    if count > 0 { applicationTook(count, now: now) }
+    return count
+  }
+
+  /// Hands received bytes to `body` in place until it takes fewer than it was given; returns
+  /// how many it took.
+  func consume(now: Instant, _ body: (Span<UInt8>) -> Int) -> Int {
+    let count = receiveBuffer.consume(body)
+    if count > 0 { applicationTook(count, now: now) }
     return count
   }
 
   /// Drops up to `length` received bytes unread (what a discard service does).
-  public func discard(_ length: Int) -> Int {
+  func discard(_ length: Int, now: Instant) -> Int {
     let count = receiveBuffer.discard(length)
-    if count > 0 { windowOpened() }
+    if count > 0 { applicationTook(count, now: now) }
     return count
+  }
+
+  /// The application took `count` bytes: moderate the buffer, and announce the window if it
+  /// opened enough.
+  private func applicationTook(_ count: Int, now: Instant) {
+    receiveSpaceCopied += count
+    adjustReceiveSpace(now: now)
+    windowOpened()
+  }
+
+  /// Receive-buffer moderation (Linux `tcp_rcv_space_adjust`, after Dynamic Right-Sizing):
+  /// once per round trip, if the application took more than in the previous one, the buffer
+  /// grows to twice what it took plus sixteen segments, so that the window stays ahead of
+  /// what the path delivers; up to the configured maximum, and not under memory pressure.
+  func adjustReceiveSpace(now: Instant) {
+    let period = max(receiveRoundTripTime ?? .milliseconds(200), .milliseconds(1))
+    guard now - receiveSpaceStart >= period else { return }
+    let copied = receiveSpaceCopied
+    receiveSpaceCopied = 0
+    receiveSpaceStart = now
+    defer { receiveSpaceLast = copied }
+    guard copied > receiveSpaceLast, receiveBuffer.limit < configuration.receiveBufferSize,
+      configuration.initialReceiveBufferSize == nil
+    else { return }
+    guard !shared.budget.isUnderPressure else {
+      shared.counters.windowGrowthRefused += 1
+      return
+    }
+    let wanted = 2 * copied + 16 * receiveMaximumSegmentSize
+    if wanted > receiveBuffer.limit {
+      receiveBuffer.limit = min(wanted, configuration.receiveBufferSize)
+      shared.counters.receiveBufferGrowths += 1
+    }
+  }
+
+  /// A receiver's round-trip sample: `sample` since the segment that drew it was sent.
+  func addReceiveRoundTripSample(_ sample: Interval) {
+    guard sample >= .zero, sample < .seconds(60) else { return }
+    if let current = receiveRoundTripTime {
+      receiveRoundTripTime = Interval(
+        nanoseconds: (current.nanoseconds * 7 + sample.nanoseconds) / 8)
+    } else {
+      receiveRoundTripTime = sample
+    }
   }
 
   /// After the application read: announce a window that grew enough (receiver-side silly
@@ -340,8 +445,7 @@ public final class TCPConnection {
   private func windowOpened() {
     let advertised = max(advertisedWindowEdge - receiveNext, 0)
     let threshold = min(receiveBuffer.limit / 2, 2 * receiveMaximumSegmentSize)
-    let available = min(receiveBuffer.window, 65535 << Int(receiveWindowShift))
-    if available - advertised >= threshold && state.canReceiveData {
+    if offerableWindow - advertised >= threshold && state.canReceiveData {
       acknowledgmentNeeded = true
     }
   }
@@ -351,7 +455,7 @@ public final class TCPConnection {
   ///
   /// In SYN-RECEIVED the FIN is only queued: "queue for processing after entering ESTABLISHED
   /// state" (§3.10.4); the ACK of our SYN moves the connection on to FIN-WAIT-1.
-  public func shutdownWrite() {
+  func shutdownWrite() {
     guard !finQueued else { return }
     switch state {
     case .synSent:
@@ -372,7 +476,7 @@ public final class TCPConnection {
 
   /// The application is done with the connection: FIN after the queued data, or RST if
   /// received data is left unread (RFC 1122 §4.2.2.13).
-  public func close() {
+  func close() {
     applicationClosed = true
     if receiveBuffer.count > 0 {
       abort()
@@ -383,7 +487,7 @@ public final class TCPConnection {
 
   /// Resets the connection at once (RFC 9293 §3.10.5 ABORT): RST goes out at the next output
   /// if the connection was synchronized.
-  public func abort() {
+  func abort() {
     guard state != .closed else { return }
     resetPending = state.isSynchronized || state == .synReceived
     enterClosed(error: .aborted)
@@ -406,6 +510,7 @@ public final class TCPConnection {
     finWait2Deadline = nil
     reorderDeadline = nil
     probeDeadline = nil
+    stalledSince = nil
     events.insert(.closed)
     events.insert(.readable)
     events.insert(.writable)

@@ -25,6 +25,8 @@ public struct TCPCounters: CounterGroup, Sendable, Equatable {
   public var droppedOutOfOrderLimit: UInt64 = 0
   /// Challenge ACKs sent for in-window RST or SYN (RFC 5961).
   public var challengeAcks: UInt64 = 0
+  /// Challenge ACKs not sent: the connection's or the host-wide limit was reached.
+  public var challengeAcksLimited: UInt64 = 0
   /// Segments to a port nobody listens on (answered with RST).
   public var segmentsToClosedPort: UInt64 = 0
   /// SYNs dropped because a listener's accept queue was full or the table was full.
@@ -42,6 +44,27 @@ public struct TCPCounters: CounterGroup, Sendable, Equatable {
   public var keepaliveProbes: UInt64 = 0
   /// Segments the network layer refused (no route).
   public var sendErrors: UInt64 = 0
+  /// Connections aborted because the peer acknowledged nothing, or kept its window shut, for
+  /// the user timeout (RFC 5482).
+  public var userTimeouts: UInt64 = 0
+  /// Times a connection's receive buffer grew (receive-buffer moderation).
+  public var receiveBufferGrowths: UInt64 = 0
+
+  // Memory pressure (the stack's MemoryBudget; Linux's tcp_mem).
+  /// Times a receive buffer would have grown but the stack was under memory pressure.
+  public var windowGrowthRefused: UInt64 = 0
+  /// Windows advertised smaller than the buffer allowed, because of memory pressure.
+  public var windowsClampedByPressure: UInt64 = 0
+  /// Out-of-order segments dropped on arrival because of memory pressure.
+  public var droppedOutOfOrderPressure: UInt64 = 0
+  /// Out-of-order bytes already held that were dropped to relieve memory pressure.
+  public var outOfOrderBytesPruned: UInt64 = 0
+  /// In-order segments (or parts of them) dropped because the memory budget was spent.
+  public var droppedMemoryLimit: UInt64 = 0
+  /// New connections refused (SYN dropped, or connect failed) because memory was short.
+  public var connectionsRefusedMemory: UInt64 = 0
+  /// Times memory pressure shrank buffers (a reclaim pass over the connections).
+  public var memoryReclaims: UInt64 = 0
 
   public init() {}
 
@@ -64,6 +87,7 @@ public struct TCPCounters: CounterGroup, Sendable, Equatable {
     body("dropped_paws", droppedPAWS)
     body("dropped_out_of_order_limit", droppedOutOfOrderLimit)
     body("challenge_acks", challengeAcks)
+    body("challenge_acks_limited", challengeAcksLimited)
     body("segments_to_closed_port", segmentsToClosedPort)
     body("listen_overflows", listenOverflows)
     body("syn_cookies_sent", synCookiesSent)
@@ -77,5 +101,14 @@ public struct TCPCounters: CounterGroup, Sendable, Equatable {
     body("zero_window_probes", zeroWindowProbes)
     body("keepalive_probes", keepaliveProbes)
     body("send_errors", sendErrors)
+    body("user_timeouts", userTimeouts)
+    body("receive_buffer_growths", receiveBufferGrowths)
+    body("window_growth_refused", windowGrowthRefused)
+    body("windows_clamped_by_pressure", windowsClampedByPressure)
+    body("dropped_out_of_order_pressure", droppedOutOfOrderPressure)
+    body("out_of_order_bytes_pruned", outOfOrderBytesPruned)
+    body("dropped_memory_limit", droppedMemoryLimit)
+    body("connections_refused_memory", connectionsRefusedMemory)
+    body("memory_reclaims", memoryReclaims)
   }
 }

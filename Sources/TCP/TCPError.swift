@@ -14,6 +14,8 @@ public enum TCPError: Error, Equatable, Sendable {
   case addressInUse
   /// The connection table (or a listener's backlog) is full.
   case tooManyConnections
+  /// The stack's memory budget admits no new connection now.
+  case noMemory
   /// No route to the destination.
   case noRoute
   /// The connection can no longer send (FIN queued or sent).
@@ -30,6 +32,7 @@ extension TCPError: CustomStringConvertible {
     case .invalidHandle: "no such connection"
     case .addressInUse: "address already in use"
     case .tooManyConnections: "too many connections"
+    case .noMemory: "out of memory for a new connection"
     case .noRoute: "no route to host"
     case .notConnected: "not connected for sending"
     }

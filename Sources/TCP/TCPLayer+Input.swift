@@ -158,6 +158,12 @@ extension TCPLayer {
       shared.counters.listenOverflows += 1
       return
     }
+    // Refuse new connections before the ones that exist run short of memory (the SYN is
+    // dropped, so the client tries again later).
+    guard shared.budget.admitsNewWork else {
+      shared.counters.connectionsRefusedMemory += 1
+      return
+    }
     let synFull = listener.halfOpen >= configuration.synBacklog
     let tableFull = connectionCount >= configuration.maximumConnections
     if synFull || tableFull {
@@ -214,7 +220,7 @@ extension TCPLayer {
     sendBareSegment(
       tuple: tuple, sequence: cookie, acknowledgment: segment.sequenceNumber + 1,
       flags: [.syn, .ack],
-      window: UInt16(min(configuration.receiveBufferSize, 65535)), options: options, now: now,
+      window: UInt16(cookieWindow(network: network)), options: options, now: now,
       network: &network)
     shared.counters.synCookiesSent += 1
   }
@@ -236,6 +242,10 @@ extension TCPLayer {
       shared.counters.listenOverflows += 1
       return true  // dropped: the client will retransmit
     }
+    guard shared.budget.admitsNewWork else {
+      shared.counters.connectionsRefusedMemory += 1
+      return true
+    }
     var options = TCPOptions()
     options.maximumSegmentSize = decoded.maximumSegmentSize
     if let timestamp = segment.options.timestamp, configuration.timestamps {
@@ -253,14 +263,23 @@ extension TCPLayer {
     // The SYN-ACK was sent: the connection is where it would be after sending it.
     connection.sendNext = ourSequence + 1
     connection.sendMaximum = ourSequence + 1
-    connection.advertisedWindowEdge =
-      connection.receiveNext + min(configuration.receiveBufferSize, 65535)
+    connection.advertisedWindowEdge = connection.receiveNext + cookieWindow(network: network)
     let id = insert(connection, owner: .listener(listener.port))
     listener.halfOpen += 1
     shared.counters.synCookiesAccepted += 1
     connection.segmentArrives(segment, now: now)
     settle(id.slot, now: now, network: &network)
     return true
+  }
+
+  /// The window a cookie SYN-ACK offers: the one a connection would start with (never
+  /// scaled, RFC 7323 §2.2).
+  private func cookieWindow<Network: IPv4Network>(network: Network) -> Int {
+    min(
+      TCPConnection.initialReceiveLimit(
+        configuration: configuration,
+        segmentSize: max(network.maximumPayloadSize - TCPHeader.minimumLength, 64),
+        underPressure: shared.budget.isUnderPressure), 65535)
   }
 
   /// Sends a segment that belongs to no connection object (RST, TIME-WAIT ACK, cookie

@@ -34,10 +34,12 @@ public struct TCPLayer {
     var outputQueued = false
     /// Queued in ``pendingNotifications``.
     var notificationQueued = false
+    /// Queued in ``memoryWaiters``.
+    var waitingForMemory = false
   }
 
   public let configuration: TCPConfiguration
-  let shared = TCPSharedState()
+  let shared: TCPSharedState
   var slots: [Slot] = []
   var freeSlots: [Int] = []
   var slotByTuple: [TCPFourTuple: Int] = [:]
@@ -51,20 +53,33 @@ public struct TCPLayer {
   var pendingOutput: [Int] = []
   var pendingNotifications: [Int] = []
   var listenerNotifications: [UInt16] = []
+  /// Connections whose application could not write because the memory budget was spent: told
+  /// they are writable once memory is free again.
+  var memoryWaiters: [Int] = []
+  /// When the next pass that gives back memory under pressure may run.
+  var nextReclaim = Instant.zero
   /// Connections in the table (any state but TIME-WAIT and freed).
   public private(set) var connectionCount = 0
 
   /// A TCP layer; `seed` keys the ISN and cookie hashes and seeds ephemeral ports (a runtime
-  /// passes entropy here).
-  public init(configuration: TCPConfiguration = TCPConfiguration(), seed: UInt64) {
+  /// passes entropy here). Its buffers are charged to `budget`, which the stack's other
+  /// layers share.
+  public init(
+    configuration: TCPConfiguration = TCPConfiguration(), seed: UInt64,
+    budget: MemoryBudget = MemoryBudget()
+  ) {
     self.configuration = configuration
     var random = PseudoRandomGenerator(seed: seed)
     sequenceNumbers = InitialSequenceNumberGenerator(key0: random.next(), key1: random.next())
     cookies = SYNCookieGenerator(key0: random.next(), key1: random.next())
     timestampOffsets = SipHash(key0: random.next(), key1: random.next())
+    shared = TCPSharedState(budget: budget, seed: random.next())
     self.random = random
     timeWait = TCPTimeWaitTable(limit: configuration.maximumTimeWait)
   }
+
+  /// The memory budget the connections' buffers are charged to.
+  public var budget: MemoryBudget { shared.budget }
 
   /// What TCP received, sent and dropped.
   public var counters: TCPCounters {
@@ -162,6 +177,10 @@ public struct TCPLayer {
     to address: IPv4Address, port: UInt16, now: Instant, network: inout Network
   ) throws(TCPError) -> TCPConnectionID {
     guard connectionCount < configuration.maximumConnections else { throw .tooManyConnections }
+    guard shared.budget.admitsNewWork else {
+      shared.counters.connectionsRefusedMemory += 1
+      throw .noMemory
+    }
     guard address.isUnicast, let source = network.sourceAddress(for: address), !source.isUnspecified
     else {
       throw .noRoute
@@ -190,29 +209,62 @@ public struct TCPLayer {
     return id
   }
 
-  /// Queues bytes to send on the connection; returns how many fit.
+  /// Queues bytes to send on the connection; returns how many fit (up to
+  /// ``TCPConnection/writableBytes``, and what the memory budget allows).
   public mutating func write(_ id: TCPConnectionID, _ bytes: Span<UInt8>) throws(TCPError) -> Int {
     guard let connection = connection(id) else { throw .invalidHandle }
+    let room = connection.writableBytes
     let written = try connection.write(bytes)
     if written > 0 { queueOutput(id.slot) }
+    if written < min(room, bytes.count) { waitForMemory(id.slot) }
     return written
   }
 
   /// Reads received bytes; returns how many (0: nothing now; see ``TCPConnection/isAtEndOfStream``).
-  public mutating func read(_ id: TCPConnectionID, into destination: UnsafeMutableRawBufferPointer)
-    throws(TCPError) -> Int
-  {
+  public mutating func read(
+    _ id: TCPConnectionID, into destination: UnsafeMutableRawBufferPointer, now: Instant
+  ) throws(TCPError) -> Int {
     guard let connection = connection(id) else { throw .invalidHandle }
-    let count = connection.read(into: destination)
+    let count = connection.read(into: destination, now: now)
     if connection.acknowledgmentNeeded { queueOutput(id.slot) }
     if count == 0, let error = connection.error, !connection.finReceived { throw error }
     return count
   }
 
-  /// Drops up to `length` received bytes unread; returns how many.
-  public mutating func discard(_ id: TCPConnectionID, _ length: Int) throws(TCPError) -> Int {
+  /// Hands received bytes to `body` in place (no copy), in at most two pieces, until it takes
+  /// fewer than it was given; returns how many bytes it took.
+  public mutating func consume(
+    _ id: TCPConnectionID, now: Instant, _ body: (Span<UInt8>) -> Int
+  ) throws(TCPError) -> Int {
     guard let connection = connection(id) else { throw .invalidHandle }
-    let count = connection.discard(length)
+    let count = connection.consume(now: now, body)
+    if connection.acknowledgmentNeeded { queueOutput(id.slot) }
+    return count
+  }
+
+  /// Lends the connection's data path to a service for one step: `body` reads received bytes
+  /// in place through the input and writes through the output (both at once: an echo copies
+  /// from the receive buffer straight into the send buffer). What the step made due (ACKs,
+  /// window updates, data) goes out at the next flush. Returns nil if `id` names no
+  /// connection.
+  public mutating func exchange<Result>(
+    _ id: TCPConnectionID, now: Instant,
+    _ body: (TCPStreamInput, inout TCPStreamOutput) -> Result
+  ) -> Result? {
+    guard let connection = connection(id) else { return nil }
+    var output = TCPStreamOutput(connection: connection)
+    let result = body(TCPStreamInput(connection: connection, now: now), &output)
+    queueOutput(id.slot)
+    if output.refusedForMemory { waitForMemory(id.slot) }
+    return result
+  }
+
+  /// Drops up to `length` received bytes unread; returns how many.
+  public mutating func discard(_ id: TCPConnectionID, _ length: Int, now: Instant) throws(TCPError)
+    -> Int
+  {
+    guard let connection = connection(id) else { throw .invalidHandle }
+    let count = connection.discard(length, now: now)
     if connection.acknowledgmentNeeded { queueOutput(id.slot) }
     return count
   }
@@ -268,11 +320,18 @@ public struct TCPLayer {
       slots[slot].outputQueued = false
       settle(slot, now: now, network: &network)
     }
+    if !memoryWaiters.isEmpty && shared.budget.available >= TCPLayer.memoryToWakeWriters {
+      wakeMemoryWaiters()
+    }
   }
 
   /// Runs the timers that are due and expires TIME-WAIT records.
   public mutating func poll<Network: IPv4Network>(now: Instant, network: inout Network) {
     timeWait.expire(now: now)
+    if shared.budget.isUnderPressure && now >= nextReclaim {
+      reclaimMemory()
+      nextReclaim = now + TCPLayer.reclaimInterval
+    }
     while let (slot, generation) = timers.popDue(now) {
       guard slots[slot].generation == generation, let connection = slots[slot].connection else {
         continue
@@ -288,11 +347,18 @@ public struct TCPLayer {
 
   /// When ``poll(now:network:)`` is next needed.
   public var nextDeadline: Instant? {
-    Instant.earliest(timers.earliest, timeWait.nextDeadline)
+    let deadline = Instant.earliest(timers.earliest, timeWait.nextDeadline)
+    // Under memory pressure, the next pass that gives memory back.
+    return shared.budget.isUnderPressure ? Instant.earliest(deadline, nextReclaim) : deadline
   }
 
   /// Whether application calls left output to ``flush(now:network:)``.
   public var hasPendingOutput: Bool { !pendingOutput.isEmpty }
+
+  /// Whether ``takeNotifications()`` has something.
+  public var hasPendingNotifications: Bool {
+    !pendingNotifications.isEmpty || !listenerNotifications.isEmpty
+  }
 
   /// Takes what the application side should react to since the last call.
   public mutating func takeNotifications() -> [TCPNotification] {
@@ -346,14 +412,16 @@ public struct TCPLayer {
 
     switch connection.state {
     case .timeWait:
-      if slotByTuple[connection.tuple] != nil { enterTimeWait(connection, now: now) }
+      if slotByTuple[connection.tuple] == slot { enterTimeWait(connection, now: now) }
       if case .application = slots[slot].owner {
       } else {
         free(slot)
         return
       }
     case .closed:
-      if slotByTuple[connection.tuple] != nil {
+      // The tuple's entry is this connection's unless a new connection of the same tuple has
+      // replaced it since (its peer opened it again while the application held this one).
+      if slotByTuple[connection.tuple] == slot {
         slotByTuple[connection.tuple] = nil
         shared.counters.connectionsClosed += 1
         connectionCount -= 1
@@ -402,8 +470,10 @@ public struct TCPLayer {
     slots[slot].connection = connection
     slots[slot].owner = owner
     slots[slot].scheduled = nil
+    slots[slot].waitingForMemory = false
     slotByTuple[connection.tuple] = slot
     connectionCount += 1
+    shared.budget.charge(TCPConnection.stateCharge, for: .tcpConnections)
     return TCPConnectionID(slot: slot, generation: slots[slot].generation)
   }
 
@@ -412,6 +482,9 @@ public struct TCPLayer {
     if let connection = slots[slot].connection, slotByTuple[connection.tuple] == slot {
       slotByTuple[connection.tuple] = nil
       connectionCount -= 1
+    }
+    if slots[slot].connection != nil {
+      shared.budget.release(TCPConnection.stateCharge, for: .tcpConnections)
     }
     slots[slot].connection = nil
     slots[slot].generation &+= 1
@@ -430,6 +503,49 @@ public struct TCPLayer {
     } else {
       connection.close()
       queueOutput(id.slot)
+    }
+  }
+
+  // MARK: Memory
+
+  /// Free memory that wakes writers the budget turned away.
+  static let memoryToWakeWriters = 64 * 1024
+  /// How often, under memory pressure, connections give back what they can.
+  static let reclaimInterval = Interval.milliseconds(100)
+
+  /// Remembers a connection whose application could not write for want of memory.
+  private mutating func waitForMemory(_ slot: Int) {
+    guard !slots[slot].waitingForMemory else { return }
+    slots[slot].waitingForMemory = true
+    memoryWaiters.append(slot)
+  }
+
+  /// Tells the connections the budget turned away that they may write again.
+  private mutating func wakeMemoryWaiters() {
+    for slot in memoryWaiters where slots[slot].waitingForMemory {
+      slots[slot].waitingForMemory = false
+      guard let connection = slots[slot].connection else { continue }
+      connection.events.insert(.writable)
+      if !slots[slot].notificationQueued {
+        slots[slot].notificationQueued = true
+        pendingNotifications.append(slot)
+      }
+    }
+    memoryWaiters.removeAll(keepingCapacity: true)
+  }
+
+  /// Under memory pressure, what every connection can give back without losing data it
+  /// acknowledged: its out-of-order data (the sender still has it; RFC 2018 §8 lets a receiver
+  /// renege on SACKed data) and the storage its buffers no longer need (Linux `tcp_prune_queue`
+  /// and `sk_mem_reclaim`).
+  mutating func reclaimMemory() {
+    shared.counters.memoryReclaims += 1
+    for entry in slots {
+      guard let connection = entry.connection else { continue }
+      let pruned = connection.receiveBuffer.pruneOutOfOrder()
+      shared.counters.outOfOrderBytesPruned += UInt64(pruned)
+      connection.receiveBuffer.shrinkToFit()
+      connection.sendBuffer.shrinkToFit()
     }
   }
 

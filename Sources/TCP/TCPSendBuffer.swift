@@ -1,62 +1,40 @@
 import NetCore
 
 /// Bytes the application has written that are not yet acknowledged: from SND.UNA on
-/// (RFC 9293 §3.3.1, the send sequence space), as a ring that grows on demand up to a limit.
+/// (RFC 9293 §3.3.1, the send sequence space), in a ``ByteRing`` charged to the stack's
+/// ``MemoryBudget``.
 ///
-/// Data is copied in once by ``append(_:)``, read (for first transmission and for
+/// Data is copied in once by ``append(_:limit:)``, read (for first transmission and for
 /// retransmissions) by offset from SND.UNA, and dropped from the front as it is acknowledged.
-/// An idle connection holds no storage: it is released when the buffer empties.
-public struct TCPSendBuffer: Sendable {
-  private var storage: [UInt8] = []
-  private var head = 0
-  /// Bytes held (unacknowledged, sent or not).
-  public private(set) var count = 0
-  /// The most bytes held.
-  public var limit: Int
+/// How much the application may queue is the connection's decision (``TCPConnection`` sizes it
+/// from the congestion window and the peer's window, as Linux's `tcp_sndbuf_expand` does); an
+/// idle connection holds no storage.
+public struct TCPSendBuffer: ~Copyable {
+  private var ring: ByteRing
 
-  public init(limit: Int) {
-    precondition(limit > 0)
-    self.limit = limit
+  public init(budget: MemoryBudget) {
+    ring = ByteRing(budget: budget, use: .tcpSend)
   }
 
-  public var isEmpty: Bool { count == 0 }
-  /// Room for more bytes from the application.
-  public var freeSpace: Int { limit - count }
+  /// Bytes held (unacknowledged, sent or not).
+  public var count: Int { ring.count }
+  public var isEmpty: Bool { ring.isEmpty }
   /// Bytes of storage allocated.
-  public var capacity: Int { storage.count }
+  public var capacity: Int { ring.capacity }
+  /// Bytes of memory charged for this buffer.
+  public var charged: Int { ring.charged }
 
-  /// Copies as much of `bytes` as fits; returns how many were taken.
-  public mutating func append(_ bytes: Span<UInt8>) -> Int {
-    let taken = min(bytes.count, freeSpace)
-    guard taken > 0 else { return 0 }
-    reserve(count + taken)
-    let capacity = storage.count
-    let tail = (head + count) & (capacity - 1)
-    let firstPart = min(taken, capacity - tail)
-    storage.withUnsafeMutableBufferPointer { destination in
-      bytes.withUnsafeBufferPointer { source in
-        (destination.baseAddress! + tail).update(from: source.baseAddress!, count: firstPart)
-        if taken > firstPart {
-          destination.baseAddress!.update(
-            from: source.baseAddress! + firstPart, count: taken - firstPart)
-        }
-      }
-    }
-    count += taken
-    return taken
+  /// Copies as much of `bytes` as keeps the buffer within `limit` bytes and the memory budget
+  /// allows; returns how many were taken.
+  public mutating func append(_ bytes: Span<UInt8>, limit: Int) -> Int {
+    let room = limit - ring.count
+    guard room > 0 else { return 0 }
+    return ring.append(bytes.extracting(0..<min(room, bytes.count)))
   }
 
   /// Drops `length` acknowledged bytes from the front.
   public mutating func removeFirst(_ length: Int) {
-    precondition(length >= 0 && length <= count)
-    count -= length
-    if count == 0 && storage.count <= 16384 {
-      // Idle connections hold no memory; a busy one keeps its large ring.
-      storage = []
-      head = 0
-    } else {
-      head = (head + length) & (storage.count - 1)
-    }
+    ring.removeFirst(length)
   }
 
   /// Copies `length` bytes starting `offset` bytes after the front into `destination` at
@@ -64,42 +42,11 @@ public struct TCPSendBuffer: Sendable {
   public func copy(
     offset: Int, length: Int, into destination: inout MutableSpan<UInt8>, at position: Int
   ) {
-    precondition(offset >= 0 && length >= 0 && offset + length <= count)
-    guard length > 0 else { return }
-    let capacity = storage.count
-    let start = (head + offset) & (capacity - 1)
-    let firstPart = min(length, capacity - start)
-    storage.withUnsafeBufferPointer { source in
-      destination.withUnsafeMutableBufferPointer { target in
-        (target.baseAddress! + position).update(from: source.baseAddress! + start, count: firstPart)
-        if length > firstPart {
-          (target.baseAddress! + position + firstPart).update(
-            from: source.baseAddress!, count: length - firstPart)
-        }
-      }
-    }
+    ring.copy(offset: offset, length: length, into: &destination, at: position)
   }
 
-  /// Grows the ring (a power of two, at least 4 KiB) to hold `needed` bytes.
-  private mutating func reserve(_ needed: Int) {
-    guard needed > storage.count else { return }
-    var capacity = max(4096, storage.count)
-    while capacity < needed { capacity *= 2 }
-    var grown = [UInt8](repeating: 0, count: capacity)
-    if count > 0 {
-      let old = storage.count
-      let firstPart = min(count, old - head)
-      grown.withUnsafeMutableBufferPointer { target in
-        storage.withUnsafeBufferPointer { source in
-          target.baseAddress!.update(from: source.baseAddress! + head, count: firstPart)
-          if count > firstPart {
-            (target.baseAddress! + firstPart).update(
-              from: source.baseAddress!, count: count - firstPart)
-          }
-        }
-      }
-    }
-    storage = grown
-    head = 0
+  /// Gives back storage the bytes held no longer need.
+  public mutating func shrinkToFit() {
+    ring.shrinkToFit()
   }
 }

@@ -1,12 +1,16 @@
-import IPv4
 import NetCore
 
-/// What all connections of one TCP layer share: the counters and the rate limit on
-/// challenge ACKs (RFC 5961 §7, which must be global to be a limit at all).
-public final class TCPSharedState {
-  public var counters = TCPCounters()
-  /// At most 1000 challenge ACKs per second, bursts of 100 (Linux: tcp_challenge_ack_limit).
-  var challengeAckLimiter = ICMPv4RateLimiter(ratePerSecond: 1000, burst: 100)
+/// What all connections of one TCP layer share: the counters, the stack's memory budget and
+/// the host-wide limit on challenge ACKs.
+final class TCPSharedState {
+  var counters = TCPCounters()
+  /// Where every connection's buffers are charged.
+  let budget: MemoryBudget
+  /// The host-wide, randomised limit on challenge ACKs (RFC 5961 §7).
+  var challengeAcknowledgments: ChallengeAcknowledgmentLimiter
 
-  public init() {}
+  init(budget: MemoryBudget, seed: UInt64) {
+    self.budget = budget
+    challengeAcknowledgments = ChallengeAcknowledgmentLimiter(seed: seed)
+  }
 }

@@ -2,8 +2,8 @@ import NetCore
 
 /// One bound UDP port: where datagrams for it wait until the application reads them.
 ///
-/// The queue is bounded in datagrams and in bytes; a datagram that does not fit is dropped and
-/// counted (as a full socket buffer drops in Linux).
+/// The queue is bounded in datagrams and in bytes, and charged to the stack's memory budget; a
+/// datagram that does not fit is dropped and counted (as a full socket buffer drops in Linux).
 public struct UDPEndpoint {
   /// The local address it is bound to; nil for any of ours.
   public let localAddress: IPv4Address?
@@ -23,20 +23,28 @@ public struct UDPEndpoint {
     self.byteLimit = byteLimit
   }
 
-  /// Queues a datagram; false (and counted) when it does not fit.
-  mutating func enqueue(_ datagram: UDPReceivedDatagram) -> Bool {
-    guard queuedBytes + datagram.payload.count <= byteLimit, queue.append(datagram) else {
+  /// What a queued datagram is charged to the memory budget: its payload and its storage.
+  static func charge(_ datagram: UDPReceivedDatagram) -> Int { datagram.payload.count + 96 }
+
+  /// Queues a datagram, charging it to `budget`; false (and counted) when it does not fit the
+  /// queue or the budget.
+  mutating func enqueue(_ datagram: UDPReceivedDatagram, budget: MemoryBudget) -> Bool {
+    guard queuedBytes + datagram.payload.count <= byteLimit, !queue.isFull,
+      budget.reserve(UDPEndpoint.charge(datagram), for: .udpQueues)
+    else {
       drops += 1
       return false
     }
+    queue.append(datagram)
     queuedBytes += datagram.payload.count
     return true
   }
 
-  /// The oldest queued datagram.
-  mutating func dequeue() -> UDPReceivedDatagram? {
+  /// The oldest queued datagram, its charge given back to `budget`.
+  mutating func dequeue(budget: MemoryBudget) -> UDPReceivedDatagram? {
     guard let datagram = queue.popFirst() else { return nil }
     queuedBytes -= datagram.payload.count
+    budget.release(UDPEndpoint.charge(datagram), for: .udpQueues)
     return datagram
   }
 }

@@ -33,11 +33,17 @@ public struct UDPLayer {
   private var slotByPort: [UInt16: Int] = [:]
   private var random: PseudoRandomGenerator
   public private(set) var counters = UDPCounters()
+  /// Where queued datagrams are charged.
+  let budget: MemoryBudget
 
-  /// A UDP layer; `seed` randomises ephemeral ports.
-  public init(configuration: Configuration = Configuration(), seed: UInt64 = 0) {
+  /// A UDP layer; `seed` randomises ephemeral ports; queued datagrams are charged to `budget`.
+  public init(
+    configuration: Configuration = Configuration(), seed: UInt64 = 0,
+    budget: MemoryBudget = MemoryBudget()
+  ) {
     self.configuration = configuration
     random = PseudoRandomGenerator(seed: seed)
+    self.budget = budget
   }
 
   // MARK: Endpoints
@@ -74,6 +80,7 @@ public struct UDPLayer {
   public mutating func close(_ id: UDPEndpointID) {
     guard let endpoint = endpoint(id) else { return }
     slotByPort[endpoint.localPort] = nil
+    while slots[id.slot].endpoint!.dequeue(budget: budget) != nil {}
     slots[id.slot].endpoint = nil
     slots[id.slot].generation &+= 1
     freeSlots.append(id.slot)
@@ -90,7 +97,7 @@ public struct UDPLayer {
   /// Takes the oldest datagram queued on the endpoint.
   public mutating func receive(from id: UDPEndpointID) -> UDPReceivedDatagram? {
     guard endpoint(id) != nil else { return nil }
-    return slots[id.slot].endpoint!.dequeue()
+    return slots[id.slot].endpoint!.dequeue(budget: budget)
   }
 
   /// Number of endpoints bound.
@@ -172,7 +179,7 @@ public struct UDPLayer {
     let received = UDPReceivedDatagram(
       source: header.source, sourcePort: datagram.sourcePort, destination: header.destination,
       payload: datagram.payload.copyToArray())
-    guard slots[slot].endpoint!.enqueue(received) else {
+    guard slots[slot].endpoint!.enqueue(received, budget: budget) else {
       counters.droppedQueueFull += 1
       return .dropped
     }

@@ -1,7 +1,9 @@
+import Applications
 import LinuxRuntime
 import NetCore
 import NetStack
 import NetworkAPI
+import TCP
 
 /// The daemon's command line, parsed and checked.
 ///
@@ -80,6 +82,17 @@ struct DaemonOptions {
   var dhcpDNS: [IPv4Address] = []
   /// `--dhcp-lease SECONDS`: the DHCP server's lease time.
   var dhcpLeaseSeconds: Int?
+  /// `--memory-limit SIZE`: the stack's memory budget.
+  var memoryLimit = MemoryBudget.defaultLimit
+  /// `--max-connections N`: TCP connections at once.
+  var maximumConnections = 65536
+  /// `--tcp-user-timeout SECONDS`: how long data may wait for the peer (nil: never).
+  var userTimeout: Interval? = .seconds(300)
+  /// `--tcp-keepalive IDLE,INTERVAL,COUNT`: keepalive on the services' connections (nil: off).
+  var keepalive: TCPKeepalive? = TCPKeepalive(
+    idle: .seconds(120), interval: .seconds(20), probes: 4)
+  /// `--http-header-timeout`, `--http-keepalive-timeout`, `--http-send-timeout`.
+  var httpLimits = HTTPServerLimits()
   var showHelp = false
   var showVersion = false
 
@@ -147,6 +160,25 @@ struct DaemonOptions {
       --echo-client ADDR:PORT[,BYTES]
                              once up, connect out to an echo server through the stack, send
                              BYTES (default 1048576), read them back, print the result
+
+    Limits and timeouts (every table, queue and buffer is bounded; see the README):
+      --memory-limit SIZE    the most memory the stack's buffers hold, e.g. 256M or 1G (4M or
+                             more; default 256M); under pressure windows shrink and new
+                             connections are refused before existing ones suffer
+      --max-connections N    TCP connections at once, 1-1000000 (default 65536)
+      --tcp-user-timeout SECONDS
+                             abort a connection whose peer acknowledges nothing, or keeps its
+                             window shut, this long (RFC 5482; 0 for never; default 300)
+      --tcp-keepalive IDLE,INTERVAL,COUNT
+                             keepalive on the services' connections: probe after IDLE idle
+                             seconds, every INTERVAL, give up after COUNT ('off' for none;
+                             default 120,20,4)
+      --http-header-timeout SECONDS
+                             time for a request head to arrive (default 60; then 408)
+      --http-keepalive-timeout SECONDS
+                             time a kept-alive HTTP connection may wait idle (default 75)
+      --http-send-timeout SECONDS
+                             time a response may make no progress (default 60; then reset)
 
     Diagnostics:
       --control PATH         serve status on a Unix socket (mode 0600); read it with
@@ -326,6 +358,44 @@ struct DaemonOptions {
           throw OptionError(name, "'\(text)' is not a number of seconds from 10 to 4294967294")
         }
         dhcpLeaseSeconds = seconds
+      case "--memory-limit":
+        let text = try value()
+        guard let size = Self.parseSize(text), size >= MemoryBudget.minimumLimit else {
+          throw OptionError(name, "'\(text)' is not a size of 4M or more (e.g. 64M, 1G)")
+        }
+        memoryLimit = size
+      case "--max-connections":
+        let text = try value()
+        guard let number = Int(text), number >= 1, number <= 1_000_000 else {
+          throw OptionError(name, "'\(text)' is not a number from 1 to 1000000")
+        }
+        maximumConnections = number
+      case "--tcp-user-timeout":
+        let seconds = try Self.parseSeconds(try value(), option: name, allowZero: true)
+        userTimeout = seconds == 0 ? nil : .seconds(Int64(seconds))
+      case "--tcp-keepalive":
+        let text = try value()
+        if text == "off" {
+          keepalive = nil
+        } else {
+          let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            Int($0) ?? 0
+          }
+          guard parts.count == 3, parts.allSatisfy({ $0 >= 1 && $0 <= 86400 }), parts[2] <= 100
+          else {
+            throw OptionError(
+              name, "'\(text)' is not IDLE,INTERVAL,COUNT (seconds 1-86400, count 1-100) or 'off'")
+          }
+          keepalive = TCPKeepalive(
+            idle: .seconds(Int64(parts[0])), interval: .seconds(Int64(parts[1])), probes: parts[2])
+        }
+      case "--http-header-timeout":
+        httpLimits.headerTimeout = .seconds(Int64(try Self.parseSeconds(try value(), option: name)))
+      case "--http-keepalive-timeout":
+        httpLimits.keepAliveTimeout = .seconds(
+          Int64(try Self.parseSeconds(try value(), option: name)))
+      case "--http-send-timeout":
+        httpLimits.sendTimeout = .seconds(Int64(try Self.parseSeconds(try value(), option: name)))
       case "--impair-seed":
         let text = try value()
         guard let seed = UInt64(text) else { throw OptionError(name, "'\(text)' is not a number") }
@@ -339,6 +409,38 @@ struct DaemonOptions {
     }
     if showHelp || showVersion { return }
     try validate()
+  }
+
+  /// A size in bytes: digits with an optional K, M or G (powers of 1024; `KiB`, `MB` and the
+  /// like are taken too).
+  static func parseSize(_ text: String) -> Int? {
+    var digits = Substring(text)
+    var unit = 1
+    let suffixes: [(String, Int)] = [
+      ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1 << 10), ("MB", 1 << 20),
+      ("GB", 1 << 30), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("k", 1 << 10),
+      ("m", 1 << 20), ("g", 1 << 30),
+    ]
+    for (suffix, multiplier) in suffixes where digits.hasSuffix(suffix) {
+      digits = digits.dropLast(suffix.count)
+      unit = multiplier
+      break
+    }
+    guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let number = Int(digits), number >= 0,
+      number <= (1 << 42) / unit
+    else { return nil }
+    return number * unit
+  }
+
+  /// A whole number of seconds, 1 to one day (or 0 with `allowZero`).
+  static func parseSeconds(_ text: String, option: String, allowZero: Bool = false)
+    throws(OptionError) -> Int
+  {
+    guard let seconds = Int(text), seconds >= (allowZero ? 0 : 1), seconds <= 86400 else {
+      throw OptionError(
+        option, "'\(text)' is not a number of seconds from \(allowZero ? 0 : 1) to 86400")
+    }
+    return seconds
   }
 
   /// `ADDR:PORT`, or nil.

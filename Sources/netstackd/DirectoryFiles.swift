@@ -1,9 +1,9 @@
+import Applications
 import Glibc
-import Services
 
 /// The HTTP service's files from a directory (`--http-root`): regular files only, and
 /// never outside the directory (no `..`, no NUL, no backslash in a request path).
-struct DirectoryFiles: HTTPFileSource {
+struct DirectoryFiles {
   let root: String
 
   /// A directory that exists, or nil.
@@ -22,8 +22,18 @@ struct DirectoryFiles: HTTPFileSource {
     return OpenFile(path: root + "/" + segments.joined(separator: "/"))
   }
 
+  /// The files as the HTTP service takes them.
+  var httpFiles: HTTPFiles {
+    HTTPFiles { path in
+      guard let file = file(at: path) else { return nil }
+      return HTTPFile(size: file.size) { offset, buffer in
+        max(pread(file.descriptor, buffer.baseAddress, buffer.count, off_t(offset)), 0)
+      }
+    }
+  }
+
   /// An open regular file; closed when released.
-  final class OpenFile: HTTPFile {
+  final class OpenFile {
     let descriptor: Int32
     let size: Int
 

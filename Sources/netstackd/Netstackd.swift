@@ -1,3 +1,4 @@
+import Applications
 import CLinuxShims
 import DHCP
 import Glibc
@@ -7,6 +8,7 @@ import NetStack
 import NetworkAPI
 import Services
 import TAP
+import TCP
 import UnixSocket
 
 /// The daemon's entry point: parse the command line, set up the device (or not, with the
@@ -114,7 +116,21 @@ final class Daemon {
       print(
         "netstackd: socket backend: services bind to \(options.stackAddress.address) (the host kernel answers ping)"
       )
-      start(on: sockets, sockets: sockets, files: files, loop: loop)
+      let host = SocketServiceHost(
+        loop: loop, bindAddress: options.stackAddress.address,
+        budget: MemoryBudget(limit: options.memoryLimit))
+      loop.deadline = { host.nextDeadline }
+      loop.turn = { now in host.runTimers(now: now) }
+      for (kind, port) in options.services.entries {
+        let service = makeService(
+          kind, platform: sockets.stackDescription, files: files, budget: host.budget)
+        do {
+          try host.start(service, port: port)
+        } catch {
+          Netstackd.fail("--serve \(kind.rawValue):\(port): \(error)", status: 2)
+        }
+      }
+      start(on: sockets, sockets: sockets, loop: loop)
       return serve(loop: loop, counters: nil)
 
     case .direct:
@@ -131,7 +147,17 @@ final class Daemon {
           uptime: MonotonicClock.now() - self.started, now: MonotonicClock.now())
         return json ? report.json : report.text
       }
-      start(on: runtime.api, sockets: sockets, files: files, loop: loop)
+      runtime.stack.services.keepalive = options.keepalive
+      for (kind, port) in options.services.entries {
+        let service = makeService(
+          kind, platform: runtime.name, files: files, budget: runtime.stack.budget)
+        do throws(TCPError) {
+          try runtime.stack.startService(service, port: port)
+        } catch {
+          Netstackd.fail("--serve \(kind.rawValue):\(port): \(error)", status: 2)
+        }
+      }
+      start(on: runtime.api, sockets: sockets, loop: loop)
       return serve(loop: loop, counters: runtime)
     }
   }
@@ -140,9 +166,28 @@ final class Daemon {
 
   /// The direct stack's configuration from the options.
   func stackConfiguration(mtu: Int, mac: MACAddress, offloads: Bool) -> DirectStackConfiguration {
-    DirectStackConfiguration(
+    var tcp = TCPConfiguration()
+    tcp.userTimeout = options.userTimeout
+    tcp.maximumConnections = options.maximumConnections
+    return DirectStackConfiguration(
       hardwareAddress: mac, mtu: mtu, address: options.dhcp ? nil : options.stackAddress,
-      gateway: options.gateway, seed: Netstackd.entropy(), segmentationOffload: offloads)
+      gateway: options.gateway, seed: Netstackd.entropy(), segmentationOffload: offloads, tcp: tcp,
+      memoryLimit: options.memoryLimit)
+  }
+
+  /// A service of `--serve`, for the stack named `platform`.
+  func makeService(
+    _ kind: ServiceList.Kind, platform: String, files: DirectoryFiles?, budget: MemoryBudget
+  ) -> Service {
+    switch kind {
+    case .http:
+      .http(
+        HTTPServer(
+          platform: platform, files: files?.httpFiles, limits: options.httpLimits, budget: budget))
+    case .echo: .echo
+    case .discard: .discard
+    case .chargen: .chargen
+    }
   }
 
   /// "ip ADDR, gateway ADDR" for the startup line, or how the address will come.
@@ -350,25 +395,16 @@ final class Daemon {
     }
   }
 
-  /// Starts the services, forwards and the echo client as tasks on the loop.
-  func start<Stack: NetworkStack>(
-    on stack: Stack, sockets: SocketNetworkStack, files: DirectoryFiles?, loop: EventLoop
-  ) {
+  /// Starts UDP echo, the forwards and the echo client as tasks on the loop (the TCP
+  /// services run on the loop without tasks: `TCPServiceHost`, `SocketServiceHost`).
+  func start<Stack: NetworkStack>(on stack: Stack, sockets: SocketNetworkStack, loop: EventLoop) {
     let logger = self.logger
-    for (kind, port) in options.services.entries {
+    for (kind, port) in options.services.entries where kind == .echo {
       Task(executorPreference: loop) {
         do {
-          switch kind {
-          case .http: try await HTTPService(port: port, files: files).run(on: stack)
-          case .echo:
-            async let udp: Void = UDPEchoService(port: port).run(on: stack)
-            try await EchoService(port: port).run(on: stack)
-            try await udp
-          case .discard: try await DiscardService(port: port).run(on: stack)
-          case .chargen: try await ChargenService(port: port).run(on: stack)
-          }
+          try await UDPEchoService(port: port).run(on: stack)
         } catch {
-          logger.error("\(kind.rawValue) on port \(port) stopped: \(error)")
+          logger.error("udp echo on port \(port) stopped: \(error)")
         }
       }
     }

@@ -143,7 +143,9 @@ struct EndToEndTests {
     var shutDown = false
     var done = false
 
-    mutating func pump(_ stack: inout DirectStack, scratch: inout [UInt8], failure: inout String?) {
+    mutating func pump(
+      _ stack: inout DirectStack, now: Instant, scratch: inout [UInt8], failure: inout String?
+    ) {
       guard !done, let connection = stack.tcp.connection(id) else { return }
       if let error = connection.error {
         failure = failure ?? "connection failed: \(error)"
@@ -160,7 +162,9 @@ struct EndToEndTests {
         shutDown = true
       }
       while true {
-        let count = scratch.withUnsafeMutableBytes { (try? stack.tcp.read(id, into: $0)) ?? 0 }
+        let count = scratch.withUnsafeMutableBytes {
+          (try? stack.tcp.read(id, into: $0, now: now)) ?? 0
+        }
         if count == 0 { break }
         for index in 0..<count
         where scratch[index] != EndToEndTests.byte(at: received + index, side: 1 - sendSide) {
@@ -190,8 +194,8 @@ struct EndToEndTests {
       if guest == nil, let id = bed.guest.tcp.accept(listener) {
         guest = Side(id: id, sendSide: 1, toSend: fromGuest)
       }
-      host.pump(&bed.host, scratch: &scratch, failure: &result.failure)
-      guest?.pump(&bed.guest, scratch: &scratch, failure: &result.failure)
+      host.pump(&bed.host, now: bed.now, scratch: &scratch, failure: &result.failure)
+      guest?.pump(&bed.guest, now: bed.now, scratch: &scratch, failure: &result.failure)
       return result.failure == nil && !(host.done && guest?.done == true)
     }
     result.guestReceived = guest?.received ?? 0

@@ -35,6 +35,7 @@ struct ReceiveBatchTests {
   @Test func acknowledgmentsOfOneBatchReleaseOneLargeSegment() throws {
     var configuration = TCPConfiguration()
     configuration.nagle = false
+    configuration.minimumSendBuffer = configuration.sendBufferSize  // all 200 kB queued at once
     var h = Harness.listening(configuration: configuration)
     h.network.supportsSegmentationOffload = true
     h.establishPassive(roundTrip: .milliseconds(1))

@@ -50,16 +50,36 @@ struct ResetTests {
     #expect(h.state == setup.state)
   }
 
-  @Test func challengeAcksAreRateLimited() {
-    // RFC 5961 §7: a global limit (here a burst of 100, then 1000 per second).
+  @Test func challengeAcksAreLimitedPerConnection() {
+    // RFC 5961 §7, as Linux since 4.7: one connection draws at most one challenge ACK per
+    // half second, however many in-window RSTs arrive.
     var h = Harness.listening()
     h.establishPassive()
     for _ in 0..<150 { h.deliver(Segment(.rst, seq: h.peerNext + 1, window: 0)) }
-    #expect(h.takeSent().count == 100)
-    #expect(h.tcp.counters.challengeAcks == 100)
-    h.now += .milliseconds(10)
+    #expect(h.takeSent().count == 1)
+    #expect(h.tcp.counters.challengeAcks == 1)
+    #expect(h.tcp.counters.challengeAcksLimited == 149)
+    h.now += .milliseconds(499)
+    h.deliver(Segment(.rst, seq: h.peerNext + 1, window: 0))
+    h.expectNothingSent()
+    h.now += .milliseconds(1)
     h.deliver(Segment(.rst, seq: h.peerNext + 1, window: 0))
     h.expectSent(h.ourAck())
+  }
+
+  @Test func theHostWideChallengeAllowanceIsRandomEachSecond() {
+    // The host-wide allowance is drawn afresh every second between 500 and 1500 (CVE-2016-5696:
+    // a fixed, known budget lets an off-path attacker count what is left).
+    var allowances: Set<Int> = []
+    var limiter = ChallengeAcknowledgmentLimiter(seed: 42)
+    for second in 0..<20 {
+      let now = Instant(nanoseconds: Int64(second) * 1_000_000_000 + 5)
+      var allowed = 0
+      while limiter.allow(now: now) { allowed += 1 }
+      #expect(allowed >= 500 && allowed < 1500)
+      allowances.insert(allowed)
+    }
+    #expect(allowances.count > 10)
   }
 
   @Test func resetInTimeWaitIsIgnored() {
@@ -119,7 +139,7 @@ struct ResetTests {
     #expect(h.connection?.error == .connectionRefused)
     var buffer = [UInt8](repeating: 0, count: 10)
     #expect(throws: TCPError.connectionRefused) {
-      _ = try buffer.withUnsafeMutableBytes { try h.tcp.read(h.id!, into: $0) }
+      _ = try buffer.withUnsafeMutableBytes { try h.tcp.read(h.id!, into: $0, now: h.now) }
     }
     #expect(throws: TCPError.connectionRefused) { try h.tcp.write(h.id!, pattern(1).span) }
   }

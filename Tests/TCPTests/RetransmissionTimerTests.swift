@@ -135,7 +135,7 @@ struct RetransmissionTimerTests {
     #expect(h.tcp.counters.connectionsTimedOut == 1)
     var buffer = [UInt8](repeating: 0, count: 10)
     #expect(throws: TCPError.timedOut) {
-      _ = try buffer.withUnsafeMutableBytes { try h.tcp.read(h.id!, into: $0) }
+      _ = try buffer.withUnsafeMutableBytes { try h.tcp.read(h.id!, into: $0, now: h.now) }
     }
   }
 

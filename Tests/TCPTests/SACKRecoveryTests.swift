@@ -14,6 +14,8 @@ struct SACKRecoveryTests {
     var configuration = TCPConfiguration()
     configuration.congestionAlgorithm = .newReno
     configuration.nagle = false
+    // The application keeps everything it will send queued: the send buffer takes it all.
+    configuration.minimumSendBuffer = configuration.sendBufferSize
     var h = Harness.listening(configuration: configuration)
     h.peerSynOptions = .with(mss: 1460, sackPermitted: true)
     h.establishPassive(roundTrip: .milliseconds(100))

@@ -84,7 +84,7 @@ struct UnacceptableSegmentTests {
     h.deliver(Segment(.ack, seq: h.peerNext + 65535, ack: h.ourNext, payload: pattern(10)))
     h.expectSent(h.ourAck())
     #expect(h.connection?.readableBytes == 0)
-    #expect(h.connection?.receiveBuffer.outOfOrder == [])
+    #expect(h.connection?.receiveBuffer.outOfOrderRanges == [])
     #expect(h.tcp.counters.droppedOutOfWindow == 1)
   }
 

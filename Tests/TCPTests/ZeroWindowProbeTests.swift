@@ -8,8 +8,8 @@ import Testing
 /// and sending resumes as soon as it opens.
 struct ZeroWindowProbeTests {
   /// RTO 300 ms; the peer has just announced a zero window.
-  static func closedWindow() -> Harness {
-    var h = Harness.listening()
+  static func closedWindow(configuration: TCPConfiguration = TCPConfiguration()) -> Harness {
+    var h = Harness.listening(configuration: configuration)
     h.establishPassive(roundTrip: .milliseconds(100))
     h.deliver(h.peerAck(window: 0))
     #expect(h.connection?.sendWindow == 0)
@@ -99,7 +99,9 @@ struct ZeroWindowProbeTests {
   }
 
   @Test func probeIntervalIsCappedAt60Seconds() {
-    var h = Self.closedWindow()
+    var configuration = TCPConfiguration()
+    configuration.userTimeout = nil
+    var h = Self.closedWindow(configuration: configuration)
     #expect(h.write(pattern(100)) == 100)
     var intervals: [Interval] = []
     for _ in 0..<12 {
@@ -108,7 +110,41 @@ struct ZeroWindowProbeTests {
     }
     #expect(intervals.last == .seconds(60))
     #expect(intervals.max() == .seconds(60))
-    // Probes never give the connection up (RFC 1122 §4.2.2.17: as long as they are answered).
+    // Without a user timeout, probes never give the connection up (RFC 1122 §4.2.2.17: as
+    // long as they are answered).
     #expect(h.state == .established)
+  }
+
+  /// RFC 9293 §3.8.3, RFC 5482: a peer that answers every probe but never opens its window
+  /// holds the data (and its memory) only for the user timeout, five minutes by default.
+  @Test func userTimeoutEndsAConnectionWhoseWindowStaysShut() {
+    var h = Self.closedWindow()
+    #expect(h.write(pattern(100)) == 100)
+    var elapsed = Interval.zero
+    while h.state == .established, let moved = h.advanceToNextDeadline() {
+      elapsed = elapsed + moved
+      let sent = h.takeSent()
+      if sent.contains(where: { !$0.flags.contains(.rst) }) { h.deliver(h.peerAck(window: 0)) }
+    }
+    #expect(h.state == .closed)
+    #expect(h.connection?.error == .timedOut)
+    #expect(elapsed <= .seconds(301) && elapsed >= .seconds(299))
+    #expect(h.tcp.counters.userTimeouts == 1)
+  }
+
+  @Test func progressRestartsTheUserTimeout() {
+    var h = Self.closedWindow()
+    #expect(h.write(pattern(100)) == 100)
+    h.advance(by: .seconds(250))
+    // The window opens: the data goes and is acknowledged; then more waits behind a shut one.
+    h.deliver(h.peerAck(window: 65535))
+    let sent = h.takeSent()
+    #expect(sent.last?.payload.count == 100)
+    h.ourNext += 100
+    h.deliver(h.peerAck(window: 0))
+    #expect(h.write(pattern(100)) == 100)
+    h.advance(by: .seconds(250))
+    #expect(h.state == .established)
+    #expect(h.tcp.counters.userTimeouts == 0)
   }
 }

@@ -1,4 +1,4 @@
-import HTTPContent
+import Applications
 import NetCore
 import NetSimulation
 import NetStack
@@ -7,9 +7,10 @@ import Testing
 
 @testable import UnikernelMain
 
-/// The unikernel's polled HTTP and echo servers on a direct stack, against a client on a second
-/// stack across the simulated link (virtual time), over a lossy link too: the same code the
-/// unikernel runs on Xen, tested without Xen.
+/// The unikernel's services (the stack's own HTTP and echo, `TCPServiceHost` stepping the
+/// `Applications` handlers) on a direct stack, against a client on a second stack across the
+/// simulated link (virtual time), over a lossy link too: the same code the unikernel runs on
+/// Xen, tested without Xen.
 @Suite struct UnikernelServicesTests {
   static let platform = "a simulated link"
 
@@ -24,7 +25,7 @@ import Testing
     var received: [UInt8] = []
     var done = false
 
-    mutating func pump(_ stack: inout DirectStack, scratch: inout [UInt8]) {
+    mutating func pump(_ stack: inout DirectStack, now: Instant, scratch: inout [UInt8]) {
       guard !done, let connection = stack.tcp.connection(id), connection.state.isSynchronized
       else { return }
       while sent < request.count {
@@ -38,7 +39,9 @@ import Testing
         shutDown = true
       }
       while true {
-        let count = scratch.withUnsafeMutableBytes { (try? stack.tcp.read(id, into: $0)) ?? 0 }
+        let count = scratch.withUnsafeMutableBytes {
+          (try? stack.tcp.read(id, into: $0, now: now)) ?? 0
+        }
         if count == 0 { break }
         received += scratch[0..<count]
       }
@@ -63,10 +66,7 @@ import Testing
         hardwareAddress: MACAddress(0x02, 0, 0, 0, 0, 2),
         address: try IPv4CIDR(parsing: "10.0.0.2/24"), seed: seed + 1),
       impairment: impairment, seed: seed)
-    var http = try HTTPServer(tcp: &network.right.tcp, platform: platform)
-    var echo = try EchoServer(tcp: &network.right.tcp)
-    let serverScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
-    defer { serverScratch.deallocate() }
+    try UnikernelServices.start(on: &network.right, platform: platform)
     var ipv4 = network.left.ipv4
     let id = try network.left.tcp.connect(
       to: try IPv4Address(parsing: "10.0.0.2"), port: port, now: network.now, network: &ipv4)
@@ -74,18 +74,13 @@ import Testing
     var client = Client(id: id, request: request, halfClose: halfClose)
     var scratch = [UInt8](repeating: 0, count: 65536)
     network.run(until: network.now + .seconds(120)) { network in
-      http.run(&network.right.tcp, scratch: serverScratch)
-      echo.run(&network.right.tcp, scratch: serverScratch)
-      client.pump(&network.left, scratch: &scratch)
+      client.pump(&network.left, now: network.now, scratch: &scratch)
       return !client.done
     }
     #expect(client.done, "the server did not end the stream in 120 s of virtual time")
-    network.run(until: network.now + .seconds(5)) { network in
-      http.run(&network.right.tcp, scratch: serverScratch)
-      echo.run(&network.right.tcp, scratch: serverScratch)
-      return true
-    }
-    #expect(http.sessionCount == 0, "an HTTP session outlived its connection")
+    network.run(until: network.now + .seconds(5))
+    #expect(network.right.services.sessionCount == 0, "a session outlived its connection")
+    #expect(network.right.budget.used(for: .services) == 0, "a session's memory was not given back")
     return client.received
   }
 

@@ -85,9 +85,8 @@ public enum Unikernel<Architecture: GuestArchitecture> {
         fail("DHCP client: \(error)", architecture)
       }
     }
-    let services: UnikernelServices
     do {
-      services = try UnikernelServices(tcp: &stack.tcp, platform: "a Swift unikernel on Xen")
+      try UnikernelServices.start(on: &stack, platform: "a Swift unikernel on Xen")
     } catch {
       fail("services: \(error)", architecture)
     }
@@ -100,7 +99,7 @@ public enum Unikernel<Architecture: GuestArchitecture> {
     if configuration.crashTest {
       fatalError("crash-test on the command line: trapping on purpose")
     }
-    var loop = UnikernelLoop(device: device, services: services, architecture: architecture)
+    var loop = UnikernelLoop(device: device, architecture: architecture)
     let reason = loop.run(stack)
     architecture.shutdown(reason)
   }

@@ -10,7 +10,6 @@ import XenBareMetal
 /// `control/shutdown`, where `xl shutdown` writes `poweroff` (or `reboot`).
 struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
   var device: NetfrontDevice<UnikernelPlatform<Architecture>>
-  var services: UnikernelServices
   let architecture: Architecture
 
   /// The token of the `control/shutdown` watch.
@@ -19,11 +18,9 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
   static var receiveBatch: Int { 64 }
 
   init(
-    device: consuming NetfrontDevice<UnikernelPlatform<Architecture>>,
-    services: UnikernelServices, architecture: Architecture
+    device: consuming NetfrontDevice<UnikernelPlatform<Architecture>>, architecture: Architecture
   ) {
     self.device = device
-    self.services = services
     self.architecture = architecture
   }
 
@@ -51,8 +48,7 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
           print("netstack unikernel: first frame received")
         }
         if let deadline = stack.nextDeadline, deadline <= time { stack.poll(now: time) }
-        services.run(&stack.tcp)
-        stack.flush(now: time)
+        stack.flush(now: time)  // the services run here too
         try device.transmit(&stack.transmitQueue)
         for event in stack.takeDHCPEvents() { Self.report(event) }
         if let reason = try shutdownRequest() {

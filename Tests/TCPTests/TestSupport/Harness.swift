@@ -54,8 +54,18 @@ struct Harness {
   /// The window field our segments carry while the receive buffer is empty.
   var ourWindow: UInt16 = 65535
 
-  init(configuration: TCPConfiguration = TCPConfiguration(), seed: UInt64 = 1) {
-    tcp = TCPLayer(configuration: configuration, seed: seed)
+  /// A layer with `configuration`; unless the test says otherwise, its receive buffers are
+  /// fixed at the configured size, so that every segment's window is known (receive-buffer
+  /// moderation has tests of its own).
+  init(
+    configuration: TCPConfiguration = TCPConfiguration(), seed: UInt64 = 1,
+    fixedReceiveBuffer: Bool = true, budget: MemoryBudget = MemoryBudget()
+  ) {
+    var fixed = configuration
+    if fixedReceiveBuffer && fixed.initialReceiveBufferSize == nil {
+      fixed.initialReceiveBufferSize = fixed.receiveBufferSize
+    }
+    tcp = TCPLayer(configuration: fixed, seed: seed, budget: budget)
   }
 
   /// A harness whose layer listens on port 80.
@@ -257,7 +267,7 @@ struct Harness {
   mutating func read(_ maximum: Int = 1 << 20) -> [UInt8] {
     guard let id else { return [] }
     var buffer = [UInt8](repeating: 0, count: maximum)
-    let count = buffer.withUnsafeMutableBytes { (try? tcp.read(id, into: $0)) ?? 0 }
+    let count = buffer.withUnsafeMutableBytes { (try? tcp.read(id, into: $0, now: now)) ?? 0 }
     tcp.flush(now: now, network: &network)
     return Array(buffer.prefix(count))
   }

@@ -1,19 +1,20 @@
-import NetCore
-
-/// A min-heap of (deadline, connection slot) pairs: when each connection next needs its
-/// timers, so that the layer finds due connections without scanning all of them.
+/// A min-heap of (deadline, slot, generation) entries: when each entry of a table (TCP's
+/// connections, the services' sessions) next needs its timers, so that its owner finds the
+/// due ones without scanning all of them.
 ///
-/// Entries are not removed when a connection's deadline moves; the layer checks each popped
-/// entry against the connection's current deadline and pushes it again if it moved
-/// (lazy deletion). A connection is pushed only when its deadline moves earlier than what is
-/// already queued for it.
-struct DeadlineQueue {
+/// Entries are not removed when a deadline moves; the owner checks each popped entry against
+/// the slot's current deadline and generation and pushes it again if it moved (lazy
+/// deletion). A slot is pushed only when its deadline moves earlier than what is already
+/// queued for it, so the heap holds at most a few entries per slot.
+public struct DeadlineQueue {
   private var heap: [(deadline: Instant, slot: Int, generation: UInt32)] = []
 
-  var count: Int { heap.count }
-  var earliest: Instant? { heap.first?.deadline }
+  public init() {}
 
-  mutating func push(_ deadline: Instant, slot: Int, generation: UInt32) {
+  public var count: Int { heap.count }
+  public var earliest: Instant? { heap.first?.deadline }
+
+  public mutating func push(_ deadline: Instant, slot: Int, generation: UInt32) {
     heap.append((deadline, slot, generation))
     var child = heap.count - 1
     while child > 0 {
@@ -25,7 +26,7 @@ struct DeadlineQueue {
   }
 
   /// Removes and returns the earliest entry if it is due by `now`.
-  mutating func popDue(_ now: Instant) -> (slot: Int, generation: UInt32)? {
+  public mutating func popDue(_ now: Instant) -> (slot: Int, generation: UInt32)? {
     guard let first = heap.first, first.deadline <= now else { return nil }
     let last = heap.removeLast()
     if !heap.isEmpty {

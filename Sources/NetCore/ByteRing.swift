@@ -1,0 +1,199 @@
+/// A first-in first-out queue of bytes in a ring whose storage is charged to a
+/// ``MemoryBudget``: TCP's send and receive buffers, and the services' pending bytes.
+///
+/// The storage is a power of two (at least ``minimumCapacity``), grows by doubling when bytes
+/// are appended, is given back when the ring empties, and shrinks when at most a quarter of it
+/// is used (``shrinkToFit()``), so that what is charged stays close to what is held. Growing
+/// asks the budget first; when the budget refuses, the ring takes only what fits.
+///
+/// Not copyable: one ring owns its storage and its charge, which it gives back when it goes.
+public struct ByteRing: ~Copyable {
+  private var storage: [UInt8] = []
+  private var head = 0
+  /// Bytes held.
+  public private(set) var count = 0
+  /// Where the storage is charged.
+  public let budget: MemoryBudget
+  /// What the storage is charged as.
+  public let use: MemoryBudget.Use
+
+  /// The smallest storage allocated.
+  public static let minimumCapacity = 1024
+  /// What an allocation costs beyond its bytes (the array's header and the allocator's own).
+  public static let allocationOverhead = 64
+
+  public init(budget: MemoryBudget, use: MemoryBudget.Use) {
+    self.budget = budget
+    self.use = use
+  }
+
+  deinit {
+    let charge = charged
+    if charge > 0 { budget.release(charge, for: use) }
+  }
+
+  public var isEmpty: Bool { count == 0 }
+  /// Bytes of storage allocated.
+  public var capacity: Int { storage.count }
+  /// Bytes charged to the budget for the storage.
+  public var charged: Int { storage.isEmpty ? 0 : storage.count + ByteRing.allocationOverhead }
+
+  /// Makes room for `needed` bytes in all, growing the storage if the budget allows; returns
+  /// whether the room is there. When the budget refuses that much, the storage still grows
+  /// as far as the budget allows.
+  @discardableResult
+  public mutating func reserve(_ needed: Int) -> Bool {
+    guard needed > storage.count else { return true }
+    var newCapacity = max(ByteRing.minimumCapacity, storage.count)
+    while newCapacity < needed { newCapacity *= 2 }
+    while newCapacity > max(storage.count, ByteRing.minimumCapacity / 2) {
+      if resize(to: newCapacity) { return newCapacity >= needed }
+      newCapacity /= 2
+    }
+    return false
+  }
+
+  /// Appends as much of `bytes` as the storage (grown if the budget allows) takes; returns
+  /// how many bytes were appended.
+  public mutating func append(_ bytes: Span<UInt8>) -> Int {
+    guard !bytes.isEmpty else { return 0 }
+    if count + bytes.count > storage.count { reserve(count + bytes.count) }
+    let taken = min(bytes.count, storage.count - count)
+    guard taken > 0 else { return 0 }
+    let capacity = storage.count
+    let tail = (head + count) & (capacity - 1)
+    let firstPart = min(taken, capacity - tail)
+    storage.withUnsafeMutableBufferPointer { target in
+      bytes.withUnsafeBufferPointer { source in
+        (target.baseAddress! + tail).update(from: source.baseAddress!, count: firstPart)
+        if taken > firstPart {
+          target.baseAddress!.update(
+            from: source.baseAddress! + firstPart, count: taken - firstPart)
+        }
+      }
+    }
+    count += taken
+    return taken
+  }
+
+  /// Copies `length` bytes from `offset` bytes after the front into `destination` at
+  /// `position`.
+  public func copy(
+    offset: Int, length: Int, into destination: inout MutableSpan<UInt8>, at position: Int
+  ) {
+    precondition(offset >= 0 && length >= 0 && offset + length <= count)
+    guard length > 0 else { return }
+    let capacity = storage.count
+    let start = (head + offset) & (capacity - 1)
+    let firstPart = min(length, capacity - start)
+    storage.withUnsafeBufferPointer { source in
+      destination.withUnsafeMutableBufferPointer { target in
+        (target.baseAddress! + position).update(from: source.baseAddress! + start, count: firstPart)
+        if length > firstPart {
+          (target.baseAddress! + position + firstPart).update(
+            from: source.baseAddress!, count: length - firstPart)
+        }
+      }
+    }
+  }
+
+  /// Copies up to `destination.count` bytes from the front out and drops them; returns how
+  /// many.
+  public mutating func read(into destination: UnsafeMutableRawBufferPointer) -> Int {
+    let length = min(destination.count, count)
+    guard length > 0 else { return 0 }
+    let capacity = storage.count
+    let firstPart = min(length, capacity - head)
+    storage.withUnsafeBufferPointer { source in
+      destination.baseAddress!.copyMemory(from: source.baseAddress! + head, byteCount: firstPart)
+      if length > firstPart {
+        (destination.baseAddress! + firstPart).copyMemory(
+          from: source.baseAddress!, byteCount: length - firstPart)
+      }
+    }
+    removeFirst(length)
+    return length
+  }
+
+  /// Calls `body` with the bytes from the front, in at most two contiguous pieces (the ring
+  /// may wrap), until it takes fewer than it was given; drops what it took and returns how
+  /// many bytes that was. The bytes are read in place: no copy.
+  public mutating func consume(upTo limit: Int = .max, _ body: (Span<UInt8>) -> Int) -> Int {
+    var taken = 0
+    while taken < limit && count > 0 {
+      let capacity = storage.count
+      let length = min(count, capacity - head, limit - taken)
+      let used = storage.withUnsafeBufferPointer { all in
+        let piece = UnsafeBufferPointer(rebasing: all[head..<(head + length)])
+        return body(Span(_unsafeElements: piece))
+      }
+      precondition(used >= 0 && used <= length)
+      removeFirst(used)
+      taken += used
+      if used < length { break }
+    }
+    return taken
+  }
+
+  /// Drops `length` bytes from the front. The storage is given back when the ring empties.
+  public mutating func removeFirst(_ length: Int) {
+    precondition(length >= 0 && length <= count)
+    guard length > 0 else { return }
+    count -= length
+    if count == 0 {
+      resize(to: 0)
+    } else {
+      head = (head + length) & (storage.count - 1)
+    }
+  }
+
+  /// Halves the storage while at most a quarter of it is used (not below
+  /// ``minimumCapacity``): after a burst, a ring that holds little gives its memory back.
+  public mutating func shrinkToFit() {
+    var newCapacity = storage.count
+    while newCapacity > ByteRing.minimumCapacity && count <= newCapacity / 4 {
+      newCapacity /= 2
+    }
+    if newCapacity < storage.count { resize(to: newCapacity) }
+  }
+
+  /// Gives the storage back, dropping every byte.
+  public mutating func removeAll() {
+    count = 0
+    resize(to: 0)
+  }
+
+  /// Moves the bytes into storage of `newCapacity` (0: none), charging or releasing the
+  /// difference; false if the budget refused to grow it.
+  @discardableResult
+  private mutating func resize(to newCapacity: Int) -> Bool {
+    precondition(newCapacity >= count)
+    let oldCharge = charged
+    let newCharge = newCapacity == 0 ? 0 : newCapacity + ByteRing.allocationOverhead
+    if newCharge > oldCharge {
+      guard budget.reserve(newCharge - oldCharge, for: use) else { return false }
+    }
+    if newCapacity == 0 {
+      storage = []
+    } else {
+      var moved = [UInt8](repeating: 0, count: newCapacity)
+      if count > 0 {
+        let old = storage.count
+        let firstPart = min(count, old - head)
+        moved.withUnsafeMutableBufferPointer { target in
+          storage.withUnsafeBufferPointer { source in
+            target.baseAddress!.update(from: source.baseAddress! + head, count: firstPart)
+            if count > firstPart {
+              (target.baseAddress! + firstPart).update(
+                from: source.baseAddress!, count: count - firstPart)
+            }
+          }
+        }
+      }
+      storage = moved
+    }
+    head = 0
+    if newCharge < oldCharge { budget.release(oldCharge - newCharge, for: use) }
+    return true
+  }
+}
