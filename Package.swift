@@ -37,7 +37,8 @@ let package = Package(
     // What the HTTP servers send (the daemon's and the unikernel's): standard library only.
     .target(name: "HTTPContent", swiftSettings: swiftSettings),
     .target(
-      name: "Services", dependencies: ["NetworkAPI", "HTTPContent"], swiftSettings: swiftSettings),
+      name: "Services", dependencies: ["NetCore", "NetworkAPI", "HTTPContent"],
+      swiftSettings: swiftSettings),
 
     // Linux-only pieces.
     .target(name: "CLinuxShims", path: "Sources/CLinuxShims"),
@@ -122,6 +123,9 @@ let package = Package(
         "NetCore", "Ethernet", "ARP", "IPv4", "TCP", "NetStack", "Netfront", "NetfrontSimulation",
         "CXenABI", "CXenShims", "XenLinuxPlatform", "XenBareMetal",
       ],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "ServicesTests", dependencies: ["NetCore", "NetworkAPI", "Services"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "UnikernelTests",
