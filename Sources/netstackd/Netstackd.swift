@@ -62,6 +62,8 @@ final class Daemon {
   let options: DaemonOptions
   let logger: Logger
   let started = MonotonicClock.now()
+  /// What the UDP echo services answered and refused, for the status report and the exit.
+  let udpEchoCounters = UDPEchoCounters()
   /// The signal that stopped the loop.
   var stopSignal: Int32?
   /// Undone on the way out: the host side of a TAP, the control socket.
@@ -126,9 +128,10 @@ final class Daemon {
       case .netfront(let index): runtime = openNetfront(index, loop: loop)
       }
       setUpControl(loop: loop) { [options] json in
-        let report = StatusReport(
+        var report = StatusReport(
           stack: runtime.stack, device: runtime.name, services: options.services.description,
           uptime: MonotonicClock.now() - self.started, now: MonotonicClock.now())
+        report.append(self.udpEchoCounters)
         return json ? report.json : report.text
       }
       start(on: runtime.api, sockets: sockets, files: files, loop: loop)
@@ -355,13 +358,15 @@ final class Daemon {
     on stack: Stack, sockets: SocketNetworkStack, files: DirectoryFiles?, loop: EventLoop
   ) {
     let logger = self.logger
+    let udpEchoCounters = self.udpEchoCounters
     for (kind, port) in options.services.entries {
       Task(executorPreference: loop) {
         do {
           switch kind {
           case .http: try await HTTPService(port: port, files: files).run(on: stack)
           case .echo:
-            async let udp: Void = UDPEchoService(port: port).run(on: stack)
+            async let udp: Void = UDPEchoService(port: port, counters: udpEchoCounters).run(
+              on: stack)
             try await EchoService(port: port).run(on: stack)
             try await udp
           case .discard: try await DiscardService(port: port).run(on: stack)
@@ -432,6 +437,9 @@ final class Daemon {
       print("netstackd: counters:")
       runtime.stack.forEachCounter { group, name, value in
         if value != 0 { print("  \(group).\(name) \(value)") }
+      }
+      udpEchoCounters.forEachCounter { name, value in
+        if value != 0 { print("  \(UDPEchoCounters.groupName).\(name) \(value)") }
       }
     }
     undo()
