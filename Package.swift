@@ -37,7 +37,8 @@ let package = Package(
 
     // The application API and the services written once against it.
     .target(name: "NetworkAPI", dependencies: ["NetCore"], swiftSettings: swiftSettings),
-    .target(name: "Services", dependencies: ["NetworkAPI"], swiftSettings: swiftSettings),
+    .target(
+      name: "Services", dependencies: ["NetCore", "NetworkAPI"], swiftSettings: swiftSettings),
 
     // Linux-only pieces.
     .target(name: "CLinuxShims", path: "Sources/CLinuxShims"),
@@ -127,6 +128,9 @@ let package = Package(
         "NetCore", "Ethernet", "ARP", "IPv4", "TCP", "NetStack", "Netfront", "NetfrontSimulation",
         "CXenABI", "CXenShims", "XenLinuxPlatform", "XenBareMetal",
       ],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "ServicesTests", dependencies: ["NetCore", "NetworkAPI", "Services"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "UnikernelTests",

@@ -61,11 +61,34 @@ public struct DHCPServerCounters: CounterGroup, Sendable, Equatable {
   public var naksSent: UInt64 = 0
   /// Messages that did not parse.
   public var droppedMalformed: UInt64 = 0
-  /// Replies, messages without a type, relayed messages, requests for another server.
+  /// Replies, messages without a type, relayed messages, requests for another server,
+  /// INFORMs from outside our subnet.
   public var ignored: UInt64 = 0
   /// DISCOVERs left unanswered because no address of the pool was free.
   public var poolExhausted: UInt64 = 0
   public var leasesExpired: UInt64 = 0
+  /// Outstanding offers dropped for a newer DISCOVER (the offer limit, or no free address).
+  public var offersReplaced: UInt64 = 0
+  /// INIT-REBOOT, RENEWING and REBINDING requests from a client the server has no record
+  /// of, left unanswered (RFC 2131 §4.3.2).
+  public var requestsUnknownClient: UInt64 = 0
+  /// SELECTING requests for an address not offered to that client (NAK).
+  public var requestsNotOffered: UInt64 = 0
+  /// Requests for an address outside our subnet, or our own (NAK).
+  public var requestsWrongNetwork: UInt64 = 0
+  /// Requests for an address another client holds, or that is declined, or that is not the
+  /// one the client holds (NAK).
+  public var requestsWrongAddress: UInt64 = 0
+  /// DECLINEs for another server, or from a client that was not given the address.
+  public var declinesRefused: UInt64 = 0
+  /// Declined addresses returned to the pool early, to keep declines within their limit.
+  public var declinesForgotten: UInt64 = 0
+  /// RELEASEs for another server, or from a client that does not hold the lease (client
+  /// identifier, `chaddr` or `ciaddr` do not match a bound lease).
+  public var releasesRefused: UInt64 = 0
+  /// Messages whose client identifier belongs to an entry with another `chaddr` (the sender
+  /// is taken for another client).
+  public var clientMismatches: UInt64 = 0
 
   public init() {}
 
@@ -82,5 +105,14 @@ public struct DHCPServerCounters: CounterGroup, Sendable, Equatable {
     body("ignored", ignored)
     body("pool_exhausted", poolExhausted)
     body("leases_expired", leasesExpired)
+    body("offers_replaced", offersReplaced)
+    body("requests_unknown_client", requestsUnknownClient)
+    body("requests_not_offered", requestsNotOffered)
+    body("requests_wrong_network", requestsWrongNetwork)
+    body("requests_wrong_address", requestsWrongAddress)
+    body("declines_refused", declinesRefused)
+    body("declines_forgotten", declinesForgotten)
+    body("releases_refused", releasesRefused)
+    body("client_mismatches", clientMismatches)
   }
 }

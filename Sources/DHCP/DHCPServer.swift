@@ -4,11 +4,18 @@ import NetCore
 /// the configured DNS servers (RFC 2131 §4.3). Sans-IO: messages and `now` go in, the reply
 /// and where to send it come out.
 ///
-/// The lease table is bounded (`maximumLeases`, and never more than the pool holds). An
-/// address is in one of three states: offered (reserved for `offerTime` after a DHCPOFFER),
-/// bound (after a DHCPACK, until the lease ends) or declined (a client found it in use;
-/// unavailable for `declineTime`). ``poll(now:)`` frees entries whose time is up. Relayed
-/// messages (`giaddr` set) are not served: this server answers on its own link only.
+/// An address is in one of three states: offered (reserved for `offerTime` after a
+/// DHCPOFFER), bound (after a DHCPACK, until the lease ends) or declined (a client found it
+/// in use; unavailable for `declineTime`). ``poll(now:)`` frees entries whose time is up.
+/// Relayed messages (`giaddr` set) are not served: this server answers on its own link only.
+///
+/// Every client is taken to lie, so no single message binds an address: a lease is made only
+/// by a DHCPREQUEST for the address offered to that client (SELECTING) or by one from a
+/// client that already holds it (INIT-REBOOT, RENEWING, REBINDING); a request from a client
+/// the server has no record of is left unanswered (RFC 2131 §4.3.2). The messages that can
+/// reserve an address without a lease are bounded: the table (`maximumLeases`), outstanding
+/// offers (`maximumOffers`, short-lived) and declined addresses (`maximumDeclined`); a client
+/// is known by its client identifier and its `chaddr` together. Each refusal is counted.
 public struct DHCPServer {
   /// The pool and what the leases carry.
   public struct Configuration: Sendable {
@@ -24,12 +31,19 @@ public struct DHCPServer {
     /// The interface MTU option; nil to send none.
     public var mtu: UInt16?
     public var leaseTime = Interval.seconds(3600)
-    /// How long an offer keeps its address reserved.
-    public var offerTime = Interval.seconds(60)
+    /// How long an offer keeps its address reserved: a client's REQUEST follows its offer
+    /// within a round trip, and a DISCOVER flood must not hold addresses for long.
+    public var offerTime = Interval.seconds(10)
     /// How long an address a client declined stays out of the pool.
     public var declineTime = Interval.seconds(600)
     /// The most entries in the lease table.
     public var maximumLeases = 1024
+    /// The most outstanding offers; a DISCOVER beyond them replaces the oldest. Nil: half
+    /// the table (at least one).
+    public var maximumOffers: Int?
+    /// The most declined addresses; a DECLINE beyond them returns the oldest one to the
+    /// pool. Nil: a quarter of the table (at least one).
+    public var maximumDeclined: Int?
 
     public init(address: IPv4CIDR, pool: ClosedRange<IPv4Address>) {
       self.address = address
@@ -56,22 +70,28 @@ public struct DHCPServer {
   }
 
   public let configuration: Configuration
-  /// The lease table, in no particular order.
-  public private(set) var leases: [Lease] = []
   public private(set) var counters = DHCPServerCounters()
-  /// The most entries the table holds: `maximumLeases`, or fewer if the pool is smaller.
-  public let capacity: Int
+  private var table: DHCPServerLeaseTable
 
   public init(configuration: Configuration) {
     precondition(configuration.maximumLeases > 0)
     self.configuration = configuration
-    let poolSize =
-      UInt64(configuration.pool.upperBound.rawValue - configuration.pool.lowerBound.rawValue) + 1
-    capacity = Int(min(UInt64(configuration.maximumLeases), poolSize))
+    table = DHCPServerLeaseTable(
+      pool: configuration.pool, serverAddress: configuration.address.address,
+      maximumLeases: configuration.maximumLeases, maximumOffers: configuration.maximumOffers,
+      maximumDeclined: configuration.maximumDeclined)
   }
 
+  /// The lease table, in no particular order.
+  public var leases: [Lease] { table.entries }
   /// The bound leases.
   public var boundLeases: [Lease] { leases.filter { $0.state == .bound } }
+  /// The most entries the table holds: `maximumLeases`, or fewer if the pool is smaller.
+  public var capacity: Int { table.capacity }
+  /// The most outstanding offers: `maximumOffers`, by default half of ``capacity``.
+  public var offerLimit: Int { table.offerLimit }
+  /// The most declined addresses: `maximumDeclined`, by default a quarter of ``capacity``.
+  public var declineLimit: Int { table.declineLimit }
 
   // MARK: Receiving
 
@@ -96,6 +116,9 @@ public struct DHCPServer {
       return nil
     }
     expire(now: now)
+    if table.hasRecord(clientID: clientID(message), otherThan: message.clientHardwareAddress) {
+      counters.clientMismatches += 1
+    }
     switch type {
     case .discover:
       counters.discoversReceived += 1
@@ -105,31 +128,15 @@ public struct DHCPServer {
       return request(message, now: now)
     case .decline:
       counters.declinesReceived += 1
-      guard message.options.serverIdentifier == configuration.address.address,
-        let address = message.options.requestedAddress,
-        let index = entry(for: clientID(message), address: address)
-      else { return nil }
-      leases[index].state = .declined
-      leases[index].clientID = []
-      leases[index].expiresAt = now + configuration.declineTime
+      decline(message, now: now)
       return nil
     case .release:
       counters.releasesReceived += 1
-      if let index = entry(for: clientID(message), address: message.clientAddress),
-        leases[index].state == .bound
-      {
-        leases.remove(at: index)
-      }
+      release(message)
       return nil
     case .inform:
       counters.informsReceived += 1
-      guard message.clientAddress.isUnicast else { return nil }
-      var ack = reply(.ack, to: message, yourAddress: .any)
-      ack.options.leaseTime = nil
-      ack.options.renewalTime = nil
-      ack.options.rebindingTime = nil
-      counters.acksSent += 1
-      return DHCPServerReply(message: ack, destination: .client(message.clientAddress))
+      return inform(message)
     default:
       counters.ignored += 1
       return nil
@@ -137,27 +144,34 @@ public struct DHCPServer {
   }
 
   /// DHCPDISCOVER: the client's current address, else the one it asks for if free, else the
-  /// first free address of the pool (RFC 2131 §4.3.1).
+  /// first free address of the pool (RFC 2131 §4.3.1). A new offer beyond `offerLimit`, or
+  /// when no address is free, replaces the oldest outstanding offer.
   private mutating func offer(_ discover: DHCPMessage, now: Instant) -> DHCPServerReply? {
-    let client = clientID(discover)
     let address: IPv4Address
-    if let index = leases.firstIndex(where: { $0.clientID == client && $0.state != .declined }) {
-      address = leases[index].address
-      if leases[index].state == .offered { leases[index].expiresAt = now + configuration.offerTime }
+    if let index = record(of: discover) {
+      address = table[index].address
+      if table[index].state == .offered { table[index].expiresAt = now + configuration.offerTime }
     } else {
+      if table.count(.offered) >= table.offerLimit { dropOldestOffer() }
       let requested = discover.options.requestedAddress
-      guard let free = requested.flatMap({ isFree($0) ? $0 : nil }) ?? firstFreeAddress(),
-        makeRoom()
-      else {
+      var free = table.freeAddress(preferring: requested)
+      if free == nil || !table.hasRoom {
+        guard dropOldestOffer() else {
+          counters.poolExhausted += 1
+          return nil
+        }
+        free = free ?? table.freeAddress(preferring: requested)
+      }
+      guard let free else {
         counters.poolExhausted += 1
         return nil
       }
       address = free
-      leases.append(
+      table.add(
         Lease(
-          address: free, clientID: client, hardwareAddress: discover.clientHardwareAddress,
-          hostName: discover.options.hostName, state: .offered,
-          expiresAt: now + configuration.offerTime))
+          address: free, clientID: clientID(discover),
+          hardwareAddress: discover.clientHardwareAddress, hostName: discover.options.hostName,
+          state: .offered, expiresAt: now + configuration.offerTime))
     }
     counters.offersSent += 1
     return DHCPServerReply(
@@ -165,26 +179,30 @@ public struct DHCPServer {
       destination: destination(for: discover, yourAddress: address))
   }
 
-  /// DHCPREQUEST in SELECTING (server identifier), INIT-REBOOT (requested address) or
-  /// RENEWING/REBINDING (`ciaddr`), RFC 2131 §4.3.2.
+  /// DHCPREQUEST, RFC 2131 §4.3.2. SELECTING (server identifier): ours, and the address
+  /// offered to this client, or NAK. INIT-REBOOT (requested address, no `ciaddr`) and
+  /// RENEWING/REBINDING (`ciaddr`): NAK for an address outside our subnet, another than the
+  /// client's own, or one another client holds; ACK for the client's own; silence when the
+  /// server has no record of the client ("MUST remain silent").
   private mutating func request(_ request: DHCPMessage, now: Instant) -> DHCPServerReply? {
-    let client = clientID(request)
-    let ours = configuration.address.address
-    let wanted: IPv4Address
+    let entry = record(of: request)
     if let server = request.options.serverIdentifier {
-      guard server == ours else {
+      guard server == configuration.address.address else {
         // The client took another server's offer: free ours.
-        if let index = leases.firstIndex(where: { $0.clientID == client && $0.state == .offered }) {
-          leases.remove(at: index)
-        }
+        if let entry, table[entry].state == .offered { table.remove(at: entry) }
         counters.ignored += 1
         return nil
       }
-      guard let requested = request.options.requestedAddress ?? nonzero(request.clientAddress),
-        entry(for: client, address: requested) != nil
-      else { return nak(request) }
-      wanted = requested
-    } else if let requested = request.options.requestedAddress, request.clientAddress == .any {
+      guard let wanted = request.options.requestedAddress ?? nonzero(request.clientAddress),
+        let entry, table[entry].address == wanted
+      else {
+        counters.requestsNotOffered += 1
+        return nak(request)
+      }
+      return bind(entry, for: request, now: now)
+    }
+    let wanted: IPv4Address
+    if let requested = request.options.requestedAddress, request.clientAddress == .any {
       wanted = requested
     } else if request.clientAddress.isUnicast {
       wanted = request.clientAddress
@@ -192,24 +210,37 @@ public struct DHCPServer {
       counters.ignored += 1
       return nil
     }
-    if let index = entry(for: client, address: wanted) {
-      leases[index].state = .bound
-      leases[index].expiresAt = now + configuration.leaseTime
-      leases[index].hardwareAddress = request.clientHardwareAddress
-      if let name = request.options.hostName { leases[index].hostName = name }
-    } else if isFree(wanted), makeRoom() {
-      leases.append(
-        Lease(
-          address: wanted, clientID: client, hardwareAddress: request.clientHardwareAddress,
-          hostName: request.options.hostName, state: .bound,
-          expiresAt: now + configuration.leaseTime))
-    } else {
+    guard isOnOurNetwork(wanted) else {
+      counters.requestsWrongNetwork += 1
       return nak(request)
     }
+    if let entry {
+      guard table[entry].address == wanted else {
+        counters.requestsWrongAddress += 1
+        return nak(request)
+      }
+      return bind(entry, for: request, now: now)
+    }
+    if table.isTaken(wanted) {
+      counters.requestsWrongAddress += 1
+      return nak(request)
+    }
+    counters.requestsUnknownClient += 1
+    return nil
+  }
+
+  /// Binds (or extends) the client's entry for a lease time and ACKs.
+  private mutating func bind(_ index: Int, for request: DHCPMessage, now: Instant)
+    -> DHCPServerReply
+  {
+    table[index].state = .bound
+    table[index].expiresAt = now + configuration.leaseTime
+    if let name = request.options.hostName { table[index].hostName = name }
+    let address = table[index].address
     counters.acksSent += 1
     return DHCPServerReply(
-      message: reply(.ack, to: request, yourAddress: wanted),
-      destination: destination(for: request, yourAddress: wanted))
+      message: reply(.ack, to: request, yourAddress: address),
+      destination: destination(for: request, yourAddress: address))
   }
 
   private mutating func nak(_ request: DHCPMessage) -> DHCPServerReply {
@@ -225,6 +256,54 @@ public struct DHCPServer {
     return DHCPServerReply(message: nak, destination: .broadcast)
   }
 
+  /// DHCPDECLINE (RFC 2131 §4.3.3): the address given to this client is in use; it stays out
+  /// of the pool for `declineTime`. Only the client it was given to can decline it, and at
+  /// most `declineLimit` addresses are declined at once (the oldest goes back first).
+  private mutating func decline(_ decline: DHCPMessage, now: Instant) {
+    guard decline.options.serverIdentifier == configuration.address.address,
+      let address = decline.options.requestedAddress,
+      let entry = record(of: decline), table[entry].address == address
+    else {
+      counters.declinesRefused += 1
+      return
+    }
+    table.remove(at: entry)
+    if table.count(.declined) >= table.declineLimit, table.removeOldest(.declined) {
+      counters.declinesForgotten += 1
+    }
+    table.add(
+      Lease(
+        address: address, clientID: [], hardwareAddress: decline.clientHardwareAddress,
+        hostName: nil, state: .declined, expiresAt: now + configuration.declineTime))
+  }
+
+  /// DHCPRELEASE (RFC 2131 §4.3.4): frees the lease, if it is for us (server identifier) and
+  /// the sender holds it (client identifier, `chaddr` and `ciaddr` match a bound lease).
+  private mutating func release(_ release: DHCPMessage) {
+    guard release.options.serverIdentifier == configuration.address.address,
+      let entry = record(of: release), table[entry].state == .bound,
+      table[entry].address == release.clientAddress
+    else {
+      counters.releasesRefused += 1
+      return
+    }
+    table.remove(at: entry)
+  }
+
+  /// DHCPINFORM (RFC 2131 §4.3.5): the options without a lease, to a client on our subnet.
+  private mutating func inform(_ inform: DHCPMessage) -> DHCPServerReply? {
+    guard isOnOurNetwork(inform.clientAddress) else {
+      counters.ignored += 1
+      return nil
+    }
+    var ack = reply(.ack, to: inform, yourAddress: .any)
+    ack.options.leaseTime = nil
+    ack.options.renewalTime = nil
+    ack.options.rebindingTime = nil
+    counters.acksSent += 1
+    return DHCPServerReply(message: ack, destination: .client(inform.clientAddress))
+  }
+
   // MARK: Timers
 
   /// Ends offers, leases and declines whose time is up.
@@ -233,22 +312,10 @@ public struct DHCPServer {
   }
 
   /// The earliest end of an entry, if any.
-  public var nextDeadline: Instant? {
-    var earliest: Instant? = nil
-    for lease in leases { earliest = Instant.earliest(earliest, lease.expiresAt) }
-    return earliest
-  }
+  public var nextDeadline: Instant? { table.nextDeadline }
 
   private mutating func expire(now: Instant) {
-    var index = 0
-    while index < leases.count {
-      if leases[index].expiresAt <= now {
-        if leases[index].state == .bound { counters.leasesExpired += 1 }
-        leases.remove(at: index)
-      } else {
-        index += 1
-      }
-    }
+    counters.leasesExpired += UInt64(table.expire(now: now))
   }
 
   // MARK: The table
@@ -260,44 +327,29 @@ public struct DHCPServer {
     return [1] + (0..<6).map { mac.octet($0) }
   }
 
+  /// The sender's offered or bound entry: same client identifier and same `chaddr`.
+  private func record(of message: DHCPMessage) -> Int? {
+    table.record(clientID: clientID(message), hardwareAddress: message.clientHardwareAddress)
+  }
+
   private func nonzero(_ address: IPv4Address) -> IPv4Address? {
     address.isUnspecified ? nil : address
   }
 
-  /// The entry that gives `address` to `client` (offered or bound).
-  private func entry(for client: [UInt8], address: IPv4Address) -> Int? {
-    leases.firstIndex { $0.address == address && $0.clientID == client && $0.state != .declined }
+  /// Whether `address` can be a client's on our subnet: inside it, not its network or
+  /// broadcast address, not ours.
+  private func isOnOurNetwork(_ address: IPv4Address) -> Bool {
+    let subnet = configuration.address
+    return address.isUnicast && subnet.contains(address) && address != subnet.address
+      && !subnet.isDirectedBroadcast(address)
+      && (subnet.prefixLength > 30 || address != subnet.networkAddress)
   }
 
-  /// Whether `address` is in the pool, is not ours, and has no entry.
-  private func isFree(_ address: IPv4Address) -> Bool {
-    configuration.pool.contains(address) && address != configuration.address.address
-      && !leases.contains { $0.address == address }
-  }
-
-  /// The lowest free address of the pool.
-  private func firstFreeAddress() -> IPv4Address? {
-    var candidate = configuration.pool.lowerBound.rawValue
-    let last = configuration.pool.upperBound.rawValue
-    // At most `leases.count + 2` candidates are taken, so this ends quickly.
-    while true {
-      let address = IPv4Address(rawValue: candidate)
-      if isFree(address) { return address }
-      if candidate == last { return nil }
-      candidate += 1
-    }
-  }
-
-  /// Makes sure the table has room for one more entry, dropping the oldest offer if it must;
-  /// false when every entry is a lease or a decline.
-  private mutating func makeRoom() -> Bool {
-    if leases.count < capacity { return true }
-    var oldest: Int? = nil
-    for (index, lease) in leases.enumerated() where lease.state == .offered {
-      if oldest == nil || lease.expiresAt < leases[oldest!].expiresAt { oldest = index }
-    }
-    guard let oldest else { return false }
-    leases.remove(at: oldest)
+  /// Drops the oldest outstanding offer to make way for a newer one; false if there is none.
+  @discardableResult
+  private mutating func dropOldestOffer() -> Bool {
+    guard table.removeOldest(.offered) else { return false }
+    counters.offersReplaced += 1
     return true
   }
 

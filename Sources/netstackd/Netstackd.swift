@@ -64,6 +64,8 @@ final class Daemon {
   let options: DaemonOptions
   let logger: Logger
   let started = MonotonicClock.now()
+  /// What the UDP echo services answered and refused, for the status report and the exit.
+  let udpEchoCounters = UDPEchoCounters()
   /// The signal that stopped the loop.
   var stopSignal: Int32?
   /// Undone on the way out: the host side of a TAP, the control socket.
@@ -142,9 +144,10 @@ final class Daemon {
       case .netfront(let index): runtime = openNetfront(index, loop: loop)
       }
       setUpControl(loop: loop) { [options] json in
-        let report = StatusReport(
+        var report = StatusReport(
           stack: runtime.stack, device: runtime.name, services: options.services.description,
           uptime: MonotonicClock.now() - self.started, now: MonotonicClock.now())
+        report.append(self.udpEchoCounters)
         return json ? report.json : report.text
       }
       runtime.stack.services.keepalive = options.keepalive
@@ -399,10 +402,11 @@ final class Daemon {
   /// services run on the loop without tasks: `TCPServiceHost`, `SocketServiceHost`).
   func start<Stack: NetworkStack>(on stack: Stack, sockets: SocketNetworkStack, loop: EventLoop) {
     let logger = self.logger
+    let udpEchoCounters = self.udpEchoCounters
     for (kind, port) in options.services.entries where kind == .echo {
       Task(executorPreference: loop) {
         do {
-          try await UDPEchoService(port: port).run(on: stack)
+          try await UDPEchoService(port: port, counters: udpEchoCounters).run(on: stack)
         } catch {
           logger.error("udp echo on port \(port) stopped: \(error)")
         }
@@ -468,6 +472,9 @@ final class Daemon {
       print("netstackd: counters:")
       runtime.stack.forEachCounter { group, name, value in
         if value != 0 { print("  \(group).\(name) \(value)") }
+      }
+      udpEchoCounters.forEachCounter { name, value in
+        if value != 0 { print("  \(UDPEchoCounters.groupName).\(name) \(value)") }
       }
     }
     undo()

@@ -123,6 +123,13 @@ struct StatusReport {
     stack.forEachCounter { group, name, value in counters.append(("\(group)", "\(name)", value)) }
   }
 
+  /// Adds a group of counters kept outside the stack (a service's).
+  mutating func append<Group: CounterGroup>(_ group: Group) {
+    group.forEachCounter { name, value in
+      counters.append(("\(Group.groupName)", "\(name)", value))
+    }
+  }
+
   /// A report on the host-sockets backend (which has no tables of its own to show).
   init(socketBackendBoundTo address: String, services: String, uptime: Interval) {
     backend = "socket"

@@ -165,7 +165,10 @@ struct DHCPServerTests {
     #expect(server.counters.naksSent == 1)
   }
 
-  @Test func initRebootIsAckedWhenFreeAndRefusedOtherwise() throws {
+  /// RFC 2131 §4.3.2, INIT-REBOOT: ACK for the client's own address; NAK for an address on
+  /// another network, ours, another client's, or not the one the client holds; silence for a
+  /// client the server has no record of.
+  @Test func initRebootIsAckedForTheClientsOwnAddressOnly() throws {
     var server = Self.makeServer()
     let a = try Self.lease(&server, Self.client(1))
     func reboot(_ mac: MACAddress, _ address: IPv4Address) -> DHCPServerReply? {
@@ -173,13 +176,21 @@ struct DHCPServerTests {
         Self.request(.request, from: mac) { $0.options.requestedAddress = address }, now: Self.start
       )
     }
-    // Its own address, a free one in the pool: ACK.
     #expect(reboot(Self.client(1), a)?.message.messageType == .ack)
-    #expect(reboot(Self.client(2), IPv4Address(10, 0, 0, 140))?.message.messageType == .ack)
-    // Another client's, one outside the pool, one in another subnet: NAK.
+    #expect(reboot(Self.client(1), IPv4Address(10, 0, 0, 140))?.message.messageType == .nak)
+    #expect(server.counters.requestsWrongAddress == 1)
     #expect(reboot(Self.client(3), a)?.message.messageType == .nak)
-    #expect(reboot(Self.client(3), IPv4Address(10, 0, 0, 20))?.message.messageType == .nak)
+    #expect(server.counters.requestsWrongAddress == 2)
     #expect(reboot(Self.client(3), IPv4Address(192, 168, 1, 5))?.message.messageType == .nak)
+    #expect(reboot(Self.client(3), Self.ours.address)?.message.messageType == .nak)
+    #expect(reboot(Self.client(3), IPv4Address(10, 0, 0, 255))?.message.messageType == .nak)
+    #expect(server.counters.requestsWrongNetwork == 3)
+    // No record of client 3: a free address of the pool, or one outside the pool (another
+    // server's, perhaps), gets no answer.
+    #expect(reboot(Self.client(3), IPv4Address(10, 0, 0, 140)) == nil)
+    #expect(reboot(Self.client(3), IPv4Address(10, 0, 0, 20)) == nil)
+    #expect(server.counters.requestsUnknownClient == 2)
+    #expect(server.leases.map(\.address) == [a])
   }
 
   @Test func renewalExtendsTheLeaseAndIsUnicast() throws {

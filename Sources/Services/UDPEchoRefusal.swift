@@ -1,0 +1,33 @@
+import NetworkAPI
+
+/// Why a UDP service that answers every datagram (echo, RFC 862) leaves one unanswered.
+///
+/// One datagram with a forged source can set two such services answering each other for ever
+/// (CERT CA-1996-01, the echo-chargen loop; two daemons exchanged 95,918 datagrams each way
+/// in 3 s). Like OpenBSD's inetd (`dg_badinput`), a datagram is not answered when its source
+/// port is a system port, 0 to 1023 (RFC 6335 §6): echo, discard, daytime, qotd, chargen and
+/// time are there, and so are the other services that answer what they receive (DNS, NTP,
+/// SNMP), while no client's own port is (Linux picks them from 32768 up). Nor when it comes
+/// from the service's own port, which catches two echo services moved to the same higher
+/// port. Nothing goes back to a source that is not one host either (0.0.0.0, a multicast or
+/// reserved address).
+public enum UDPEchoRefusal: Equatable, Sendable {
+  /// The source port is a system port (0-1023) or the service's own port.
+  case servicePort
+  /// The source address is not one host.
+  case sourceAddress
+
+  /// The ports below this are system ports (RFC 6335 §6), where the services are.
+  public static let firstClientPort: UInt16 = 1024
+
+  /// Why a service on `servicePort` must not answer a datagram from `source`; nil when it may.
+  public init?(source: SocketAddress, servicePort: UInt16) {
+    if !source.address.isUnicast {
+      self = .sourceAddress
+    } else if source.port < UDPEchoRefusal.firstClientPort || source.port == servicePort {
+      self = .servicePort
+    } else {
+      return nil
+    }
+  }
+}
