@@ -15,6 +15,9 @@ import UnixSocket
 @main
 struct Netstackd {
   static func main() {
+    // A peer that closes while the daemon writes to it (a control client, a Unix-socket peer,
+    // a pipe) must be an EPIPE error on that write, never the end of the daemon.
+    signal(SIGPIPE, SIG_IGN)
     let arguments = Array(CommandLine.arguments.dropFirst())
     if arguments.first == "status" {
       exit(StatusCommand.run(Array(arguments.dropFirst())))
