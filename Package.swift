@@ -47,6 +47,8 @@ let package = Package(
     .target(
       name: "UnixSocket", dependencies: ["NetCore", "CLinuxShims"], path: "Drivers/UnixSocket",
       swiftSettings: swiftSettings),
+    // The daemon's control-socket requests: standard library only, fuzzed.
+    .target(name: "ControlProtocol", swiftSettings: swiftSettings),
     // The Xen netfront driver: standard library only, so that it links into a unikernel.
     .target(
       name: "Netfront", dependencies: ["NetCore"], path: "Drivers/Netfront",
@@ -78,7 +80,7 @@ let package = Package(
       dependencies: [
         "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "NetStack", "TAP", "LinuxRuntime",
         "CLinuxShims", "NetworkAPI", "Services", "UnixSocket", "DHCP",
-        "Netfront", "XenLinuxPlatform",
+        "Netfront", "XenLinuxPlatform", "ControlProtocol",
       ],
       swiftSettings: swiftSettings),
 
@@ -123,6 +125,8 @@ let package = Package(
         "CXenABI", "CXenShims", "XenLinuxPlatform", "XenBareMetal",
       ],
       swiftSettings: swiftSettings),
+    .testTarget(
+      name: "ControlProtocolTests", dependencies: ["ControlProtocol"], swiftSettings: swiftSettings),
     .testTarget(
       name: "UnikernelTests",
       dependencies: [

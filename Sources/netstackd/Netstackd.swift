@@ -74,6 +74,8 @@ final class Daemon {
   var listeningSocket: String?
   /// Closes a device that has an orderly way out (netfront's xenbus Closing/Closed).
   var closeDevice: (() -> Void)?
+  /// The device's own counters, when it keeps any beside the stack's (the Unix-socket link).
+  var deviceCounters: (() -> [(group: String, name: String, value: UInt64)])?
 
   init(options: DaemonOptions) {
     self.options = options
@@ -108,10 +110,11 @@ final class Daemon {
     switch options.backend {
     case .socket:
       setUpControl(loop: loop) { [options] json in
-        let report = StatusReport(
+        var report = StatusReport(
           socketBackendBoundTo: "\(options.stackAddress.address)",
           services: options.services.description,
           uptime: MonotonicClock.now() - self.started)
+        report.counters += self.daemonCounters()
         return json ? report.json : report.text
       }
       print(
@@ -129,9 +132,10 @@ final class Daemon {
       case .netfront(let index): runtime = openNetfront(index, loop: loop)
       }
       setUpControl(loop: loop) { [options] json in
-        let report = StatusReport(
+        var report = StatusReport(
           stack: runtime.stack, device: runtime.name, services: options.services.description,
           uptime: MonotonicClock.now() - self.started, now: MonotonicClock.now())
+        report.counters += self.daemonCounters()
         return json ? report.json : report.text
       }
       start(on: runtime.api, sockets: sockets, files: files, loop: loop)
@@ -431,15 +435,25 @@ final class Daemon {
       let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
       print("netstackd: stopping on \(name)")
     }
-    if let runtime {
+    if runtime != nil || control != nil {
       print("netstackd: counters:")
-      runtime.stack.forEachCounter { group, name, value in
+      runtime?.stack.forEachCounter { group, name, value in
         if value != 0 { print("  \(group).\(name) \(value)") }
+      }
+      for (group, name, value) in daemonCounters() where value != 0 {
+        print("  \(group).\(name) \(value)")
       }
     }
     undo()
     fflush(nil)
     return status
+  }
+
+  /// The counters the daemon keeps beside the stack's: the device's and the control socket's.
+  func daemonCounters() -> [(group: String, name: String, value: UInt64)] {
+    var counters = deviceCounters?() ?? []
+    for (name, value) in control?.counters.all ?? [] { counters.append(("control", name, value)) }
+    return counters
   }
 
   /// Puts back what the daemon changed on the host.

@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
+#include <sys/timerfd.h>
 
 /// Opens /dev/net/tun non-blocking and attaches to (or creates) the TAP device `name` with
 /// IFF_TAP | IFF_NO_PI (and IFF_VNET_HDR when `vnet_header` is non-zero): TUNSETIFF.
