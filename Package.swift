@@ -44,9 +44,12 @@ let package = Package(
     .target(
       name: "TAP", dependencies: ["NetCore", "CLinuxShims"], path: "Drivers/TAP",
       swiftSettings: swiftSettings),
+    // The Unix-socket link's framing (QEMU -netdev stream): standard library only, fuzzed.
     .target(
-      name: "UnixSocket", dependencies: ["NetCore", "CLinuxShims"], path: "Drivers/UnixSocket",
-      swiftSettings: swiftSettings),
+      name: "UnixSocketFraming", path: "Drivers/UnixSocketFraming", swiftSettings: swiftSettings),
+    .target(
+      name: "UnixSocket", dependencies: ["NetCore", "CLinuxShims", "UnixSocketFraming"],
+      path: "Drivers/UnixSocket", swiftSettings: swiftSettings),
     // The daemon's control-socket requests: standard library only, fuzzed.
     .target(name: "ControlProtocol", swiftSettings: swiftSettings),
     // The Xen netfront driver: standard library only, so that it links into a unikernel.
@@ -124,6 +127,9 @@ let package = Package(
         "NetCore", "Ethernet", "ARP", "IPv4", "TCP", "NetStack", "Netfront", "NetfrontSimulation",
         "CXenABI", "CXenShims", "XenLinuxPlatform", "XenBareMetal",
       ],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "UnixSocketTests", dependencies: ["NetCore", "UnixSocket", "UnixSocketFraming"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "ControlProtocolTests", dependencies: ["ControlProtocol"], swiftSettings: swiftSettings),

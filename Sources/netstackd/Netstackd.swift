@@ -216,9 +216,13 @@ final class Daemon {
     if case .listen = mode { listeningSocket = path }
     let mac = chosenMAC
     let descriptor = device.fileDescriptor
+    let loopDevice = LoopDevice(device, fileDescriptor: descriptor)
+    deviceCounters = {
+      loopDevice.withDevice { $0.counters.all.map { ("unix_socket", $0.name, $0.value) } }
+    }
     let runtime = makeRuntime(
-      LoopDevice(device, fileDescriptor: descriptor), name: "netstack over Unix socket \(path)",
-      mtu: mtu, mac: mac, offloads: false, loop: loop)
+      loopDevice, name: "netstack over Unix socket \(path)", mtu: mtu, mac: mac, offloads: false,
+      loop: loop)
     let verb = if case .connect = mode { "connected to" } else { "listening on" }
     print(
       "netstackd: \(verb) \(path): mac \(mac), \(addressSummary), mtu \(mtu)"
