@@ -133,6 +133,10 @@ let package = Package(
       swiftSettings: swiftSettings),
     .testTarget(
       name: "ControlProtocolTests", dependencies: ["ControlProtocol"], swiftSettings: swiftSettings),
+    // The daemon's own pieces that touch the host: the --http-root file source.
+    .testTarget(
+      name: "NetstackdTests", dependencies: ["netstackd", "CLinuxShims"],
+      swiftSettings: swiftSettings),
     .testTarget(
       name: "UnikernelTests",
       dependencies: [
