@@ -132,11 +132,12 @@ for case in "bad-length 0|sent a frame length of 0 bytes" "flood-and-vanish|clos
   action=${case%%|*}
   message=${case#*|}
   rm -f "$PEER_SOCKET"
+  peer_out="$WORK/peer-${action%% *}.out" # one per case: the background redirection is not instant
   # shellcheck disable=SC2086 # the action and its argument are two words
-  "${PEER[@]}" --listen "$PEER_SOCKET" $action >"$WORK/peer.out" 2>&1 &
+  "${PEER[@]}" --listen "$PEER_SOCKET" $action >"$peer_out" 2>&1 &
   PEER_PID=$!
   HELPER_PIDS+=("$PEER_PID")
-  wait_for_line "$WORK/peer.out" "^listening$" 20 >/dev/null
+  wait_for_line "$peer_out" "^listening$" 20 >/dev/null
   daemon_start --unix "$PEER_SOCKET" --ip "$STACK_IP/$PREFIX" --control "$CONTROL"
   daemon_wait_exit 60
   expect_eq "--unix, a peer that does $action: exit status 1 (not 141, SIGPIPE)" 1 "$DAEMON_STATUS"
