@@ -45,9 +45,14 @@ let package = Package(
     .target(
       name: "TAP", dependencies: ["NetCore", "CLinuxShims"], path: "Drivers/TAP",
       swiftSettings: swiftSettings),
+    // The Unix-socket link's framing (QEMU -netdev stream): standard library only, fuzzed.
     .target(
-      name: "UnixSocket", dependencies: ["NetCore", "CLinuxShims"], path: "Drivers/UnixSocket",
-      swiftSettings: swiftSettings),
+      name: "UnixSocketFraming", path: "Drivers/UnixSocketFraming", swiftSettings: swiftSettings),
+    .target(
+      name: "UnixSocket", dependencies: ["NetCore", "CLinuxShims", "UnixSocketFraming"],
+      path: "Drivers/UnixSocket", swiftSettings: swiftSettings),
+    // The daemon's control-socket requests: standard library only, fuzzed.
+    .target(name: "ControlProtocol", swiftSettings: swiftSettings),
     // The Xen netfront driver: standard library only, so that it links into a unikernel.
     .target(
       name: "Netfront", dependencies: ["NetCore"], path: "Drivers/Netfront",
@@ -81,7 +86,7 @@ let package = Package(
       dependencies: [
         "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "NetStack", "TAP", "LinuxRuntime",
         "CLinuxShims", "NetworkAPI", "Services", "UnixSocket", "DHCP", "Applications",
-        "Netfront", "XenLinuxPlatform",
+        "Netfront", "XenLinuxPlatform", "ControlProtocol",
       ],
       swiftSettings: swiftSettings),
 
@@ -131,6 +136,15 @@ let package = Package(
       swiftSettings: swiftSettings),
     .testTarget(
       name: "ServicesTests", dependencies: ["NetCore", "NetworkAPI", "Services"],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "UnixSocketTests", dependencies: ["NetCore", "UnixSocket", "UnixSocketFraming"],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "ControlProtocolTests", dependencies: ["ControlProtocol"], swiftSettings: swiftSettings),
+    // The daemon's own pieces that touch the host: the --http-root file source.
+    .testTarget(
+      name: "NetstackdTests", dependencies: ["netstackd", "CLinuxShims"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "UnikernelTests",

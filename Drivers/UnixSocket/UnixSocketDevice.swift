@@ -1,18 +1,23 @@
 import CLinuxShims
 import Glibc
 import NetCore
+import UnixSocketFraming
 
 /// Ethernet frames over a Unix stream socket, each preceded by its length as a 32-bit
 /// big-endian integer: the framing of QEMU's `-netdev stream` (and `-netdev socket`), which
-/// passt speaks too.
+/// passt speaks too (``StreamFrameDecoder``).
 ///
 /// In connect mode (`netstackd --unix PATH`) it connects to a listening QEMU or passt; when the
 /// peer goes away, ``receive(limit:_:)`` throws ``UnixSocketError/peerClosed(_:)``. In listen
-/// mode (`--unix-listen PATH`) it accepts one peer at a time and waits for the next when the
-/// current one leaves. Everything is non-blocking; the descriptor the event loop waits on is
-/// an inner epoll instance over the listening and connected sockets, so it stays the same
-/// across reconnections. Writes are batched with `writev`; a frame the kernel takes only in
-/// part is finished before any other (bounded by one frame).
+/// mode (`--unix-listen PATH`) it serves one peer at a time: a peer that leaves, fails, or
+/// sends a frame length of 0 or above ``maximumFrameLength`` is dropped and counted, the frames
+/// queued for it are discarded, and the next peer (one may wait in the backlog meanwhile) is
+/// accepted. Everything is non-blocking; the descriptor the event loop waits on is an inner
+/// epoll instance over the listening and connected sockets, so it stays the same across
+/// reconnections. Writes are batched with `sendmsg` and `MSG_NOSIGNAL` (a peer gone is `EPIPE`,
+/// never SIGPIPE); a frame the kernel takes only in part is finished before any other (bounded
+/// by one frame), and while the peer does not read, the frames waiting for it are bounded by
+/// ``maximumQueuedBytes`` (the oldest beyond it are dropped and counted).
 public struct UnixSocketDevice: ~Copyable, NetworkDevice {
   public typealias Failure = UnixSocketError
 
@@ -27,24 +32,34 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
   public var hardwareAddress: MACAddress? { nil }
   /// The descriptor for the event loop: an epoll instance over this device's sockets.
   public let fileDescriptor: Int32
+  /// The most bytes of frames kept waiting while the peer does not read (see
+  /// ``transmit(_:)``).
+  public let maximumQueuedBytes: Int
   private let listener: Int32?
   private var connection: Int32?
-  /// Received bytes not yet consumed: the start of the next frame.
-  private var incoming: UnsafeMutableRawBufferPointer
-  private var incomingCount = 0
+  /// The connection failed on a write: nothing more is written to it, and the next receive
+  /// drops it (it is shut down, so it reads as closed).
+  private var connectionFailed = false
+  /// Received bytes, split into frames.
+  private var decoder: StreamFrameDecoder
   /// The unwritten rest of a frame the kernel took only in part.
   private var outgoingRest: [UInt8] = []
   private var watchingWritable = false
 
-  /// Frames dropped because no peer was connected.
-  public private(set) var framesDroppedNoPeer: UInt64 = 0
-  /// Peers accepted (listen mode).
-  public private(set) var peersAccepted: UInt64 = 0
+  /// What happened on the link.
+  public private(set) var counters = UnixSocketCounters()
 
   /// The largest frame accepted from the peer: a 65535-byte IPv4 packet plus Ethernet header.
   public static let maximumFrameLength = 65535 + 18
+  /// The default of ``maximumQueuedBytes``: 8 MiB, more than the 4096 frames the runtime
+  /// queues at MTU 1500, 128 frames of the largest size.
+  public static let defaultMaximumQueuedBytes = 8 << 20
+  /// Frames per `sendmsg`.
+  static let framesPerWrite = 64
 
-  public init(mode: Mode, mtu: Int) throws(UnixSocketError) {
+  public init(mode: Mode, mtu: Int, maximumQueuedBytes: Int = defaultMaximumQueuedBytes)
+    throws(UnixSocketError)
+  {
     let path: String
     switch mode {
     case .connect(let value), .listen(let value): path = value
@@ -67,13 +82,14 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
       }
       throw .system(operation: "epoll_create1", errno: code)
     }
-    UnixSocketDevice.watch(poller, (connection ?? listener)!, events: UInt32(EPOLLIN.rawValue))
+    watch(poller, (connection ?? listener)!, events: UInt32(EPOLLIN.rawValue))
     self.mode = mode
     self.mtu = mtu
+    self.maximumQueuedBytes = maximumQueuedBytes
     self.listener = listener
     self.connection = connection
     fileDescriptor = poller
-    incoming = .allocate(byteCount: 4 * (UnixSocketDevice.maximumFrameLength + 4), alignment: 16)
+    decoder = StreamFrameDecoder(maximumFrameLength: UnixSocketDevice.maximumFrameLength)
   }
 
   deinit {
@@ -83,11 +99,18 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
       if case .listen(let path) = mode { unlink(path) }
     }
     close(fileDescriptor)
-    incoming.deallocate()
   }
 
   /// Whether a peer is connected.
   public var isConnected: Bool { connection != nil }
+
+  private var path: String {
+    switch mode {
+    case .connect(let path), .listen(let path): path
+    }
+  }
+
+  // MARK: Receiving
 
   public mutating func receive(
     limit: Int, _ handler: (Span<UInt8>, ReceivedFrameInfo) -> Void
@@ -95,164 +118,253 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
     // Drain the inner epoll's readiness so the outer loop does not spin on it.
     var events = [epoll_event](repeating: epoll_event(), count: 4)
     _ = epoll_wait(fileDescriptor, &events, 4, 0)
-    if connection == nil, let listener {
-      let accepted = netstack_accept(listener)
-      if accepted >= 0 {
-        connection = accepted
-        peersAccepted += 1
-        incomingCount = 0
-        outgoingRest = []
-        UnixSocketDevice.watch(fileDescriptor, accepted, events: UInt32(EPOLLIN.rawValue))
-      }
-    }
+    if connection == nil { acceptPeer() }
     guard let connection else { return 0 }
     var frames = 0
     while frames < limit {
-      let room = incoming.count - incomingCount
-      let count = read(connection, incoming.baseAddress! + incomingCount, room)
+      let space = decoder.reserveSpace()
+      let count = read(connection, space.baseAddress, space.count)
       if count == 0 {
-        try peerLeft()
+        try dropPeer(.closed)
         return frames
       }
       if count < 0 {
         let code = errno
         if code == EINTR { continue }
         if code == EAGAIN || code == EWOULDBLOCK { break }
-        try peerLeft()
+        try dropPeer(.closed)
         return frames
       }
-      incomingCount += count
-      frames += try deliverFrames(handler)
-    }
-    return frames
-  }
-
-  /// Hands every complete frame in the buffer to `handler` and keeps the incomplete rest.
-  private mutating func deliverFrames(_ handler: (Span<UInt8>, ReceivedFrameInfo) -> Void)
-    throws(UnixSocketError) -> Int
-  {
-    var offset = 0
-    var frames = 0
-    let base = incoming.baseAddress!.assumingMemoryBound(to: UInt8.self)
-    while incomingCount - offset >= 4 {
-      let length =
-        Int(base[offset]) << 24 | Int(base[offset + 1]) << 16 | Int(base[offset + 2]) << 8
-        | Int(base[offset + 3])
-      guard length > 0, length <= UnixSocketDevice.maximumFrameLength else {
-        try peerLeft()
-        throw .badFrameLength(length)
+      decoder.commit(count)
+      // Every whole frame now buffered goes to the stack (so none waits for more bytes).
+      do {
+        while try decoder.nextFrame({ handler($0, ReceivedFrameInfo()) }) {
+          frames += 1
+          counters.framesReceived += 1
+        }
+      } catch {
+        switch error {
+        case .badLength(let length): try dropPeer(.badLength(length))
+        }
+        return frames
       }
-      guard incomingCount - offset - 4 >= length else { break }
-      handler(
-        Span(_unsafeElements: UnsafeBufferPointer(start: base + offset + 4, count: length)),
-        ReceivedFrameInfo())
-      offset += 4 + length
-      frames += 1
-    }
-    if offset > 0 {
-      (incoming.baseAddress!).copyMemory(
-        from: incoming.baseAddress! + offset, byteCount: incomingCount - offset)
-      incomingCount -= offset
     }
     return frames
   }
 
-  /// The peer closed or failed: forget it; in connect mode that ends the link.
-  private mutating func peerLeft() throws(UnixSocketError) {
+  /// Listen mode without a peer: takes the next one, if one waits.
+  private mutating func acceptPeer() {
+    guard let listener else { return }
+    let accepted = netstack_accept(listener)
+    guard accepted >= 0 else { return }
+    UnixSocketDevice.setBufferSizes(accepted)
+    connection = accepted
+    connectionFailed = false
+    counters.peersAccepted += 1
+    decoder.reset()
+    outgoingRest = []
+    watchingWritable = false
+    // One peer at a time: the next waits in the backlog, and the listener is not watched
+    // meanwhile (it would keep the inner epoll readable, and the loop spinning).
+    stopWatching(fileDescriptor, listener)
+    watch(fileDescriptor, accepted, events: UInt32(EPOLLIN.rawValue))
+  }
+
+  /// Why a peer is dropped.
+  private enum PeerEnd {
+    case closed
+    case badLength(Int)
+  }
+
+  /// Closes the connection and forgets what was buffered for and from the peer; in listen
+  /// mode watches for the next peer, in connect mode that ends the link (throws).
+  private mutating func dropPeer(_ end: PeerEnd) throws(UnixSocketError) {
     if let connection {
       stopWatching(fileDescriptor, connection)
       close(connection)
     }
     connection = nil
-    incomingCount = 0
+    connectionFailed = false
+    decoder.reset()
+    if !outgoingRest.isEmpty { counters.framesDroppedNoPeer += 1 }
     outgoingRest = []
     watchingWritable = false
-    if case .connect(let path) = mode { throw .peerClosed(path) }
+    switch end {
+    case .closed: counters.peersClosed += 1
+    case .badLength: counters.peersDroppedBadLength += 1
+    }
+    if let listener { watch(fileDescriptor, listener, events: UInt32(EPOLLIN.rawValue)) }
+    if case .connect(let path) = mode {
+      switch end {
+      case .closed: throw .peerClosed(path)
+      case .badLength(let length): throw .badFrameLength(path, length)
+      }
+    }
   }
 
+  // MARK: Sending
+
+  /// Writes the queued frames, oldest first, as far as the socket takes them; what it does
+  /// not take stays queued (the event loop calls again when the socket is writable). Without
+  /// a peer, or with one whose connection failed, the frames are dropped and counted. While
+  /// the peer does not read, the oldest frames beyond ``maximumQueuedBytes`` are dropped
+  /// (counted in ``UnixSocketCounters/framesDroppedSlowPeer``).
   public mutating func transmit(_ queue: inout BoundedQueue<PacketBuffer>) throws(UnixSocketError) {
-    guard let connection else {
-      while queue.popFirst() != nil { framesDroppedNoPeer += 1 }
+    guard let connection, !connectionFailed else {
+      while queue.popFirst() != nil { counters.framesDroppedNoPeer += 1 }
       return
     }
-    // First the rest of a frame the kernel took only in part.
-    if !outgoingRest.isEmpty {
-      let written = outgoingRest.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
-      if written < 0 {
-        if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { try peerLeft() }
-        setWritableInterest(true, connection)
-        return
-      }
-      outgoingRest.removeFirst(written)
-      if !outgoingRest.isEmpty {
-        setWritableInterest(true, connection)
-        return
-      }
+    guard writeOutgoingRest(connection) else {
+      blocked(&queue, connection)
+      return
     }
-    // Then up to 64 frames per writev: a length prefix and the frame for each.
-    var prefixes = [UInt32](repeating: 0, count: 64)
-    var lengths = [Int](repeating: 0, count: 64)
     while !queue.isEmpty {
       var frames: [PacketBuffer] = []
-      while frames.count < 64, let frame = queue.popFirst() { frames.append(frame) }
-      var vectors: [iovec] = []
-      vectors.reserveCapacity(frames.count * 2)
-      var total = 0
-      prefixes.withUnsafeMutableBufferPointer { prefix in
-        for (index, frame) in frames.enumerated() {
-          frame.withUnsafeStorage { storage, range in
-            let bytes = UnsafeRawBufferPointer(rebasing: storage[range])
-            lengths[index] = UnixSocketDevice.lengthWithoutPadding(bytes)
-            prefix[index] = UInt32(lengths[index]).bigEndian
-            vectors.append(
-              iovec(iov_base: UnsafeMutableRawPointer(prefix.baseAddress! + index), iov_len: 4))
-            vectors.append(
-              iovec(iov_base: storage.baseAddress! + range.lowerBound, iov_len: lengths[index]))
-          }
-          total += 4 + lengths[index]
-        }
+      while frames.count < UnixSocketDevice.framesPerWrite, let frame = queue.popFirst() {
+        frames.append(frame)
       }
-      let written = writev(connection, vectors, Int32(vectors.count))
-      if written < 0 {
-        let code = errno
-        if code != EAGAIN && code != EWOULDBLOCK && code != EINTR {
-          try peerLeft()
-          return
-        }
-        // Nothing went: put the frames back in front, in order.
-        var rest = BoundedQueue<PacketBuffer>(limit: queue.limit)
-        for frame in frames { rest.append(frame) }
-        while let frame = queue.popFirst() { rest.append(frame) }
-        queue = rest
-        setWritableInterest(true, connection)
+      let (written, lengths) = writeFrames(frames, connection)
+      guard let written else {
+        counters.framesDroppedNoPeer += UInt64(frames.count)
+        failed(&queue, connection)
         return
       }
-      if written < total {
-        // Keep the unwritten part of the frame cut in the middle; later frames stay queued.
-        var consumed = 0
-        var rest = BoundedQueue<PacketBuffer>(limit: queue.limit)
-        for (index, frame) in frames.enumerated() {
-          let size = 4 + lengths[index]
-          if consumed + size <= written {
-            consumed += size
-            continue
-          }
-          if consumed < written {
-            var bytes = withUnsafeBytes(of: UInt32(lengths[index]).bigEndian) { Array($0) }
-            frame.withBytes { bytes.append(contentsOf: $0.copyToArray().prefix(lengths[index])) }
-            outgoingRest = Array(bytes[(written - consumed)...])
-            consumed = written
-          } else {
-            rest.append(frame)
-          }
+      // The frames written whole; the rest of one cut in the middle is finished first next
+      // time; those not started go back to the front of the queue.
+      var consumed = 0
+      var unsent: [PacketBuffer] = []
+      for (index, frame) in frames.enumerated() {
+        let size = StreamFrameDecoder.prefixLength + lengths[index]
+        if consumed + size <= written {
+          consumed += size
+          counters.framesSent += 1
+        } else if consumed < written {
+          var bytes = UnixSocketDevice.lengthPrefix(lengths[index])
+          frame.withBytes { bytes.append(contentsOf: $0.copyToArray().prefix(lengths[index])) }
+          outgoingRest = Array(bytes[(written - consumed)...])
+          consumed = written
+          counters.framesSent += 1
+        } else {
+          unsent.append(frame)
         }
-        while let frame = queue.popFirst() { rest.append(frame) }
-        queue = rest
-        setWritableInterest(true, connection)
+      }
+      if !unsent.isEmpty || !outgoingRest.isEmpty {
+        UnixSocketDevice.putBack(unsent, into: &queue)
+        blocked(&queue, connection)
         return
       }
     }
     setWritableInterest(false, connection)
+  }
+
+  /// Writes what is left of a frame cut in the middle; returns whether all of it went.
+  private mutating func writeOutgoingRest(_ connection: Int32) -> Bool {
+    while !outgoingRest.isEmpty {
+      let written = outgoingRest.withUnsafeBytes {
+        send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+      }
+      if written < 0 {
+        let code = errno
+        if code == EINTR { continue }
+        if code != EAGAIN && code != EWOULDBLOCK { connectionFailed = true }
+        return false
+      }
+      outgoingRest.removeFirst(written)
+    }
+    return true
+  }
+
+  /// One `sendmsg` of `frames` (a length prefix and the frame for each): the bytes written (0
+  /// when the socket takes nothing now) and each frame's length on the wire; nil bytes when
+  /// the connection failed.
+  private mutating func writeFrames(_ frames: [PacketBuffer], _ connection: Int32) -> (
+    Int?, [Int]
+  ) {
+    var prefixes = [UInt32](repeating: 0, count: frames.count)
+    var lengths = [Int](repeating: 0, count: frames.count)
+    var vectors: [iovec] = []
+    vectors.reserveCapacity(frames.count * 2)
+    let result = prefixes.withUnsafeMutableBufferPointer { prefix in
+      for (index, frame) in frames.enumerated() {
+        frame.withUnsafeStorage { storage, range in
+          let bytes = UnsafeRawBufferPointer(rebasing: storage[range])
+          lengths[index] = UnixSocketDevice.lengthWithoutPadding(bytes)
+          prefix[index] = UInt32(lengths[index]).bigEndian
+          vectors.append(
+            iovec(iov_base: UnsafeMutableRawPointer(prefix.baseAddress! + index), iov_len: 4))
+          vectors.append(
+            iovec(iov_base: storage.baseAddress! + range.lowerBound, iov_len: lengths[index]))
+        }
+      }
+      return vectors.withUnsafeMutableBufferPointer { vector in
+        var message = msghdr()
+        message.msg_iov = vector.baseAddress
+        message.msg_iovlen = vector.count
+        while true {
+          let written = sendmsg(connection, &message, Int32(MSG_NOSIGNAL))
+          if written >= 0 { return written }
+          let code = errno
+          if code == EINTR { continue }
+          return code == EAGAIN || code == EWOULDBLOCK ? 0 : -1
+        }
+      }
+    }
+    // Every frame is held in `frames` until here, so the vectors' pointers stayed valid.
+    withExtendedLifetime(frames) {}
+    if result < 0 {
+      connectionFailed = true
+      return (nil, lengths)
+    }
+    return (result, lengths)
+  }
+
+  /// The peer takes nothing now: watch for writability, and keep what waits for it within
+  /// ``maximumQueuedBytes``, dropping the oldest frames.
+  private mutating func blocked(_ queue: inout BoundedQueue<PacketBuffer>, _ connection: Int32) {
+    if connectionFailed {
+      failed(&queue, connection)
+      return
+    }
+    setWritableInterest(true, connection)
+    var frames: [PacketBuffer] = []
+    var bytes = outgoingRest.count
+    while let frame = queue.popFirst() {
+      bytes += StreamFrameDecoder.prefixLength + frame.count
+      frames.append(frame)
+    }
+    var first = 0
+    while bytes > maximumQueuedBytes, first < frames.count {
+      bytes -= StreamFrameDecoder.prefixLength + frames[first].count
+      first += 1
+      counters.framesDroppedSlowPeer += 1
+    }
+    for frame in frames[first...] { queue.append(frame) }
+  }
+
+  /// A write failed (the peer closed, reset, or shut down its reading side): nothing more
+  /// goes to it, the frames queued for it are dropped, and the connection is shut down so
+  /// that the next receive sees it closed and drops the peer (in connect mode, ends the link).
+  private mutating func failed(_ queue: inout BoundedQueue<PacketBuffer>, _ connection: Int32) {
+    connectionFailed = true
+    shutdown(connection, Int32(SHUT_RDWR))
+    setWritableInterest(false, connection)
+    while queue.popFirst() != nil { counters.framesDroppedNoPeer += 1 }
+  }
+
+  /// Puts `frames` back in front of the rest of `queue`, in order.
+  private static func putBack(
+    _ frames: [PacketBuffer], into queue: inout BoundedQueue<PacketBuffer>
+  ) {
+    guard !frames.isEmpty else { return }
+    var rest = BoundedQueue<PacketBuffer>(limit: queue.limit)
+    for frame in frames { rest.append(frame) }
+    while let frame = queue.popFirst() { rest.append(frame) }
+    queue = rest
+  }
+
+  /// The 4-byte big-endian length in front of a frame.
+  static func lengthPrefix(_ length: Int) -> [UInt8] {
+    withUnsafeBytes(of: UInt32(length).bigEndian) { Array($0) }
   }
 
   /// How much of a frame goes on the socket: all of it, except the Ethernet padding of a short
@@ -311,10 +423,16 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
       throw .system(operation: "connect to \(path)", errno: code)
     }
     _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+    setBufferSizes(descriptor)
+    return descriptor
+  }
+
+  /// Asks for 4 MiB socket buffers each way (the kernel caps them at `net.core.wmem_max` and
+  /// `rmem_max`).
+  private static func setBufferSizes(_ descriptor: Int32) {
     var size: Int32 = 4 << 20
     setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
     setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-    return descriptor
   }
 
   private static func listen(at path: String) throws(UnixSocketError) -> Int32 {
@@ -335,13 +453,14 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
     }
     return descriptor
   }
+}
 
-  private static func watch(_ poller: Int32, _ descriptor: Int32, events: UInt32) {
-    var event = epoll_event()
-    event.events = events
-    event.data.fd = descriptor
-    epoll_ctl(poller, EPOLL_CTL_ADD, descriptor, &event)
-  }
+/// Adds a descriptor to an epoll instance.
+private func watch(_ poller: Int32, _ descriptor: Int32, events: UInt32) {
+  var event = epoll_event()
+  event.events = events
+  event.data.fd = descriptor
+  epoll_ctl(poller, EPOLL_CTL_ADD, descriptor, &event)
 }
 
 /// Removes a descriptor from an epoll instance.

@@ -10,8 +10,8 @@ public enum UnixSocketError: Error, Equatable, CustomStringConvertible {
   case cannotListen(String, Int32)
   /// The peer closed the connection (connect mode: the daemon stops).
   case peerClosed(String)
-  /// The peer sent a length prefix no Ethernet frame can have.
-  case badFrameLength(Int)
+  /// The peer sent a length prefix no Ethernet frame can have (connect mode: the daemon stops).
+  case badFrameLength(String, Int)
   /// Another system call failed.
   case system(operation: String, errno: Int32)
 
@@ -23,8 +23,8 @@ public enum UnixSocketError: Error, Equatable, CustomStringConvertible {
     case .cannotListen(let path, let code):
       "cannot listen on '\(path)': \(String(cString: strerror(code)))"
     case .peerClosed(let path): "the peer on '\(path)' closed the connection"
-    case .badFrameLength(let length):
-      "the peer sent a frame length of \(length) bytes; closing the link"
+    case .badFrameLength(let path, let length):
+      "the peer on '\(path)' sent a frame length of \(length) bytes (an Ethernet frame has 1 to \(UnixSocketDevice.maximumFrameLength)); closed the connection"
     case .system(let operation, let code): "\(operation) failed: \(String(cString: strerror(code)))"
     }
   }

@@ -11,6 +11,9 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <limits.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 
 const unsigned int netstack_tun_f_csum = TUN_F_CSUM;
 const unsigned int netstack_tun_f_tso4 = TUN_F_TSO4;
@@ -135,4 +138,59 @@ int netstack_interface_is_up(const char *name) {
   int result = interface_ioctl(SIOCGIFFLAGS, &request);
   if (result < 0) return result;
   return (request.ifr_flags & IFF_UP) ? 1 : 0;
+}
+
+int netstack_open_directory(const char *path) {
+  int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return fd < 0 ? -errno : fd;
+}
+
+int netstack_open_beneath(int root, const char *path, int flags) {
+#ifdef SYS_openat2
+  struct open_how how;
+  memset(&how, 0, sizeof(how));
+  how.flags = (unsigned long long)flags;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  long fd = syscall(SYS_openat2, root, path, &how, sizeof(how));
+  if (fd >= 0) return (int)fd;
+  if (errno != ENOSYS) return -errno;
+#endif
+  return netstack_open_beneath_walking(root, path, flags);
+}
+
+int netstack_open_beneath_walking(int root, const char *path, int flags) {
+  char copy[PATH_MAX];
+  if (strlen(path) >= sizeof(copy)) return -ENAMETOOLONG;
+  if (path[0] == '/') return -EXDEV;
+  strcpy(copy, path);
+  int current = root;
+  char *rest = NULL;
+  char *component = strtok_r(copy, "/", &rest);
+  while (component != NULL && strcmp(component, ".") == 0) component = strtok_r(NULL, "/", &rest);
+  if (component == NULL) return -EISDIR;
+  int result;
+  while (1) {
+    char *next = strtok_r(NULL, "/", &rest);
+    while (next != NULL && strcmp(next, ".") == 0) next = strtok_r(NULL, "/", &rest);
+    if (strcmp(component, "..") == 0) {
+      result = -EXDEV;
+      break;
+    }
+    if (next == NULL) {
+      int fd = openat(current, component, flags | O_NOFOLLOW);
+      result = fd < 0 ? -errno : fd;
+      break;
+    }
+    /* O_NOFOLLOW | O_DIRECTORY: a symbolic link here is ENOTDIR (or ELOOP), never followed. */
+    int directory = openat(current, component, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (directory < 0) {
+      result = -errno;
+      break;
+    }
+    if (current != root) close(current);
+    current = directory;
+    component = next;
+  }
+  if (current != root) close(current);
+  return result;
 }

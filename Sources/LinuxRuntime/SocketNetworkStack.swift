@@ -314,7 +314,7 @@ public struct SocketUDPSocket: UDPSocketHandle {
           withUnsafePointer(to: &target) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
               sendto(
-                descriptor, bytes.baseAddress, bytes.count, 0, $0,
+                descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0,
                 socklen_t(MemoryLayout<sockaddr_in>.size))
             }
           }

@@ -1,28 +1,48 @@
 import CLinuxShims
+import ControlProtocol
 import Glibc
 import LinuxRuntime
+import NetCore
 
 /// The daemon's control socket (`--control PATH`): a Unix stream socket, mode 0600, that
-/// answers one request per connection. A request is one line, `status` or `status json`; the
+/// answers one request per connection (``ControlRequest``: `status` or `status json`); the
 /// answer is the status report, then the server closes the connection.
 ///
 /// Runs on the event loop like everything else: the listening socket and each client are
 /// non-blocking descriptors registered with the loop, so a slow client never stalls the stack.
+/// Every client is bounded: at most ``maximumClients`` at once (more are closed at once),
+/// ``ControlRequest/maximumLength`` bytes of request, ``maximumAnswer`` bytes of answer, and
+/// ``clientTimeout`` from connecting to having read the whole answer. A client that hangs up
+/// early costs a counter: writes use `MSG_NOSIGNAL`, so a closed peer is `EPIPE`, not SIGPIPE.
 final class ControlServer {
   let path: String
   private let loop: EventLoop
   private let listener: Int32
+  private let timer: DeadlineTimer
   private let report: (_ json: Bool) -> String
 
-  /// One client: the request read so far, then the answer still to write.
+  /// The most clients served at once; one more is accepted and closed at once.
+  static let maximumClients = 16
+  /// How long a client has from connecting until it has read the whole answer.
+  static let clientTimeout = Interval.seconds(5)
+  /// The largest answer held for one client; a larger report is answered with an error.
+  static let maximumAnswer = 16 << 20
+  /// How long the listener rests after `accept` failed for want of descriptors or memory (it
+  /// stays readable, and watching it would spin the loop).
+  static let acceptPause = Interval.milliseconds(100)
+
+  /// One client: the request read so far, then the answer and how much of it went out.
   private struct Client {
+    let deadline: Instant
     var request: [UInt8] = []
     var answer: [UInt8] = []
+    var written = 0
     var answering = false
   }
   private var clients: [Int32: Client] = [:]
-  /// Requests longer than this are answered with an error.
-  static let maximumRequest = 256
+  /// Until when the listener rests, after an `accept` failure.
+  private var listenerRestsUntil: Instant?
+  private(set) var counters = ControlCounters()
 
   init(path: String, loop: EventLoop, report: @escaping (_ json: Bool) -> String)
     throws(OptionError)
@@ -31,8 +51,16 @@ final class ControlServer {
       throw OptionError("--control", "'\(path)' is too long for a socket path")
     }
     // A socket file left by a daemon that is gone is replaced; a live one is not.
-    if ControlServer.connect(path) >= 0 {
+    let probe = ControlServer.connect(path)
+    if probe >= 0 {
+      close(probe)
       throw OptionError("--control", "'\(path)' is in use by a running daemon")
+    }
+    let timer: DeadlineTimer
+    do {
+      timer = try DeadlineTimer()
+    } catch {
+      throw OptionError("--control", "\(error)")
     }
     unlink(path)
     let descriptor = socket(
@@ -57,13 +85,19 @@ final class ControlServer {
     }
     self.path = path
     self.loop = loop
+    self.timer = timer
     listener = descriptor
     self.report = report
     do {
       try loop.register(descriptor, events: UInt32(EPOLLIN.rawValue)) { [unowned self] _ in
         acceptClients()
       }
+      try loop.register(timer.fileDescriptor, events: UInt32(EPOLLIN.rawValue)) {
+        [unowned self] _ in
+        timerFired()
+      }
     } catch {
+      loop.unregister(descriptor)
       close(descriptor)
       unlink(path)
       throw OptionError("--control", "\(error)")
@@ -72,69 +106,77 @@ final class ControlServer {
 
   /// Closes everything and removes the socket file.
   func shutdown() {
-    for descriptor in clients.keys { drop(descriptor) }
+    for descriptor in Array(clients.keys) { drop(descriptor) }
+    loop.unregister(timer.fileDescriptor)
     loop.unregister(listener)
     close(listener)
     unlink(path)
   }
 
+  // MARK: Clients coming and going
+
   private func acceptClients() {
+    defer { armTimer() }
     while true {
       let client = netstack_accept(listener)
-      guard client >= 0 else { return }
-      clients[client] = Client()
-      try? loop.register(client, events: UInt32(EPOLLIN.rawValue)) { [unowned self] _ in
-        serve(client)
+      if client < 0 {
+        switch -client {
+        case EAGAIN, EWOULDBLOCK: return
+        case EINTR, ECONNABORTED: continue
+        default:
+          // EMFILE, ENFILE, ENOBUFS, ENOMEM: the client waits in the backlog meanwhile.
+          counters.acceptFailures += 1
+          restListener()
+          return
+        }
       }
+      guard clients.count < ControlServer.maximumClients else {
+        close(client)
+        counters.clientsRefused += 1
+        continue
+      }
+      do {
+        try loop.register(client, events: UInt32(EPOLLIN.rawValue)) { [unowned self] _ in
+          serve(client)
+        }
+      } catch {
+        close(client)
+        counters.acceptFailures += 1
+        continue
+      }
+      counters.clientsAccepted += 1
+      clients[client] = Client(deadline: MonotonicClock.now() + ControlServer.clientTimeout)
     }
   }
 
-  /// Reads the request line; once it is whole, writes the answer (resuming when the socket
-  /// takes more), then closes.
-  private func serve(_ descriptor: Int32) {
-    guard var client = clients[descriptor] else { return }
-    if !client.answering {
-      var buffer = [UInt8](repeating: 0, count: 512)
-      let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-      if count <= 0 {
-        if count == 0 || (errno != EAGAIN && errno != EINTR) { drop(descriptor) }
-        return
-      }
-      client.request.append(contentsOf: buffer[0..<count])
-      guard let newline = client.request.firstIndex(of: 10) else {
-        if client.request.count > ControlServer.maximumRequest {
-          drop(descriptor)
-        } else {
-          clients[descriptor] = client
-        }
-        return
-      }
-      let line = String(decoding: client.request[..<newline], as: UTF8.self).trimmingCharacters()
-      switch line {
-      case "status", "status text": client.answer = Array(report(false).utf8)
-      case "status json": client.answer = Array(report(true).utf8)
-      default:
-        client.answer = Array(
-          "error: unknown request '\(line)' (expected 'status' or 'status json')\n".utf8)
-      }
-      client.answering = true
-      try? loop.modify(descriptor, events: UInt32(EPOLLOUT.rawValue))
-    }
-    let written = client.answer.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-    if written < 0 {
-      if errno != EAGAIN && errno != EINTR {
-        drop(descriptor)
-      } else {
-        clients[descriptor] = client
-      }
-      return
-    }
-    client.answer.removeFirst(written)
-    if client.answer.isEmpty {
+  /// Stops watching the listener for ``acceptPause``.
+  private func restListener() {
+    try? loop.modify(listener, events: 0)
+    listenerRestsUntil = MonotonicClock.now() + ControlServer.acceptPause
+    armTimer()
+  }
+
+  /// Drops the clients whose time is up, and wakes a resting listener.
+  private func timerFired() {
+    timer.acknowledge()
+    let now = MonotonicClock.now()
+    for (descriptor, client) in clients where client.deadline <= now {
+      counters.clientsTimedOut += 1
       drop(descriptor)
-    } else {
-      clients[descriptor] = client
     }
+    if let until = listenerRestsUntil, until <= now {
+      listenerRestsUntil = nil
+      try? loop.modify(listener, events: UInt32(EPOLLIN.rawValue))
+      acceptClients()
+    }
+    armTimer()
+  }
+
+  /// Arms the timer for the earliest client deadline or the listener's wake-up.
+  private func armTimer() {
+    var next = listenerRestsUntil
+    for client in clients.values { next = Instant.earliest(next, client.deadline) }
+    timer.arm(at: next)
   }
 
   private func drop(_ descriptor: Int32) {
@@ -142,6 +184,90 @@ final class ControlServer {
     close(descriptor)
     clients[descriptor] = nil
   }
+
+  // MARK: One exchange
+
+  /// Reads the request; once it is whole (or cannot be one), writes the answer, resuming
+  /// when the socket takes more; closes once all of it is written.
+  private func serve(_ descriptor: Int32) {
+    guard var client = clients[descriptor] else { return }
+    if !client.answering {
+      guard receiveRequest(descriptor, &client) else { return }
+      client.answering = true
+      try? loop.modify(descriptor, events: UInt32(EPOLLOUT.rawValue))
+    }
+    while client.written < client.answer.count {
+      let count = client.answer.withUnsafeBytes {
+        send(
+          descriptor, $0.baseAddress! + client.written, $0.count - client.written,
+          Int32(MSG_NOSIGNAL))
+      }
+      if count < 0 {
+        let code = errno
+        if code == EINTR { continue }
+        if code == EAGAIN || code == EWOULDBLOCK {
+          clients[descriptor] = client
+        } else {
+          // EPIPE, ECONNRESET: the client closed or shut down its reading side.
+          counters.clientsHungUp += 1
+          drop(descriptor)
+        }
+        return
+      }
+      client.written += count
+    }
+    counters.answersSent += 1
+    drop(descriptor)
+  }
+
+  /// Reads what the client sent. Returns true once the answer is ready in `client`; false
+  /// while the request is incomplete (the client is kept) or when the client went away (it is
+  /// dropped).
+  private func receiveRequest(_ descriptor: Int32, _ client: inout Client) -> Bool {
+    var buffer = [UInt8](repeating: 0, count: ControlRequest.maximumLength)
+    while true {
+      let room = ControlRequest.maximumLength - client.request.count
+      let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, room, 0) }
+      if count < 0 {
+        let code = errno
+        if code == EINTR { continue }
+        if code == EAGAIN || code == EWOULDBLOCK {
+          clients[descriptor] = client
+        } else {
+          counters.clientsHungUp += 1
+          drop(descriptor)
+        }
+        return false
+      }
+      if count == 0 {
+        counters.clientsHungUp += 1
+        drop(descriptor)
+        return false
+      }
+      client.request.append(contentsOf: buffer[0..<count])
+      switch ControlRequest.parse(client.request) {
+      case .incomplete:
+        continue
+      case .request(.status(let json)):
+        let report = Array(report(json).utf8)
+        if report.count > ControlServer.maximumAnswer {
+          counters.answersTooLarge += 1
+          client.answer = Array(
+            "error: the status report (\(report.count) bytes) is larger than the control socket's limit of \(ControlServer.maximumAnswer) bytes\n"
+              .utf8)
+        } else {
+          client.answer = report
+        }
+        return true
+      case .invalid(let error):
+        counters.requestsInvalid += 1
+        client.answer = Array(error.answer.utf8)
+        return true
+      }
+    }
+  }
+
+  // MARK: Addresses
 
   static func address(_ path: String) -> sockaddr_un {
     var address = sockaddr_un()
@@ -154,10 +280,13 @@ final class ControlServer {
     return address
   }
 
-  /// A blocking connection to the control socket at `path`, or -errno.
+  /// A blocking connection to the control socket at `path`, or -errno. A daemon whose
+  /// backlog is full (stopped, say) makes `connect` wait; it gives up after 10 s (EAGAIN).
   static func connect(_ path: String) -> Int32 {
     let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard descriptor >= 0 else { return -errno }
+    var timeout = timeval(tv_sec: 10, tv_usec: 0)
+    setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var address = address(path)
     let result = withUnsafePointer(to: &address) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -170,19 +299,5 @@ final class ControlServer {
       return -code
     }
     return descriptor
-  }
-}
-
-extension String {
-  /// Without leading and trailing spaces, tabs and carriage returns.
-  func trimmingCharacters() -> String {
-    var scalars = Substring(self)
-    while let first = scalars.first, first == " " || first == "\t" || first == "\r" {
-      scalars.removeFirst()
-    }
-    while let last = scalars.last, last == " " || last == "\t" || last == "\r" {
-      scalars.removeLast()
-    }
-    return String(scalars)
   }
 }

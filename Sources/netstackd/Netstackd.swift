@@ -17,6 +17,9 @@ import UnixSocket
 @main
 struct Netstackd {
   static func main() {
+    // A peer that closes while the daemon writes to it (a control client, a Unix-socket peer,
+    // a pipe) must be an EPIPE error on that write, never the end of the daemon.
+    signal(SIGPIPE, SIG_IGN)
     let arguments = Array(CommandLine.arguments.dropFirst())
     if arguments.first == "status" {
       exit(StatusCommand.run(Array(arguments.dropFirst())))
@@ -75,6 +78,8 @@ final class Daemon {
   var listeningSocket: String?
   /// Closes a device that has an orderly way out (netfront's xenbus Closing/Closed).
   var closeDevice: (() -> Void)?
+  /// The device's own counters, when it keeps any beside the stack's (the Unix-socket link).
+  var deviceCounters: (() -> [(group: String, name: String, value: UInt64)])?
 
   init(options: DaemonOptions) {
     self.options = options
@@ -109,10 +114,11 @@ final class Daemon {
     switch options.backend {
     case .socket:
       setUpControl(loop: loop) { [options] json in
-        let report = StatusReport(
+        var report = StatusReport(
           socketBackendBoundTo: "\(options.stackAddress.address)",
           services: options.services.description,
           uptime: MonotonicClock.now() - self.started)
+        report.counters += self.daemonCounters()
         return json ? report.json : report.text
       }
       print(
@@ -147,7 +153,7 @@ final class Daemon {
         var report = StatusReport(
           stack: runtime.stack, device: runtime.name, services: options.services.description,
           uptime: MonotonicClock.now() - self.started, now: MonotonicClock.now())
-        report.append(self.udpEchoCounters)
+        report.counters += self.daemonCounters()
         return json ? report.json : report.text
       }
       runtime.stack.services.keepalive = options.keepalive
@@ -257,9 +263,13 @@ final class Daemon {
     if case .listen = mode { listeningSocket = path }
     let mac = chosenMAC
     let descriptor = device.fileDescriptor
+    let loopDevice = LoopDevice(device, fileDescriptor: descriptor)
+    deviceCounters = {
+      loopDevice.withDevice { $0.counters.all.map { ("unix_socket", $0.name, $0.value) } }
+    }
     let runtime = makeRuntime(
-      LoopDevice(device, fileDescriptor: descriptor), name: "netstack over Unix socket \(path)",
-      mtu: mtu, mac: mac, offloads: false, loop: loop)
+      loopDevice, name: "netstack over Unix socket \(path)", mtu: mtu, mac: mac, offloads: false,
+      loop: loop)
     let verb = if case .connect = mode { "connected to" } else { "listening on" }
     print(
       "netstackd: \(verb) \(path): mac \(mac), \(addressSummary), mtu \(mtu)"
@@ -468,18 +478,28 @@ final class Daemon {
       let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
       print("netstackd: stopping on \(name)")
     }
-    if let runtime {
+    if runtime != nil || control != nil {
       print("netstackd: counters:")
-      runtime.stack.forEachCounter { group, name, value in
+      runtime?.stack.forEachCounter { group, name, value in
         if value != 0 { print("  \(group).\(name) \(value)") }
       }
-      udpEchoCounters.forEachCounter { name, value in
-        if value != 0 { print("  \(UDPEchoCounters.groupName).\(name) \(value)") }
+      for (group, name, value) in daemonCounters() where value != 0 {
+        print("  \(group).\(name) \(value)")
       }
     }
     undo()
     fflush(nil)
     return status
+  }
+
+  /// The counters the daemon keeps beside the stack's: the device's and the control socket's.
+  func daemonCounters() -> [(group: String, name: String, value: UInt64)] {
+    var counters = deviceCounters?() ?? []
+    for (name, value) in control?.counters.all ?? [] { counters.append(("control", name, value)) }
+    udpEchoCounters.forEachCounter { name, value in
+      counters.append(("\(UDPEchoCounters.groupName)", "\(name)", value))
+    }
+    return counters
   }
 
   /// Puts back what the daemon changed on the host.

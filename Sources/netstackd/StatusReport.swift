@@ -188,6 +188,8 @@ struct StatusReport {
           lines.append(line)
         }
       }
+    }
+    if backend == "direct" || counters.contains(where: { $0.value != 0 }) {
       lines.append("counters:")
       for counter in counters where counter.value != 0 {
         lines.append("  \(counter.group).\(counter.name) \(counter.value)")

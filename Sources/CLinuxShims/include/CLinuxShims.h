@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
+#include <sys/timerfd.h>
 
 /// Opens /dev/net/tun non-blocking and attaches to (or creates) the TAP device `name` with
 /// IFF_TAP | IFF_NO_PI (and IFF_VNET_HDR when `vnet_header` is non-zero): TUNSETIFF.
@@ -53,6 +54,22 @@ int netstack_interface_set_txqueuelen(const char *name, int length);
 
 /// accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC (a GNU extension Swift's Glibc module hides).
 int netstack_accept(int fd);
+
+/// Opens the directory `path` to resolve paths beneath (O_PATH | O_DIRECTORY | O_CLOEXEC).
+int netstack_open_directory(const char *path);
+
+/// Opens `path` (relative) beneath the directory `root` with `flags` (O_CREAT not allowed),
+/// never outside it: openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, so a symbolic
+/// link is followed only while it stays beneath `root`, and ".." only while it does too;
+/// anything that would leave `root` (an absolute path or link, ".." above it, a /proc magic
+/// link) is -EXDEV or -ELOOP. A kernel without openat2 (ENOSYS: before Linux 5.6) gets
+/// netstack_open_beneath_walking instead.
+int netstack_open_beneath(int root, const char *path, int flags);
+
+/// The same without openat2: walks `path` one component at a time with O_NOFOLLOW, so no
+/// symbolic link is followed at all (-ELOOP, or -ENOTDIR for one in the middle), ".." is
+/// refused (-EXDEV) and "." and empty components are skipped.
+int netstack_open_beneath_walking(int root, const char *path, int flags);
 
 /// Numeric values of the TUN_F_* offload flags.
 extern const unsigned int netstack_tun_f_csum;
