@@ -1,10 +1,11 @@
 /// A first-in first-out queue of bytes in a ring whose storage is charged to a
 /// ``MemoryBudget``: TCP's send and receive buffers, and the services' pending bytes.
 ///
-/// The storage is a power of two (at least ``minimumCapacity``), grows by doubling when bytes
-/// are appended, is given back when the ring empties, and shrinks when at most a quarter of it
-/// is used (``shrinkToFit()``), so that what is charged stays close to what is held. Growing
-/// asks the budget first; when the budget refuses, the ring takes only what fits.
+/// The storage is a whole number of KiB (at least ``minimumCapacity``), grows by half again
+/// (or to what is needed) when bytes are appended, is given back when the ring empties, and
+/// shrinks when at most a quarter of it is used (``shrinkToFit()``), so that what is charged
+/// stays close to what is held. Growing asks the budget first; when the budget refuses, the
+/// ring grows only as far as the budget allows.
 ///
 /// Not copyable: one ring owns its storage and its charge, which it gives back when it goes.
 public struct ByteRing: ~Copyable {
@@ -17,7 +18,7 @@ public struct ByteRing: ~Copyable {
   /// What the storage is charged as.
   public let use: MemoryBudget.Use
 
-  /// The smallest storage allocated.
+  /// The smallest storage allocated, and the unit storage grows in.
   public static let minimumCapacity = 1024
   /// What an allocation costs beyond its bytes (the array's header and the allocator's own).
   public static let allocationOverhead = 64
@@ -44,13 +45,25 @@ public struct ByteRing: ~Copyable {
   @discardableResult
   public mutating func reserve(_ needed: Int) -> Bool {
     guard needed > storage.count else { return true }
-    var newCapacity = max(ByteRing.minimumCapacity, storage.count)
-    while newCapacity < needed { newCapacity *= 2 }
-    while newCapacity > max(storage.count, ByteRing.minimumCapacity / 2) {
-      if resize(to: newCapacity) { return newCapacity >= needed }
-      newCapacity /= 2
+    var wanted = ByteRing.roundedUp(max(needed, storage.count + storage.count / 2))
+    while true {
+      if resize(to: wanted) { return wanted >= needed }
+      // The budget refused that much: try half the growth, down to one unit.
+      let growth = wanted - storage.count
+      if growth <= ByteRing.minimumCapacity { return false }
+      wanted = ByteRing.roundedUp(storage.count + growth / 2)
     }
-    return false
+  }
+
+  /// `bytes` rounded up to a whole number of ``minimumCapacity`` units (at least one).
+  static func roundedUp(_ bytes: Int) -> Int {
+    let unit = ByteRing.minimumCapacity
+    return max((bytes + unit - 1) / unit * unit, unit)
+  }
+
+  /// `index` brought back into the storage (it is less than twice the capacity).
+  private func wrapped(_ index: Int) -> Int {
+    index >= storage.count ? index - storage.count : index
   }
 
   /// Appends as much of `bytes` as the storage (grown if the budget allows) takes; returns
@@ -61,7 +74,7 @@ public struct ByteRing: ~Copyable {
     let taken = min(bytes.count, storage.count - count)
     guard taken > 0 else { return 0 }
     let capacity = storage.count
-    let tail = (head + count) & (capacity - 1)
+    let tail = wrapped(head + count)
     let firstPart = min(taken, capacity - tail)
     storage.withUnsafeMutableBufferPointer { target in
       bytes.withUnsafeBufferPointer { source in
@@ -84,7 +97,7 @@ public struct ByteRing: ~Copyable {
     precondition(offset >= 0 && length >= 0 && offset + length <= count)
     guard length > 0 else { return }
     let capacity = storage.count
-    let start = (head + offset) & (capacity - 1)
+    let start = wrapped(head + offset)
     let firstPart = min(length, capacity - start)
     storage.withUnsafeBufferPointer { source in
       destination.withUnsafeMutableBufferPointer { target in
@@ -143,17 +156,15 @@ public struct ByteRing: ~Copyable {
     if count == 0 {
       resize(to: 0)
     } else {
-      head = (head + length) & (storage.count - 1)
+      head = wrapped(head + length)
     }
   }
 
-  /// Halves the storage while at most a quarter of it is used (not below
-  /// ``minimumCapacity``): after a burst, a ring that holds little gives its memory back.
+  /// When at most a quarter of the storage is used, shrinks it to twice what is held (not
+  /// below ``minimumCapacity``): after a burst, a ring that holds little gives its memory back.
   public mutating func shrinkToFit() {
-    var newCapacity = storage.count
-    while newCapacity > ByteRing.minimumCapacity && count <= newCapacity / 4 {
-      newCapacity /= 2
-    }
+    guard count <= storage.count / 4 else { return }
+    let newCapacity = ByteRing.roundedUp(2 * count)
     if newCapacity < storage.count { resize(to: newCapacity) }
   }
 

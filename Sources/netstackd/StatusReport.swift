@@ -16,7 +16,27 @@ struct StatusReport {
     var retransmitted: UInt64
     var smoothedRoundTripMicroseconds: Int64?
     var congestionWindow: Int
+    /// Bytes of memory its buffers hold.
+    var memory: Int
   }
+
+  /// The memory budget: its limit, levels and what each use holds.
+  struct MemoryStatus {
+    var limit: Int
+    var used: Int
+    var peak: Int
+    var pressureLevel: Int
+    var admissionLevel: Int
+    var byUse: [(name: String, bytes: Int)]
+
+    var state: String {
+      used >= admissionLevel
+        ? "refusing new connections" : used >= pressureLevel ? "under pressure" : "normal"
+    }
+  }
+
+  /// Connections listed one by one at most; the rest are counted by state.
+  static let maximumListedConnections = 256
 
   var backend: String
   var device: String
@@ -28,7 +48,11 @@ struct StatusReport {
   var arp: [(address: String, hardwareAddress: String, state: String)] = []
   var listeners: [UInt16] = []
   var connections: [Connection] = []
+  /// Every connection, listed or not, by state (in the order states were first seen).
+  var connectionsByState: [(state: String, count: Int)] = []
+  var connectionCount = 0
   var timeWait = 0
+  var memory: MemoryStatus?
   var udpPorts: [UInt16] = []
   var counters: [(group: String, name: String, value: UInt64)] = []
   var services: String
@@ -76,6 +100,14 @@ struct StatusReport {
     }
     listeners = stack.tcp.listeningPorts
     stack.tcp.forEachConnection { _, connection in
+      connectionCount += 1
+      let name = connection.state.name
+      if let index = connectionsByState.firstIndex(where: { $0.state == name }) {
+        connectionsByState[index].count += 1
+      } else {
+        connectionsByState.append((name, 1))
+      }
+      guard connections.count < StatusReport.maximumListedConnections else { return }
       let tuple = connection.tuple
       connections.append(
         Connection(
@@ -85,8 +117,14 @@ struct StatusReport {
           bytesSent: connection.bytesSent,
           retransmitted: connection.segmentsRetransmitted,
           smoothedRoundTripMicroseconds: connection.smoothedRoundTripTime?.microseconds,
-          congestionWindow: connection.congestion.congestionWindow))
+          congestionWindow: connection.congestion.congestionWindow,
+          memory: connection.bufferedMemory))
     }
+    let budget = stack.budget
+    memory = MemoryStatus(
+      limit: budget.limit, used: budget.used, peak: budget.peak,
+      pressureLevel: budget.pressureLevel, admissionLevel: budget.admissionLevel,
+      byUse: MemoryBudget.Use.allCases.map { ($0.name, budget.used(for: $0)) })
     timeWait = stack.tcp.timeWaitCount
     udpPorts = stack.udp.boundPorts
     if let client = stack.dhcpClient {
@@ -154,13 +192,28 @@ struct StatusReport {
       for entry in arp {
         lines.append("  \(entry.address)  \(entry.hardwareAddress)  \(entry.state)")
       }
+      if let memory {
+        lines.append(
+          "memory: \(memory.used) of \(memory.limit) bytes (\(memory.state); pressure at \(memory.pressureLevel), new connections refused at \(memory.admissionLevel)), peak \(memory.peak)"
+        )
+        let uses = memory.byUse.filter { $0.bytes > 0 }.map { "\($0.name) \($0.bytes)" }
+        if !uses.isEmpty { lines.append("  " + uses.joined(separator: ", ")) }
+      }
       lines.append("tcp listeners: \(listeners.map { "\($0)" }.joined(separator: ", "))")
-      lines.append("tcp connections (\(connections.count), plus \(timeWait) in TIME-WAIT):")
+      var summary = "tcp connections (\(connectionCount), plus \(timeWait) in TIME-WAIT)"
+      if !connectionsByState.isEmpty {
+        summary +=
+          ": " + connectionsByState.map { "\($0.count) \($0.state)" }.joined(separator: ", ")
+      }
+      lines.append(summary)
       for connection in connections {
         let rtt = connection.smoothedRoundTripMicroseconds.map { "\($0) us" } ?? "-"
         lines.append(
-          "  \(connection.local)  \(connection.remote)  \(connection.state)  in \(connection.bytesReceived) B  out \(connection.bytesSent) B  retransmitted \(connection.retransmitted)  srtt \(rtt)  cwnd \(connection.congestionWindow)"
+          "  \(connection.local)  \(connection.remote)  \(connection.state)  in \(connection.bytesReceived) B  out \(connection.bytesSent) B  retransmitted \(connection.retransmitted)  srtt \(rtt)  cwnd \(connection.congestionWindow)  memory \(connection.memory) B"
         )
+      }
+      if connectionCount > connections.count {
+        lines.append("  (\(connectionCount - connections.count) more not listed)")
       }
       lines.append("udp ports: \(udpPorts.map { "\($0)" }.joined(separator: ", "))")
       if let client = dhcpClient {
@@ -221,11 +274,31 @@ struct StatusReport {
           json.field("state", entry.state)
         }
       }
+      if let memory {
+        json.key("memory")
+        json.object {
+          json.field("limit", Int64(memory.limit))
+          json.field("used", Int64(memory.used))
+          json.field("peak", Int64(memory.peak))
+          json.field("pressure_level", Int64(memory.pressureLevel))
+          json.field("admission_level", Int64(memory.admissionLevel))
+          json.field("state", memory.state)
+          json.key("by_use")
+          json.object {
+            for use in memory.byUse { json.field(use.name, Int64(use.bytes)) }
+          }
+        }
+      }
       json.key("tcp")
       json.object {
         json.key("listeners")
         json.array(listeners) { json.value(Int64($0)) }
         json.field("time_wait", Int64(timeWait))
+        json.field("connection_count", Int64(connectionCount))
+        json.key("connections_by_state")
+        json.object {
+          for entry in connectionsByState { json.field(entry.state, Int64(entry.count)) }
+        }
         json.key("connections")
         json.array(connections) { connection in
           json.object {
@@ -237,6 +310,7 @@ struct StatusReport {
             json.field("segments_retransmitted", Int64(connection.retransmitted))
             if let rtt = connection.smoothedRoundTripMicroseconds { json.field("srtt_us", rtt) }
             json.field("cwnd", Int64(connection.congestionWindow))
+            json.field("memory", Int64(connection.memory))
           }
         }
       }

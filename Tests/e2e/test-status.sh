@@ -61,7 +61,7 @@ expect_match "interface" "^interface: ip $STACK_IP/$PREFIX, mac $MAC, gateway no
 expect_match "services" "^services: http:80,echo:7,discard:9,chargen:19$" "$text"
 expect_match "ARP: the host side, reachable" "^  $HOST_IP  $host_mac  reachable$" "$text"
 expect_match "TCP listeners (services and the forward)" "^tcp listeners: 7, 9, 19, 80, 8007$" "$text"
-expect_match "six connections" "^tcp connections \(6, plus [0-9]+ in TIME-WAIT\):$" "$text"
+expect_match "six connections" "^tcp connections \(6, plus [0-9]+ in TIME-WAIT\): 6 ESTABLISHED$" "$text"
 while read -r spec _ port; do
   service_port=${spec#*:}
   case "${spec%%:*}" in
