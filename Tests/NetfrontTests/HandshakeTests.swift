@@ -172,11 +172,11 @@ struct HandshakeTests {
     }
   }
 
-  static func connected(_ xen: SimulatedXen, _ netback: SimulatedNetback) throws
-    -> NetfrontDevice<SimulatedXenPlatform>
-  {
+  static func connected(
+    _ xen: SimulatedXen, _ netback: SimulatedNetback, configuration: NetfrontConfiguration = small
+  ) throws -> NetfrontDevice<SimulatedXenPlatform> {
     xen.onWait = { _ in netback.process() }
-    var device = try NetfrontDevice(platform: platform(xen), configuration: small)
+    var device = try NetfrontDevice(platform: platform(xen), configuration: configuration)
     try device.waitUntilConnected(timeout: .seconds(1), clock: tickingClock())
     return device
   }
@@ -228,7 +228,7 @@ struct HandshakeTests {
     let netback = SimulatedNetback(xen: xen, mac: MACAddress(2, 0, 0, 0, 0, 1))
     do {
       var device = try Self.connected(xen, netback)
-      try device.disconnect(timeout: .seconds(1), clock: Self.tickingClock())
+      try device.disconnect(clock: Self.tickingClock())
       let deviceState = device.state
       let devicePagesAwaitingRelease = device.pagesAwaitingRelease
       #expect(deviceState == .closed && devicePagesAwaitingRelease == 0)
@@ -243,7 +243,67 @@ struct HandshakeTests {
     let againIsConnected = again.isConnected
     #expect(againIsConnected && netback.counters.connects == 2)
     #expect(xen.history(of: Self.front + "/state") == ["1", "4", "5", "6", "1", "4"])
-    try again.disconnect(timeout: .seconds(1), clock: Self.tickingClock())
+    try again.disconnect(clock: Self.tickingClock())
+  }
+
+  /// A back end on a loaded, emulated machine: it takes 12 s to answer each of our moves
+  /// (Linux's netback in a dom0 that TCG runs on a busy core took more than 5 s). Time moves
+  /// 100 ms at each of our waits. The close still ends with both ends Closed, in Linux's
+  /// order: our Closing, the back end's Closing, our Closed, the back end's Closed.
+  @Test func closingWaitsForASlowBackendAtEachStep() throws {
+    let xen = SimulatedXen()
+    let netback = SimulatedNetback(xen: xen, mac: MACAddress(2, 0, 0, 0, 0, 1))
+    var device = try Self.connected(xen, netback)
+    var now = Instant(nanoseconds: 0)
+    var frontSeen = xen.read(Self.front + "/state")
+    var answerAt: Instant? = nil
+    xen.onWait = { _ in
+      now = now + .milliseconds(100)
+      let front = xen.read(Self.front + "/state")
+      if front != frontSeen {
+        frontSeen = front
+        answerAt = now + .seconds(12)
+      }
+      if let due = answerAt, now >= due {
+        answerAt = nil
+        netback.process()
+      }
+    }
+    defer { xen.onWait = nil }
+    let journalStart = xen.journal.count
+    try device.disconnect { now }
+    let state = device.state
+    let backendState = device.backendState
+    #expect(state == .closed && backendState == .closed && netback.state == .closed)
+    #expect(now >= Instant(nanoseconds: 24_000_000_000), "both steps waited 12 s")
+    let states = xen.journal.dropFirst(journalStart).filter { $0.path.hasSuffix("/state") }
+    #expect(
+      states.map { "\($0.path.hasPrefix(Self.front) ? "front" : "back") \($0.value ?? "-")" }
+        == ["front 5", "back 5", "front 6", "back 6"])
+    #expect(xen.activeGrants(of: Self.guest) == 0 && xen.openPorts(of: Self.guest) == 0)
+    #expect(xen.watchCount(of: Self.guest) == 0)
+  }
+
+  /// A back end that never answers holds the close up for two close timeouts at most; our
+  /// end is Closed all the same, and the pages it still maps are kept, not freed under it.
+  @Test func aBackendThatNeverAnswersCostsTwoCloseTimeoutsAtMost() throws {
+    let xen = SimulatedXen()
+    let netback = SimulatedNetback(xen: xen, mac: MACAddress(2, 0, 0, 0, 0, 1))
+    var configuration = Self.small
+    configuration.closeTimeout = .seconds(2)
+    var device = try Self.connected(xen, netback, configuration: configuration)
+    var now = Instant(nanoseconds: 0)
+    xen.onWait = { _ in now = now + .milliseconds(100) }
+    defer { xen.onWait = nil }
+    try device.disconnect { now }
+    let state = device.state
+    let pagesAwaitingRelease = device.pagesAwaitingRelease
+    #expect(state == .closed && netback.state == .connected)
+    #expect(now >= Instant(nanoseconds: 4_000_000_000))
+    #expect(now <= Instant(nanoseconds: 4_200_000_000), "no wait past the two timeouts")
+    #expect(pagesAwaitingRelease == 2, "the ring pages the back end still maps")
+    #expect(xen.history(of: Self.front + "/state").suffix(2) == ["5", "6"])
+    #expect(xen.watchCount(of: Self.guest) == 0 && xen.openPorts(of: Self.guest) == 0)
   }
 
   @Test func aDeviceLeftConnectedByACrashedUserIsReset() throws {
