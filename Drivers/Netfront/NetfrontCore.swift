@@ -246,40 +246,53 @@ struct NetfrontCore {
   ///    to `timeout` for the back end to go Closing or Closed (Linux's netback lets go of the
   ///    rings on the way);
   /// 2. our end goes Closed and we wait up to `timeout` again for the back end to be Closed;
-  /// 3. the rings and buffers are given back; pages the back end still maps wait in
-  ///    ``pagesAwaitingRelease``, tried again until step 2's deadline.
-  /// Linux waits as long as it takes; here a back end that never answers costs two
-  /// `timeout`s and the close ends with our end Closed all the same.
+  /// 3. the rings and buffers are given back; pages the back end still maps (netback holds
+  ///    a sent frame's page until dom0 is done with it) wait in ``pagesAwaitingRelease``,
+  ///    tried again every ``pageReleaseRetry`` for ``pageReleaseWait`` at most, then left to
+  ///    the platform, as Linux's grant table defers such pages.
+  /// Linux waits for the back end as long as it takes; here a back end that never answers
+  /// costs two `timeout`s (plus the page wait) and the close ends with our end Closed all
+  /// the same.
   mutating func disconnect<P: XenPlatform & ~Copyable>(
     timeout: Interval, clock: () -> Instant, platform: inout P
   ) throws(NetfrontError<P.Failure>) {
-    var deadline = clock() + timeout
     if frontendState == .initialising || frontendState == .connected {
       try readBackendState(platform: &platform)
       if backendState != .closed && backendState != .unknown {
         frontendState = .closing
         try platform.netfrontWrite(frontendPath + "/state", XenbusState.closing.xenstoreValue)
         try waitForBackend(
-          [.closing, .closed, .unknown], until: deadline, clock: clock,
+          [.closing, .closed, .unknown], until: clock() + timeout, clock: clock,
           platform: &platform)
       }
       frontendState = .closed
       try platform.netfrontWrite(frontendPath + "/state", XenbusState.closed.xenstoreValue)
-      deadline = clock() + timeout
-      try waitForBackend([.closed, .unknown], until: deadline, clock: clock, platform: &platform)
+      try waitForBackend(
+        [.closed, .unknown], until: clock() + timeout, clock: clock, platform: &platform)
       try releaseRings(platform: &platform)
     }
     if watching {
       watching = false
       try platform.netfrontUnwatch(backendPath + "/state", token: watchToken)
     }
+    // No event says when the back end lets go of a page: look again at intervals.
+    let releaseDeadline = clock() + Self.pageReleaseWait
     while !pagesAwaitingRelease.isEmpty {
       try releaseAwaitingPages(platform: &platform)
       let now = clock()
-      if pagesAwaitingRelease.isEmpty || now >= deadline { break }
-      do { try platform.wait(timeout: deadline - now) } catch { throw .platform(error) }
+      if pagesAwaitingRelease.isEmpty || now >= releaseDeadline { break }
+      do {
+        try platform.wait(timeout: min(releaseDeadline - now, Self.pageReleaseRetry))
+      } catch {
+        throw .platform(error)
+      }
     }
   }
+
+  /// How long a close keeps trying to end the grants of pages the back end still maps.
+  static var pageReleaseWait: Interval { .seconds(2) }
+  /// How often it tries.
+  static var pageReleaseRetry: Interval { .milliseconds(100) }
 
   /// Waits until the back end's state is one of `states` (read from xenstore) or `deadline`
   /// passes, taking the events and watch firings that wake us meanwhile.

@@ -44,9 +44,10 @@ extension Daemon {
         do {
           try device.disconnect { MonotonicClock.now() }
           let took = (MonotonicClock.now() - started).nanoseconds / 1_000_000
+          let held = device.pagesAwaitingRelease
           print(
             "netstackd: netfront vif \(index): \(device.state), backend \(device.backendState) in \(took) ms"
-          )
+              + (held > 0 ? "; \(held) pages still mapped by the back end" : ""))
         } catch {
           print("netstackd: netfront vif \(index): closing: \(error)")
         }

@@ -109,9 +109,10 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
         Instant(nanoseconds: Int64(architecture.systemTime()))
       }
       let took = (architecture.systemTime() - started) / 1_000_000
+      let held = device.pagesAwaitingRelease
       print(
         "netstack unikernel: netfront vif 0: \(device.state), backend \(device.backendState) in \(took) ms"
-      )
+          + (held > 0 ? "; \(held) pages still mapped by the back end" : ""))
     } catch {
       print("netstack unikernel: netfront vif 0: closing: \(Self.describe(error))")
     }
