@@ -1,3 +1,5 @@
+import NetCore
+
 /// How a ``NetfrontDevice`` sets itself up.
 public struct NetfrontConfiguration: Sendable {
   /// Which interface: `device/vif/INDEX` in the guest's xenstore home.
@@ -11,15 +13,21 @@ public struct NetfrontConfiguration: Sendable {
   /// attaches at the `rsp_prod` it finds in the page, any value works, and one just below 2³²
   /// makes the indices wrap at once (for tests).
   public var ringStartIndex: UInt32
+  /// How long ``NetfrontDevice/disconnect(clock:)`` waits for the back end at each of its two
+  /// steps: to go Closing (letting go of the rings) after our Closing, then Closed after our
+  /// Closed. Linux's netfront waits as long as it takes; 30 s covers a back end in a loaded,
+  /// emulated machine, and one that never answers holds a close up for twice this at most.
+  public var closeTimeout: Interval
 
   public init(
     index: Int = 0, receiveBuffers: Int = 256, transmitBuffers: Int = 256,
-    ringStartIndex: UInt32 = 0
+    ringStartIndex: UInt32 = 0, closeTimeout: Interval = .seconds(30)
   ) {
     self.index = index
     self.receiveBuffers = receiveBuffers
     self.transmitBuffers = transmitBuffers
     self.ringStartIndex = ringStartIndex
+    self.closeTimeout = closeTimeout
   }
 }
 

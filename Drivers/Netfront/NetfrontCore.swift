@@ -240,46 +240,74 @@ struct NetfrontCore {
     pagesAwaitingRelease = stillMapped
   }
 
-  /// Closes from our side: Closing, then waits up to `timeout` for the back end to reach
-  /// Closing or Closed (Linux's netback unmaps the rings on the way), then gives the pages
-  /// back, goes Closed, and waits (within the same `timeout`) for the back end to be Closed
-  /// too, as Linux's `xennet_bus_close` does.
+  /// Closes from our side in the order of Linux's `xennet_remove` (`xennet_bus_close`, then
+  /// `xennet_disconnect_backend`), xen/io/xenbus.h's close:
+  /// 1. unless the back end is Closed (or gone) already, our end goes Closing and we wait up
+  ///    to `timeout` for the back end to go Closing or Closed (Linux's netback lets go of the
+  ///    rings on the way);
+  /// 2. our end goes Closed and we wait up to `timeout` again for the back end to be Closed;
+  /// 3. the rings and buffers are given back; pages the back end still maps (netback holds
+  ///    a sent frame's page until dom0 is done with it) wait in ``pagesAwaitingRelease``,
+  ///    tried again every ``pageReleaseRetry`` for ``pageReleaseWait`` at most, then left to
+  ///    the platform, as Linux's grant table defers such pages.
+  /// Linux waits for the back end as long as it takes; here a back end that never answers
+  /// costs two `timeout`s (plus the page wait) and the close ends with our end Closed all
+  /// the same.
   mutating func disconnect<P: XenPlatform & ~Copyable>(
     timeout: Interval, clock: () -> Instant, platform: inout P
   ) throws(NetfrontError<P.Failure>) {
-    let deadline = clock() + timeout
     if frontendState == .initialising || frontendState == .connected {
-      frontendState = .closing
-      try platform.netfrontWrite(frontendPath + "/state", XenbusState.closing.xenstoreValue)
-      while rings != nil {
-        try readBackendState(platform: &platform)
-        if backendState == .closing || backendState == .closed || backendState == .unknown {
-          break
-        }
-        let now = clock()
-        if now >= deadline { break }
-        do { try platform.wait(timeout: deadline - now) } catch { throw .platform(error) }
-        _ = try? platform.netfrontTakeWatchEvent(watchToken)
+      try readBackendState(platform: &platform)
+      if backendState != .closed && backendState != .unknown {
+        frontendState = .closing
+        try platform.netfrontWrite(frontendPath + "/state", XenbusState.closing.xenstoreValue)
+        try waitForBackend(
+          [.closing, .closed, .unknown], until: clock() + timeout, clock: clock,
+          platform: &platform)
       }
-      try close(platform: &platform)
-      // Like Linux's xennet_bus_close: wait for the back end to follow us to Closed.
-      while backendState != .closed && backendState != .unknown {
-        let now = clock()
-        if now >= deadline { break }
-        do { try platform.wait(timeout: deadline - now) } catch { throw .platform(error) }
-        _ = try? platform.netfrontTakeWatchEvent(watchToken)
-        try readBackendState(platform: &platform)
-      }
+      frontendState = .closed
+      try platform.netfrontWrite(frontendPath + "/state", XenbusState.closed.xenstoreValue)
+      try waitForBackend(
+        [.closed, .unknown], until: clock() + timeout, clock: clock, platform: &platform)
+      try releaseRings(platform: &platform)
     }
     if watching {
       watching = false
       try platform.netfrontUnwatch(backendPath + "/state", token: watchToken)
     }
+    // No event says when the back end lets go of a page: look again at intervals.
+    let releaseDeadline = clock() + Self.pageReleaseWait
     while !pagesAwaitingRelease.isEmpty {
       try releaseAwaitingPages(platform: &platform)
       let now = clock()
-      if pagesAwaitingRelease.isEmpty || now >= deadline { break }
+      if pagesAwaitingRelease.isEmpty || now >= releaseDeadline { break }
+      do {
+        try platform.wait(timeout: min(releaseDeadline - now, Self.pageReleaseRetry))
+      } catch {
+        throw .platform(error)
+      }
+    }
+  }
+
+  /// How long a close keeps trying to end the grants of pages the back end still maps.
+  static var pageReleaseWait: Interval { .seconds(2) }
+  /// How often it tries.
+  static var pageReleaseRetry: Interval { .milliseconds(100) }
+
+  /// Waits until the back end's state is one of `states` (read from xenstore) or `deadline`
+  /// passes, taking the events and watch firings that wake us meanwhile.
+  private mutating func waitForBackend<P: XenPlatform & ~Copyable>(
+    _ states: [XenbusState], until deadline: Instant, clock: () -> Instant, platform: inout P
+  ) throws(NetfrontError<P.Failure>) {
+    while true {
+      try readBackendState(platform: &platform)
+      if states.contains(backendState) { return }
+      let now = clock()
+      if now >= deadline { return }
       do { try platform.wait(timeout: deadline - now) } catch { throw .platform(error) }
+      // An event left pending would end every later wait at once.
+      if let rings { _ = try? platform.netfrontTakeEvent(rings.port) }
+      _ = try? platform.netfrontTakeWatchEvent(watchToken)
     }
   }
 

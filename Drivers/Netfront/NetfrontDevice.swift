@@ -12,13 +12,12 @@ import NetCore
 /// `rx-ring-ref`, `event-channel`, `request-rx-copy`, `feature-rx-notify`, `feature-sg` and
 /// `feature-no-csum-offload`, and switches to Connected; frames flow once the back end is
 /// Connected too. When the back end closes or disappears, the driver goes Closing, gives the
-/// pages back and goes Closed; ``disconnect(timeout:clock:)`` does the same from our side.
+/// pages back and goes Closed; ``disconnect(clock:)`` closes from our side.
 ///
 /// It is driven from outside, like every device: ``receive(limit:_:)`` takes events and watch
 /// firings from the platform, advances the handshake, collects transmit completions and reads
 /// received frames; ``transmit(_:)`` copies frames into granted pages and pushes them. No
-/// call blocks except ``waitUntilConnected(timeout:clock:)`` and
-/// ``disconnect(timeout:clock:)``.
+/// call blocks except ``waitUntilConnected(timeout:clock:)`` and ``disconnect(clock:)``.
 public struct NetfrontDevice<Platform: XenPlatform & ~Copyable>: ~Copyable, NetworkDevice {
   public typealias Failure = NetfrontError<Platform.Failure>
 
@@ -93,10 +92,13 @@ public struct NetfrontDevice<Platform: XenPlatform & ~Copyable>: ~Copyable, Netw
     }
   }
 
-  /// Closes our end: Closing, waits (up to `timeout`) for the back end to let go of the
-  /// rings, gives the pages back, Closed. Safe to call in any state.
-  public mutating func disconnect(timeout: Interval, clock: () -> Instant) throws(Failure) {
-    try core.disconnect(timeout: timeout, clock: clock, platform: &platform)
+  /// Closes our end as Linux's `xennet_remove` does: Closing, a wait for the back end to go
+  /// Closing, Closed, a wait for the back end to be Closed, then the pages back. Each wait
+  /// lasts at most the configuration's ``NetfrontConfiguration/closeTimeout``, reading time
+  /// from `clock`. Safe to call in any state.
+  public mutating func disconnect(clock: () -> Instant) throws(Failure) {
+    try core.disconnect(
+      timeout: core.configuration.closeTimeout, clock: clock, platform: &platform)
   }
 
   public mutating func receive(

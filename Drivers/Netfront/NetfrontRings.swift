@@ -22,7 +22,10 @@ final class NetfrontRings {
   private var transmitInFlight: [Bool]
   private var transmitFree: [UInt16]
 
-  /// A frame received in several slots is gathered here (64 KiB: the largest frame).
+  /// Every received frame is copied here before the stack sees it (64 KiB: the largest
+  /// frame), also one in a single slot: the receive buffers stay granted to the back end,
+  /// which can write them at any time, so a frame parsed in place could change after it was
+  /// checked. One copy per frame, as Linux's netfront copies a frame's head out of the page.
   private let assembly: UnsafeMutableRawBufferPointer
   private var partial = PartialFrame()
 
@@ -152,15 +155,6 @@ final class NetfrontRings {
       if offset + size > xenPageSize || partial.length + size > assembly.count - 64 {
         counters.receiveMalformed += 1
         partial.broken = true
-      } else if first && !partial.moreData && !partial.extraPending {
-        // The common case: the whole frame in one page, handed over in place.
-        deliver(
-          bytes.assumingMemoryBound(to: UInt8.self), count: size, slots: 1, counters: &counters,
-          handler)
-        frames += 1
-        partial = PartialFrame()
-        receiveFree.append(UInt16(id))
-        return
       } else {
         (assembly.baseAddress! + partial.length).copyMemory(from: bytes, byteCount: size)
         partial.length += size

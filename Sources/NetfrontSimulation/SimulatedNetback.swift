@@ -66,6 +66,10 @@ public final class SimulatedNetback {
   public private(set) var counters = Counters()
   /// What the front end wrote when it connected.
   public private(set) var frontendKeys: [String: String] = [:]
+  /// Where the first slot of the last frame for the front end went: the front end's grant
+  /// and the offset in its page. The grant stays writable after the response (the front end
+  /// posts the same buffer again), so a hostile back end can still change those bytes.
+  public private(set) var lastReceiveSlot: (grant: GrantReference, offset: Int)?
 
   private var framesFromFrontend: [[UInt8]] = []
   private var framesToFrontend: [[UInt8]] = []
@@ -179,6 +183,25 @@ public final class SimulatedNetback {
   /// Publishes every held-back response now.
   public func flushResponses() {
     publish(force: true)
+  }
+
+  /// Writes `bytes` at `index` of the last frame for the front end, into the page of its
+  /// first slot, after the response went out: what a hostile back end can do while the
+  /// front end parses, since the grant stays open. Returns whether Xen allowed the copy.
+  @discardableResult
+  public func rewriteLastReceivedFrame(at index: Int, with bytes: [UInt8]) -> Bool {
+    guard let slot = lastReceiveSlot else { return false }
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+    defer { buffer.deallocate() }
+    buffer.copyBytes(from: bytes)
+    do {
+      try xen.copy(
+        UnsafeRawBufferPointer(buffer), toGrant: slot.grant, of: frontendDomain,
+        offset: slot.offset + index, by: backendDomain)
+    } catch {
+      return false
+    }
+    return true
   }
 
   /// The device is being unplugged from our side: disconnect and go Closing (the front end
@@ -439,6 +462,7 @@ public final class SimulatedNetback {
             status = NetifResponseStatus.error.rawValue
           }
         }
+        if slot == 0 { lastReceiveSlot = (request.grant, receiveOffset) }
         var flags: NetifRXFlags = slot == 0 ? receiveFlags : []
         if slot < dataSlots - 1 { flags.insert(.moreData) }
         if slot == 0 && receiveExtraInfo { flags.insert(.extraInfo) }

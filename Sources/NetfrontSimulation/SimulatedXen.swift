@@ -79,6 +79,9 @@ public final class SimulatedXen {
   /// Called when a domain waits (``SimulatedXenPlatform/wait(timeout:)``): where the other
   /// side runs.
   public var onWait: ((XenDomainID) -> Void)?
+  /// The timeout of the wait that called ``onWait`` (nil: none), for a test whose clock
+  /// moves as long as a wait that nothing wakes would last.
+  public internal(set) var waitTimeout: Interval?
   /// Grant operations that fail on purpose after this many more succeed (nil: never).
   public var grantsBeforeFailure: Int?
   /// Called when one of a domain's ports becomes pending (where a simulated bare-metal guest
@@ -456,6 +459,7 @@ public struct SimulatedXenPlatform: XenPlatform {
   public mutating func wait(timeout: Interval?) throws(SimulatedXenError) {
     pollRequested = false
     waits += 1
+    xen.waitTimeout = timeout
     xen.onWait?(domain)
   }
 }

@@ -8,8 +8,9 @@ extension Daemon {
   /// Attaches the Swift netfront driver to the guest's vif `index` through
   /// `/dev/xen/{gntalloc,evtchn,xenbus}`, waits (up to 10 s) for the xenbus handshake with the
   /// back end, and builds the stack over it. The event loop waits on the platform's epoll
-  /// descriptor (event channel, xenstore watch, self-wake). At exit the device goes Closing
-  /// and Closed in xenstore and gives its pages back.
+  /// descriptor (event channel, xenstore watch, self-wake). At exit the device closes as
+  /// Linux's netfront does: Closing, a wait for the back end, Closed, a wait (each up to
+  /// ``NetfrontConfiguration/closeTimeout``, 30 s), then its pages back.
   func openNetfront(_ index: Int, loop: EventLoop) -> DirectStackRuntime {
     let platform: XenLinuxPlatform
     do {
@@ -39,10 +40,14 @@ extension Daemon {
     closeDevice = {
       loopDevice.withDevice { device in
         Daemon.report(device.counters)
+        let started = MonotonicClock.now()
         do {
-          try device.disconnect(timeout: .seconds(5)) { MonotonicClock.now() }
+          try device.disconnect { MonotonicClock.now() }
+          let took = (MonotonicClock.now() - started).nanoseconds / 1_000_000
+          let held = device.pagesAwaitingRelease
           print(
-            "netstackd: netfront vif \(index): \(device.state), backend \(device.backendState)")
+            "netstackd: netfront vif \(index): \(device.state), backend \(device.backendState) in \(took) ms"
+              + (held > 0 ? "; \(held) pages still mapped by the back end" : ""))
         } catch {
           print("netstackd: netfront vif \(index): closing: \(error)")
         }

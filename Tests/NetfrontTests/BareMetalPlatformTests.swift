@@ -371,7 +371,7 @@ struct BareMetalPlatformTests {
     netback.process()
     #expect(netback.takeFramesFromFrontend() == sent)
     #expect(received == expected)
-    try device.disconnect(timeout: .seconds(1), clock: HandshakeTests.tickingClock())
+    try device.disconnect(clock: HandshakeTests.tickingClock())
     let state = device.state
     #expect(state == .closed && netback.state == .closed)
     #expect(device.platform.pagesAvailable == available, "every page given back")

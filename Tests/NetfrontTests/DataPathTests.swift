@@ -287,6 +287,42 @@ struct DataPathTests {
     #expect(fixture.counters.receiveMalformed == 2)
   }
 
+  /// The back end can still write a receive buffer after its response (the grant stays open,
+  /// the buffer is posted again), so what the stack parses must be the driver's own copy: a
+  /// header changed in the page while the stack looks at the frame must not reach the stack.
+  @Test(arguments: [0, 64])
+  func aBackendRewritingTheReceivedPageCannotChangeTheFrameBeingParsed(offset: Int) throws {
+    let fixture = try NetfrontFixture()
+    fixture.netback.receiveOffset = offset
+    let frame = NetfrontFixture.frame(7, length: 1514)
+    fixture.netback.deliver(frame)
+    fixture.netback.process()
+    let slot = try #require(fixture.netback.lastReceiveSlot)
+    let guest = XenDomainID(rawValue: 1)
+    // The EtherType (bytes 12 and 13), changed after the driver handed the frame over.
+    let forged: [UInt8] = [frame[12] ^ 0xFF, frame[13] ^ 0xFF]
+    var seenBefore: [UInt8] = []
+    var seenAfter: [UInt8] = []
+    var rewritten = false
+    let count = try fixture.device.receive(limit: 64) { bytes, _ in
+      seenBefore = (0..<bytes.count).map { bytes[$0] }
+      rewritten = fixture.netback.rewriteLastReceivedFrame(at: 12, with: forged)
+      seenAfter = (0..<bytes.count).map { bytes[$0] }
+    }
+    #expect(count == 1)
+    #expect(rewritten, "the back end could write the page")
+    var page: [UInt8] = []
+    try fixture.xen.copy(
+      fromGrant: slot.grant, of: guest, offset: slot.offset + 12, count: 2, by: .controlDomain,
+      into: &page)
+    #expect(page == forged, "the page holds the forged bytes")
+    let deliveredIntact = seenBefore == frame
+    let unchangedWhileParsed = seenAfter == frame
+    #expect(deliveredIntact)
+    #expect(Array(seenAfter[12..<14]) == Array(frame[12..<14]), "the EtherType changed")
+    #expect(unchangedWhileParsed, "the frame being parsed changed under the stack")
+  }
+
   @Test func aBackendClaimingTooManyResponsesBreaksTheProtocol() throws {
     let fixture = try NetfrontFixture()
     let reference = try #require(

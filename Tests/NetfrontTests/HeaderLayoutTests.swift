@@ -86,10 +86,7 @@ struct HeaderLayoutTests {
     "XenbusStateReconfigured": Int64(XenbusState.reconfigured.rawValue),
   ]
 
-  @Test func headersAreInstalled() {
-    #expect(
-      netstack_xen_headers_available() == 1,
-      "the Xen public headers are missing: apt-get install libxen-dev (scripts/test does)")
+  @Test func theCTableIsFilled() {
     #expect(Self.c.count > 50)
   }
 

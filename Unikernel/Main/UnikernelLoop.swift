@@ -97,11 +97,18 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
       if value != 0 { print("  \(group).\(name) \(value)") }
     }
     let architecture = self.architecture
+    let started = architecture.systemTime()
     do {
-      try device.disconnect(timeout: .seconds(2)) {
+      // Closing, a wait for the back end, Closed, a wait: up to 30 s each, read from Xen's
+      // system time while SCHEDOP_poll sleeps on the xenstore and netfront ports.
+      try device.disconnect {
         Instant(nanoseconds: Int64(architecture.systemTime()))
       }
-      print("netstack unikernel: netfront vif 0: \(device.state), backend \(device.backendState)")
+      let took = (architecture.systemTime() - started) / 1_000_000
+      let held = device.pagesAwaitingRelease
+      print(
+        "netstack unikernel: netfront vif 0: \(device.state), backend \(device.backendState) in \(took) ms"
+          + (held > 0 ? "; \(held) pages still mapped by the back end" : ""))
     } catch {
       print("netstack unikernel: netfront vif 0: closing: \(Self.describe(error))")
     }

@@ -1,14 +1,11 @@
 // The Xen public headers (Debian's libxen-dev, /usr/include/xen) compiled in, for the
 // Netfront tests: sizes, offsets and constants by name, and the ring.h macros run on a page,
 // so that the Swift driver and the simulated back end can be compared with the C definitions.
+// Without the headers the target does not build (an #error names the package).
 #ifndef NETSTACK_CXENABI_H
 #define NETSTACK_CXENABI_H
 
 #include <stdint.h>
-
-/// 1 when the headers were found at build time (libxen-dev installed), 0 otherwise: the
-/// tests fail with a message naming the package rather than comparing against nothing.
-int netstack_xen_headers_available(void);
 
 /// The number of named values below.
 int netstack_xen_abi_count(void);
