@@ -119,12 +119,13 @@ public final class SocketServiceHost {
     for _ in 0..<256 {
       let descriptor = netstack_accept(listener)
       guard descriptor >= 0 else { return }  // EAGAIN, or a connection that went away
-      guard sessions.count < SocketServiceHost.maximumSessions, budget.admitsNewWork else {
+      guard sessions.count < SocketServiceHost.maximumSessions, budget.admitsNewWork,
+        budget.reserve(SocketServiceHost.sessionCharge, for: .services)
+      else {
         counters.refused += 1
         close(descriptor)
         continue
       }
-      budget.charge(SocketServiceHost.sessionCharge, for: .services)
       nextGeneration &+= 1
       let session = Session(
         descriptor: descriptor, handler: service.makeHandler(now: now), budget: budget,

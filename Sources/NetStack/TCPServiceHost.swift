@@ -105,9 +105,13 @@ public struct TCPServiceHost {
     _ service: Service, on listener: TCPListenerID, tcp: inout TCPLayer, now: Instant
   ) {
     while let id = tcp.accept(listener) {
+      guard budget.reserve(TCPServiceHost.sessionCharge, for: .services) else {
+        counters.refused += 1
+        tcp.abort(id)
+        continue
+      }
       if let keepalive { try? tcp.setKeepalive(id, keepalive, now: now) }
       let handler = service.makeHandler(now: now)
-      budget.charge(TCPServiceHost.sessionCharge, for: .services)
       let index: Int
       if let reused = freeSessions.popLast() {
         index = reused
@@ -218,6 +222,8 @@ public struct ServiceHostCounters: CounterGroup, Equatable, Sendable {
   public var reset: UInt64 = 0
   /// Sessions whose connection failed or was reset by the peer.
   public var failed: UInt64 = 0
+  /// Connections reset at once: the memory budget had no room for their session.
+  public var refused: UInt64 = 0
 
   public init() {}
 
@@ -226,6 +232,7 @@ public struct ServiceHostCounters: CounterGroup, Equatable, Sendable {
     body("closed", closed)
     body("reset", reset)
     body("failed", failed)
+    body("refused", refused)
   }
 }
 

@@ -222,6 +222,9 @@ public final class TCPConnection {
         underPressure: shared.budget.isUnderPressure),
       budget: shared.budget)
     receiveSpaceStart = now
+    // The first round trip must beat the initial window (Linux's rcvq_space.space starts
+    // there), so that an application that takes a little does not grow the buffer.
+    receiveSpaceLast = receiveBuffer.limit
     sendMaximumSegmentSize = min(536, receiveMaximumSegmentSize)
     self.timestampOffset = timestampOffset
     retransmissionTimeout = RetransmissionTimeoutEstimator()
@@ -403,17 +406,21 @@ public final class TCPConnection {
   }
 
   /// Receive-buffer moderation (Linux `tcp_rcv_space_adjust`, after Dynamic Right-Sizing):
-  /// once per round trip, if the application took more than in the previous one, the buffer
-  /// grows to twice what it took plus sixteen segments, so that the window stays ahead of
-  /// what the path delivers; up to the configured maximum, and not under memory pressure.
+  /// once per round trip, if the application took more than in any round trip before (at
+  /// first: more than the initial window), the buffer grows to twice what it took plus
+  /// sixteen segments, so that the window stays ahead of what the path delivers; up to the
+  /// configured maximum, and not under memory pressure. The round trip is the receiver's
+  /// estimate, or the sender's when the receiver has none yet (the handshake gives one).
   func adjustReceiveSpace(now: Instant) {
-    let period = max(receiveRoundTripTime ?? .milliseconds(200), .milliseconds(1))
+    let roundTrip = receiveRoundTripTime ?? retransmissionTimeout.smoothedRoundTripTime
+    let period = max(roundTrip ?? .milliseconds(200), .milliseconds(1))
     guard now - receiveSpaceStart >= period else { return }
     let copied = receiveSpaceCopied
     receiveSpaceCopied = 0
     receiveSpaceStart = now
-    defer { receiveSpaceLast = copied }
-    guard copied > receiveSpaceLast, receiveBuffer.limit < configuration.receiveBufferSize,
+    guard copied > receiveSpaceLast else { return }
+    receiveSpaceLast = copied
+    guard receiveBuffer.limit < configuration.receiveBufferSize,
       configuration.initialReceiveBufferSize == nil
     else { return }
     guard !shared.budget.isUnderPressure else {

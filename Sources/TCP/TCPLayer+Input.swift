@@ -174,6 +174,7 @@ extension TCPLayer {
       }
       return
     }
+    guard reserveConnection() else { return }
     let connection = TCPConnection(
       passiveOpen: tuple, synSequence: segment.sequenceNumber, synOptions: segment.options,
       synWindow: segment.window, initialSequence: sequenceNumbers.isn(for: tuple, now: now),
@@ -242,10 +243,7 @@ extension TCPLayer {
       shared.counters.listenOverflows += 1
       return true  // dropped: the client will retransmit
     }
-    guard shared.budget.admitsNewWork else {
-      shared.counters.connectionsRefusedMemory += 1
-      return true
-    }
+    guard reserveConnection() else { return true }
     var options = TCPOptions()
     options.maximumSegmentSize = decoded.maximumSegmentSize
     if let timestamp = segment.options.timestamp, configuration.timestamps {

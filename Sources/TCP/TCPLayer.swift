@@ -177,10 +177,6 @@ public struct TCPLayer {
     to address: IPv4Address, port: UInt16, now: Instant, network: inout Network
   ) throws(TCPError) -> TCPConnectionID {
     guard connectionCount < configuration.maximumConnections else { throw .tooManyConnections }
-    guard shared.budget.admitsNewWork else {
-      shared.counters.connectionsRefusedMemory += 1
-      throw .noMemory
-    }
     guard address.isUnicast, let source = network.sourceAddress(for: address), !source.isUnspecified
     else {
       throw .noRoute
@@ -199,6 +195,7 @@ public struct TCPLayer {
         })
     else { throw .addressInUse }
     let tuple = tuple(localPort)
+    guard reserveConnection() else { throw .noMemory }
     let connection = TCPConnection(
       activeOpen: tuple, initialSequence: sequenceNumbers.isn(for: tuple, now: now),
       maximumPayload: network.maximumPayloadSize, configuration: configuration, shared: shared,
@@ -459,6 +456,7 @@ public struct TCPLayer {
         expires: now + configuration.timeWaitDuration))
   }
 
+  /// Puts a connection in the table; its state was reserved by ``reserveConnection()``.
   mutating func insert(_ connection: TCPConnection, owner: Owner) -> TCPConnectionID {
     let slot: Int
     if let reused = freeSlots.popLast() {
@@ -473,7 +471,6 @@ public struct TCPLayer {
     slots[slot].waitingForMemory = false
     slotByTuple[connection.tuple] = slot
     connectionCount += 1
-    shared.budget.charge(TCPConnection.stateCharge, for: .tcpConnections)
     return TCPConnectionID(slot: slot, generation: slots[slot].generation)
   }
 
@@ -512,6 +509,19 @@ public struct TCPLayer {
   static let memoryToWakeWriters = 64 * 1024
   /// How often, under memory pressure, connections give back what they can.
   static let reclaimInterval = Interval.milliseconds(100)
+
+  /// Admits a new connection if the memory budget allows one (below its admission level) and
+  /// reserves its state (``TCPConnection/stateCharge``, given back when its slot is freed);
+  /// counts a refusal.
+  mutating func reserveConnection() -> Bool {
+    guard shared.budget.admitsNewWork,
+      shared.budget.reserve(TCPConnection.stateCharge, for: .tcpConnections)
+    else {
+      shared.counters.connectionsRefusedMemory += 1
+      return false
+    }
+    return true
+  }
 
   /// Remembers a connection whose application could not write for want of memory.
   private mutating func waitForMemory(_ slot: Int) {

@@ -14,6 +14,8 @@ struct TCPOutOfOrderQueue: ~Copyable {
   struct Piece {
     var start: Int
     var bytes: [UInt8]
+    /// What its storage is charged: the capacity asked for, and ``pieceOverhead``.
+    var charge: Int
     var end: Int { start + bytes.count }
   }
 
@@ -74,8 +76,8 @@ struct TCPOutOfOrderQueue: ~Copyable {
           cursor = gapEnd
           continue
         }
-        guard let bytes = makePiece(piece) else { return .droppedMemory }
-        pieces.insert(Piece(start: cursor, bytes: bytes), at: index)
+        guard let made = makePiece(piece, at: cursor) else { return .droppedMemory }
+        pieces.insert(made, at: index)
         index += 1
       }
       byteCount += gapEnd - cursor
@@ -102,10 +104,10 @@ struct TCPOutOfOrderQueue: ~Copyable {
       }
       // A piece the in-order data reached into: keep its tail.
       let kept = Array(first.bytes[(position - first.start)...])
-      let oldCost = cost(of: first.bytes)
+      let charge = kept.count + TCPOutOfOrderQueue.pieceOverhead
       byteCount -= first.bytes.count - kept.count
-      pieces[0] = Piece(start: position, bytes: kept)
-      adjustCharge(from: oldCost, to: cost(of: kept))
+      pieces[0] = Piece(start: position, bytes: kept, charge: charge)
+      release(first.charge - charge)
       break
     }
   }
@@ -169,32 +171,31 @@ struct TCPOutOfOrderQueue: ~Copyable {
     return low
   }
 
-  /// A new piece holding `bytes`, charged; nil if the budget refuses it.
-  private mutating func makePiece(_ bytes: Span<UInt8>) -> [UInt8]? {
-    let capacity = bytes.count
-    guard budget.reserve(capacity + TCPOutOfOrderQueue.pieceOverhead, for: .tcpOutOfOrder) else {
-      return nil
-    }
-    charged += capacity + TCPOutOfOrderQueue.pieceOverhead
-    var piece = [UInt8]()
-    piece.reserveCapacity(capacity)
-    bytes.withUnsafeBufferPointer { piece.append(contentsOf: $0) }
-    adjustCharge(from: capacity + TCPOutOfOrderQueue.pieceOverhead, to: cost(of: piece))
-    return piece
+  /// A new piece holding `bytes` from stream position `start`, charged; nil if the budget
+  /// refuses it.
+  private mutating func makePiece(_ bytes: Span<UInt8>, at start: Int) -> Piece? {
+    let charge = bytes.count + TCPOutOfOrderQueue.pieceOverhead
+    guard budget.reserve(charge, for: .tcpOutOfOrder) else { return nil }
+    charged += charge
+    var storage = [UInt8]()
+    storage.reserveCapacity(bytes.count)
+    bytes.withUnsafeBufferPointer { storage.append(contentsOf: $0) }
+    return Piece(start: start, bytes: storage, charge: charge)
   }
 
   /// Appends `bytes` to piece `index`, doubling its storage as needed; false if the budget
   /// refuses the growth.
   private mutating func grow(_ index: Int, by bytes: Span<UInt8>) -> Bool {
     let needed = pieces[index].bytes.count + bytes.count
-    let oldCost = cost(of: pieces[index].bytes)
-    if needed > pieces[index].bytes.capacity {
-      let newCapacity = max(needed, pieces[index].bytes.capacity * 2)
-      let estimate = newCapacity + TCPOutOfOrderQueue.pieceOverhead
-      guard budget.reserve(estimate - oldCost, for: .tcpOutOfOrder) else { return false }
-      charged += estimate - oldCost
-      pieces[index].bytes.reserveCapacity(newCapacity)
-      adjustCharge(from: estimate, to: cost(of: pieces[index].bytes))
+    if needed + TCPOutOfOrderQueue.pieceOverhead > pieces[index].charge {
+      let capacity = max(needed, 2 * (pieces[index].charge - TCPOutOfOrderQueue.pieceOverhead))
+      let charge = capacity + TCPOutOfOrderQueue.pieceOverhead
+      guard budget.reserve(charge - pieces[index].charge, for: .tcpOutOfOrder) else {
+        return false
+      }
+      charged += charge - pieces[index].charge
+      pieces[index].charge = charge
+      pieces[index].bytes.reserveCapacity(capacity)
     }
     bytes.withUnsafeBufferPointer { pieces[index].bytes.append(contentsOf: $0) }
     return true
@@ -203,26 +204,7 @@ struct TCPOutOfOrderQueue: ~Copyable {
   private mutating func removeFirstPiece() {
     let piece = pieces.removeFirst()
     byteCount -= piece.bytes.count
-    release(cost(of: piece.bytes))
-  }
-
-  /// What a piece's storage costs.
-  private func cost(of bytes: [UInt8]) -> Int {
-    bytes.capacity + TCPOutOfOrderQueue.pieceOverhead
-  }
-
-  /// Corrects a charge made on an estimate to what was allocated.
-  private mutating func adjustCharge(from estimate: Int, to actual: Int) {
-    if actual > estimate {
-      force(actual - estimate)
-    } else if actual < estimate {
-      release(estimate - actual)
-    }
-  }
-
-  private mutating func force(_ bytes: Int) {
-    budget.charge(bytes, for: .tcpOutOfOrder)
-    charged += bytes
+    release(piece.charge)
   }
 
   private mutating func release(_ bytes: Int) {
