@@ -81,6 +81,21 @@ public struct HTTPServerCounters: CounterGroup, Equatable, Sendable {
 
   public init() {}
 
+  /// The two services' counts together.
+  public static func + (lhs: HTTPServerCounters, rhs: HTTPServerCounters) -> HTTPServerCounters {
+    var sum = lhs
+    sum.requests += rhs.requests
+    sum.responses2xx += rhs.responses2xx
+    sum.responses4xx += rhs.responses4xx
+    sum.responses5xx += rhs.responses5xx
+    sum.headsTooLarge += rhs.headsTooLarge
+    sum.headerTimeouts += rhs.headerTimeouts
+    sum.keepAliveTimeouts += rhs.keepAliveTimeouts
+    sum.sendTimeouts += rhs.sendTimeouts
+    sum.refusedForMemory += rhs.refusedForMemory
+    return sum
+  }
+
   public func forEachCounter(_ body: (StaticString, UInt64) -> Void) {
     body("requests", requests)
     body("responses_2xx", responses2xx)

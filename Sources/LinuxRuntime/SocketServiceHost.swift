@@ -98,6 +98,23 @@ public final class SocketServiceHost {
     listeners[descriptor] = service
   }
 
+  /// What the HTTP services did, summed over their ports (nil without one).
+  public var httpCounters: HTTPServerCounters? {
+    var total: HTTPServerCounters?
+    for service in listeners.values {
+      guard case .http(let server) = service else { continue }
+      total = (total ?? HTTPServerCounters()) + server.counters
+    }
+    return total
+  }
+
+  /// Calls `body` with each counter of the host, its HTTP services and its memory budget.
+  public func forEachCounter(_ body: (StaticString, StaticString, UInt64) -> Void) {
+    counters.forEachCounter { body(ServiceHostSocketCounters.groupName, $0, $1) }
+    httpCounters?.forEachCounter { body(HTTPServerCounters.groupName, $0, $1) }
+    budget.forEachCounter { body(MemoryBudget.groupName, $0, $1) }
+  }
+
   /// When ``runTimers(now:)`` is next needed.
   public var nextDeadline: Instant? { timers.earliest }
 

@@ -214,6 +214,7 @@ public struct DirectStack {
     report(udp.counters)
     report(tcp.counters)
     report(services.counters)
+    if let http = services.httpCounters { report(http) }
     report(budget)
     if let dhcpClient { report(dhcpClient.counters) }
     if let dhcpServer { report(dhcpServer.counters) }

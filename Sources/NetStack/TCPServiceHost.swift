@@ -51,6 +51,16 @@ public struct TCPServiceHost {
     services.keys.sorted().map { ($0, services[$0]!.service) }
   }
 
+  /// What the HTTP services did, summed over their ports (nil without one).
+  public var httpCounters: HTTPServerCounters? {
+    var total: HTTPServerCounters?
+    for (_, entry) in services {
+      guard case .http(let server) = entry.service else { continue }
+      total = (total ?? HTTPServerCounters()) + server.counters
+    }
+    return total
+  }
+
   /// Starts `service` on `port`.
   public mutating func start(_ service: Service, port: UInt16, tcp: inout TCPLayer)
     throws(TCPError)

@@ -76,6 +76,8 @@ final class Daemon {
   var control: ControlServer?
   /// The socket file of `--unix-listen`, removed on exit.
   var listeningSocket: String?
+  /// The socket backend's services.
+  var socketHost: SocketServiceHost?
   /// Closes a device that has an orderly way out (netfront's xenbus Closing/Closed).
   var closeDevice: (() -> Void)?
   /// The device's own counters, when it keeps any beside the stack's (the Unix-socket link).
@@ -127,6 +129,7 @@ final class Daemon {
       let host = SocketServiceHost(
         loop: loop, bindAddress: options.stackAddress.address,
         budget: MemoryBudget(limit: options.memoryLimit))
+      socketHost = host
       loop.deadline = { host.nextDeadline }
       loop.turn = { now in host.runTimers(now: now) }
       for (kind, port) in options.services.entries {
@@ -496,6 +499,9 @@ final class Daemon {
   func daemonCounters() -> [(group: String, name: String, value: UInt64)] {
     var counters = deviceCounters?() ?? []
     for (name, value) in control?.counters.all ?? [] { counters.append(("control", name, value)) }
+    socketHost?.forEachCounter { group, name, value in
+      counters.append(("\(group)", "\(name)", value))
+    }
     udpEchoCounters.forEachCounter { name, value in
       counters.append(("\(UDPEchoCounters.groupName)", "\(name)", value))
     }
