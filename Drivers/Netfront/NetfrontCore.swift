@@ -349,7 +349,7 @@ struct NetfrontCore {
   }
 
   mutating func transmitFrames<P: XenPlatform & ~Copyable>(
-    _ queue: inout BoundedQueue<PacketBuffer>, platform: inout P
+    _ queue: inout FrameQueue, platform: inout P
   ) throws(NetfrontError<P.Failure>) {
     guard isConnected, let rings else { return }
     var rounds = 0

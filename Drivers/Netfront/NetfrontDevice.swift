@@ -108,7 +108,7 @@ public struct NetfrontDevice<Platform: XenPlatform & ~Copyable>: ~Copyable, Netw
     return try core.receiveFrames(limit: limit, handler, platform: &platform)
   }
 
-  public mutating func transmit(_ queue: inout BoundedQueue<PacketBuffer>) throws(Failure) {
+  public mutating func transmit(_ queue: inout FrameQueue) throws(Failure) {
     try core.transmitFrames(&queue, platform: &platform)
   }
 }

@@ -232,7 +232,7 @@ final class NetfrontRings {
   /// Copies frames from the front of `queue` into free buffers and writes their requests
   /// (not yet pushed), one slot per 4 KiB; stops when the ring or the buffers run out.
   func send(
-    _ queue: inout BoundedQueue<PacketBuffer>, scatterGather: Bool,
+    _ queue: inout FrameQueue, scatterGather: Bool,
     counters: inout NetfrontCounters
   ) {
     while let frame = queue.first {

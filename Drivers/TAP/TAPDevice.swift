@@ -111,7 +111,7 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
     return received
   }
 
-  public mutating func transmit(_ queue: inout BoundedQueue<PacketBuffer>) throws(TAPError) {
+  public mutating func transmit(_ queue: inout FrameQueue) throws(TAPError) {
     while let frame = queue.first {
       if offloads && frame.headroom < VirtioNetHeader.length {
         // No room for the header in front (never the case for the stack's own buffers).

@@ -209,7 +209,7 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
   /// a peer, or with one whose connection failed, the frames are dropped and counted. While
   /// the peer does not read, the oldest frames beyond ``maximumQueuedBytes`` are dropped
   /// (counted in ``UnixSocketCounters/framesDroppedSlowPeer``).
-  public mutating func transmit(_ queue: inout BoundedQueue<PacketBuffer>) throws(UnixSocketError) {
+  public mutating func transmit(_ queue: inout FrameQueue) throws(UnixSocketError) {
     guard let connection, !connectionFailed else {
       while queue.popFirst() != nil { counters.framesDroppedNoPeer += 1 }
       return
@@ -320,7 +320,7 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
 
   /// The peer takes nothing now: watch for writability, and keep what waits for it within
   /// ``maximumQueuedBytes``, dropping the oldest frames.
-  private mutating func blocked(_ queue: inout BoundedQueue<PacketBuffer>, _ connection: Int32) {
+  private mutating func blocked(_ queue: inout FrameQueue, _ connection: Int32) {
     if connectionFailed {
       failed(&queue, connection)
       return
@@ -344,7 +344,7 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
   /// A write failed (the peer closed, reset, or shut down its reading side): nothing more
   /// goes to it, the frames queued for it are dropped, and the connection is shut down so
   /// that the next receive sees it closed and drops the peer (in connect mode, ends the link).
-  private mutating func failed(_ queue: inout BoundedQueue<PacketBuffer>, _ connection: Int32) {
+  private mutating func failed(_ queue: inout FrameQueue, _ connection: Int32) {
     connectionFailed = true
     shutdown(connection, Int32(SHUT_RDWR))
     setWritableInterest(false, connection)
@@ -353,10 +353,10 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
 
   /// Puts `frames` back in front of the rest of `queue`, in order.
   private static func putBack(
-    _ frames: [PacketBuffer], into queue: inout BoundedQueue<PacketBuffer>
+    _ frames: [PacketBuffer], into queue: inout FrameQueue
   ) {
     guard !frames.isEmpty else { return }
-    var rest = BoundedQueue<PacketBuffer>(limit: queue.limit)
+    var rest = FrameQueue(limit: queue.limit, budget: queue.budget)
     for frame in frames { rest.append(frame) }
     while let frame = queue.popFirst() { rest.append(frame) }
     queue = rest

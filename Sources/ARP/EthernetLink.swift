@@ -26,7 +26,7 @@ public struct EthernetLink: IPv4Link {
   public private(set) var cache: ARPCache
   private var pending: ARPPendingQueue
   /// Frames ready for the device, oldest first; the runtime drains it.
-  public var transmitQueue: BoundedQueue<PacketBuffer>
+  public var transmitQueue: FrameQueue
   /// Buffers of frames the device has written, for the layers above to fill again; the
   /// runtime gives them back (``PacketBufferPool/recycle(_:)``).
   public var transmitBuffers = PacketBufferPool()
@@ -55,7 +55,7 @@ public struct EthernetLink: IPv4Link {
     filter = EthernetFilter(address: hardwareAddress)
     cache = ARPCache(configuration: cacheConfiguration)
     pending = ARPPendingQueue(budget: budget)
-    transmitQueue = BoundedQueue(limit: transmitQueueLimit)
+    transmitQueue = FrameQueue(limit: transmitQueueLimit, budget: budget)
   }
 
   // MARK: Receiving
@@ -313,6 +313,7 @@ public struct EthernetLink: IPv4Link {
       ethernetCounters.framesSent += 1
     } else {
       transmitQueueDrops += 1
+      ethernetCounters.droppedTransmitQueue += 1
     }
   }
 }

@@ -14,6 +14,8 @@ public struct EthernetCounters: CounterGroup, Sendable, Equatable {
   public var droppedBadSource: UInt64 = 0
   /// An EtherType the stack does not handle (IPv6, VLAN tags, ...).
   public var droppedUnknownType: UInt64 = 0
+  /// Frames to send dropped: the transmit queue was full, or the memory budget had no room.
+  public var droppedTransmitQueue: UInt64 = 0
 
   public init() {}
 
@@ -24,5 +26,6 @@ public struct EthernetCounters: CounterGroup, Sendable, Equatable {
     body("dropped_not_for_us", droppedNotForUs)
     body("dropped_bad_source", droppedBadSource)
     body("dropped_unknown_type", droppedUnknownType)
+    body("dropped_transmit_queue", droppedTransmitQueue)
   }
 }

@@ -20,7 +20,7 @@ public final class DirectStackRuntime: @unchecked Sendable {
   private let pcap: PcapWriter?
   private var inbound: FrameImpairer?
   private var outbound: FrameImpairer?
-  private var deviceQueue = BoundedQueue<PacketBuffer>(limit: 4096)
+  private var deviceQueue: FrameQueue
   /// The frames of ``deviceQueue`` again, in the same order: once the device has taken the
   /// oldest ones, their buffers go back to the stack's pool from here.
   private var framesAtDevice = BoundedQueue<PacketBuffer>(limit: 4096)
@@ -46,6 +46,7 @@ public final class DirectStackRuntime: @unchecked Sendable {
     stack: DirectStack, device: LoopDevice<Device>, loop: EventLoop, name: String,
     pcap: PcapWriter?, impairment: ImpairmentConfiguration?, impairmentSeed: UInt64, logger: Logger
   ) throws(SystemError) {
+    deviceQueue = FrameQueue(limit: 4096, budget: stack.budget)
     self.stack = stack
     self.device = device
     self.loop = loop
@@ -187,8 +188,8 @@ public final class DirectStackRuntime: @unchecked Sendable {
       while !deviceQueue.isFull, let frame = stack.transmitQueue.popFirst() {
         if tracing { frame.withBytes { logger.trace("out \(FrameDescription.describe($0))") } }
         pcap?.write(frameBytes: frame)
-        deviceQueue.append(frame)
-        framesAtDevice.append(frame)
+        // A frame the budget has no room for is dropped here, as a full queue drops it.
+        if deviceQueue.append(frame) { framesAtDevice.append(frame) }
       }
     }
     do {

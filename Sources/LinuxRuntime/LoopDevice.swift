@@ -26,7 +26,7 @@ protocol FrameDevice: AnyObject {
   var mtu: Int { get }
   func receive(limit: Int, _ handler: (Span<UInt8>, ReceivedFrameInfo) -> Void)
     throws(DeviceFailure) -> Int
-  func transmit(_ queue: inout BoundedQueue<PacketBuffer>) throws(DeviceFailure)
+  func transmit(_ queue: inout FrameQueue) throws(DeviceFailure)
 }
 
 /// A device error, as text.
@@ -47,7 +47,7 @@ extension LoopDevice: FrameDevice where Device: ~Copyable {
     }
   }
 
-  func transmit(_ queue: inout BoundedQueue<PacketBuffer>) throws(DeviceFailure) {
+  func transmit(_ queue: inout FrameQueue) throws(DeviceFailure) {
     do {
       try device.transmit(&queue)
     } catch {

@@ -180,8 +180,13 @@ public final class SocketServiceHost {
     while progress && session.handler.disposition == .open && rounds < 16 {
       rounds += 1
       progress = false
+      let queued = session.output.count
       session.handler.send(output: &session.output, now: now)
+      let written = session.output.count
       guard session.output.drain(to: session.descriptor) else { return end(session, .failed) }
+      // The handler wrote, or the socket took bytes (room for the handler's next ones): go
+      // round again.
+      if written > queued || session.output.count < written { progress = true }
       // Input the handler left, then new input while it takes everything.
       if !session.pendingInput.isEmpty {
         let taken = session.pendingInput.withUnsafeBufferPointer {
@@ -208,7 +213,8 @@ public final class SocketServiceHost {
     }
     switch session.handler.disposition {
     case .open:
-      watch(session)
+      // Out of rounds with the handler still writing: be woken when the socket takes more.
+      watch(session, output: progress)
       schedule(session)
     case .close:
       // The handler is done; what it wrote still goes out before the FIN.
@@ -251,14 +257,15 @@ public final class SocketServiceHost {
     return .data
   }
 
-  /// Watches the socket for input while the handler can take it, for output while bytes wait.
-  private func watch(_ session: Session) {
+  /// Watches the socket for input while the handler can take it, for output while bytes wait
+  /// (or, with `output`, while the handler may have more to write).
+  private func watch(_ session: Session, output: Bool = false) {
     var events: UInt32 = 0
     let open = session.handler.disposition == .open
     if open && session.pendingInput.isEmpty && !session.readEnded {
       events |= UInt32(EPOLLIN.rawValue)
     }
-    if !session.output.isEmpty { events |= UInt32(EPOLLOUT.rawValue) }
+    if output || !session.output.isEmpty { events |= UInt32(EPOLLOUT.rawValue) }
     guard events != session.watching else { return }
     session.watching = events
     try? loop.modify(session.descriptor, events: events)
@@ -307,6 +314,7 @@ struct SocketOutput: ConnectionOutput, ~Copyable {
   }
 
   var isEmpty: Bool { ring.isEmpty }
+  var count: Int { ring.count }
 
   mutating func write(_ bytes: Span<UInt8>) -> Int {
     let room = limit - ring.count

@@ -24,7 +24,7 @@ public protocol NetworkDevice: ~Copyable {
 
   /// Sends frames from the front of `queue`, removing each one sent; stops early, leaving the
   /// rest queued, when the device cannot take more now.
-  mutating func transmit(_ queue: inout BoundedQueue<PacketBuffer>) throws(Failure)
+  mutating func transmit(_ queue: inout FrameQueue) throws(Failure)
 }
 
 /// What a device knows about a received frame beyond its bytes.

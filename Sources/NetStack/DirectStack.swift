@@ -65,7 +65,7 @@ public struct DirectStack {
   public var hardwareAddress: MACAddress { ipv4.link.hardwareAddress }
 
   /// Frames waiting for the device.
-  public var transmitQueue: BoundedQueue<PacketBuffer> {
+  public var transmitQueue: FrameQueue {
     get { ipv4.link.transmitQueue }
     _modify { yield &ipv4.link.transmitQueue }
   }

@@ -463,8 +463,11 @@ extension TCPConnection {
     }
     let hadGap = receiveBuffer.hasOutOfOrderData
     // Under memory pressure out-of-order data is the first to go: the sender still has it.
+    // Everything up to the edge advertised is taken: rounding the window to its scale can put
+    // the edge a little past the buffer's free space (RFC 7323 §2.3), and the peer may fill it.
     let outcome = receiveBuffer.write(
-      data, at: offset, acceptOutOfOrder: !shared.budget.isUnderPressure)
+      data, at: offset, window: advertisedWindowEdge - receiveNext,
+      acceptOutOfOrder: !shared.budget.isUnderPressure)
     let advance = outcome.advance
     if outcome.droppedForPieceLimit {
       shared.counters.droppedOutOfOrderLimit += 1

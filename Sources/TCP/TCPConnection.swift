@@ -316,8 +316,8 @@ public final class TCPConnection {
 
   /// The receive buffer a connection starts with: room for a peer's initial window of ten
   /// segments (RFC 6928; Linux's `TCP_DEFAULT_INIT_RCVWND`), four under memory pressure (Linux
-  /// clamps `rcv_ssthresh` to 4 × MSS then), within 64 KiB and the configured maximum; it
-  /// grows as the application shows it reads faster (``adjustReceiveSpace(now:)``).
+  /// clamps `rcv_ssthresh` to 4 × MSS then), within the configured maximum; it grows as the
+  /// application shows it reads faster (``adjustReceiveSpace(now:)``).
   static func initialReceiveLimit(
     configuration: TCPConfiguration, segmentSize: Int, underPressure: Bool
   ) -> Int {
@@ -325,7 +325,7 @@ public final class TCPConnection {
       return min(fixed, configuration.receiveBufferSize)
     }
     let segments = underPressure ? 4 : 10
-    return min(max(segments * segmentSize, 4096), 65535, configuration.receiveBufferSize)
+    return min(max(segments * segmentSize, 4096), configuration.receiveBufferSize)
   }
 
   /// Payload bytes that fit the next segment: like ``effectiveSendSegmentSize``, less the

@@ -48,15 +48,16 @@ public struct TCPReceiveBuffer: ~Copyable {
   /// Bytes of memory charged for this buffer.
   public var charged: Int { readable.charged + outOfOrder.charged }
 
-  /// Stores `bytes` received `offset` bytes after RCV.NXT (clipped to the window). Data at
-  /// RCV.NXT becomes readable, with whatever waited out of order right after it; data
-  /// further on is held out of order unless `acceptOutOfOrder` is false (the stack is short of
-  /// memory), in which case it is dropped.
-  public mutating func write(_ bytes: Span<UInt8>, at offset: Int, acceptOutOfOrder: Bool = true)
-    -> WriteOutcome
-  {
+  /// Stores `bytes` received `offset` bytes after RCV.NXT, clipped to `window` (by default
+  /// the free space; the connection passes the window it advertised, which rounding to the
+  /// window scale can put a little past it). Data at RCV.NXT becomes readable, with whatever
+  /// waited out of order right after it; data further on is held out of order unless
+  /// `acceptOutOfOrder` is false (the stack is short of memory), in which case it is dropped.
+  public mutating func write(
+    _ bytes: Span<UInt8>, at offset: Int, window: Int? = nil, acceptOutOfOrder: Bool = true
+  ) -> WriteOutcome {
     precondition(offset >= 0)
-    let end = min(offset + bytes.count, window)
+    let end = min(offset + bytes.count, max(window ?? 0, self.window))
     guard end > offset else { return WriteOutcome(advance: 0) }
     let data = bytes.extracting(0..<(end - offset))
     if offset > 0 {

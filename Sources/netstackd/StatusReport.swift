@@ -200,10 +200,10 @@ struct StatusReport {
         if !uses.isEmpty { lines.append("  " + uses.joined(separator: ", ")) }
       }
       lines.append("tcp listeners: \(listeners.map { "\($0)" }.joined(separator: ", "))")
-      var summary = "tcp connections (\(connectionCount), plus \(timeWait) in TIME-WAIT)"
+      var summary = "tcp connections (\(connectionCount), plus \(timeWait) in TIME-WAIT):"
       if !connectionsByState.isEmpty {
         summary +=
-          ": " + connectionsByState.map { "\($0.count) \($0.state)" }.joined(separator: ", ")
+          " " + connectionsByState.map { "\($0.count) \($0.state)" }.joined(separator: ", ")
       }
       lines.append(summary)
       for connection in connections {

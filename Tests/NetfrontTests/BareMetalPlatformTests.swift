@@ -349,7 +349,7 @@ struct BareMetalPlatformTests {
     var received: [[UInt8]] = []
     var expected: [[UInt8]] = []
     for round in 0..<5 {
-      var queue = BoundedQueue<PacketBuffer>(limit: 256)
+      var queue = FrameQueue(limit: 256)
       for index in 0..<40 {
         let frame = NetfrontFixture.frame(round * 40 + index, length: 60 + index * 30)
         sent.append(frame)

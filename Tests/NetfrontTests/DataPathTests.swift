@@ -30,7 +30,7 @@ final class NetfrontFixture {
 
   /// Offers `frames` to the device; returns how many it left queued.
   func transmit(_ frames: [[UInt8]]) throws -> Int {
-    var queue = BoundedQueue<PacketBuffer>(limit: 4096)
+    var queue = FrameQueue(limit: 4096)
     for frame in frames { queue.append(PacketBuffer(copying: frame.span)) }
     try device.transmit(&queue)
     return queue.count
@@ -85,7 +85,7 @@ struct DataPathTests {
     let fixture = try NetfrontFixture()
     fixture.netback.stallTransmit = true
     let frames = (0..<300).map { NetfrontFixture.frame($0, length: 100) }
-    var queue = BoundedQueue<PacketBuffer>(limit: 512)
+    var queue = FrameQueue(limit: 512)
     for frame in frames { queue.append(PacketBuffer(copying: frame.span)) }
     try fixture.device.transmit(&queue)
     #expect(queue.count == 44, "256 ring slots taken, the rest wait")

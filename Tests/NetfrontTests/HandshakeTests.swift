@@ -195,7 +195,7 @@ struct HandshakeTests {
     // The back end sees our Closed and closes too.
     netback.process()
     #expect(netback.state == .closed)
-    var queue = BoundedQueue<PacketBuffer>(limit: 4)
+    var queue = FrameQueue(limit: 4)
     let frame = PacketBuffer(capacity: 300)
     frame.append(60)
     queue.append(frame)

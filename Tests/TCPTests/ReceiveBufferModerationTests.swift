@@ -75,3 +75,34 @@ struct ReceiveBufferModerationTests {
     #expect(h.connection?.readableBytes == 14600)
   }
 }
+
+/// The window field is rounded up to its scale (RFC 7323 §2.3), so the edge advertised can lie
+/// up to 2^shift - 1 bytes past the buffer's free space: data up to that edge is taken, not
+/// clipped (a peer that filled it saw its last bytes dropped and went back N, as passt did).
+struct WindowScaleRoundingTests {
+  @Test func dataUpToTheRoundedEdgeIsTaken() {
+    var configuration = TCPConfiguration()
+    configuration.receiveBufferSize = 100_000  // window shift 1: the field counts pairs of bytes
+    var h = Harness.listening(configuration: configuration)
+    h.peerSynOptions = h.fullOptions()
+    h.establishPassive()
+    // 11 bytes leave 99,989 free: the field says 49,995 pairs, an edge one byte past the space.
+    h.deliver(Segment(.ack, seq: h.peerNext, ack: h.ourNext, payload: pattern(11)))
+    h.advance(by: .milliseconds(50))
+    guard let ack = h.takeSent().last else {
+      Issue.record("no ACK")
+      return
+    }
+    let advertised = Int(ack.window) << 1
+    #expect(advertised == 99_990)
+    // The peer fills the whole advertised window, in full segments.
+    var offset = 0
+    while offset < advertised {
+      let length = min(1460, advertised - offset)
+      h.deliver(
+        Segment(.ack, seq: h.peerNext + 11 + offset, ack: h.ourNext, payload: pattern(length)))
+      offset += length
+    }
+    #expect(h.connection?.readableBytes == 11 + advertised)
+  }
+}

@@ -67,7 +67,7 @@ struct UnixSocketDeviceTests {
     #expect(try Self.receiveAll(&device) == [])
     #expect(device.isConnected == true)
     peer = nil  // closes
-    var queue = BoundedQueue<PacketBuffer>(limit: 64)
+    var queue = FrameQueue(limit: 64)
     for sequence in 0..<10 { queue.append(Self.frame(sequence)) }
     try device.transmit(&queue)
     #expect(queue.isEmpty)
@@ -94,7 +94,7 @@ struct UnixSocketDeviceTests {
     let peer = try TestPeer(connectingTo: path)
     _ = try Self.receiveAll(&device)
     Glibc.shutdown(peer.descriptor, Int32(SHUT_RD))
-    var queue = BoundedQueue<PacketBuffer>(limit: 64)
+    var queue = FrameQueue(limit: 64)
     for sequence in 0..<5 { queue.append(Self.frame(sequence)) }
     try device.transmit(&queue)
     #expect(device.counters.framesDroppedNoPeer == 5)
@@ -112,12 +112,12 @@ struct UnixSocketDeviceTests {
     var device = try UnixSocketDevice(mode: .listen(path), mtu: 9000, maximumQueuedBytes: budget)
     let peer = try TestPeer(connectingTo: path)
     _ = try Self.receiveAll(&device)
-    var queue = BoundedQueue<PacketBuffer>(limit: 4096)
+    var queue = FrameQueue(limit: 4096)
     let total = 1000
     for sequence in 0..<total { queue.append(Self.frame(sequence, size: 9000)) }
     try device.transmit(&queue)
     var queuedBytes = 0
-    var rest = BoundedQueue<PacketBuffer>(limit: 4096)
+    var rest = FrameQueue(limit: 4096)
     while let frame = queue.popFirst() {
       queuedBytes += 4 + frame.count
       rest.append(frame)
@@ -197,7 +197,7 @@ struct UnixSocketDeviceTests {
     var peer: TestPeer? = try listener.accept()
     peer = nil
     _ = peer
-    var queue = BoundedQueue<PacketBuffer>(limit: 64)
+    var queue = FrameQueue(limit: 64)
     for sequence in 0..<4 { queue.append(Self.frame(sequence)) }
     try device.transmit(&queue)
     #expect(device.counters.framesDroppedNoPeer == 4)

@@ -340,7 +340,7 @@ daemon_status_json() {
 open_connections() {
   local seconds=${1:-5} open i
   for ((i = 0; i < seconds * 5; i++)); do
-    open=$(status_value 'len(s["tcp"]["connections"])') || return 1
+    open=$(status_value 's["tcp"]["connection_count"]') || return 1
     ((open == 0)) && break
     sleep 0.2
   done

@@ -85,7 +85,12 @@ done
 sleep_until=$((SECONDS + 10))
 while ((SECONDS < sleep_until)); do daemon_alive || fail "netstackd died under the load"; sleep 1; done
 
-loaded=$(download)
+# Loaded, as unloaded: the best of three.
+loaded=0
+for _ in 1 2 3; do
+  speed=$(download)
+  ((speed > loaded)) && loaded=$speed
+done
 log "loaded download: $loaded bytes/s (unloaded $unloaded)"
 expect_ge "the download under load is at least half as fast (bytes/s)" $((unloaded / 2)) "$loaded"
 ns ping -c 3 -W 2 "$STACK_IP" >/dev/null || fail "ping failed under the load"

@@ -70,7 +70,7 @@ while read -r spec _ port; do
     chargen) bytes="in 0 B  out [0-9]+ B" ;;
   esac
   expect_match "connection $spec from port $port: ESTABLISHED, $bytes" \
-    "^  $STACK_IP:$service_port  $HOST_IP:$port  ESTABLISHED  $bytes  retransmitted [0-9]+  srtt [0-9]+ us  cwnd [0-9]+$" \
+    "^  $STACK_IP:$service_port  $HOST_IP:$port  ESTABLISHED  $bytes  retransmitted [0-9]+  srtt [0-9]+ us  cwnd [0-9]+  memory [0-9]+ B$" \
     "$text"
 done < <(grep local-port "$WORK/holder.out")
 chargen_out=$(grep -E "^  $STACK_IP:19 " <<<"$text" | sed -E 's/.* out ([0-9]+) B.*/\1/')

@@ -33,7 +33,7 @@ HELPER_PIDS+=("$clients_pid")
 # While they run: the most connections ESTABLISHED at once, and the daemon alive.
 peak=0
 while process_running "$clients_pid"; do
-  established=$(status_value 'sum(1 for c in s["tcp"]["connections"] if c["state"] == "ESTABLISHED")') \
+  established=$(status_value 's["tcp"]["connections_by_state"].get("ESTABLISHED", 0)') \
     || fail "reading the daemon's status"
   ((established > peak)) && peak=$established
   daemon_alive || fail "netstackd died with $CLIENTS clients"

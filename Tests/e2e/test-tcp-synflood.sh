@@ -78,7 +78,7 @@ rss_peak=$rss_before
 sample() {
   local half_open rss
   daemon_alive || fail "netstackd died during the SYN flood"
-  half_open=$(status_value 'sum(1 for c in s["tcp"]["connections"] if c["state"] == "SYN-RECEIVED")')
+  half_open=$(status_value 's["tcp"]["connections_by_state"].get("SYN-RECEIVED", 0)')
   ((half_open > half_open_peak)) && half_open_peak=$half_open
   rss=$(daemon_rss_kb)
   ((rss > rss_peak)) && rss_peak=$rss
