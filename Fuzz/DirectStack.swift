@@ -1,9 +1,10 @@
 // Fuzz target: the whole stack (Sources/NetStack/DirectStack.swift and every layer below).
 //
 // The stack is 02:00:00:00:00:02, 10.0.0.2/24, gateway 10.0.0.1 (the addresses of the
-// namespace that Fuzz/capture-corpus captures from), with echo services on UDP port 7 and
-// TCP port 7 (accept, read, write back, close at the end of the stream), and a DHCP server
-// for 10.0.0.100-10.0.0.103 on UDP port 67.
+// namespace that Fuzz/capture-corpus captures from), with an echo service on UDP port 7, the
+// stack's own TCP echo and HTTP services (TCPServiceHost) on ports 7 and 80, and a DHCP server
+// for 10.0.0.100-10.0.0.103 on UDP port 67. Frames go in through the stack's one poll, from a
+// MemoryDevice.
 // Input: records, each one received frame:
 //
 //   byte 0   control: bits 0-1 clock advance before the frame: 0, 1 ms, 1 s, 31 s;
@@ -15,14 +16,14 @@
 //   1-2      frame length (big endian; cut to what the input has left)
 //   ...      the frame, from the destination MAC, without the frame check sequence
 //
-// After each frame the target runs the echo services, flushes TCP, calls `poll` when the
-// stack's deadline has come, and drains the transmit queue; at the end it lets every timer
-// run out.
+// After each frame the target polls the stack, runs the UDP echo and the pings, polls again
+// and checks what the device was given; at the end it lets every timer run out.
 // Checks: nothing traps; every frame the stack sends is well formed: Ethernet from our MAC,
 // at least 60 bytes long, ARP that parses, IPv4 that parses (checksum included), fits the MTU and comes from our
 // address, ICMP, UDP and TCP that parse and whose checksums verify.
 
 import ARP
+import Applications
 import DHCP
 import Ethernet
 import IPv4
@@ -36,8 +37,6 @@ private let ourAddress = IPv4Address(10, 0, 0, 2)
 private let neighbour = IPv4Address(10, 0, 0, 1)
 private let beyondGateway = IPv4Address(192, 0, 2, 1)
 private let pingPayload = [UInt8](repeating: 0xA5, count: 2000)
-/// Where the TCP echo service reads into (allocated once, for every input).
-private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -48,16 +47,18 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
       hardwareAddress: ourMAC, address: IPv4CIDR(address: ourAddress, prefixLength: 24),
       gateway: neighbour, seed: 1),
     now: now)
-  guard let echo = try? stack.udp.bind(port: 7), let listener = try? stack.tcp.listen(port: 7)
-  else { fatalError("cannot bind port 7") }
+  guard let echo = try? stack.udp.bind(port: 7), (try? stack.startService(.echo, port: 7)) != nil,
+    (try? stack.startService(
+      .http(HTTPServer(platform: "fuzz", budget: stack.budget)), port: 80)) != nil
+  else { fatalError("cannot bind ports 7 and 80") }
+  var device = MemoryDevice(mtu: 1500)
   guard
     (try? stack.startDHCPServer(
       DHCPServer.Configuration(
         address: IPv4CIDR(address: ourAddress, prefixLength: 24),
         pool: IPv4Address(10, 0, 0, 100)...IPv4Address(10, 0, 0, 103)))) != nil
   else { fatalError("cannot bind port 67") }
-  var connections: [TCPConnectionID] = []
-  drain(&stack)
+  poll(&stack, &device, now: now)
 
   var sequence: UInt16 = 0
   while !input.isAtEnd {
@@ -71,8 +72,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     default: break
     }
     if control & 4 != 0 { fixChecksums(&frame) }
-    stack.receive(
-      frame.span, info: ReceivedFrameInfo(transportChecksumVerified: control & 8 != 0), now: now)
+    device.receivedFrameInfo = ReceivedFrameInfo(transportChecksumVerified: control & 8 != 0)
+    device.inbox.append(PacketBuffer(copying: frame.span, headroom: 0))
+    poll(&stack, &device, now: now)
 
     // The application: a UDP echo service, and pings.
     for endpoint in stack.takeReadableUDPEndpoints() {
@@ -95,38 +97,22 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         payload: pingPayload.span.extracting(0..<100), now: now)
     }
     while stack.ipv4.echoReplies.popFirst() != nil {}
-    _ = stack.tcp.takeNotifications()
-    while let connection = stack.tcp.accept(listener) { connections.append(connection) }
-    connections.removeAll { connection in
-      let count = (try? stack.tcp.read(connection, into: readBuffer)) ?? -1
-      if count > 0 {
-        let bytes = Array(readBuffer[0..<count])
-        _ = try? stack.tcp.write(connection, bytes.span)
-      }
-      if count < 0 || stack.tcp.connection(connection)?.isAtEndOfStream != false {
-        stack.tcp.close(connection)
-        return true
-      }
-      return false
-    }
-    stack.flush(now: now)
-
-    if let deadline = stack.nextDeadline, deadline <= now { stack.poll(now: now) }
-    drain(&stack)
+    _ = stack.takeApplicationNotifications()
+    poll(&stack, &device, now: now)
   }
 
-  // Let every timer run out: ARP retries and aging, reassembly timeouts.
+  // Let every timer run out: ARP retries and aging, reassembly timeouts, the services'.
   for _ in 0..<4 {
     now += .seconds(31)
-    stack.poll(now: now)
-    drain(&stack)
+    poll(&stack, &device, now: now)
   }
   return 0
 }
 
-/// Takes every frame off the transmit queue and checks that it is well formed.
-private func drain(_ stack: inout DirectStack) {
-  while let buffer = stack.transmitQueue.popFirst() {
+/// One poll of the stack, then every frame it gave the device is checked.
+private func poll(_ stack: inout DirectStack, _ device: inout MemoryDevice, now: Instant) {
+  _ = stack.poll(now: now, device: &device)
+  for buffer in device.takeSent() {
     expect(buffer.offload == .none, "a frame left work to a device that offers no offload")
     buffer.withBytes { bytes in checkSent(bytes) }
   }

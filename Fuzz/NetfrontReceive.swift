@@ -75,7 +75,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     for _ in 0..<4 {
       netback.process()
       do {
-        _ = try device.receive(limit: 64) { frame, _ in
+        _ = try device.receive(limit: 64, now: .zero) { frame, _ in
           expect(frame.count <= 65536, "a frame longer than 64 KiB")
           received.append(frame.copyToArray())
         }

@@ -102,13 +102,13 @@ public struct NetfrontDevice<Platform: XenPlatform & ~Copyable>: ~Copyable, Netw
   }
 
   public mutating func receive(
-    limit: Int, _ handler: (Span<UInt8>, ReceivedFrameInfo) -> Void
+    limit: Int, now: Instant, _ handler: (Span<UInt8>, ReceivedFrameInfo) -> Void
   ) throws(Failure) -> Int {
     try core.service(platform: &platform)
     return try core.receiveFrames(limit: limit, handler, platform: &platform)
   }
 
-  public mutating func transmit(_ queue: inout FrameQueue) throws(Failure) {
+  public mutating func transmit(_ queue: inout FrameQueue, now: Instant) throws(Failure) {
     try core.transmitFrames(&queue, platform: &platform)
   }
 }

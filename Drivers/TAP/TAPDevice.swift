@@ -81,7 +81,7 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
   }
 
   public mutating func receive(
-    limit: Int, _ handler: (Span<UInt8>, ReceivedFrameInfo) -> Void
+    limit: Int, now: Instant, _ handler: (Span<UInt8>, ReceivedFrameInfo) -> Void
   ) throws(TAPError) -> Int {
     var received = 0
     while received < limit {
@@ -111,7 +111,7 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
     return received
   }
 
-  public mutating func transmit(_ queue: inout FrameQueue) throws(TAPError) {
+  public mutating func transmit(_ queue: inout FrameQueue, now: Instant) throws(TAPError) {
     while let frame = queue.first {
       if offloads && frame.headroom < VirtioNetHeader.length {
         // No room for the header in front (never the case for the stack's own buffers).

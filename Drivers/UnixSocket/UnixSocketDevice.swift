@@ -113,7 +113,7 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
   // MARK: Receiving
 
   public mutating func receive(
-    limit: Int, _ handler: (Span<UInt8>, ReceivedFrameInfo) -> Void
+    limit: Int, now: Instant, _ handler: (Span<UInt8>, ReceivedFrameInfo) -> Void
   ) throws(UnixSocketError) -> Int {
     // Drain the inner epoll's readiness so the outer loop does not spin on it.
     var events = [epoll_event](repeating: epoll_event(), count: 4)
@@ -209,7 +209,7 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
   /// a peer, or with one whose connection failed, the frames are dropped and counted. While
   /// the peer does not read, the oldest frames beyond ``maximumQueuedBytes`` are dropped
   /// (counted in ``UnixSocketCounters/framesDroppedSlowPeer``).
-  public mutating func transmit(_ queue: inout FrameQueue) throws(UnixSocketError) {
+  public mutating func transmit(_ queue: inout FrameQueue, now: Instant) throws(UnixSocketError) {
     guard let connection, !connectionFailed else {
       while queue.popFirst() != nil { counters.framesDroppedNoPeer += 1 }
       return

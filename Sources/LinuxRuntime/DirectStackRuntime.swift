@@ -6,9 +6,14 @@ import NetStack
 import TCP
 import UDP
 
-/// The direct stack on Linux: a `DirectStack` owned by an ``EventLoop``, fed frames by a
-/// device, with the fault injector and pcap writer between them, and the bookkeeping that
-/// suspends application tasks until their connection is ready (the waiters).
+/// The direct stack on Linux: a `DirectStack` owned by an ``EventLoop`` and polled over a
+/// device (any driver, wrapped in the capture, fault-injection and tracing devices the options
+/// ask for), and the bookkeeping that suspends application tasks until their connection is
+/// ready (the waiters).
+///
+/// Each turn of the loop is one `DirectStack.poll(now:device:receiveBatch:)`: the loop waits
+/// until the device is readable, a task has work, or the deadline the last poll returned, then
+/// polls; the order of the work inside is the stack's, not the runtime's.
 ///
 /// Everything here runs on the loop's thread; ``DirectNetworkStack`` is the `Sendable` face
 /// that applications hold.
@@ -17,19 +22,13 @@ public final class DirectStackRuntime: @unchecked Sendable {
   /// The stack (loop thread only).
   public var stack: DirectStack
   private let device: any FrameDevice
-  private let pcap: PcapWriter?
-  private var inbound: FrameImpairer?
-  private var outbound: FrameImpairer?
-  private var deviceQueue: FrameQueue
-  /// The frames of ``deviceQueue`` again, in the same order: once the device has taken the
-  /// oldest ones, their buffers go back to the stack's pool from here.
-  private var framesAtDevice = BoundedQueue<PacketBuffer>(limit: 4096)
   private var watchingWritable = false
-  private var nextPcapFlush: Instant
+  /// When the last poll asked to be polled again.
+  private var nextDeadline: Instant?
   public let logger: Logger
   /// A name for the stack in pages and logs.
   public let name: String
-  /// Frames read per wake-up at most.
+  /// Frames read per poll at most.
   public var receiveBatch = 256
   /// The device failed (or its peer went away) and stopped the loop.
   public private(set) var failed = false
@@ -43,27 +42,15 @@ public final class DirectStackRuntime: @unchecked Sendable {
   var datagramReaders = WaiterTable<UDPEndpointID>()
 
   public init<Device: NetworkDevice & ~Copyable>(
-    stack: DirectStack, device: LoopDevice<Device>, loop: EventLoop, name: String,
-    pcap: PcapWriter?, impairment: ImpairmentConfiguration?, impairmentSeed: UInt64, logger: Logger
+    stack: DirectStack, device: LoopDevice<Device>, loop: EventLoop, name: String, logger: Logger
   ) throws(SystemError) {
-    deviceQueue = FrameQueue(limit: 4096, budget: stack.budget)
     self.stack = stack
     self.device = device
     self.loop = loop
     self.name = name
-    self.pcap = pcap
     self.logger = logger
-    if let impairment, impairment.isActive {
-      inbound = FrameImpairer(configuration: impairment, seed: impairmentSeed)
-      outbound = FrameImpairer(configuration: impairment, seed: impairmentSeed &+ 1)
-    }
-    nextPcapFlush = MonotonicClock.now() + .seconds(1)
-    try loop.register(device.fileDescriptor, events: UInt32(EPOLLIN.rawValue)) {
-      [unowned self] events in
-      if events & UInt32(EPOLLIN.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
-        receiveFrames(now: MonotonicClock.now())
-      }
-    }
+    // Readiness only wakes the loop: the turn polls.
+    try loop.register(device.fileDescriptor, events: UInt32(EPOLLIN.rawValue)) { _ in }
     loop.deadline = { [unowned self] in nextDeadline }
     loop.turn = { [unowned self] now in turn(now: now) }
   }
@@ -73,63 +60,24 @@ public final class DirectStackRuntime: @unchecked Sendable {
 
   // MARK: The loop's work
 
-  private var nextDeadline: Instant? {
-    var deadline = stack.nextDeadline
-    deadline = Instant.earliest(deadline, inbound?.nextDeadline)
-    deadline = Instant.earliest(deadline, outbound?.nextDeadline)
-    if pcap != nil { deadline = Instant.earliest(deadline, nextPcapFlush) }
-    return deadline
-  }
-
-  private func receiveFrames(now: Instant) {
+  /// One poll, then the application's waiters and the DHCP client's news; the device is watched
+  /// for room while frames wait for it.
+  private func turn(now: Instant) {
     do {
-      let tracing = logger.enabled(.trace)
-      _ = try device.receive(limit: receiveBatch) { frame, info in
-        if tracing { logger.trace("in  \(FrameDescription.describe(frame))") }
-        if let pcap {
-          if info.transportChecksumVerified {
-            pcap.writeCompletingChecksum(frame)
-          } else {
-            pcap.write(frame)
-          }
-        }
-        if inbound != nil {
-          if info.transportChecksumVerified {
-            // The kernel left the checksum partial; complete it so that the injector's
-            // corruption is caught as it would be on a wire.
-            let copy = PacketBuffer(copying: frame, headroom: 0)
-            copy.withMutableBytes { FrameChecksum.completeTransportChecksum(&$0) }
-            inbound!.submit(copy, now: now)
-          } else {
-            inbound!.submit(frame, now: now)
-          }
-        } else {
-          stack.receive(frame, info: info, now: now)
-        }
-      }
+      nextDeadline = try device.poll(&stack, now: now, receiveBatch: receiveBatch)
     } catch {
       logger.error("device: \(error)")
       failed = true
       loop.stop()
+      return
     }
-  }
-
-  /// After handlers and jobs: due impaired frames, timers, wake-ups, then everything queued
-  /// goes to the device.
-  private func turn(now: Instant) {
-    if let due = inbound?.nextDeadline, due <= now {
-      inbound!.release(now: now) { frame in
-        frame.withBytes { stack.receive($0, info: ReceivedFrameInfo(), now: now) }
-      }
-    }
-    if let deadline = stack.nextDeadline, deadline <= now { stack.poll(now: now) }
-    stack.flush(now: now)
     reportDHCPEvents()
     wakeWaiters()
-    sendQueuedFrames(now: now)
-    if let pcap, now >= nextPcapFlush {
-      pcap.flush()
-      nextPcapFlush = now + .seconds(1)
+    let wantWritable = !stack.transmitQueue.isEmpty
+    if wantWritable != watchingWritable {
+      let events = UInt32(EPOLLIN.rawValue) | (wantWritable ? UInt32(EPOLLOUT.rawValue) : 0)
+      try? loop.modify(device.fileDescriptor, events: events)
+      watchingWritable = wantWritable
     }
   }
 
@@ -171,44 +119,6 @@ public final class DirectStackRuntime: @unchecked Sendable {
     }
   }
 
-  /// Moves the stack's frames (through the outbound fault injector) to the device.
-  private func sendQueuedFrames(now: Instant) {
-    let tracing = logger.enabled(.trace)
-    if outbound != nil {
-      while let frame = stack.transmitQueue.popFirst() {
-        outbound!.submit(frame, now: now)
-      }
-      outbound!.release(now: now) { frame in
-        if deviceQueue.append(frame) {
-          framesAtDevice.append(frame)
-          pcap?.write(frameBytes: frame)
-        }
-      }
-    } else {
-      while !deviceQueue.isFull, let frame = stack.transmitQueue.popFirst() {
-        if tracing { frame.withBytes { logger.trace("out \(FrameDescription.describe($0))") } }
-        pcap?.write(frameBytes: frame)
-        // A frame the budget has no room for is dropped here, as a full queue drops it.
-        if deviceQueue.append(frame) { framesAtDevice.append(frame) }
-      }
-    }
-    do {
-      try device.transmit(&deviceQueue)
-    } catch {
-      logger.warning("device transmit failed: \(error)")
-    }
-    // The device takes frames from the front: the oldest ones of the copy are the written ones.
-    while framesAtDevice.count > deviceQueue.count, var frame = framesAtDevice.popFirst() {
-      stack.recycle(&frame)
-    }
-    let wantWritable = !deviceQueue.isEmpty
-    if wantWritable != watchingWritable {
-      let events = UInt32(EPOLLIN.rawValue) | (wantWritable ? UInt32(EPOLLOUT.rawValue) : 0)
-      try? loop.modify(device.fileDescriptor, events: events)
-      watchingWritable = wantWritable
-    }
-  }
-
   private func reportDHCPEvents() {
     guard !stack.dhcpEvents.isEmpty else { return }
     for event in stack.takeDHCPEvents() { onDHCPEvent?(event) }
@@ -220,22 +130,6 @@ public final class DirectStackRuntime: @unchecked Sendable {
     let now = MonotonicClock.now()
     stack.releaseDHCPLease(now: now)
     reportDHCPEvents()
-    sendQueuedFrames(now: now)
-  }
-
-  /// Flushes the pcap file (at shutdown).
-  public func finish() {
-    pcap?.flush()
-  }
-}
-
-extension PcapWriter {
-  /// Appends the frame held in `frameBytes`, its offloaded checksum completed.
-  func write(frameBytes packet: PacketBuffer) {
-    if packet.offload == .none {
-      packet.withBytes { write($0) }
-    } else {
-      packet.withBytes { writeCompletingChecksum($0) }
-    }
+    _ = try? device.poll(&stack, now: now, receiveBatch: 0)
   }
 }

@@ -1,8 +1,10 @@
 import NetCore
+import NetStack
 
-/// A frame device as the event loop drives it: a descriptor to wait on, and batched receive
-/// and transmit. Wraps any `NetworkDevice` (TAP, Unix socket) in a class so that the loop can
-/// hold it; the device's own error type becomes a message.
+/// A frame device as the event loop drives it: a descriptor to wait on, and the stack's poll
+/// over it. Wraps any `NetworkDevice` (TAP, Unix socket, netfront, each possibly inside the
+/// capture, fault-injection and tracing wrappers) in a class, so that the loop can hold it
+/// whatever its type; the device's own error type becomes a message.
 public final class LoopDevice<Device: NetworkDevice & ~Copyable> {
   var device: Device
   /// The descriptor epoll waits on.
@@ -24,9 +26,9 @@ public final class LoopDevice<Device: NetworkDevice & ~Copyable> {
 protocol FrameDevice: AnyObject {
   var fileDescriptor: Int32 { get }
   var mtu: Int { get }
-  func receive(limit: Int, _ handler: (Span<UInt8>, ReceivedFrameInfo) -> Void)
-    throws(DeviceFailure) -> Int
-  func transmit(_ queue: inout FrameQueue) throws(DeviceFailure)
+  /// One `DirectStack.poll(now:device:receiveBatch:)` of `stack` over the device.
+  func poll(_ stack: inout DirectStack, now: Instant, receiveBatch: Int) throws(DeviceFailure)
+    -> Instant?
 }
 
 /// A device error, as text.
@@ -37,19 +39,11 @@ public struct DeviceFailure: Error, CustomStringConvertible {
 extension LoopDevice: FrameDevice where Device: ~Copyable {
   var mtu: Int { device.mtu }
 
-  func receive(limit: Int, _ handler: (Span<UInt8>, ReceivedFrameInfo) -> Void)
-    throws(DeviceFailure) -> Int
+  func poll(_ stack: inout DirectStack, now: Instant, receiveBatch: Int) throws(DeviceFailure)
+    -> Instant?
   {
     do {
-      return try device.receive(limit: limit, handler)
-    } catch {
-      throw DeviceFailure(description: "\(error)")
-    }
-  }
-
-  func transmit(_ queue: inout FrameQueue) throws(DeviceFailure) {
-    do {
-      try device.transmit(&queue)
+      return try stack.poll(now: now, device: &device, receiveBatch: receiveBatch)
     } catch {
       throw DeviceFailure(description: "\(error)")
     }

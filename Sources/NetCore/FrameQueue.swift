@@ -14,6 +14,11 @@ public struct FrameQueue {
   public private(set) var bytes = 0
   /// Frames refused because the budget had no room for them.
   public private(set) var refusedForMemory: UInt64 = 0
+  /// Whether frames taken off the front are kept until ``swapTakenFrames(_:)``: the stack's
+  /// transmit queue keeps them, so that a buffer goes back to its pool once the device is done
+  /// with it.
+  public var keepsTakenFrames = false
+  private var taken: [PacketBuffer] = []
 
   /// What a frame is charged: its storage and what the allocator adds.
   @inlinable
@@ -52,7 +57,14 @@ public struct FrameQueue {
     let charge = FrameQueue.charge(frame)
     bytes -= charge
     budget.release(charge, for: .deviceQueue)
+    if keepsTakenFrames { taken.append(frame) }
     return frame
+  }
+
+  /// Exchanges the frames taken off the front since the last call (oldest first) for the
+  /// contents of `frames`, which should be empty: the caller gets them without an allocation.
+  public mutating func swapTakenFrames(_ frames: inout [PacketBuffer]) {
+    swap(&taken, &frames)
   }
 
   /// Drops every frame.

@@ -15,6 +15,10 @@ public struct SimulatedNetwork {
   public var left: DirectStack
   /// The stack on the right end of the link.
   public var right: DirectStack
+  /// Each stack's end of the link: frames due to it wait in its inbox, what it sends collects
+  /// in its `sent`.
+  private var leftEnd: MemoryDevice
+  private var rightEnd: MemoryDevice
   private var leftToRight: FrameImpairer
   private var rightToLeft: FrameImpairer
   /// The bottleneck of each direction, if the link has a rate.
@@ -42,6 +46,8 @@ public struct SimulatedNetwork {
     now = start
     self.left = DirectStack(configuration: left, now: start)
     self.right = DirectStack(configuration: right, now: start)
+    leftEnd = MemoryDevice(mtu: left.mtu)
+    rightEnd = MemoryDevice(mtu: right.mtu)
     leftToRight = FrameImpairer(configuration: impairment, seed: seed &* 2 &+ 1)
     rightToLeft = FrameImpairer(configuration: impairment, seed: seed &* 2 &+ 2)
   }
@@ -64,8 +70,7 @@ public struct SimulatedNetwork {
       step()
       guard turn(&self) else { break }
       // What the applications queued goes on the wire before time moves.
-      left.flush(now: now)
-      right.flush(now: now)
+      pollStacks()
       carryQueuedFrames()
       guard let next = nextEvent, next <= deadline else {
         now = deadline
@@ -89,24 +94,26 @@ public struct SimulatedNetwork {
     run(until: now + interval)
   }
 
-  /// One step at the current time: carry queued frames, deliver due frames, run due timers.
+  /// One step at the current time: carry sent frames, deliver due frames, poll both stacks.
   private mutating func step() {
     carryQueuedFrames()
     let time = now
-    leftToRight.release(now: time) { frame in
-      frame.withBytes { right.receive($0, info: ReceivedFrameInfo(), now: time) }
-    }
-    rightToLeft.release(now: time) { frame in
-      frame.withBytes { left.receive($0, info: ReceivedFrameInfo(), now: time) }
-    }
-    if let due = left.nextDeadline, due <= time { left.poll(now: time) }
-    if let due = right.nextDeadline, due <= time { right.poll(now: time) }
+    leftToRight.release(now: time) { frame in rightEnd.inbox.append(frame) }
+    rightToLeft.release(now: time) { frame in leftEnd.inbox.append(frame) }
+    pollStacks()
     carryQueuedFrames()
   }
 
-  /// Puts every frame the stacks queued into the link.
+  /// Polls each stack over its end of the link (every frame due to it, then its timers, its
+  /// services, what became due).
+  private mutating func pollStacks() {
+    _ = left.poll(now: now, device: &leftEnd, receiveBatch: .max)
+    _ = right.poll(now: now, device: &rightEnd, receiveBatch: .max)
+  }
+
+  /// Puts every frame the stacks sent into the link.
   private mutating func carryQueuedFrames() {
-    while let frame = left.transmitQueue.popFirst() {
+    for frame in leftEnd.takeSent() {
       framesLeftToRight += 1
       frame.withBytes { bytes in
         trace?(.left, bytes, now)
@@ -116,7 +123,7 @@ public struct SimulatedNetwork {
         }
       }
     }
-    while let frame = right.transmitQueue.popFirst() {
+    for frame in rightEnd.takeSent() {
       framesRightToLeft += 1
       frame.withBytes { bytes in
         trace?(.right, bytes, now)

@@ -10,10 +10,13 @@ import UDP
 /// The whole stack on one Ethernet device: Ethernet and ARP, IPv4 with ICMP, UDP and TCP, wired
 /// together in one place (as mirage-tcpip's `tcpip_stack_direct.ml` wires its functors).
 ///
-/// Sans-IO: a runtime hands it received frames with ``receive(_:info:now:)``, calls
-/// ``poll(now:)`` when ``nextDeadline`` comes, and sends what collects in ``transmitQueue``.
-/// The same value runs over a TAP device in `netstackd`, over an in-memory link in the
-/// simulation, and over netfront in a unikernel.
+/// Sans-IO, with one entry: a runtime calls ``poll(now:device:receiveBatch:)`` whenever the
+/// device is readable or the deadline it returned comes (smoltcp's `Interface::poll` and
+/// `poll_at`); the poll takes the device's frames, runs the timers and the services, sends
+/// what became due and hands the frames to the device, always in that order. The same value
+/// runs over a TAP device in `netstackd`, over an in-memory link in the simulation, and over
+/// netfront in a unikernel, each device wrapped as needed (``PcapDevice``,
+/// ``ImpairedDevice``, ``TracingDevice``).
 public struct DirectStack {
   /// IPv4 and, below it, the Ethernet link with ARP.
   public var ipv4: IPv4Layer<EthernetLink>
@@ -27,6 +30,8 @@ public struct DirectStack {
   public let budget: MemoryBudget
   /// TCP notifications that are not the services': for the application API's waiters.
   private var applicationNotifications: [TCPNotification] = []
+  /// Frames the device took in the last poll, on their way back to the buffer pool.
+  private var transmitted: [PacketBuffer] = []
   /// UDP endpoints that received a datagram since the runtime last looked (bounded by the
   /// number of endpoints; each appears once).
   public private(set) var readableUDPEndpoints: [UDPEndpointID] = []
@@ -46,9 +51,10 @@ public struct DirectStack {
     var random = PseudoRandomGenerator(seed: configuration.seed)
     budget = MemoryBudget(limit: configuration.memoryLimit)
     services = TCPServiceHost(budget: budget)
-    let link = EthernetLink(
+    var link = EthernetLink(
       hardwareAddress: configuration.hardwareAddress, mtu: configuration.mtu,
       supportsSegmentationOffload: configuration.segmentationOffload, budget: budget)
+    link.transmitQueue.keepsTakenFrames = true
     ipv4 = IPv4Layer(
       link: link, identificationSeed: UInt16(truncatingIfNeeded: random.next()), budget: budget)
     udp = UDPLayer(seed: random.next(), budget: budget)
@@ -70,16 +76,41 @@ public struct DirectStack {
     _modify { yield &ipv4.link.transmitQueue }
   }
 
-  /// Gives back the buffer of a frame the device has written, for the next packet to send
-  /// (kept only if nothing else holds it; see ``PacketBufferPool``).
-  public mutating func recycle(_ frame: inout PacketBuffer) {
-    ipv4.link.transmitBuffers.recycle(&frame)
-  }
-
   // MARK: Receiving
 
-  /// Handles one frame from the device. TCP answers wait for ``flush(now:)``.
-  public mutating func receive(_ frame: Span<UInt8>, info: ReceivedFrameInfo, now: Instant) {
+  // MARK: The poll
+
+  /// One pass of the stack at `now` over `device`, in the one right order:
+  ///
+  /// 1. receive: up to `receiveBatch` frames the device has;
+  /// 2. timers: every layer's that are due (ARP, reassembly, TCP, DHCP);
+  /// 3. services and flush: the services step on their news, and everything received segments,
+  ///    the services and application calls made due (ACKs, data, FIN, window updates) goes
+  ///    out;
+  /// 4. transmit: the queued frames go to the device, whose written buffers return to the pool.
+  ///
+  /// Returns when to poll again at the latest: `now` when the device may still have frames
+  /// waiting (the batch was full) or work is left over, else the earliest deadline of the
+  /// stack and the device, nil for none.
+  public mutating func poll<Device: NetworkDevice & ~Copyable>(
+    now: Instant, device: inout Device, receiveBatch: Int = 256
+  ) throws(Device.Failure) -> Instant? {
+    let received = try device.receive(limit: receiveBatch, now: now) { frame, info in
+      receive(frame, info: info, now: now)
+    }
+    if let due = timersDeadline, due <= now { runTimers(now: now) }
+    flush(now: now)
+    try device.transmit(&transmitQueue, now: now)
+    // The buffers of the frames the device wrote go back to the pool.
+    ipv4.link.transmitQueue.swapTakenFrames(&transmitted)
+    for index in transmitted.indices { ipv4.link.transmitBuffers.recycle(&transmitted[index]) }
+    transmitted.removeAll(keepingCapacity: true)
+    if received >= receiveBatch { return now }
+    return Instant.earliest(nextDeadline, device.nextDeadline)
+  }
+
+  /// Handles one frame from the device. TCP answers wait for the flush of the same poll.
+  mutating func receive(_ frame: Span<UInt8>, info: ReceivedFrameInfo, now: Instant) {
     let input = ipv4.link.receive(frame, now: now)
     if !ipv4.link.addressClaims.isEmpty { dhcpAddressClaims(now: now) }
     guard case .ipv4(let linkBroadcast) = input else { return }
@@ -151,7 +182,7 @@ public struct DirectStack {
   // MARK: Timers
 
   /// Runs every layer's timers that are due.
-  public mutating func poll(now: Instant) {
+  private mutating func runTimers(now: Instant) {
     ipv4.poll(now: now)
     tcp.poll(now: now, network: &ipv4)
     if let actions = dhcpClient?.poll(now: now) { perform(actions, now: now) }
@@ -160,9 +191,8 @@ public struct DirectStack {
 
   /// Steps the services that have news, then sends what received segments (ACKs, data an ACK
   /// released), the services and application calls (TCP writes, reads that opened the window,
-  /// closes) made due; a runtime calls it after each batch of received frames and of
-  /// application work.
-  public mutating func flush(now: Instant) {
+  /// closes) made due. The poll runs it after receiving and the timers.
+  mutating func flush(now: Instant) {
     // A flush can give the services news (a handshake completed, room freed): a few rounds
     // let them act on it at once; what is left waits for the next turn (nextDeadline).
     for _ in 0..<3 {
@@ -189,7 +219,16 @@ public struct DirectStack {
     return applicationNotifications
   }
 
-  /// When ``poll(now:)`` is next needed, if ever.
+  /// When the timers next need to run, if ever.
+  private var timersDeadline: Instant? {
+    var deadline = Instant.earliest(ipv4.nextDeadline, tcp.nextDeadline)
+    if let client = dhcpClient { deadline = Instant.earliest(deadline, client.nextDeadline) }
+    if let server = dhcpServer { deadline = Instant.earliest(deadline, server.nextDeadline) }
+    return deadline
+  }
+
+  /// When ``poll(now:device:receiveBatch:)`` is next needed (without the device's own
+  /// deadline), if ever.
   public var nextDeadline: Instant? {
     var deadline = Instant.earliest(ipv4.nextDeadline, tcp.nextDeadline)
     deadline = Instant.earliest(deadline, services.nextDeadline)

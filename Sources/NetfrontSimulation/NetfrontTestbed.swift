@@ -14,6 +14,8 @@ public final class NetfrontTestbed {
   public var guest: DirectStack
   /// The stack in dom0, behind the vif.
   public var host: DirectStack
+  /// The host stack's device: what the back end passes on from the guest, and what goes to it.
+  private var hostEnd: MemoryDevice
   /// The virtual time.
   public private(set) var now: Instant
   /// Frames moved each way so far (the guest's view).
@@ -53,6 +55,7 @@ public final class NetfrontTestbed {
         hardwareAddress: NetfrontTestbed.hostMAC, mtu: device.mtu, address: hostAddress,
         seed: seed &+ 1000),
       now: start)
+    hostEnd = MemoryDevice(mtu: device.mtu)
   }
 
   /// One round at the current time: the guest's device, the guest's stack, the back end,
@@ -60,37 +63,35 @@ public final class NetfrontTestbed {
   @discardableResult
   public func step() throws(NetfrontError<SimulatedXenError>) -> Bool {
     let time = now
-    let before = framesFromGuest + framesToGuest
-    let received = try device.receive(limit: receiveBatch) { frame, info in
-      guest.receive(frame, info: info, now: time)
-    }
-    framesToGuest += received
-    if let due = guest.nextDeadline, due <= time { guest.poll(now: time) }
-    guest.flush(now: time)
-    let queued = guest.transmitQueue.count
-    try device.transmit(&guest.transmitQueue)
-    let sent = queued - guest.transmitQueue.count
+    let guestFrames = guestLinkActivity
+    _ = try guest.poll(now: time, device: &device, receiveBatch: receiveBatch)
+    framesToGuest += Int(guest.ipv4.link.ethernetCounters.framesReceived - guestFrames.received)
+    let guestMoved = guestLinkActivity != guestFrames
     netback.process()
     for frame in netback.takeFramesFromFrontend() {
       framesFromGuest += 1
       frame.withUnsafeBufferPointer {
-        host.receive(Span(_unsafeElements: $0), info: ReceivedFrameInfo(), now: time)
+        hostEnd.inbox.append(PacketBuffer(copying: Span(_unsafeElements: $0), headroom: 0))
       }
     }
-    if let due = host.nextDeadline, due <= time { host.poll(now: time) }
-    host.flush(now: time)
-    var delivered = false
-    while let frame = host.transmitQueue.popFirst() {
+    _ = host.poll(now: time, device: &hostEnd, receiveBatch: .max)
+    let toGuest = hostEnd.takeSent()
+    for frame in toGuest {
       frame.withBytes { bytes in
         var copy: [UInt8] = []
         copy.reserveCapacity(bytes.count)
         for index in 0..<bytes.count { copy.append(bytes[index]) }
         netback.deliver(copy)
       }
-      delivered = true
     }
     netback.process()
-    return framesFromGuest + framesToGuest != before || sent > 0 || received > 0 || delivered
+    return guestMoved || !toGuest.isEmpty
+  }
+
+  /// The guest's link counters (frames received, frames sent): what moved in a step.
+  private var guestLinkActivity: (received: UInt64, sent: UInt64) {
+    let counters = guest.ipv4.link.ethernetCounters
+    return (counters.framesReceived, counters.framesSent)
   }
 
   /// Runs until `deadline`, or until `turn` returns false; `turn` runs after each step, where
@@ -104,9 +105,10 @@ public final class NetfrontTestbed {
     while now <= deadline {
       let moved = try step()
       guard turn(self) else { break }
-      guest.flush(now: now)
-      host.flush(now: now)
-      if moved || !guest.transmitQueue.isEmpty || !host.transmitQueue.isEmpty {
+      // What the test's applications queued goes out at the next step's poll.
+      if moved || guest.tcp.hasPendingOutput || host.tcp.hasPendingOutput
+        || !guest.transmitQueue.isEmpty
+      {
         idleSteps = 0
         continue
       }

@@ -78,6 +78,8 @@ final class Daemon {
   var listeningSocket: String?
   /// The socket backend's services.
   var socketHost: SocketServiceHost?
+  /// The capture of `--pcap`, flushed at exit.
+  var pcap: PcapWriter?
   /// Closes a device that has an orderly way out (netfront's xenbus Closing/Closed).
   var closeDevice: (() -> Void)?
   /// The device's own counters, when it keeps any beside the stack's (the Unix-socket link).
@@ -239,9 +241,9 @@ final class Daemon {
     let mac = chosenMAC
     let descriptor = device.fileDescriptor
     let offloads = device.offloads
-    let runtime = makeRuntime(
-      LoopDevice(device, fileDescriptor: descriptor), name: "netstack over TAP \(deviceName)",
-      mtu: mtu, mac: mac, offloads: offloads, loop: loop)
+    let (runtime, _) = makeRuntime(
+      device, fileDescriptor: descriptor, name: "netstack over TAP \(deviceName)", mtu: mtu,
+      mac: mac, offloads: offloads, loop: loop)
     print(
       "netstackd: \(deviceName)\(created ? " (created)" : ""): mac \(mac), \(addressSummary), mtu \(mtu); \(hostSummary)"
     )
@@ -266,13 +268,14 @@ final class Daemon {
     if case .listen = mode { listeningSocket = path }
     let mac = chosenMAC
     let descriptor = device.fileDescriptor
-    let loopDevice = LoopDevice(device, fileDescriptor: descriptor)
+    let (runtime, loopDevice) = makeRuntime(
+      device, fileDescriptor: descriptor, name: "netstack over Unix socket \(path)", mtu: mtu,
+      mac: mac, offloads: false, loop: loop)
     deviceCounters = {
-      loopDevice.withDevice { $0.counters.all.map { ("unix_socket", $0.name, $0.value) } }
+      loopDevice.withDevice { chain in
+        chain.inner.inner.inner.counters.all.map { ("unix_socket", $0.name, $0.value) }
+      }
     }
-    let runtime = makeRuntime(
-      loopDevice, name: "netstack over Unix socket \(path)", mtu: mtu, mac: mac, offloads: false,
-      loop: loop)
     let verb = if case .connect = mode { "connected to" } else { "listening on" }
     print(
       "netstackd: \(verb) \(path): mac \(mac), \(addressSummary), mtu \(mtu)"
@@ -280,12 +283,13 @@ final class Daemon {
     return runtime
   }
 
-  /// The stack, pcap writer and fault injector over a device, on the loop.
-  func makeRuntime<Device: NetworkDevice & ~Copyable>(
-    _ device: LoopDevice<Device>, name: String, mtu: Int, mac: MACAddress, offloads: Bool,
-    loop: EventLoop
-  ) -> DirectStackRuntime {
-    var pcap: PcapWriter? = nil
+  /// The stack over a device wrapped as the options ask (``DeviceChain``: the fault
+  /// injector, the tracer, the pcap capture), on the loop; returns the runtime and the device
+  /// (for what a driver offers beyond frames: counters, an orderly close).
+  func makeRuntime<Raw: NetworkDevice & ~Copyable>(
+    _ device: consuming Raw, fileDescriptor: Int32, name: String, mtu: Int, mac: MACAddress,
+    offloads: Bool, loop: EventLoop
+  ) -> (DirectStackRuntime, LoopDevice<DeviceChain<Raw>>) {
     if let path = options.pcap {
       do {
         pcap = try PcapWriter(path: path)
@@ -294,17 +298,23 @@ final class Daemon {
         Netstackd.fail("--pcap: \(error)", status: 2)
       }
     }
+    let logger = self.logger
+    let trace: ((String) -> Void)? =
+      logger.enabled(.trace) ? { line in logger.trace(line) } : nil
+    let chain = ImpairedDevice(
+      wrapping: TracingDevice(wrapping: PcapDevice(wrapping: device, sink: pcap), trace: trace),
+      configuration: options.impairment ?? ImpairmentConfiguration(),
+      seed: options.impairmentSeed)
+    let loopDevice = LoopDevice(chain, fileDescriptor: fileDescriptor)
     var stack = DirectStack(
       configuration: stackConfiguration(mtu: mtu, mac: mac, offloads: offloads),
       now: MonotonicClock.now())
     startDHCP(on: &stack, mac: mac)
     do {
       let runtime = try DirectStackRuntime(
-        stack: stack, device: device, loop: loop, name: name, pcap: pcap,
-        impairment: options.impairment,
-        impairmentSeed: options.impairmentSeed, logger: logger)
+        stack: stack, device: loopDevice, loop: loop, name: name, logger: logger)
       runtime.onDHCPEvent = { event in Daemon.report(event) }
-      return runtime
+      return (runtime, loopDevice)
     } catch {
       undo()
       Netstackd.fail("\(error)", status: 1)
@@ -474,7 +484,7 @@ final class Daemon {
     }
     if let runtime {
       if !runtime.failed { runtime.releaseDHCPLease() }
-      runtime.finish()
+      pcap?.flush()
       if runtime.failed { status = 1 }
     }
     if let signal = stopSignal {

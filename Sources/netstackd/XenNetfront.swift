@@ -33,20 +33,19 @@ extension Daemon {
       "backend \(device.backendPath) in domain \(device.backendDomain.rawValue)"
       + (features.scatterGather ? ", scatter-gather" : "")
     let descriptor = device.platform.fileDescriptor
-    let loopDevice = LoopDevice(device, fileDescriptor: descriptor)
-    let runtime = makeRuntime(
-      loopDevice, name: "netstack over Xen netfront vif \(index)", mtu: mtu, mac: mac,
-      offloads: false, loop: loop)
+    let (runtime, loopDevice) = makeRuntime(
+      device, fileDescriptor: descriptor, name: "netstack over Xen netfront vif \(index)",
+      mtu: mtu, mac: mac, offloads: false, loop: loop)
     closeDevice = {
-      loopDevice.withDevice { device in
-        Daemon.report(device.counters)
+      loopDevice.withDevice { chain in
+        Daemon.report(chain.inner.inner.inner.counters)
         let started = MonotonicClock.now()
         do {
-          try device.disconnect { MonotonicClock.now() }
+          try chain.inner.inner.inner.disconnect { MonotonicClock.now() }
           let took = (MonotonicClock.now() - started).nanoseconds / 1_000_000
-          let held = device.pagesAwaitingRelease
+          let held = chain.inner.inner.inner.pagesAwaitingRelease
           print(
-            "netstackd: netfront vif \(index): \(device.state), backend \(device.backendState) in \(took) ms"
+            "netstackd: netfront vif \(index): \(chain.inner.inner.inner.state), backend \(chain.inner.inner.inner.backendState) in \(took) ms"
               + (held > 0 ? "; \(held) pages still mapped by the back end" : ""))
         } catch {
           print("netstackd: netfront vif \(index): closing: \(error)")

@@ -358,11 +358,11 @@ struct BareMetalPlatformTests {
         expected.append(back)
         netback.deliver(back)
       }
-      try device.transmit(&queue)
+      try device.transmit(&queue, now: .zero)
       #expect(queue.isEmpty)
       try device.platform.wait(timeout: .milliseconds(1))
       while true {
-        let count = try device.receive(limit: 64) { frame, _ in
+        let count = try device.receive(limit: 64, now: .zero) { frame, _ in
           received.append((0..<frame.count).map { frame[$0] })
         }
         if count == 0 { break }

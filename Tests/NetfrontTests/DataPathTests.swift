@@ -32,7 +32,7 @@ final class NetfrontFixture {
   func transmit(_ frames: [[UInt8]]) throws -> Int {
     var queue = FrameQueue(limit: 4096)
     for frame in frames { queue.append(PacketBuffer(copying: frame.span)) }
-    try device.transmit(&queue)
+    try device.transmit(&queue, now: .zero)
     return queue.count
   }
 
@@ -40,7 +40,7 @@ final class NetfrontFixture {
   func receive(limit: Int = 64) throws -> [[UInt8]] {
     var frames: [[UInt8]] = []
     while true {
-      let count = try device.receive(limit: limit) { frame, _ in
+      let count = try device.receive(limit: limit, now: .zero) { frame, _ in
         var bytes: [UInt8] = []
         for index in 0..<frame.count { bytes.append(frame[index]) }
         frames.append(bytes)
@@ -87,16 +87,16 @@ struct DataPathTests {
     let frames = (0..<300).map { NetfrontFixture.frame($0, length: 100) }
     var queue = FrameQueue(limit: 512)
     for frame in frames { queue.append(PacketBuffer(copying: frame.span)) }
-    try fixture.device.transmit(&queue)
+    try fixture.device.transmit(&queue, now: .zero)
     #expect(queue.count == 44, "256 ring slots taken, the rest wait")
-    try fixture.device.transmit(&queue)
+    try fixture.device.transmit(&queue, now: .zero)
     #expect(queue.count == 44)
     #expect(fixture.counters.transmitRingFull == 2)
     fixture.netback.process()
     #expect(fixture.netback.counters.transmitRequests == 0)
     fixture.netback.stallTransmit = false
     fixture.netback.process()
-    try fixture.device.transmit(&queue)
+    try fixture.device.transmit(&queue, now: .zero)
     #expect(queue.isEmpty)
     fixture.netback.process()
     #expect(fixture.netback.takeFramesFromFrontend() == frames)
@@ -261,7 +261,7 @@ struct DataPathTests {
     for frame in frames { fixture.netback.deliver(frame) }
     fixture.netback.process()
     var received: [[UInt8]] = []
-    let first = try fixture.device.receive(limit: 10) { frame, _ in
+    let first = try fixture.device.receive(limit: 10, now: .zero) { frame, _ in
       received.append((0..<frame.count).map { frame[$0] })
     }
     #expect(first == 10)
@@ -304,7 +304,7 @@ struct DataPathTests {
     var seenBefore: [UInt8] = []
     var seenAfter: [UInt8] = []
     var rewritten = false
-    let count = try fixture.device.receive(limit: 64) { bytes, _ in
+    let count = try fixture.device.receive(limit: 64, now: .zero) { bytes, _ in
       seenBefore = (0..<bytes.count).map { bytes[$0] }
       rewritten = fixture.netback.rewriteLastReceivedFrame(at: 12, with: forged)
       seenAfter = (0..<bytes.count).map { bytes[$0] }

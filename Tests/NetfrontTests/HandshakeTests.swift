@@ -200,9 +200,9 @@ struct HandshakeTests {
     frame.append(60)
     queue.append(frame)
     #expect(throws: NetfrontError<SimulatedXenError>.self) {
-      _ = try device.receive(limit: 10) { _, _ in }
+      _ = try device.receive(limit: 10, now: .zero) { _, _ in }
     }
-    try device.transmit(&queue)
+    try device.transmit(&queue, now: .zero)
     #expect(queue.count == 1, "nothing is sent once closed")
   }
 

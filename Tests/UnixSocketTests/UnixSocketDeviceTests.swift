@@ -24,7 +24,7 @@ struct UnixSocketDeviceTests {
 
   static func receiveAll(_ device: inout UnixSocketDevice) throws(UnixSocketError) -> [[UInt8]] {
     var frames: [[UInt8]] = []
-    _ = try device.receive(limit: 1000) { frame, _ in
+    _ = try device.receive(limit: 1000, now: .zero) { frame, _ in
       frames.append(frame.withUnsafeBufferPointer { Array($0) })
     }
     return frames
@@ -69,7 +69,7 @@ struct UnixSocketDeviceTests {
     peer = nil  // closes
     var queue = FrameQueue(limit: 64)
     for sequence in 0..<10 { queue.append(Self.frame(sequence)) }
-    try device.transmit(&queue)
+    try device.transmit(&queue, now: .zero)
     #expect(queue.isEmpty)
     #expect(device.counters.framesDroppedNoPeer == 10)
     // The next receive sees the connection closed and drops the peer.
@@ -81,7 +81,7 @@ struct UnixSocketDeviceTests {
     let next = try TestPeer(connectingTo: path)
     _ = try Self.receiveAll(&device)
     for sequence in 0..<3 { queue.append(Self.frame(sequence)) }
-    try device.transmit(&queue)
+    try device.transmit(&queue, now: .zero)
     #expect(device.counters.framesSent == 3)
     let received = next.read(count: 3 * 64)
     #expect(received.count == 3 * 64)
@@ -96,7 +96,7 @@ struct UnixSocketDeviceTests {
     Glibc.shutdown(peer.descriptor, Int32(SHUT_RD))
     var queue = FrameQueue(limit: 64)
     for sequence in 0..<5 { queue.append(Self.frame(sequence)) }
-    try device.transmit(&queue)
+    try device.transmit(&queue, now: .zero)
     #expect(device.counters.framesDroppedNoPeer == 5)
     _ = try Self.receiveAll(&device)
     #expect(device.isConnected == false)
@@ -115,7 +115,7 @@ struct UnixSocketDeviceTests {
     var queue = FrameQueue(limit: 4096)
     let total = 1000
     for sequence in 0..<total { queue.append(Self.frame(sequence, size: 9000)) }
-    try device.transmit(&queue)
+    try device.transmit(&queue, now: .zero)
     var queuedBytes = 0
     var rest = FrameQueue(limit: 4096)
     while let frame = queue.popFirst() {
@@ -135,7 +135,7 @@ struct UnixSocketDeviceTests {
     var sequences: [Int] = []
     var idleRounds = 0
     while idleRounds < 3 {
-      try device.transmit(&queue)
+      try device.transmit(&queue, now: .zero)
       let space = decoder.reserveSpace()
       let count = read(peer.descriptor, space.baseAddress, space.count)
       if count <= 0 {
@@ -199,7 +199,7 @@ struct UnixSocketDeviceTests {
     _ = peer
     var queue = FrameQueue(limit: 64)
     for sequence in 0..<4 { queue.append(Self.frame(sequence)) }
-    try device.transmit(&queue)
+    try device.transmit(&queue, now: .zero)
     #expect(device.counters.framesDroppedNoPeer == 4)
     #expect(throws: UnixSocketError.peerClosed(path)) { _ = try Self.receiveAll(&device) }
   }

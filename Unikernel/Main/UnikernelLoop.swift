@@ -4,9 +4,9 @@ import NetStack
 import Netfront
 import XenBareMetal
 
-/// The unikernel's one loop: frames from netfront into the stack, timers, services, frames
-/// from the stack to netfront, then `SCHEDOP_poll` (through the platform's `wait`) until an
-/// event, a xenstore watch or the stack's next deadline. It also watches
+/// The unikernel's one loop: the stack's poll over netfront (frames in, timers, services,
+/// frames out, in the stack's one order), then `SCHEDOP_poll` (through the platform's `wait`)
+/// until an event, a xenstore watch or the deadline the poll returned. It also watches
 /// `control/shutdown`, where `xl shutdown` writes `poweroff` (or `reboot`).
 struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
   var device: NetfrontDevice<UnikernelPlatform<Architecture>>
@@ -40,24 +40,18 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
     while true {
       do throws(NetfrontError<XenBareMetalError>) {
         let time = now
-        let received = try device.receive(limit: Self.receiveBatch) { frame, info in
-          stack.receive(frame, info: info, now: time)
-        }
-        if received > 0 && firstPacket {
+        let deadline = try stack.poll(now: time, device: &device, receiveBatch: Self.receiveBatch)
+        if firstPacket && stack.ipv4.link.ethernetCounters.framesReceived > 0 {
           firstPacket = false
           print("netstack unikernel: first frame received")
         }
-        if let deadline = stack.nextDeadline, deadline <= time { stack.poll(now: time) }
-        stack.flush(now: time)  // the services run here too
-        try device.transmit(&stack.transmitQueue)
         for event in stack.takeDHCPEvents() { Self.report(event) }
         if let reason = try shutdownRequest() {
           close(reason, stack: &stack)
           return reason
         }
-        if received < Self.receiveBatch {
-          var timeout: Interval?
-          if let deadline = stack.nextDeadline { timeout = max(deadline - now, .zero) }
+        if deadline != time {
+          let timeout = deadline.map { max($0 - now, .zero) }
           do { try device.platform.wait(timeout: timeout) } catch { throw .platform(error) }
         }
       } catch {
@@ -90,7 +84,7 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
   private mutating func close(_ reason: ShutdownReason, stack: inout DirectStack) {
     if stack.dhcpClient != nil && reason != .crash {
       stack.releaseDHCPLease(now: now)
-      try? device.transmit(&stack.transmitQueue)
+      _ = try? stack.poll(now: now, device: &device, receiveBatch: 0)
       for event in stack.takeDHCPEvents() { Self.report(event) }
     }
     stack.forEachCounter { group, name, value in
