@@ -27,6 +27,8 @@ let package = Package(
     .target(name: "UDP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
     .target(name: "TCP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
     .target(name: "DHCP", dependencies: ["NetCore"], swiftSettings: swiftSettings),
+    // DNS for the guest network: messages, resolv.conf, the sans-IO forwarder.
+    .target(name: "DNS", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     // The services' protocols as sans-IO handlers (HTTP, echo, discard, chargen), written once
     // for the stack's loop, host sockets and the unikernel: standard library only.
     .target(name: "Applications", dependencies: ["NetCore"], swiftSettings: swiftSettings),
@@ -121,6 +123,7 @@ let package = Package(
       name: "TCPTests", dependencies: ["NetCore", "IPv4", "TCP"], swiftSettings: swiftSettings),
     .testTarget(
       name: "DHCPTests", dependencies: ["NetCore", "DHCP"], swiftSettings: swiftSettings),
+    .testTarget(name: "DNSTests", dependencies: ["NetCore", "DNS"], swiftSettings: swiftSettings),
     .testTarget(
       name: "NetStackTests",
       dependencies: [
