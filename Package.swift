@@ -81,6 +81,7 @@ let package = Package(
       name: "LinuxRuntime",
       dependencies: [
         "NetCore", "NetStack", "TCP", "UDP", "DHCP", "NetworkAPI", "Applications", "CLinuxShims",
+        "DNS",
       ],
       swiftSettings: swiftSettings),
     .executableTarget(
