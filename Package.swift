@@ -93,6 +93,11 @@ let package = Package(
       ],
       swiftSettings: swiftSettings),
 
+    // Resolves names through HostDNSUpstream and a resolv.conf it is given (e2e dns-upstream).
+    .executableTarget(
+      name: "dns-upstream-check", dependencies: ["NetCore", "DNS", "LinuxRuntime", "CLinuxShims"],
+      swiftSettings: swiftSettings),
+
     .executableTarget(
       name: "netstack-sim",
       dependencies: ["NetCore", "IPv4", "TCP", "NetStack", "NetSimulation"],
