@@ -130,6 +130,10 @@ let package = Package(
     .testTarget(
       name: "DHCPTests", dependencies: ["NetCore", "DHCP"], swiftSettings: swiftSettings),
     .testTarget(name: "DNSTests", dependencies: ["NetCore", "DNS"], swiftSettings: swiftSettings),
+    // LinuxRuntime's pieces that touch files, without the network: the resolv.conf watcher.
+    .testTarget(
+      name: "LinuxRuntimeTests", dependencies: ["NetCore", "DNS", "LinuxRuntime"],
+      swiftSettings: swiftSettings),
     .testTarget(
       name: "NetStackTests",
       dependencies: [

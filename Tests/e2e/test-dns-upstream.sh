@@ -106,15 +106,19 @@ silent_tcp=$(grep -c "^tcp from 10\.53\.0\.1:" "$WORK/silent.log" || true)
 # Phase 1: 5 UDP queries (+1 in phase 4, twice: two attempts); 2 TCP queries.
 expect_eq "the silent server got every UDP query of phases 1 and 4" 7 "$silent_udp"
 expect_eq "the silent server got a TCP connection per TCP query" 2 "$silent_tcp"
+# Source ports are drawn at random by the kernel (bind to port 0): one repeat among a handful is
+# possible (about 1 run in 1,000), more means the ports are not fresh.
 silent_ports=$(awk '/^udp from/ { split($3, a, ":"); print a[2] }' "$WORK/silent.log" | sort -u | wc -l)
-expect_eq "each UDP query to the silent server came from its own port" "$silent_udp" "$silent_ports"
+expect_ge "each UDP query to the silent server came from its own port (one repeat allowed)" \
+  $((silent_udp - 1)) "$silent_ports"
 
 # What went to dnsmasq, on the wire: UDP queries from 10.53.0.1 to 10.53.0.2:53.
 helper_stop "${HELPER_PIDS[0]}"
 wire=$(tshark -r "$WORK/remote.pcap" -n -Y "ip.src == 10.53.0.1 && ip.dst == 10.53.0.2 && udp.dstport == 53 && dns.flags.response == 0" -T fields -e udp.srcport -e dns.id 2>/dev/null)
 queries=$(wc -l <<<"$wire")
 expect_eq "UDP queries to dnsmasq (phase 1: 5; phase 2: 1)" 6 "$queries"
-expect_eq "each from its own source port" "$queries" "$(awk '{print $1}' <<<"$wire" | sort -u | wc -l)"
+expect_ge "each from its own source port (one repeat allowed)" $((queries - 1)) \
+  "$(awk '{print $1}' <<<"$wire" | sort -u | wc -l)"
 guest_ids=" 0x4001 0x4002 0x4003 0x4004 0x4005 0x4006 0x4007 0x4008 "
 reused=$(awk '{print $2}' <<<"$wire" | while read -r id; do [[ "$guest_ids" == *" $id "* ]] && echo "$id"; done || true)
 expect_eq "no upstream query carries the guest's id" "" "$reused"
