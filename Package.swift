@@ -27,6 +27,8 @@ let package = Package(
     .target(name: "UDP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
     .target(name: "TCP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
     .target(name: "DHCP", dependencies: ["NetCore"], swiftSettings: swiftSettings),
+    // DNS for the guest network: messages, resolv.conf, the sans-IO forwarder.
+    .target(name: "DNS", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     // The services' protocols as sans-IO handlers (HTTP, echo, discard, chargen), written once
     // for the stack's loop, host sockets and the unikernel: standard library only.
     .target(name: "Applications", dependencies: ["NetCore"], swiftSettings: swiftSettings),
@@ -79,6 +81,7 @@ let package = Package(
       name: "LinuxRuntime",
       dependencies: [
         "NetCore", "NetStack", "TCP", "UDP", "DHCP", "NetworkAPI", "Applications", "CLinuxShims",
+        "DNS",
       ],
       swiftSettings: swiftSettings),
     .executableTarget(
@@ -88,6 +91,11 @@ let package = Package(
         "CLinuxShims", "NetworkAPI", "Services", "UnixSocket", "DHCP", "Applications",
         "Netfront", "XenLinuxPlatform", "ControlProtocol",
       ],
+      swiftSettings: swiftSettings),
+
+    // Resolves names through HostDNSUpstream and a resolv.conf it is given (e2e dns-upstream).
+    .executableTarget(
+      name: "dns-upstream-check", dependencies: ["NetCore", "DNS", "LinuxRuntime", "CLinuxShims"],
       swiftSettings: swiftSettings),
 
     .executableTarget(
@@ -121,6 +129,11 @@ let package = Package(
       name: "TCPTests", dependencies: ["NetCore", "IPv4", "TCP"], swiftSettings: swiftSettings),
     .testTarget(
       name: "DHCPTests", dependencies: ["NetCore", "DHCP"], swiftSettings: swiftSettings),
+    .testTarget(name: "DNSTests", dependencies: ["NetCore", "DNS"], swiftSettings: swiftSettings),
+    // LinuxRuntime's pieces that touch files, without the network: the resolv.conf watcher.
+    .testTarget(
+      name: "LinuxRuntimeTests", dependencies: ["NetCore", "DNS", "LinuxRuntime"],
+      swiftSettings: swiftSettings),
     .testTarget(
       name: "NetStackTests",
       dependencies: [
