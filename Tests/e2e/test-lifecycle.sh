@@ -13,8 +13,10 @@ expect_eq "--help: exit status" 0 "$status"
 expect_eq "--help: nothing on standard error" "" "$(cat "$WORK/help.err")"
 expect_match "--help: usage line" '^Usage: netstackd --tap NAME' "$help"
 # Every option the parser accepts (read from its source) and the ones the issue names.
-parsed=$(grep -oE 'case "-[^:]*:' "$REPO/Sources/netstackd/DaemonOptions.swift" | grep -oE '"-[a-z-]+"' | tr -d '"' | sort -u)
-[[ -n "$parsed" ]] || fail "found no options in Sources/netstackd/DaemonOptions.swift"
+# The options are the first strings of the entries in the parser's table.
+table="$REPO/Sources/netstackd/DaemonOptions+Table.swift"
+parsed=$(grep -oE '^ +"--[a-z0-9-]+"' "$table" | tr -d ' "' | sort -u)
+[[ $(wc -l <<<"$parsed") -ge 20 ]] || fail "found fewer than 20 options in $table"
 missing=""
 for option in $parsed --tap --ip --gateway --mac --mtu --host-ip --pcap --log-level --impair \
   --impair-seed --help -h --version; do
