@@ -84,9 +84,9 @@ let package = Package(
     .executableTarget(
       name: "netstackd",
       dependencies: [
-        "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "NetStack", "TAP", "LinuxRuntime",
-        "CLinuxShims", "NetworkAPI", "Services", "UnixSocket", "DHCP", "Applications",
-        "Netfront", "XenLinuxPlatform", "ControlProtocol",
+        "NetCore", "ARP", "TCP", "NetStack", "TAP", "LinuxRuntime", "CLinuxShims", "NetworkAPI",
+        "Services", "UnixSocket", "DHCP", "Applications", "Netfront", "XenLinuxPlatform",
+        "ControlProtocol",
       ],
       swiftSettings: swiftSettings),
 
@@ -97,7 +97,8 @@ let package = Package(
 
     // Test support: an in-memory link, a manual clock, seeded impairments.
     .target(
-      name: "NetSimulation", dependencies: ["NetCore", "NetStack"], swiftSettings: swiftSettings),
+      name: "NetSimulation", dependencies: ["NetCore", "TCP", "NetStack"],
+      swiftSettings: swiftSettings),
     // Test support for netfront: a simulated hypervisor and netback on the same shared pages.
     .target(
       name: "NetfrontSimulation", dependencies: ["NetCore", "NetStack", "Netfront"],
@@ -124,14 +125,14 @@ let package = Package(
     .testTarget(
       name: "NetStackTests",
       dependencies: [
-        "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "DHCP", "NetStack", "NetSimulation",
+        "NetCore", "ARP", "IPv4", "TCP", "DHCP", "Applications", "NetStack", "NetSimulation",
       ],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "NetfrontTests",
       dependencies: [
-        "NetCore", "Ethernet", "ARP", "IPv4", "TCP", "NetStack", "Netfront", "NetfrontSimulation",
-        "CXenABI", "CXenShims", "XenLinuxPlatform", "XenBareMetal",
+        "NetCore", "IPv4", "TCP", "NetStack", "Netfront", "NetfrontSimulation", "CXenABI",
+        "CXenShims", "XenLinuxPlatform", "XenBareMetal",
       ],
       swiftSettings: swiftSettings),
     .testTarget(
