@@ -98,7 +98,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = stack.tcp.takeNotifications()
     while let connection = stack.tcp.accept(listener) { connections.append(connection) }
     connections.removeAll { connection in
-      let count = (try? stack.tcp.read(connection, into: readBuffer)) ?? -1
+      let count = (try? stack.tcp.read(connection, into: readBuffer, now: now)) ?? -1
       if count > 0 {
         let bytes = Array(readBuffer[0..<count])
         _ = try? stack.tcp.write(connection, bytes.span)
