@@ -125,7 +125,8 @@ let package = Package(
     .testTarget(
       name: "NetStackTests",
       dependencies: [
-        "NetCore", "ARP", "IPv4", "TCP", "DHCP", "Applications", "NetStack", "NetSimulation",
+        "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "DHCP", "Applications", "NetStack",
+        "NetSimulation",
       ],
       swiftSettings: swiftSettings),
     .testTarget(

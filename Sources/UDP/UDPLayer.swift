@@ -43,10 +43,12 @@ public struct UDPLayer {
 
   // MARK: Endpoints
 
-  /// Binds `port` (0 picks a free ephemeral port) on `address` (nil: any of ours).
-  public mutating func bind(address: IPv4Address? = nil, port: UInt16) throws(UDPError)
-    -> UDPEndpointID
-  {
+  /// Binds `port` (0 picks a free ephemeral port) on `address` (nil: any of ours). With
+  /// `acceptsOtherAddresses`, the endpoint also takes datagrams to a unicast address that is
+  /// not ours while the IPv4 layer delivers them (``UDPEndpoint/acceptsOtherAddresses``).
+  public mutating func bind(
+    address: IPv4Address? = nil, port: UInt16, acceptsOtherAddresses: Bool = false
+  ) throws(UDPError) -> UDPEndpointID {
     guard !endpoints.isFull else { throw .tooManyEndpoints }
     let chosen: UInt16
     if port != 0 {
@@ -58,6 +60,7 @@ public struct UDPLayer {
     }
     let endpoint = UDPEndpoint(
       localAddress: address == .any ? nil : address, localPort: chosen,
+      acceptsOtherAddresses: acceptsOtherAddresses,
       datagramLimit: configuration.queueDatagramLimit, byteLimit: configuration.queueByteLimit)
     guard let id = endpoints.insert(endpoint) else { throw .tooManyEndpoints }
     endpointByPort[chosen] = id
@@ -151,11 +154,9 @@ public struct UDPLayer {
       return .dropped
     }
     guard let id = endpointByPort[datagram.destinationPort],
-      endpoints[id].map({ $0.localAddress == nil || $0.localAddress == header.destination })
-        == true
+      endpoints[id]?.accepts(delivery) == true
     else {
-      counters.droppedNoPort += 1
-      return .portUnreachable
+      return refuse(delivery)
     }
     let received = UDPReceivedDatagram(
       source: header.source, sourcePort: datagram.sourcePort, destination: header.destination,
@@ -167,6 +168,17 @@ public struct UDPLayer {
     }
     counters.datagramsDelivered += 1
     return .delivered(id)
+  }
+
+  /// No endpoint takes the datagram: port unreachable, unless it was addressed to another
+  /// host, which nothing answers.
+  private mutating func refuse(_ delivery: IPv4Delivery) -> UDPInput {
+    if delivery.isForOtherAddress {
+      counters.droppedNotForUs += 1
+      return .dropped
+    }
+    counters.droppedNoPort += 1
+    return .portUnreachable
   }
 }
 
