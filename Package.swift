@@ -23,6 +23,11 @@ let package = Package(
     .target(name: "NetCore", swiftSettings: swiftSettings),
     .target(name: "Ethernet", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .target(name: "ARP", dependencies: ["NetCore", "Ethernet"], swiftSettings: swiftSettings),
+    // The Ethernet link IPv4 runs over: framing and padding, ARP resolution, the device's
+    // queue. Between Ethernet/ARP and the IPv4 layer, which is generic over NetCore's IPv4Link.
+    .target(
+      name: "IPv4OverEthernet", dependencies: ["NetCore", "Ethernet", "ARP"],
+      swiftSettings: swiftSettings),
     .target(name: "IPv4", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .target(name: "UDP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
     .target(name: "TCP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
@@ -32,7 +37,10 @@ let package = Package(
     .target(name: "Applications", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .target(
       name: "NetStack",
-      dependencies: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "DHCP", "Applications"],
+      dependencies: [
+        "NetCore", "Ethernet", "ARP", "IPv4OverEthernet", "IPv4", "UDP", "TCP", "DHCP",
+        "Applications",
+      ],
       swiftSettings: swiftSettings),
 
     // The application API and the services written once against it.
@@ -114,6 +122,10 @@ let package = Package(
       name: "EthernetTests", dependencies: ["NetCore", "Ethernet"], swiftSettings: swiftSettings),
     .testTarget(
       name: "ARPTests", dependencies: ["NetCore", "Ethernet", "ARP"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "IPv4OverEthernetTests",
+      dependencies: ["NetCore", "Ethernet", "ARP", "IPv4OverEthernet"],
+      swiftSettings: swiftSettings),
     .testTarget(
       name: "IPv4Tests", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
     .testTarget(

@@ -1,8 +1,7 @@
-import ARP
 import Applications
 import DHCP
-import Ethernet
 import IPv4
+import IPv4OverEthernet
 import NetCore
 import TCP
 import UDP
@@ -82,8 +81,7 @@ public struct DirectStack {
   public mutating func receive(_ frame: Span<UInt8>, info: ReceivedFrameInfo, now: Instant) {
     let input = ipv4.link.receive(frame, now: now)
     if !ipv4.link.addressClaims.isEmpty { dhcpAddressClaims(now: now) }
-    guard case .ipv4(let linkBroadcast) = input else { return }
-    let packet = frame.extracting(droppingFirst: EthernetHeader.length)
+    guard case .ipv4(let packet, let linkBroadcast) = input else { return }
     switch ipv4.receive(packet, linkBroadcast: linkBroadcast, now: now) {
     case .consumed:
       return
