@@ -113,6 +113,10 @@ let package = Package(
       swiftSettings: swiftSettings),
     // The Xen public headers compiled in (libxen-dev), for the netfront tests to compare with.
     .target(name: "CXenABI", path: "Tests/CXenABI"),
+    // ARP frames captured from Linux, for the ARP and the link tests.
+    .target(
+      name: "ARPCaptures", dependencies: ["NetCore"], path: "Tests/ARPCaptures",
+      swiftSettings: swiftSettings),
 
     .testTarget(name: "NetCoreTests", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .testTarget(
@@ -121,10 +125,11 @@ let package = Package(
     .testTarget(
       name: "EthernetTests", dependencies: ["NetCore", "Ethernet"], swiftSettings: swiftSettings),
     .testTarget(
-      name: "ARPTests", dependencies: ["NetCore", "Ethernet", "ARP"], swiftSettings: swiftSettings),
+      name: "ARPTests", dependencies: ["NetCore", "Ethernet", "ARP", "ARPCaptures"],
+      swiftSettings: swiftSettings),
     .testTarget(
       name: "IPv4OverEthernetTests",
-      dependencies: ["NetCore", "Ethernet", "ARP", "IPv4OverEthernet"],
+      dependencies: ["NetCore", "Ethernet", "ARP", "IPv4OverEthernet", "ARPCaptures"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "IPv4Tests", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),

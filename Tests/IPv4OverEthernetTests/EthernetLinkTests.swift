@@ -1,4 +1,5 @@
 import ARP
+import ARPCaptures
 import Ethernet
 import IPv4OverEthernet
 import NetCore
@@ -7,7 +8,7 @@ import Testing
 /// IPv4 over Ethernet with ARP: answering, learning, queueing while resolving, filtering,
 /// handing up the IPv4 packet a frame carries, padding what it sends.
 struct EthernetLinkTests {
-  typealias C = LinuxCaptures
+  typealias C = LinuxARPCaptures
 
   /// What ``EthernetLink/receive(_:now:)`` returned, copied out of the frame so that a test
   /// can compare it.
