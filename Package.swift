@@ -23,6 +23,11 @@ let package = Package(
     .target(name: "NetCore", swiftSettings: swiftSettings),
     .target(name: "Ethernet", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .target(name: "ARP", dependencies: ["NetCore", "Ethernet"], swiftSettings: swiftSettings),
+    // The Ethernet link IPv4 runs over: framing and padding, ARP resolution, the device's
+    // queue. Between Ethernet/ARP and the IPv4 layer, which is generic over NetCore's IPv4Link.
+    .target(
+      name: "IPv4OverEthernet", dependencies: ["NetCore", "Ethernet", "ARP"],
+      swiftSettings: swiftSettings),
     .target(name: "IPv4", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .target(name: "UDP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
     .target(name: "TCP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
@@ -34,7 +39,10 @@ let package = Package(
     .target(name: "Applications", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .target(
       name: "NetStack",
-      dependencies: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "DHCP", "Applications"],
+      dependencies: [
+        "NetCore", "Ethernet", "ARP", "IPv4OverEthernet", "IPv4", "UDP", "TCP", "DHCP",
+        "Applications",
+      ],
       swiftSettings: swiftSettings),
 
     // The application API and the services written once against it.
@@ -87,9 +95,9 @@ let package = Package(
     .executableTarget(
       name: "netstackd",
       dependencies: [
-        "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "NetStack", "TAP", "LinuxRuntime",
-        "CLinuxShims", "NetworkAPI", "Services", "UnixSocket", "DHCP", "Applications",
-        "Netfront", "XenLinuxPlatform", "ControlProtocol",
+        "NetCore", "ARP", "TCP", "NetStack", "TAP", "LinuxRuntime", "CLinuxShims", "NetworkAPI",
+        "Services", "UnixSocket", "DHCP", "Applications", "Netfront", "XenLinuxPlatform",
+        "ControlProtocol",
       ],
       swiftSettings: swiftSettings),
 
@@ -105,13 +113,18 @@ let package = Package(
 
     // Test support: an in-memory link, a manual clock, seeded impairments.
     .target(
-      name: "NetSimulation", dependencies: ["NetCore", "NetStack"], swiftSettings: swiftSettings),
+      name: "NetSimulation", dependencies: ["NetCore", "TCP", "NetStack"],
+      swiftSettings: swiftSettings),
     // Test support for netfront: a simulated hypervisor and netback on the same shared pages.
     .target(
       name: "NetfrontSimulation", dependencies: ["NetCore", "NetStack", "Netfront"],
       swiftSettings: swiftSettings),
     // The Xen public headers compiled in (libxen-dev), for the netfront tests to compare with.
     .target(name: "CXenABI", path: "Tests/CXenABI"),
+    // ARP frames captured from Linux, for the ARP and the link tests.
+    .target(
+      name: "ARPCaptures", dependencies: ["NetCore"], path: "Tests/ARPCaptures",
+      swiftSettings: swiftSettings),
 
     .testTarget(name: "NetCoreTests", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .testTarget(
@@ -120,7 +133,12 @@ let package = Package(
     .testTarget(
       name: "EthernetTests", dependencies: ["NetCore", "Ethernet"], swiftSettings: swiftSettings),
     .testTarget(
-      name: "ARPTests", dependencies: ["NetCore", "Ethernet", "ARP"], swiftSettings: swiftSettings),
+      name: "ARPTests", dependencies: ["NetCore", "Ethernet", "ARP", "ARPCaptures"],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "IPv4OverEthernetTests",
+      dependencies: ["NetCore", "Ethernet", "ARP", "IPv4OverEthernet", "ARPCaptures"],
+      swiftSettings: swiftSettings),
     .testTarget(
       name: "IPv4Tests", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
     .testTarget(
@@ -137,14 +155,15 @@ let package = Package(
     .testTarget(
       name: "NetStackTests",
       dependencies: [
-        "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "DHCP", "NetStack", "NetSimulation",
+        "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "DHCP", "Applications", "NetStack",
+        "NetSimulation",
       ],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "NetfrontTests",
       dependencies: [
-        "NetCore", "Ethernet", "ARP", "IPv4", "TCP", "NetStack", "Netfront", "NetfrontSimulation",
-        "CXenABI", "CXenShims", "XenLinuxPlatform", "XenBareMetal",
+        "NetCore", "IPv4", "TCP", "NetStack", "Netfront", "NetfrontSimulation", "CXenABI",
+        "CXenShims", "XenLinuxPlatform", "XenBareMetal",
       ],
       swiftSettings: swiftSettings),
     .testTarget(

@@ -8,6 +8,13 @@ public struct EthernetFrame: ~Escapable {
   /// The whole frame.
   public let bytes: Span<UInt8>
 
+  /// Offsets of the header fields.
+  enum Field {
+    static let destination = 0
+    static let source = 6
+    static let etherType = 12
+  }
+
   /// Views `bytes` as a frame; throws `.truncated` if it is shorter than the header.
   @_lifetime(copy bytes)
   public init(checking bytes: Span<UInt8>) throws(WireError) {
@@ -15,9 +22,9 @@ public struct EthernetFrame: ~Escapable {
     self.bytes = bytes
   }
 
-  public var destination: MACAddress { MACAddress(bytes, at: 0) }
-  public var source: MACAddress { MACAddress(bytes, at: 6) }
-  public var etherType: EtherType { EtherType(rawValue: bytes.uint16(at: 12)) }
+  public var destination: MACAddress { MACAddress(bytes, at: Field.destination) }
+  public var source: MACAddress { MACAddress(bytes, at: Field.source) }
+  public var etherType: EtherType { EtherType(rawValue: bytes.uint16(at: Field.etherType)) }
 
   /// Everything after the header (may include padding up to the 60-byte minimum frame).
   public var payload: Span<UInt8> {

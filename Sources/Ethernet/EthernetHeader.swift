@@ -10,7 +10,7 @@ public struct EthernetHeader: Equatable, Sendable {
   /// Bytes in the header: two addresses and the type.
   public static let length = 14
   /// The smallest frame on the wire, without the frame check sequence (RFC 894: padding
-  /// brings shorter frames up to this).
+  /// brings shorter frames up to this; the link that sends frames pads them).
   public static let minimumFrameLength = 60
 
   public init(destination: MACAddress, source: MACAddress, etherType: EtherType) {
@@ -21,20 +21,16 @@ public struct EthernetHeader: Equatable, Sendable {
 
   /// Writes the header into the first 14 bytes of `bytes`.
   public func emit(into bytes: inout MutableSpan<UInt8>) {
-    destination.write(to: &bytes, at: 0)
-    source.write(to: &bytes, at: 6)
-    bytes.setUInt16(etherType.rawValue, at: 12)
+    typealias Field = EthernetFrame.Field
+    destination.write(to: &bytes, at: Field.destination)
+    source.write(to: &bytes, at: Field.source)
+    bytes.setUInt16(etherType.rawValue, at: Field.etherType)
   }
 
-  /// Prepends this header to `packet` and pads the frame to the minimum length.
+  /// Prepends this header to `packet`, whose data is the payload. Padding a short frame to
+  /// ``minimumFrameLength`` is the sending link's work (`EthernetLink`), not the header's.
   public func prepend(to packet: PacketBuffer) {
     packet.prepend(EthernetHeader.length)
-    if packet.count < EthernetHeader.minimumFrameLength {
-      let padding = min(EthernetHeader.minimumFrameLength - packet.count, packet.tailroom)
-      let start = packet.count
-      packet.append(padding)
-      packet.withMutableBytes { $0.zero(from: start, count: padding) }
-    }
     packet.withMutableBytes { emit(into: &$0) }
   }
 }

@@ -7,6 +7,14 @@ import NetCore
 public struct ICMPv4Packet: ~Escapable {
   public let bytes: Span<UInt8>
 
+  /// Offsets of the header fields.
+  enum Field {
+    static let type = 0
+    static let code = 1
+    static let checksum = 2
+    static let restOfHeader = 4
+  }
+
   @_lifetime(copy bytes)
   public init(checking bytes: Span<UInt8>) throws(WireError) {
     guard bytes.count >= ICMPv4Header.length else { throw .truncated }
@@ -14,10 +22,10 @@ public struct ICMPv4Packet: ~Escapable {
     self.bytes = bytes
   }
 
-  public var type: ICMPv4Type { ICMPv4Type(rawValue: bytes[0]) }
-  public var code: UInt8 { bytes[1] }
+  public var type: ICMPv4Type { ICMPv4Type(rawValue: bytes[Field.type]) }
+  public var code: UInt8 { bytes[Field.code] }
   /// The four bytes after the checksum; their meaning depends on the type.
-  public var restOfHeader: UInt32 { bytes.uint32(at: 4) }
+  public var restOfHeader: UInt32 { bytes.uint32(at: Field.restOfHeader) }
   /// Data after the 8-byte header: echo data, or the quoted datagram of an error.
   public var payload: Span<UInt8> {
     @_lifetime(copy self)
@@ -97,12 +105,13 @@ public struct ICMPv4Header: Equatable, Sendable {
   public func prepend(to packet: PacketBuffer) {
     packet.prepend(ICMPv4Header.length)
     packet.withMutableBytes { bytes in
-      bytes[0] = type.rawValue
-      bytes[1] = code
-      bytes.setUInt16(0, at: 2)
-      bytes.setUInt32(restOfHeader, at: 4)
+      typealias Field = ICMPv4Packet.Field
+      bytes[Field.type] = type.rawValue
+      bytes[Field.code] = code
+      bytes.setUInt16(0, at: Field.checksum)
+      bytes.setUInt32(restOfHeader, at: Field.restOfHeader)
       let checksum = InternetChecksum.compute(bytes.span)
-      bytes.setUInt16(checksum, at: 2)
+      bytes.setUInt16(checksum, at: Field.checksum)
     }
   }
 }

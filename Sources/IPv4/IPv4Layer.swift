@@ -28,12 +28,14 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
   public var answersBroadcastEcho = false
   /// TTL of datagrams we originate.
   public var timeToLive: UInt8 = IPv4Header.defaultTimeToLive
-  /// Whether to accept DHCP replies (unfragmented UDP from port 67 to port 68) whatever their
-  /// destination address: a server may unicast its OFFER and ACK to the offered address
-  /// before the client has configured it (RFC 2131 §4.1; passt does so even when the client
-  /// asked for broadcast). The direct stack sets it while its DHCP client runs, as smoltcp
-  /// lets DHCP replies past its address check.
-  public var acceptsDHCPRepliesToAnyAddress = false
+  /// Whether, while the interface has no address, whole datagrams to a unicast address that
+  /// is not ours are delivered too, marked ``IPv4Delivery/isForOtherAddress``: a DHCP server
+  /// may unicast its OFFER and ACK to the address it offers before the client has configured
+  /// it (RFC 2131 §4.1; passt does so even when the client asked for broadcast). The direct
+  /// stack sets it while its DHCP client runs; which datagrams are wanted is the transports'
+  /// decision (a UDP endpoint that asked for them; TCP never), not this layer's. ICMP to
+  /// another address is never answered. Fragments to another address are still dropped.
+  public var acceptsOtherAddressesWhileUnconfigured = false
 
   /// A layer over `link`. `identificationSeed` starts the IP identification counter (the
   /// runtime passes a random value).
@@ -91,14 +93,16 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
       counters.droppedBadSource += 1
       return .consumed
     }
-    guard isForUs(packet.destination) || isAcceptedDHCPReply(packet) else {
+    let isForOtherAddress = !isForUs(packet.destination)
+    guard !isForOtherAddress || acceptsOtherAddress(packet) else {
       counters.droppedNotForUs += 1
       return .consumed
     }
     if packet.timeToLive <= 1 { counters.receivedLowTTL += 1 }
     guard packet.isFragment else {
       return accept(packet, linkBroadcast: linkBroadcast, now: now)
-        ? .local(delivery(packet, linkBroadcast)) : .consumed
+        ? .local(delivery(packet, linkBroadcast, isForOtherAddress: isForOtherAddress))
+        : .consumed
     }
 
     counters.fragmentsReceived += 1
@@ -129,16 +133,23 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
     -> Bool
   {
     if packet.protocolNumber == .icmp {
-      receiveICMP(packet, now: now)
+      if isForUs(packet.destination) {
+        receiveICMP(packet, now: now)
+      } else {
+        counters.droppedNotForUs += 1
+      }
       return false
     }
     counters.packetsDelivered += 1
     return true
   }
 
-  private func delivery(_ packet: borrowing IPv4Packet, _ linkBroadcast: Bool) -> IPv4Delivery {
+  private func delivery(
+    _ packet: borrowing IPv4Packet, _ linkBroadcast: Bool, isForOtherAddress: Bool = false
+  ) -> IPv4Delivery {
     IPv4Delivery(
-      header: packet.header, headerLength: packet.headerLength, linkBroadcast: linkBroadcast)
+      header: packet.header, headerLength: packet.headerLength, linkBroadcast: linkBroadcast,
+      isForOtherAddress: isForOtherAddress)
   }
 
   /// Whether a datagram to `destination` is ours: our address, limited broadcast, our
@@ -149,13 +160,19 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
     return destination == address.address || address.isDirectedBroadcast(destination)
   }
 
-  /// A DHCP reply to let in under ``acceptsDHCPRepliesToAnyAddress``.
-  private func isAcceptedDHCPReply(_ packet: borrowing IPv4Packet) -> Bool {
-    guard acceptsDHCPRepliesToAnyAddress, packet.protocolNumber == .udp, !packet.isFragment,
-      !packet.destination.isMulticast
-    else { return false }
-    let payload = packet.payload
-    return payload.count >= 8 && payload.uint16(at: 0) == 67 && payload.uint16(at: 2) == 68
+  /// Whether a datagram to another host's address is let in under
+  /// ``acceptsOtherAddressesWhileUnconfigured``: a whole one, to a unicast address, while we
+  /// have no address.
+  private func acceptsOtherAddress(_ packet: borrowing IPv4Packet) -> Bool {
+    acceptsOtherAddressesWhileUnconfigured && address == nil && !packet.isFragment
+      && packet.destination.isUnicast
+  }
+
+  /// Drops a delivered datagram for another address (``IPv4Delivery/isForOtherAddress``) that
+  /// its transport does not take (TCP never does): counted with the datagrams not for us, and
+  /// never answered.
+  public mutating func dropForOtherAddress() {
+    counters.droppedNotForUs += 1
   }
 
   private mutating func count(_ error: WireError) {
@@ -394,13 +411,28 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
   public var reassemblyBytesHeld: Int { reassembler.bytesHeld }
 }
 
-/// A datagram for a transport, from ``IPv4Layer/receive(_:linkBroadcast:now:)``.
+/// A datagram for a transport, from ``IPv4Layer/receive(_:linkBroadcast:now:)`` (RFC 1122
+/// §3.2.1: what IP passes up with the data).
 public struct IPv4Delivery: Sendable {
   public var header: IPv4Header
   /// Where the payload starts in the packet's bytes.
   public var headerLength: Int
   /// Whether it came in a link-layer broadcast frame.
   public var linkBroadcast: Bool
+  /// Whether it is addressed to a unicast address that is not ours, delivered only while the
+  /// interface has no address and asked for such datagrams
+  /// (``IPv4Layer/acceptsOtherAddressesWhileUnconfigured``). A transport hands it only to an
+  /// endpoint that asked for it, and never answers it (no RST, no ICMP error).
+  public var isForOtherAddress: Bool
+
+  public init(
+    header: IPv4Header, headerLength: Int, linkBroadcast: Bool, isForOtherAddress: Bool = false
+  ) {
+    self.header = header
+    self.headerLength = headerLength
+    self.linkBroadcast = linkBroadcast
+    self.isForOtherAddress = isForOtherAddress
+  }
 }
 
 /// What ``IPv4Layer/receive(_:linkBroadcast:now:)`` did with a packet.

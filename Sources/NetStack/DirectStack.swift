@@ -1,8 +1,7 @@
-import ARP
 import Applications
 import DHCP
-import Ethernet
 import IPv4
+import IPv4OverEthernet
 import NetCore
 import TCP
 import UDP
@@ -113,8 +112,7 @@ public struct DirectStack {
   mutating func receive(_ frame: Span<UInt8>, info: ReceivedFrameInfo, now: Instant) {
     let input = ipv4.link.receive(frame, now: now)
     if !ipv4.link.addressClaims.isEmpty { dhcpAddressClaims(now: now) }
-    guard case .ipv4(let linkBroadcast) = input else { return }
-    let packet = frame.extracting(droppingFirst: EthernetHeader.length)
+    guard case .ipv4(let packet, let linkBroadcast) = input else { return }
     switch ipv4.receive(packet, linkBroadcast: linkBroadcast, now: now) {
     case .consumed:
       return
@@ -128,10 +126,16 @@ public struct DirectStack {
     }
   }
 
-  /// Hands a datagram to its transport, or answers "protocol unreachable".
+  /// Hands a datagram to its transport, or answers "protocol unreachable". Of the datagrams
+  /// for another address (``IPv4Delivery/isForOtherAddress``: DHCP's offers), only UDP takes
+  /// any, for an endpoint that asked; TCP and the rest drop them unanswered.
   private mutating func deliver(
     _ delivery: IPv4Delivery, packet: Span<UInt8>, checksumVerified: Bool, now: Instant
   ) {
+    if delivery.isForOtherAddress && delivery.header.protocolNumber != .udp {
+      ipv4.dropForOtherAddress()
+      return
+    }
     switch delivery.header.protocolNumber {
     case .udp:
       switch udp.input(delivery, packet: packet, checksumVerified: checksumVerified) {
@@ -270,8 +274,9 @@ extension DirectStack {
     throws(UDPError)
   {
     precondition(dhcpClient == nil, "the DHCP client is already running")
-    dhcpClientEndpoint = try udp.bind(port: DHCPPort.client)
-    ipv4.acceptsDHCPRepliesToAnyAddress = true
+    // A server may unicast its offer to the address it offers, which is not ours yet.
+    dhcpClientEndpoint = try udp.bind(port: DHCPPort.client, acceptsOtherAddresses: true)
+    ipv4.acceptsOtherAddressesWhileUnconfigured = true
     var client = DHCPClient(configuration: configuration)
     let actions = client.start(now: now)
     dhcpClient = client

@@ -52,33 +52,35 @@ public struct TCPHeader: Equatable, Sendable {
     let headerLength = length
     packet.prepend(headerLength)
     let segmentLength = packet.count
+    typealias Field = TCPSegment.Field
     packet.withMutableBytes { bytes in
-      bytes.setUInt16(sourcePort, at: 0)
-      bytes.setUInt16(destinationPort, at: 2)
-      bytes.setUInt32(sequenceNumber.rawValue, at: 4)
-      bytes.setUInt32(acknowledgmentNumber.rawValue, at: 8)
-      bytes[12] = UInt8(headerLength / 4) << 4
-      bytes[13] = flags.rawValue
-      bytes.setUInt16(window, at: 14)
-      bytes.setUInt16(0, at: 16)
-      bytes.setUInt16(0, at: 18)
-      options.emit(into: &bytes, at: TCPHeader.minimumLength)
+      bytes.setUInt16(sourcePort, at: Field.sourcePort)
+      bytes.setUInt16(destinationPort, at: Field.destinationPort)
+      bytes.setUInt32(sequenceNumber.rawValue, at: Field.sequenceNumber)
+      bytes.setUInt32(acknowledgmentNumber.rawValue, at: Field.acknowledgmentNumber)
+      bytes[Field.dataOffset] = UInt8(headerLength / 4) << 4
+      bytes[Field.flags] = flags.rawValue
+      bytes.setUInt16(window, at: Field.window)
+      bytes.setUInt16(0, at: Field.checksum)
+      bytes.setUInt16(0, at: Field.urgentPointer)
+      options.emit(into: &bytes, at: Field.options)
       var sum = TCPHeader.pseudoHeaderSum(
         source: source, destination: destination, length: segmentLength)
       if offloadChecksum {
-        bytes.setUInt16(sum.partialSum, at: 16)
+        bytes.setUInt16(sum.partialSum, at: Field.checksum)
       } else {
         sum.add(bytes.span)
-        bytes.setUInt16(sum.value, at: 16)
+        bytes.setUInt16(sum.value, at: Field.checksum)
       }
     }
     if offloadChecksum {
       let start = packet.startIndex
       if let segmentSize, segmentLength - headerLength > segmentSize {
         packet.offload = .tcpSegmentation(
-          start: start, checksumOffset: 16, headerLength: headerLength, segmentSize: segmentSize)
+          start: start, checksumOffset: Field.checksum, headerLength: headerLength,
+          segmentSize: segmentSize)
       } else {
-        packet.offload = .checksum(start: start, checksumOffset: 16)
+        packet.offload = .checksum(start: start, checksumOffset: Field.checksum)
       }
     }
   }

@@ -26,6 +26,29 @@ public struct TCPOptions: Equatable, Sendable {
     static let timestamp: UInt8 = 8
   }
 
+  /// The length byte of each option of fixed length (kind and length bytes included).
+  enum Length {
+    static let maximumSegmentSize = 4
+    static let windowScale = 3
+    static let sackPermitted = 2
+    static let timestamp = 10
+    /// A SACK option without its blocks.
+    static let sackBase = 2
+  }
+
+  /// Offsets in one option (RFC 9293 §3.1: kind, length, data) and in the data of the
+  /// options with several fields.
+  enum Field {
+    /// The length byte, after the kind.
+    static let length = 1
+    /// The option's data, after kind and length.
+    static let data = 2
+    /// In a SACK block: the right edge, after the left edge (RFC 2018 §3).
+    static let sackRightEdge = 4
+    /// In the timestamps option's data: the echo reply, after the value (RFC 7323 §3).
+    static let timestampEchoReply = 4
+  }
+
   /// The most SACK blocks an option can carry (40 bytes of option space).
   public static let maximumSACKBlocks = 4
 
@@ -42,37 +65,40 @@ public struct TCPOptions: Equatable, Sendable {
         offset += 1
         continue
       }
-      guard offset + 1 < bytes.count else { throw .badOption }
-      let length = Int(bytes[offset + 1])
-      guard length >= 2, offset + length <= bytes.count else { throw .badOption }
-      let body = offset + 2
+      guard offset + Field.length < bytes.count else { throw .badOption }
+      let length = Int(bytes[offset + Field.length])
+      guard length >= Field.data, offset + length <= bytes.count else { throw .badOption }
+      let data = offset + Field.data
       switch kind {
       case Kind.maximumSegmentSize:
-        guard length == 4 else { throw .badOption }
-        maximumSegmentSize = bytes.uint16(at: body)
+        guard length == Length.maximumSegmentSize else { throw .badOption }
+        maximumSegmentSize = bytes.uint16(at: data)
       case Kind.windowScale:
-        guard length == 3 else { throw .badOption }
-        windowScale = min(bytes[body], 14)
+        guard length == Length.windowScale else { throw .badOption }
+        windowScale = min(bytes[data], 14)
       case Kind.sackPermitted:
-        guard length == 2 else { throw .badOption }
+        guard length == Length.sackPermitted else { throw .badOption }
         sackPermitted = true
       case Kind.sack:
-        let blocks = (length - 2) / 8
-        guard (length - 2) % 8 == 0, blocks >= 1, blocks <= TCPOptions.maximumSACKBlocks else {
+        let blocks = (length - Length.sackBase) / SACKBlock.encodedLength
+        guard (length - Length.sackBase) % SACKBlock.encodedLength == 0, blocks >= 1,
+          blocks <= TCPOptions.maximumSACKBlocks
+        else {
           throw .badOption
         }
         sackBlocks = []
         for index in 0..<blocks {
-          let start = body + index * 8
+          let start = data + index * SACKBlock.encodedLength
           sackBlocks.append(
             SACKBlock(
               left: SequenceNumber(bytes.uint32(at: start)),
-              right: SequenceNumber(bytes.uint32(at: start + 4))))
+              right: SequenceNumber(bytes.uint32(at: start + Field.sackRightEdge))))
         }
       case Kind.timestamp:
-        guard length == 10 else { throw .badOption }
+        guard length == Length.timestamp else { throw .badOption }
         timestamp = TCPTimestampOption(
-          value: bytes.uint32(at: body), echoReply: bytes.uint32(at: body + 4))
+          value: bytes.uint32(at: data),
+          echoReply: bytes.uint32(at: data + Field.timestampEchoReply))
       default:
         break  // Unknown options are skipped (RFC 9293 §3.1, RFC 1122 §4.2.2.5).
       }
@@ -83,15 +109,18 @@ public struct TCPOptions: Equatable, Sendable {
   /// Bytes these options take in a header, padded to a multiple of four.
   public var encodedLength: Int {
     var length = 0
-    if maximumSegmentSize != nil { length += 4 }
+    if maximumSegmentSize != nil { length += Length.maximumSegmentSize }
     if sackPermitted && timestamp != nil {
-      length += 12  // SACK-permitted + timestamps, as Linux packs them: 2 + 10
+      // SACK-permitted + timestamps, as Linux packs them.
+      length += Length.sackPermitted + Length.timestamp
     } else {
-      if sackPermitted { length += 4 }  // NOP NOP SACK-permitted
-      if timestamp != nil { length += 12 }  // NOP NOP timestamps
+      if sackPermitted { length += 2 + Length.sackPermitted }  // NOP NOP SACK-permitted
+      if timestamp != nil { length += 2 + Length.timestamp }  // NOP NOP timestamps
     }
-    if windowScale != nil { length += 4 }  // NOP window-scale
-    if !sackBlocks.isEmpty { length += 4 + 8 * sackBlocks.count }  // NOP NOP SACK
+    if windowScale != nil { length += 1 + Length.windowScale }  // NOP window-scale
+    if !sackBlocks.isEmpty {  // NOP NOP SACK
+      length += 2 + Length.sackBase + SACKBlock.encodedLength * sackBlocks.count
+    }
     return (length + 3) / 4 * 4
   }
 
@@ -109,18 +138,18 @@ public struct TCPOptions: Equatable, Sendable {
     }
     if let maximumSegmentSize {
       byte(Kind.maximumSegmentSize)
-      byte(4)
+      byte(UInt8(Length.maximumSegmentSize))
       bytes.setUInt16(maximumSegmentSize, at: offset)
-      offset += 2
+      offset += Length.maximumSegmentSize - Field.data
     }
     if sackPermitted && timestamp != nil {
       byte(Kind.sackPermitted)
-      byte(2)
+      byte(UInt8(Length.sackPermitted))
     } else if sackPermitted {
       byte(Kind.noOperation)
       byte(Kind.noOperation)
       byte(Kind.sackPermitted)
-      byte(2)
+      byte(UInt8(Length.sackPermitted))
     }
     if let timestamp {
       if !sackPermitted {
@@ -128,26 +157,26 @@ public struct TCPOptions: Equatable, Sendable {
         byte(Kind.noOperation)
       }
       byte(Kind.timestamp)
-      byte(10)
+      byte(UInt8(Length.timestamp))
       bytes.setUInt32(timestamp.value, at: offset)
-      bytes.setUInt32(timestamp.echoReply, at: offset + 4)
-      offset += 8
+      bytes.setUInt32(timestamp.echoReply, at: offset + Field.timestampEchoReply)
+      offset += Length.timestamp - Field.data
     }
     if let windowScale {
       byte(Kind.noOperation)
       byte(Kind.windowScale)
-      byte(3)
+      byte(UInt8(Length.windowScale))
       byte(windowScale)
     }
     if !sackBlocks.isEmpty {
       byte(Kind.noOperation)
       byte(Kind.noOperation)
       byte(Kind.sack)
-      byte(UInt8(2 + 8 * sackBlocks.count))
+      byte(UInt8(Length.sackBase + SACKBlock.encodedLength * sackBlocks.count))
       for block in sackBlocks {
         bytes.setUInt32(block.left.rawValue, at: offset)
-        bytes.setUInt32(block.right.rawValue, at: offset + 4)
-        offset += 8
+        bytes.setUInt32(block.right.rawValue, at: offset + Field.sackRightEdge)
+        offset += SACKBlock.encodedLength
       }
     }
     while offset < start + encodedLength { byte(Kind.noOperation) }
@@ -169,6 +198,9 @@ public struct TCPTimestampOption: Equatable, Sendable {
 public struct SACKBlock: Equatable, Hashable, Sendable {
   public var left: SequenceNumber
   public var right: SequenceNumber
+
+  /// Bytes of one block in a SACK option: two 32-bit edges.
+  public static let encodedLength = 8
 
   public init(left: SequenceNumber, right: SequenceNumber) {
     self.left = left

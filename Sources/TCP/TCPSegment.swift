@@ -12,28 +12,47 @@ public struct TCPSegment: ~Escapable {
   /// The parsed options.
   public let options: TCPOptions
 
+  /// Offsets of the fixed header fields.
+  enum Field {
+    static let sourcePort = 0
+    static let destinationPort = 2
+    static let sequenceNumber = 4
+    static let acknowledgmentNumber = 8
+    /// The data offset in the upper four bits (header length in 32-bit words).
+    static let dataOffset = 12
+    static let flags = 13
+    static let window = 14
+    static let checksum = 16
+    static let urgentPointer = 18
+    /// Where the options start.
+    static let options = 20
+  }
+
   @_lifetime(copy bytes)
   public init(checking bytes: Span<UInt8>) throws(WireError) {
     guard bytes.count >= TCPHeader.minimumLength else { throw .truncated }
-    let headerLength = Int(bytes[12] >> 4) * 4
+    let headerLength = Int(bytes[Field.dataOffset] >> 4) * 4
     guard headerLength >= TCPHeader.minimumLength else { throw .badLength }
     guard headerLength <= bytes.count else { throw .truncated }
-    options = try TCPOptions(
-      parsing: bytes.extracting(TCPHeader.minimumLength..<headerLength))
+    options = try TCPOptions(parsing: bytes.extracting(Field.options..<headerLength))
     self.bytes = bytes
   }
 
-  public var sourcePort: UInt16 { bytes.uint16(at: 0) }
-  public var destinationPort: UInt16 { bytes.uint16(at: 2) }
-  public var sequenceNumber: SequenceNumber { SequenceNumber(bytes.uint32(at: 4)) }
-  public var acknowledgmentNumber: SequenceNumber { SequenceNumber(bytes.uint32(at: 8)) }
+  public var sourcePort: UInt16 { bytes.uint16(at: Field.sourcePort) }
+  public var destinationPort: UInt16 { bytes.uint16(at: Field.destinationPort) }
+  public var sequenceNumber: SequenceNumber {
+    SequenceNumber(bytes.uint32(at: Field.sequenceNumber))
+  }
+  public var acknowledgmentNumber: SequenceNumber {
+    SequenceNumber(bytes.uint32(at: Field.acknowledgmentNumber))
+  }
   /// Header length in bytes, options included.
-  public var headerLength: Int { Int(bytes[12] >> 4) * 4 }
-  public var flags: TCPFlags { TCPFlags(rawValue: bytes[13]) }
+  public var headerLength: Int { Int(bytes[Field.dataOffset] >> 4) * 4 }
+  public var flags: TCPFlags { TCPFlags(rawValue: bytes[Field.flags]) }
   /// The window field as sent (not yet scaled).
-  public var window: UInt16 { bytes.uint16(at: 14) }
-  public var checksum: UInt16 { bytes.uint16(at: 16) }
-  public var urgentPointer: UInt16 { bytes.uint16(at: 18) }
+  public var window: UInt16 { bytes.uint16(at: Field.window) }
+  public var checksum: UInt16 { bytes.uint16(at: Field.checksum) }
+  public var urgentPointer: UInt16 { bytes.uint16(at: Field.urgentPointer) }
 
   public var payload: Span<UInt8> {
     @_lifetime(copy self)

@@ -12,6 +12,9 @@ public struct UDPCounters: CounterGroup, Sendable, Equatable {
   public var droppedBadChecksum: UInt64 = 0
   /// No endpoint bound to the destination port (answered with port unreachable).
   public var droppedNoPort: UInt64 = 0
+  /// Addressed to another host (delivered while the interface had no address) and no
+  /// endpoint asked for such datagrams; never answered.
+  public var droppedNotForUs: UInt64 = 0
   /// The endpoint's receive queue was full.
   public var droppedQueueFull: UInt64 = 0
   /// Sends that failed (no route, too large).
@@ -27,6 +30,7 @@ public struct UDPCounters: CounterGroup, Sendable, Equatable {
     body("dropped_bad_length", droppedBadLength)
     body("dropped_bad_checksum", droppedBadChecksum)
     body("dropped_no_port", droppedNoPort)
+    body("dropped_not_for_us", droppedNotForUs)
     body("dropped_queue_full", droppedQueueFull)
     body("send_errors", sendErrors)
   }

@@ -10,19 +10,27 @@ public struct UDPDatagram: ~Escapable {
   /// Exactly `length` bytes: header and payload.
   public let bytes: Span<UInt8>
 
+  /// Offsets of the header fields.
+  enum Field {
+    static let sourcePort = 0
+    static let destinationPort = 2
+    static let length = 4
+    static let checksum = 6
+  }
+
   @_lifetime(copy bytes)
   public init(checking bytes: Span<UInt8>) throws(WireError) {
     guard bytes.count >= UDPHeader.length else { throw .truncated }
-    let length = Int(bytes.uint16(at: 4))
+    let length = Int(bytes.uint16(at: Field.length))
     guard length >= UDPHeader.length else { throw .badLength }
     guard length <= bytes.count else { throw .truncated }
     self.bytes = bytes.extracting(0..<length)
   }
 
-  public var sourcePort: UInt16 { bytes.uint16(at: 0) }
-  public var destinationPort: UInt16 { bytes.uint16(at: 2) }
+  public var sourcePort: UInt16 { bytes.uint16(at: Field.sourcePort) }
+  public var destinationPort: UInt16 { bytes.uint16(at: Field.destinationPort) }
   public var length: Int { bytes.count }
-  public var checksum: UInt16 { bytes.uint16(at: 6) }
+  public var checksum: UInt16 { bytes.uint16(at: Field.checksum) }
 
   public var payload: Span<UInt8> {
     @_lifetime(copy self)
@@ -68,14 +76,15 @@ public struct UDPHeader: Equatable, Sendable {
     packet.prepend(UDPHeader.length)
     let length = packet.count
     packet.withMutableBytes { bytes in
-      bytes.setUInt16(sourcePort, at: 0)
-      bytes.setUInt16(destinationPort, at: 2)
-      bytes.setUInt16(UInt16(length), at: 4)
-      bytes.setUInt16(0, at: 6)
+      typealias Field = UDPDatagram.Field
+      bytes.setUInt16(sourcePort, at: Field.sourcePort)
+      bytes.setUInt16(destinationPort, at: Field.destinationPort)
+      bytes.setUInt16(UInt16(length), at: Field.length)
+      bytes.setUInt16(0, at: Field.checksum)
       var sum = UDPHeader.pseudoHeaderSum(source: source, destination: destination, length: length)
       sum.add(bytes.span)
       let checksum = sum.value
-      bytes.setUInt16(checksum == 0 ? 0xFFFF : checksum, at: 6)
+      bytes.setUInt16(checksum == 0 ? 0xFFFF : checksum, at: Field.checksum)
     }
   }
 }

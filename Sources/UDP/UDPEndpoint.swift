@@ -1,3 +1,4 @@
+import IPv4
 import NetCore
 
 /// One bound UDP port: where datagrams for it wait until the application reads them.
@@ -8,6 +9,11 @@ public struct UDPEndpoint {
   /// The local address it is bound to; nil for any of ours.
   public let localAddress: IPv4Address?
   public let localPort: UInt16
+  /// Whether it takes datagrams addressed to a unicast address that is not ours, which the
+  /// IPv4 layer delivers only while the interface has no address and asks for them
+  /// (`IPv4Delivery.isForOtherAddress`): a DHCP client's port, for the replies a server
+  /// unicasts to the address it offers (RFC 2131 §4.1).
+  public let acceptsOtherAddresses: Bool
   public private(set) var queue: BoundedQueue<UDPReceivedDatagram>
   /// Payload bytes queued.
   public private(set) var queuedBytes = 0
@@ -16,11 +22,22 @@ public struct UDPEndpoint {
   /// Datagrams dropped because the queue was full.
   public private(set) var drops: UInt64 = 0
 
-  public init(localAddress: IPv4Address?, localPort: UInt16, datagramLimit: Int, byteLimit: Int) {
+  public init(
+    localAddress: IPv4Address?, localPort: UInt16, acceptsOtherAddresses: Bool = false,
+    datagramLimit: Int, byteLimit: Int
+  ) {
     self.localAddress = localAddress
     self.localPort = localPort
+    self.acceptsOtherAddresses = acceptsOtherAddresses
     queue = BoundedQueue(limit: datagramLimit)
     self.byteLimit = byteLimit
+  }
+
+  /// Whether a datagram the IPv4 layer delivered is for this endpoint: sent to the address it
+  /// is bound to (any of ours when none), or to another host's when it asked for those.
+  func accepts(_ delivery: IPv4Delivery) -> Bool {
+    if delivery.isForOtherAddress { return acceptsOtherAddresses }
+    return localAddress == nil || localAddress == delivery.header.destination
   }
 
   /// What a queued datagram is charged to the memory budget: its payload and its storage.

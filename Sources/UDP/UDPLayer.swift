@@ -22,15 +22,9 @@ public struct UDPLayer {
     public init() {}
   }
 
-  private struct Slot {
-    var generation: UInt32 = 0
-    var endpoint: UDPEndpoint?
-  }
-
   public let configuration: Configuration
-  private var slots: [Slot] = []
-  private var freeSlots: [Int] = []
-  private var slotByPort: [UInt16: Int] = [:]
+  private var endpoints: HandleTable<UDPEndpointID, UDPEndpoint>
+  private var endpointByPort: [UInt16: UDPEndpointID] = [:]
   private var random: PseudoRandomGenerator
   public private(set) var counters = UDPCounters()
   /// Where queued datagrams are charged.
@@ -42,20 +36,23 @@ public struct UDPLayer {
     budget: MemoryBudget = MemoryBudget()
   ) {
     self.configuration = configuration
+    endpoints = HandleTable(limit: configuration.maximumEndpoints)
     random = PseudoRandomGenerator(seed: seed)
     self.budget = budget
   }
 
   // MARK: Endpoints
 
-  /// Binds `port` (0 picks a free ephemeral port) on `address` (nil: any of ours).
-  public mutating func bind(address: IPv4Address? = nil, port: UInt16) throws(UDPError)
-    -> UDPEndpointID
-  {
-    guard slotByPort.count < configuration.maximumEndpoints else { throw .tooManyEndpoints }
+  /// Binds `port` (0 picks a free ephemeral port) on `address` (nil: any of ours). With
+  /// `acceptsOtherAddresses`, the endpoint also takes datagrams to a unicast address that is
+  /// not ours while the IPv4 layer delivers them (``UDPEndpoint/acceptsOtherAddresses``).
+  public mutating func bind(
+    address: IPv4Address? = nil, port: UInt16, acceptsOtherAddresses: Bool = false
+  ) throws(UDPError) -> UDPEndpointID {
+    guard !endpoints.isFull else { throw .tooManyEndpoints }
     let chosen: UInt16
     if port != 0 {
-      guard slotByPort[port] == nil else { throw .addressInUse }
+      guard endpointByPort[port] == nil else { throw .addressInUse }
       chosen = port
     } else {
       guard let free = freeEphemeralPort() else { throw .tooManyEndpoints }
@@ -63,51 +60,38 @@ public struct UDPLayer {
     }
     let endpoint = UDPEndpoint(
       localAddress: address == .any ? nil : address, localPort: chosen,
+      acceptsOtherAddresses: acceptsOtherAddresses,
       datagramLimit: configuration.queueDatagramLimit, byteLimit: configuration.queueByteLimit)
-    let slot: Int
-    if let reused = freeSlots.popLast() {
-      slot = reused
-    } else {
-      slot = slots.count
-      slots.append(Slot())
-    }
-    slots[slot].endpoint = endpoint
-    slotByPort[chosen] = slot
-    return UDPEndpointID(slot: slot, generation: slots[slot].generation)
+    guard let id = endpoints.insert(endpoint) else { throw .tooManyEndpoints }
+    endpointByPort[chosen] = id
+    return id
   }
 
   /// Unbinds the endpoint; queued datagrams are discarded.
   public mutating func close(_ id: UDPEndpointID) {
-    guard let endpoint = endpoint(id) else { return }
-    slotByPort[endpoint.localPort] = nil
-    while slots[id.slot].endpoint!.dequeue(budget: budget) != nil {}
-    slots[id.slot].endpoint = nil
-    slots[id.slot].generation &+= 1
-    freeSlots.append(id.slot)
+    guard var endpoint = endpoints.remove(id) else { return }
+    endpointByPort[endpoint.localPort] = nil
+    while endpoint.dequeue(budget: budget) != nil {}
   }
 
   /// The endpoint behind `id`, if it is still open.
-  public func endpoint(_ id: UDPEndpointID) -> UDPEndpoint? {
-    guard id.slot >= 0, id.slot < slots.count, slots[id.slot].generation == id.generation else {
-      return nil
-    }
-    return slots[id.slot].endpoint
-  }
+  public func endpoint(_ id: UDPEndpointID) -> UDPEndpoint? { endpoints[id] }
 
   /// Takes the oldest datagram queued on the endpoint.
   public mutating func receive(from id: UDPEndpointID) -> UDPReceivedDatagram? {
-    guard endpoint(id) != nil else { return nil }
-    return slots[id.slot].endpoint!.dequeue(budget: budget)
+    let budget = budget
+    guard let datagram = endpoints.update(id, { $0.dequeue(budget: budget) }) else { return nil }
+    return datagram
   }
 
   /// Number of endpoints bound.
-  public var endpointCount: Int { slotByPort.count }
+  public var endpointCount: Int { endpoints.count }
 
   /// The bound ports, in order.
-  public var boundPorts: [UInt16] { slotByPort.keys.sorted() }
+  public var boundPorts: [UInt16] { endpointByPort.keys.sorted() }
 
   private mutating func freeEphemeralPort() -> UInt16? {
-    let bound = slotByPort
+    let bound = endpointByPort
     return EphemeralPorts(configuration.ephemeralPorts).pick(using: &random) { bound[$0] == nil }
   }
 
@@ -169,22 +153,32 @@ public struct UDPLayer {
       counters.droppedBadChecksum += 1
       return .dropped
     }
-    guard let slot = slotByPort[datagram.destinationPort],
-      slots[slot].endpoint!.localAddress == nil
-        || slots[slot].endpoint!.localAddress == header.destination
+    guard let id = endpointByPort[datagram.destinationPort],
+      endpoints[id]?.accepts(delivery) == true
     else {
-      counters.droppedNoPort += 1
-      return .portUnreachable
+      return refuse(delivery)
     }
     let received = UDPReceivedDatagram(
       source: header.source, sourcePort: datagram.sourcePort, destination: header.destination,
       payload: datagram.payload.copyToArray())
-    guard slots[slot].endpoint!.enqueue(received, budget: budget) else {
+    let budget = budget
+    guard endpoints.update(id, { $0.enqueue(received, budget: budget) }) == true else {
       counters.droppedQueueFull += 1
       return .dropped
     }
     counters.datagramsDelivered += 1
-    return .delivered(UDPEndpointID(slot: slot, generation: slots[slot].generation))
+    return .delivered(id)
+  }
+
+  /// No endpoint takes the datagram: port unreachable, unless it was addressed to another
+  /// host, which nothing answers.
+  private mutating func refuse(_ delivery: IPv4Delivery) -> UDPInput {
+    if delivery.isForOtherAddress {
+      counters.droppedNotForUs += 1
+      return .dropped
+    }
+    counters.droppedNoPort += 1
+    return .portUnreachable
   }
 }
 

@@ -1,11 +1,12 @@
 import ARP
+import ARPCaptures
 import Ethernet
 import NetCore
 import Testing
 
 /// The ARP packet view and message repr (RFC 826), against captured Linux packets.
 struct ARPPacketTests {
-  typealias C = LinuxCaptures
+  typealias C = LinuxARPCaptures
 
   func parse(_ frame: [UInt8]) throws(WireError) -> ARPMessage {
     try ARPPacket(checking: frame.span.extracting(droppingFirst: 14)).message
@@ -58,9 +59,9 @@ struct ARPPacketTests {
   }
 
   @Test(arguments: [
-    LinuxCaptures.request, LinuxCaptures.reply, LinuxCaptures.unicastProbe,
-    LinuxCaptures.unicastProbeReply, LinuxCaptures.gratuitous, LinuxCaptures.addressProbe,
-    LinuxCaptures.addressProbeReply,
+    LinuxARPCaptures.request, LinuxARPCaptures.reply, LinuxARPCaptures.unicastProbe,
+    LinuxARPCaptures.unicastProbeReply, LinuxARPCaptures.gratuitous, LinuxARPCaptures.addressProbe,
+    LinuxARPCaptures.addressProbeReply,
   ])
   func emitReproducesCapturedBytes(frame: [UInt8]) throws {
     #expect(emit(try parse(frame)) == Array(frame[14...]))

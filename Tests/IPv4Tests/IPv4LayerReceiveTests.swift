@@ -153,31 +153,81 @@ struct IPv4LayerReceiveTests {
       0x00,
     ]
 
-  @Test func aDHCPClientGetsRepliesUnicastToTheOfferedAddress() {
+  /// While asked to (a DHCP client runs) and only while it has no address, the layer delivers
+  /// datagrams to another host's address, marked so; which ones are wanted (ports) is the
+  /// transports' business, not IPv4's.
+  @Test func withoutAnAddressDatagramsForOtherAddressesAreDeliveredMarkedWhenAsked() {
     #expect(Self.passtOffer.count == 328)
     var layer = IPv4Layer(link: RecordingLink())
     guard case .consumed = receive(Self.passtOffer, &layer) else {
-      Issue.record("a unicast DHCP reply without the DHCP client's flag")
+      Issue.record("a datagram to another address without the flag")
       return
     }
     #expect(layer.counters.droppedNotForUs == 1)
-    layer.acceptsDHCPRepliesToAnyAddress = true
+    layer.acceptsOtherAddressesWhileUnconfigured = true
     guard case .local(let delivery) = receive(Self.passtOffer, &layer) else {
-      Issue.record("the unicast OFFER must reach the DHCP client")
+      Issue.record("the unicast OFFER must be delivered")
       return
     }
+    #expect(delivery.isForOtherAddress)
     #expect(delivery.header.destination == IPv4Address(10, 90, 0, 1))
     #expect(delivery.header.protocolNumber == .udp)
-    // Only server-to-client DHCP: other ports to another address stay out.
-    for (index, port) in [(21, UInt8(0x44)), (23, UInt8(0x43))] {
-      var other = Self.passtOffer
-      other[index] = port
-      guard case .consumed = receive(other, &layer) else {
-        Issue.record("UDP to another host with port byte \(index) = \(port) was delivered")
-        continue
-      }
+    // Other ports too: IPv4 no longer looks at them.
+    var otherPorts = Self.passtOffer
+    otherPorts[21] = 0x35
+    otherPorts[23] = 0x35
+    guard case .local(let other) = receive(otherPorts, &layer), other.isForOtherAddress else {
+      Issue.record("UDP to another port and address must be delivered, marked")
+      return
     }
-    #expect(layer.counters.droppedNotForUs == 3)
+    // Broadcasts are ours, not another host's.
+    var broadcast = Self.passtOffer
+    broadcast.replaceSubrange(16..<20, with: [255, 255, 255, 255])
+    fixHeaderChecksum(&broadcast)
+    guard case .local(let ours) = receive(broadcast, &layer, linkBroadcast: true) else {
+      Issue.record("a broadcast OFFER must be delivered")
+      return
+    }
+    #expect(!ours.isForOtherAddress)
+    #expect(layer.counters.droppedNotForUs == 1)
+    #expect(layer.counters.packetsDelivered == 3)
+  }
+
+  /// Once the interface has an address, the flag lets nothing to other addresses in.
+  @Test func withAnAddressDatagramsForOtherAddressesAreDropped() {
+    var layer = makeLayer()
+    layer.acceptsOtherAddressesWhileUnconfigured = true
+    guard case .consumed = receive(Self.passtOffer, &layer) else {
+      Issue.record("a configured interface took a datagram for 10.90.0.1")
+      return
+    }
+    #expect(layer.counters.droppedNotForUs == 1)
+  }
+
+  /// Fragments and ICMP to another address stay out, and nothing is answered.
+  @Test func fragmentsAndICMPForOtherAddressesAreDroppedUnanswered() {
+    var layer = IPv4Layer(link: RecordingLink())
+    layer.acceptsOtherAddressesWhileUnconfigured = true
+    let other = IPv4Address(10, 77, 0, 9)
+    let fragment = IPv4Header(
+      source: C.va, destination: other, protocolNumber: .udp, payloadLength: 16,
+      identification: 7, moreFragments: true)
+    let piece = ipv4Packet(fragment, payload: [UInt8](repeating: 1, count: 16))
+    guard case .consumed = receive(piece, &layer) else {
+      Issue.record("a fragment to another address was taken")
+      return
+    }
+    var echo = C.echoRequest
+    echo.replaceSubrange(16..<20, with: [10, 77, 0, 9])
+    fixHeaderChecksum(&echo)
+    guard case .consumed = receive(echo, &layer) else {
+      Issue.record("ICMP is the layer's own")
+      return
+    }
+    #expect(layer.takeSent().isEmpty)
+    #expect(layer.icmpCounters.echoRequestsReceived == 0)
+    #expect(layer.counters.droppedNotForUs == 2)
+    #expect(layer.counters.fragmentsReceived == 0)
   }
 
   @Test func withoutAnAddressOnlyBroadcastsAreForUs() {

@@ -44,6 +44,37 @@ struct UDPLayerReceiveTests {
     #expect(deliver(C.hello, to: &udp) == .delivered(ours))
   }
 
+  /// Passes `packet` through an IPv4 layer with no address that delivers datagrams for other
+  /// addresses (as while a DHCP client runs), and hands what it delivers to `udp`.
+  func deliverUnconfigured(_ packet: [UInt8], to udp: inout UDPLayer) -> UDPInput? {
+    var ipv4 = IPv4Layer(link: RecordingLink())
+    ipv4.acceptsOtherAddressesWhileUnconfigured = true
+    guard case .local(let delivery) = ipv4.receive(packet.span, linkBroadcast: false, now: .zero),
+      delivery.isForOtherAddress
+    else { return nil }
+    return udp.input(delivery, packet: packet.span, checksumVerified: false)
+  }
+
+  /// A datagram to another host's address goes only to an endpoint that asked for such
+  /// datagrams; anywhere else it is dropped and counted, and never answered.
+  @Test func datagramsForOtherAddressesReachOnlyEndpointsThatAskedForThem() throws {
+    var udp = UDPLayer()
+    #expect(deliverUnconfigured(C.hello, to: &udp) == .dropped)
+    let plain = try udp.bind(port: 7777)
+    #expect(deliverUnconfigured(C.hello, to: &udp) == .dropped)
+    #expect(udp.receive(from: plain) == nil)
+    #expect(udp.counters.droppedNotForUs == 2 && udp.counters.droppedNoPort == 0)
+    udp.close(plain)
+
+    let asking = try udp.bind(port: 7777, acceptsOtherAddresses: true)
+    #expect(udp.endpoint(asking)?.acceptsOtherAddresses == true)
+    #expect(deliverUnconfigured(C.hello, to: &udp) == .delivered(asking))
+    #expect(udp.receive(from: asking)?.destination == C.vb)
+    // It takes datagrams to our own address as before.
+    #expect(deliver(C.hello, to: &udp) == .delivered(asking))
+    #expect(udp.counters.datagramsDelivered == 2 && udp.counters.droppedNotForUs == 2)
+  }
+
   @Test func broadcastDatagramsReachAnyAddressEndpoints() throws {
     var udp = UDPLayer()
     let id = try udp.bind(port: 7777)
@@ -137,8 +168,8 @@ struct UDPLayerReceiveTests {
     let udp = UDPLayer()
     var names: [String] = []
     udp.counters.forEachCounter { name, _ in names.append(name.description) }
-    #expect(names.count == 9)
-    #expect(names.contains("dropped_no_port"))
+    #expect(names.count == 10)
+    #expect(names.contains("dropped_no_port") && names.contains("dropped_not_for_us"))
     #expect(UDPCounters.groupName.description == "udp")
   }
 }

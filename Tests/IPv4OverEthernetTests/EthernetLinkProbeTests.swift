@@ -1,5 +1,6 @@
 import ARP
 import Ethernet
+import IPv4OverEthernet
 import NetCore
 import Testing
 

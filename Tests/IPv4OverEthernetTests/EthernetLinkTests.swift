@@ -1,11 +1,21 @@
 import ARP
+import ARPCaptures
 import Ethernet
+import IPv4OverEthernet
 import NetCore
 import Testing
 
-/// IPv4 over Ethernet with ARP: answering, learning, queueing while resolving, filtering.
+/// IPv4 over Ethernet with ARP: answering, learning, queueing while resolving, filtering,
+/// handing up the IPv4 packet a frame carries, padding what it sends.
 struct EthernetLinkTests {
-  typealias C = LinuxCaptures
+  typealias C = LinuxARPCaptures
+
+  /// What ``EthernetLink/receive(_:now:)`` returned, copied out of the frame so that a test
+  /// can compare it.
+  enum Outcome: Equatable {
+    case ipv4(packet: [UInt8], linkBroadcast: Bool)
+    case consumed
+  }
 
   /// A link with vb's MAC and 10.77.0.2/24 (or another address), its announcement drained.
   func makeLink(
@@ -28,9 +38,14 @@ struct EthernetLinkTests {
   }
 
   func receive(_ frame: [UInt8], _ link: inout EthernetLink, at now: Instant = .zero)
-    -> EthernetInput
+    -> Outcome
   {
-    link.receive(frame.span, now: now)
+    switch link.receive(frame.span, now: now) {
+    case .ipv4(let packet, let linkBroadcast):
+      .ipv4(packet: packet.copyToArray(), linkBroadcast: linkBroadcast)
+    case .consumed:
+      .consumed
+    }
   }
 
   /// An IPv4 packet as the stack allocates one: headroom for the headers and exactly the
@@ -333,6 +348,48 @@ struct EthernetLinkTests {
     }
   }
 
+  /// The padding is zeros, whatever the buffer's tailroom held before.
+  @Test(arguments: [0, 1, 28, 45, 46, 47, 100, 1500])
+  func padsWithZerosOnlyWhenShort(length: Int) {
+    var link = makeLink(mac: C.va, address: C.vaAddress)
+    let packet = PacketBuffer(capacity: 160 + 1514)
+    packet.append(1514)
+    packet.withMutableBytes { bytes in
+      for index in 0..<bytes.count { bytes[index] = 0xA5 }
+    }
+    packet.removeLast(1514 - length)
+    packet.withMutableBytes { bytes in
+      for index in 0..<bytes.count { bytes[index] = 0x11 }
+    }
+    link.send(packet, to: .broadcast, now: .zero)
+    let frames = drain(&link)
+    #expect(frames.count == 1)
+    guard let frame = frames.first else { return }
+    #expect(frame.count == max(60, 14 + length))
+    #expect(frame[14..<(14 + length)].allSatisfy { $0 == 0x11 })
+    #expect(frame[(14 + length)...].allSatisfy { $0 == 0 })
+  }
+
+  /// The link pads in place when the packet's buffer has room, and copies the packet into one
+  /// that has when it has not; its own buffers always have room, whatever was asked for.
+  @Test func copiesOnlyAPacketWithNoRoomForThePadding() {
+    var link = makeLink(mac: C.va, address: C.vaAddress)
+    let roomy = link.makePacketBuffer(
+      capacity: PacketBuffer.defaultHeadroom + 20, headroom: PacketBuffer.defaultHeadroom)
+    #expect(roomy.tailroom >= EthernetLink.minimumPacketLength)
+    roomy.append(copying: [UInt8](repeating: 0xCD, count: 20).span)
+    link.send(roomy, to: .broadcast, now: .zero)
+    #expect(link.transmitQueue.popFirst() === roomy)
+
+    let tight = PacketBuffer(capacity: PacketBuffer.defaultHeadroom + 20)
+    tight.append(copying: [UInt8](repeating: 0xCD, count: 20).span)
+    link.send(tight, to: .broadcast, now: .zero)
+    let sent = link.transmitQueue.popFirst()
+    #expect(sent != nil && sent !== tight)
+    #expect(sent?.count == 60 && sent?.headroom == PacketBuffer.defaultHeadroom - 14)
+    #expect(tight.count == 20)
+  }
+
   @Test func countsTransmitQueueOverflow() {
     var link = makeLink(mac: C.va, address: C.vaAddress, transmitQueueLimit: 2)
     for tag: UInt8 in 0..<5 { link.send(packet(tag), to: .broadcast, now: .zero) }
@@ -352,13 +409,15 @@ struct EthernetLinkTests {
 
   @Test func demultiplexesAndFiltersFrames() {
     var link = makeLink()
-    #expect(receive(C.echoRequest, &link) == .ipv4(linkBroadcast: false))
+    // The IPv4 packet is the frame after its 14-byte header.
+    let packet = Array(C.echoRequest[14...])
+    #expect(receive(C.echoRequest, &link) == .ipv4(packet: packet, linkBroadcast: false))
     var broadcast = C.echoRequest
     broadcast.replaceSubrange(0..<6, with: [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
-    #expect(receive(broadcast, &link) == .ipv4(linkBroadcast: true))
+    #expect(receive(broadcast, &link) == .ipv4(packet: packet, linkBroadcast: true))
     var allHosts = C.echoRequest
     allHosts.replaceSubrange(0..<6, with: [0x01, 0x00, 0x5E, 0x00, 0x00, 0x01])
-    #expect(receive(allHosts, &link) == .ipv4(linkBroadcast: true))
+    #expect(receive(allHosts, &link) == .ipv4(packet: packet, linkBroadcast: true))
     #expect(link.ethernetCounters.framesReceived == 3)
 
     var mdns = C.echoRequest
@@ -366,7 +425,7 @@ struct EthernetLinkTests {
     #expect(receive(mdns, &link) == .consumed)
     #expect(link.ethernetCounters.droppedNotForUs == 1)
     #expect(link.joinMulticastGroup(IPv4Address(224, 0, 0, 251)) == true)
-    #expect(receive(mdns, &link) == .ipv4(linkBroadcast: true))
+    #expect(receive(mdns, &link) == .ipv4(packet: packet, linkBroadcast: true))
 
     var otherHost = C.echoRequest
     otherHost.replaceSubrange(0..<6, with: [0x02, 0x4E, 0x53, 0x00, 0x00, 0x09])
