@@ -16,7 +16,29 @@ let swiftSettings: [SwiftSetting] = [
 let package = Package(
   name: "netstack",
   products: [
-    .executable(name: "netstackd", targets: ["netstackd"])
+    .executable(name: "netstackd", targets: ["netstackd"]),
+    // The libraries another package builds a stack from (Examples/TAPService uses them as an
+    // outside package would). Each module has a DocC catalog; scripts/docs builds them.
+    //
+    // The protocol layers, sans-IO and standard library only (they build as Embedded Swift).
+    .library(
+      name: "NetstackProtocols",
+      targets: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "DHCP"]),
+    // The stack assembled on one Ethernet device (DirectStack), and the host that runs
+    // services' handlers on it.
+    .library(name: "NetStack", targets: ["NetStack"]),
+    // The services' protocols as sans-IO connection handlers, and the ConnectionHandler
+    // protocol a service of one's own conforms to.
+    .library(name: "Applications", targets: ["Applications"]),
+    // The application's view of a stack: async TCP and UDP handles.
+    .library(name: "NetworkAPI", targets: ["NetworkAPI"]),
+    // Running a stack on Linux: the event loop, the direct stack's runtime and its
+    // NetworkAPI face, the host-sockets backend, pcap, and the Linux drivers (TAP, Unix-socket
+    // frame link, netfront's platform in a Linux guest).
+    .library(
+      name: "NetstackLinux", targets: ["LinuxRuntime", "TAP", "UnixSocket", "XenLinuxPlatform"]),
+    // The Xen netfront driver over a small platform protocol (standard library only).
+    .library(name: "Netfront", targets: ["Netfront"]),
   ],
   targets: [
     // Protocol layers: standard library only.
