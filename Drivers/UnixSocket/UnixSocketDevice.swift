@@ -5,7 +5,7 @@ import UnixSocketFraming
 
 /// Ethernet frames over a Unix stream socket, each preceded by its length as a 32-bit
 /// big-endian integer: the framing of QEMU's `-netdev stream` (and `-netdev socket`), which
-/// passt speaks too (``StreamFrameDecoder``).
+/// passt speaks too (`StreamFrameDecoder`).
 ///
 /// In connect mode (`netstackd --unix PATH`) it connects to a listening QEMU or passt; when the
 /// peer goes away, ``receive(limit:_:)`` throws ``UnixSocketError/peerClosed(_:)``. In listen

@@ -28,7 +28,7 @@ public struct EthernetLink: IPv4Link {
   /// Frames ready for the device, oldest first; the runtime drains it.
   public var transmitQueue: FrameQueue
   /// Buffers of frames the device has written, for the layers above to fill again; the
-  /// runtime gives them back (``PacketBufferPool/recycle(_:)``).
+  /// runtime gives them back (`PacketBufferPool/recycle(_:)`).
   public var transmitBuffers = PacketBufferPool()
 
   public private(set) var ethernetCounters = EthernetCounters()

@@ -15,7 +15,7 @@ public final class HTTPServer {
   /// Where other paths are looked up, if anywhere.
   public let files: HTTPFiles?
   public let limits: HTTPServerLimits
-  /// Where request heads and file chunks are charged, as ``MemoryBudget/Use/services``.
+  /// Where request heads and file chunks are charged, as `MemoryBudget/Use/services`.
   public let budget: MemoryBudget
   public internal(set) var counters = HTTPServerCounters()
 

@@ -71,7 +71,7 @@ public struct DirectStack {
   }
 
   /// Gives back the buffer of a frame the device has written, for the next packet to send
-  /// (kept only if nothing else holds it; see ``PacketBufferPool``).
+  /// (kept only if nothing else holds it; see `PacketBufferPool`).
   public mutating func recycle(_ frame: inout PacketBuffer) {
     ipv4.link.transmitBuffers.recycle(&frame)
   }

@@ -18,7 +18,7 @@ public struct DirectStackConfiguration: Sendable {
   public var segmentationOffload: Bool
   /// TCP buffer sizes, timers and limits.
   public var tcp: TCPConfiguration
-  /// The most memory the stack's buffers may hold (``MemoryBudget``).
+  /// The most memory the stack's buffers may hold (`MemoryBudget`).
   public var memoryLimit: Int
 
   public init(

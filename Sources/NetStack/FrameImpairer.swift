@@ -4,8 +4,9 @@ import NetCore
 /// reorders frames according to an ``ImpairmentConfiguration``, from a seeded random source
 /// so that a run can be replayed exactly.
 ///
-/// Frames go in with ``submit(_:now:)`` and come out, when due, from ``release(now:_:)``.
-/// Held frames are bounded; past the bound new frames are dropped (and counted).
+/// Frames go in with ``submit(_:now:)-(Span<UInt8>,_)`` (or a `PacketBuffer`) and come out,
+/// when due, from ``release(now:_:)``. Held frames are bounded; past the bound new frames are
+/// dropped (and counted).
 public struct FrameImpairer {
   public let configuration: ImpairmentConfiguration
   private var random: PseudoRandomGenerator

@@ -3,7 +3,7 @@ import NetCore
 import TCP
 
 /// Runs services on the stack's TCP layer with no task per connection: it accepts on their
-/// listeners, gives each connection a handler (``ConnectionHandler``), and steps a handler
+/// listeners, gives each connection a handler (`ConnectionHandler`), and steps a handler
 /// when its connection has news (bytes, room to send, the peer's FIN, a failure) or its timer
 /// is due, doing what the handler's disposition asks. The same host serves netstackd's direct
 /// backend and the unikernel; the handlers are the ones `--backend socket` drives over host
