@@ -168,6 +168,8 @@ let package = Package(
     .testTarget(
       name: "NetstackdTests", dependencies: ["netstackd", "CLinuxShims"],
       swiftSettings: swiftSettings),
+    // The TAP driver's framing: the virtio-net header.
+    .testTarget(name: "TAPTests", dependencies: ["TAP", "NetCore"], swiftSettings: swiftSettings),
     .testTarget(
       name: "UnikernelTests",
       dependencies: [
