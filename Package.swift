@@ -168,6 +168,12 @@ let package = Package(
     .testTarget(
       name: "NetstackdTests", dependencies: ["netstackd", "CLinuxShims"],
       swiftSettings: swiftSettings),
+    // The Linux runtime: the event loop, waiters, the pcap file, the socket backend's service
+    // host over real loopback sockets.
+    .testTarget(
+      name: "LinuxRuntimeTests",
+      dependencies: ["LinuxRuntime", "NetCore", "Applications", "CLinuxShims"],
+      swiftSettings: swiftSettings),
     // The TAP driver's framing: the virtio-net header.
     .testTarget(name: "TAPTests", dependencies: ["TAP", "NetCore"], swiftSettings: swiftSettings),
     .testTarget(
