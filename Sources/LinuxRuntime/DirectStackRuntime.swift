@@ -13,6 +13,7 @@ import UDP
 /// Everything here runs on the loop's thread; ``DirectNetworkStack`` is the `Sendable` face
 /// that applications hold.
 public final class DirectStackRuntime: @unchecked Sendable {
+  /// The loop that owns the stack; every call into the stack runs on its thread.
   public let loop: EventLoop
   /// The stack (loop thread only).
   public var stack: DirectStack
@@ -26,6 +27,7 @@ public final class DirectStackRuntime: @unchecked Sendable {
   private var framesAtDevice = BoundedQueue<PacketBuffer>(limit: 4096)
   private var watchingWritable = false
   private var nextPcapFlush: Instant
+  /// Where the runtime logs device errors, connection events (debug) and frames (trace).
   public let logger: Logger
   /// A name for the stack in pages and logs.
   public let name: String
@@ -42,6 +44,12 @@ public final class DirectStackRuntime: @unchecked Sendable {
   var acceptors = WaiterTable<UInt16>()
   var datagramReaders = WaiterTable<UDPEndpointID>()
 
+  /// Runs `stack` over `device` on `loop`: registers the device's descriptor and takes the
+  /// loop's ``EventLoop/deadline`` and ``EventLoop/turn`` (one runtime per loop). With `pcap`,
+  /// every frame in and out is written to it; with an active `impairment`, frames are impaired
+  /// both ways by a fault injector seeded with `impairmentSeed`. `name` names the stack in
+  /// pages and logs. Call it before the loop runs (or on its thread); keep the runtime as long
+  /// as the loop runs (the loop's closures hold it `unowned`).
   public init<Device: NetworkDevice & ~Copyable>(
     stack: DirectStack, device: LoopDevice<Device>, loop: EventLoop, name: String,
     pcap: PcapWriter?, impairment: ImpairmentConfiguration?, impairmentSeed: UInt64, logger: Logger

@@ -3,10 +3,12 @@ import Glibc
 
 /// A thin owner of an epoll instance (`epoll_create1`, `epoll_ctl`, `epoll_wait`).
 public final class Epoll {
+  /// The epoll instance.
   public let fileDescriptor: Int32
   /// Reused for every `epoll_wait`.
   private var events = [epoll_event](repeating: epoll_event(), count: 64)
 
+  /// Creates the epoll instance (`epoll_create1(EPOLL_CLOEXEC)`).
   public init() throws(SystemError) {
     let descriptor = epoll_create1(Int32(EPOLL_CLOEXEC))
     guard descriptor >= 0 else { throw SystemError(operation: "epoll_create1", errno: errno) }
@@ -49,13 +51,17 @@ public final class Epoll {
 
 /// A failed system call, named with its errno.
 public struct SystemError: Error, CustomStringConvertible {
+  /// The system call (and what it was for, where that helps).
   public var operation: String
+  /// The `errno` it failed with.
   public var errno: Int32
 
+  /// The failure of `operation` with `errno`.
   public init(operation: String, errno: Int32) {
     self.operation = operation
     self.errno = errno
   }
 
+  /// `operation failed: strerror(errno)`.
   public var description: String { "\(operation) failed: \(String(cString: strerror(errno)))" }
 }

@@ -9,6 +9,7 @@ import NetStack
 /// program (the runner flushes once a second and on exit).
 public final class PcapWriter {
   private let file: UnsafeMutablePointer<FILE>
+  /// The file written.
   public let path: String
   /// Frames written.
   public private(set) var framesWritten: UInt64 = 0
@@ -72,8 +73,10 @@ public final class PcapWriter {
 
 /// Why a pcap file could not be written.
 public enum PcapError: Error, CustomStringConvertible {
+  /// The file could not be created: its path and the `errno` of `fopen`.
   case cannotOpen(String, Int32)
 
+  /// The error as one line naming the file.
   public var description: String {
     switch self {
     case .cannotOpen(let path, let code):

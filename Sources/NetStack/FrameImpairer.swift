@@ -8,6 +8,7 @@ import NetCore
 /// when due, from ``release(now:_:)``. Held frames are bounded; past the bound new frames are
 /// dropped (and counted).
 public struct FrameImpairer {
+  /// What is done to frames.
   public let configuration: ImpairmentConfiguration
   private var random: PseudoRandomGenerator
   /// Frames in flight, ordered by delivery time (frames due at the same time stay in
@@ -22,6 +23,8 @@ public struct FrameImpairer {
   public private(set) var framesReordered: UInt64 = 0
   public private(set) var framesOverflowed: UInt64 = 0
 
+  /// An impairer doing what `configuration` says, its random choices seeded by `seed`, holding
+  /// at most `limit` frames (held for delay or reordering) at once.
   public init(configuration: ImpairmentConfiguration, seed: UInt64, limit: Int = 65536) {
     self.configuration = configuration
     random = PseudoRandomGenerator(seed: seed)

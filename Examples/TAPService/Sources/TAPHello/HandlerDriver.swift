@@ -54,7 +54,7 @@ struct HandlerDriver<Handler: ConnectionHandler, Connection: TCPConnectionHandle
           handler.receiveEnd(output: &output, now: MonotonicClock.now())
           continue
         }
-        // A handler that is still sending (chargen after the peer's FIN) goes on sending.
+        // A handler that is still writing goes on: what it wrote was sent, there may be more.
         if sent > 0 { continue }
         if peerEnded {
           // Nothing more will arrive: only the handler's timer can change anything.
