@@ -16,7 +16,29 @@ let swiftSettings: [SwiftSetting] = [
 let package = Package(
   name: "netstack",
   products: [
-    .executable(name: "netstackd", targets: ["netstackd"])
+    .executable(name: "netstackd", targets: ["netstackd"]),
+    // The libraries another package builds a stack from (Examples/TAPService uses them as an
+    // outside package would). Each module has a DocC catalog; scripts/docs builds them.
+    //
+    // The protocol layers, sans-IO and standard library only (they build as Embedded Swift).
+    .library(
+      name: "NetstackProtocols",
+      targets: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "DHCP"]),
+    // The stack assembled on one Ethernet device (DirectStack), and the host that runs
+    // services' handlers on it.
+    .library(name: "NetStack", targets: ["NetStack"]),
+    // The services' protocols as sans-IO connection handlers, and the ConnectionHandler
+    // protocol a service of one's own conforms to.
+    .library(name: "Applications", targets: ["Applications"]),
+    // The application's view of a stack: async TCP and UDP handles.
+    .library(name: "NetworkAPI", targets: ["NetworkAPI"]),
+    // Running a stack on Linux: the event loop, the direct stack's runtime and its
+    // NetworkAPI face, the host-sockets backend, pcap, and the Linux drivers (TAP, Unix-socket
+    // frame link, netfront's platform in a Linux guest).
+    .library(
+      name: "NetstackLinux", targets: ["LinuxRuntime", "TAP", "UnixSocket", "XenLinuxPlatform"]),
+    // The Xen netfront driver over a small platform protocol (standard library only).
+    .library(name: "Netfront", targets: ["Netfront"]),
   ],
   targets: [
     // Protocol layers: standard library only.
@@ -148,10 +170,6 @@ let package = Package(
     .testTarget(
       name: "DHCPTests", dependencies: ["NetCore", "DHCP"], swiftSettings: swiftSettings),
     .testTarget(name: "DNSTests", dependencies: ["NetCore", "DNS"], swiftSettings: swiftSettings),
-    // LinuxRuntime's pieces that touch files, without the network: the resolv.conf watcher.
-    .testTarget(
-      name: "LinuxRuntimeTests", dependencies: ["NetCore", "DNS", "LinuxRuntime"],
-      swiftSettings: swiftSettings),
     .testTarget(
       name: "NetStackTests",
       dependencies: [
@@ -174,10 +192,24 @@ let package = Package(
       swiftSettings: swiftSettings),
     .testTarget(
       name: "ControlProtocolTests", dependencies: ["ControlProtocol"], swiftSettings: swiftSettings),
-    // The daemon's own pieces that touch the host: the --http-root file source.
+    // The daemon's own pieces: the option parser, the --http-root file source.
     .testTarget(
-      name: "NetstackdTests", dependencies: ["netstackd", "CLinuxShims"],
+      name: "NetstackdTests",
+      dependencies: [
+        "netstackd", "CLinuxShims", "Applications", "LinuxRuntime", "NetCore", "NetStack",
+        "NetworkAPI", "TCP",
+      ],
       swiftSettings: swiftSettings),
+    // The Linux runtime: the event loop, waiters, the pcap file, the socket backend's service
+    // host over real loopback sockets.
+    .testTarget(
+      name: "LinuxRuntimeTests",
+      dependencies: [
+        "LinuxRuntime", "NetCore", "NetStack", "Applications", "CLinuxShims", "DNS",
+      ],
+      swiftSettings: swiftSettings),
+    // The TAP driver's framing: the virtio-net header.
+    .testTarget(name: "TAPTests", dependencies: ["TAP", "NetCore"], swiftSettings: swiftSettings),
     .testTarget(
       name: "UnikernelTests",
       dependencies: [

@@ -16,6 +16,7 @@ import NetCore
 /// the kernel hands the stack TCP segments of up to 64 KiB with checksums it vouches for, and
 /// takes segments of that size from the stack, cutting them and filling in checksums itself.
 public struct TAPDevice: ~Copyable, NetworkDevice {
+  /// What the driver throws.
   public typealias Failure = TAPError
 
   /// The interface name the kernel gave the device.
@@ -24,7 +25,9 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
   public let fileDescriptor: Int32
   /// Whether the device did not exist before this opened it.
   public let createdDevice: Bool
+  /// The largest IPv4 packet a frame carries (the host side of the TAP should have the same).
   public let mtu: Int
+  /// None: a TAP has no MAC address of its own on the stack's side; the stack chooses one.
   public var hardwareAddress: MACAddress? { nil }
 
   /// Whether frames carry a virtio-net header (checksum and segmentation offload).
@@ -33,6 +36,7 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
   public private(set) var transmitErrors: UInt64 = 0
   /// Frames read and written.
   public private(set) var framesRead: UInt64 = 0
+  /// Frames written to the kernel.
   public private(set) var framesWritten: UInt64 = 0
 
   private let receiveBuffer: UnsafeMutableRawBufferPointer
@@ -80,6 +84,10 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
     receiveBuffer.deallocate()
   }
 
+  /// Reads up to `limit` frames with `read(2)`, stopping early when none is left (`EAGAIN`),
+  /// and hands each to `handler` without its virtio-net header, marked as checksum-verified
+  /// when the header says the kernel vouches for it. A read shorter than the header is skipped.
+  /// Returns how many reads there were.
   public mutating func receive(
     limit: Int, now: Instant, _ handler: (Span<UInt8>, ReceivedFrameInfo) -> Void
   ) throws(TAPError) -> Int {
@@ -111,6 +119,10 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
     return received
   }
 
+  /// Writes queued frames with `write(2)`, each with its virtio-net header (written into the
+  /// frame's headroom) when offloads are on, until the queue is empty or the kernel pushes back
+  /// (`EAGAIN`: the rest stay queued). A frame the kernel refuses is dropped and counted in
+  /// ``transmitErrors``.
   public mutating func transmit(_ queue: inout FrameQueue, now: Instant) throws(TAPError) {
     while let frame = queue.first {
       if offloads && frame.headroom < VirtioNetHeader.length {

@@ -15,6 +15,7 @@ public enum TAPError: Error, Equatable, CustomStringConvertible {
   /// Another system call failed.
   case system(operation: String, errno: Int32)
 
+  /// The error as one line, for a message that names the device.
   public var description: String {
     switch self {
     case .noTunDevice:

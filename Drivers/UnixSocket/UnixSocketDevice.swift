@@ -5,7 +5,7 @@ import UnixSocketFraming
 
 /// Ethernet frames over a Unix stream socket, each preceded by its length as a 32-bit
 /// big-endian integer: the framing of QEMU's `-netdev stream` (and `-netdev socket`), which
-/// passt speaks too (``StreamFrameDecoder``).
+/// passt speaks too (`StreamFrameDecoder`).
 ///
 /// In connect mode (`netstackd --unix PATH`) it connects to a listening QEMU or passt; when the
 /// peer goes away, ``receive(limit:_:)`` throws ``UnixSocketError/peerClosed(_:)``. In listen
@@ -19,16 +19,22 @@ import UnixSocketFraming
 /// by one frame), and while the peer does not read, the frames waiting for it are bounded by
 /// ``maximumQueuedBytes`` (the oldest beyond it are dropped and counted).
 public struct UnixSocketDevice: ~Copyable, NetworkDevice {
+  /// What the driver throws.
   public typealias Failure = UnixSocketError
 
   /// Which side of the link this is.
   public enum Mode: Equatable, Sendable {
+    /// Connect to the socket at this path (a listening QEMU or passt).
     case connect(String)
+    /// Listen at this path for one peer at a time (QEMU with `server=off`).
     case listen(String)
   }
 
+  /// Which side of the link this is, and the socket's path.
   public let mode: Mode
+  /// The largest IPv4 packet a frame carries.
   public let mtu: Int
+  /// None: the stack chooses its MAC address.
   public var hardwareAddress: MACAddress? { nil }
   /// The descriptor for the event loop: an epoll instance over this device's sockets.
   public let fileDescriptor: Int32
@@ -57,6 +63,9 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
   /// Frames per `sendmsg`.
   static let framesPerWrite = 64
 
+  /// Connects to, or binds and listens at, the socket of `mode` (non-blocking); frames of up to
+  /// `mtu` bytes of IPv4 are expected, and at most `maximumQueuedBytes` of frames wait for a
+  /// peer that does not read.
   public init(mode: Mode, mtu: Int, maximumQueuedBytes: Int = defaultMaximumQueuedBytes)
     throws(UnixSocketError)
   {
@@ -112,6 +121,9 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
 
   // MARK: Receiving
 
+  /// Accepts a waiting peer (listen mode), reads what the peer sent and hands each whole frame
+  /// to `handler`, up to `limit` frames; drops a peer that breaks the framing or leaves (listen
+  /// mode) or throws (connect mode). Returns how many frames were handed over.
   public mutating func receive(
     limit: Int, now: Instant, _ handler: (Span<UInt8>, ReceivedFrameInfo) -> Void
   ) throws(UnixSocketError) -> Int {

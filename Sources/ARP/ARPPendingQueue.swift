@@ -5,7 +5,7 @@ import NetCore
 ///
 /// Packets are released in order when the address resolves and dropped when it fails; the
 /// caller counts both. Each packet is charged to the stack's memory budget while it waits
-/// (``MemoryBudget/Use/neighbourQueues``).
+/// (`MemoryBudget/Use/neighbourQueues`).
 public struct ARPPendingQueue {
   /// The most packets held for all next hops together.
   public let totalLimit: Int

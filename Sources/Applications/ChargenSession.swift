@@ -9,6 +9,7 @@ public struct ChargenSession: ConnectionHandler {
   /// Where in ``ChargenSession/pattern`` the next byte comes from.
   private var offset = 0
 
+  /// A session that starts with the pattern's first line.
   public init() {}
 
   /// RFC 864's 72-character lines, each starting one character further along the 95

@@ -5,6 +5,7 @@ import NetCore
 public struct DiscardSession: ConnectionHandler {
   public private(set) var disposition = ConnectionDisposition.open
 
+  /// A session with nothing received yet.
   public init() {}
 
   public mutating func receive<Output: ConnectionOutput & ~Copyable>(

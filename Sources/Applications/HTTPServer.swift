@@ -14,9 +14,11 @@ public final class HTTPServer {
   public let pattern: [UInt8]
   /// Where other paths are looked up, if anywhere.
   public let files: HTTPFiles?
+  /// Its limits and timeouts.
   public let limits: HTTPServerLimits
-  /// Where request heads and file chunks are charged, as ``MemoryBudget/Use/services``.
+  /// Where request heads and file chunks are charged, as `MemoryBudget/Use/services`.
   public let budget: MemoryBudget
+  /// What its connections did, summed.
   public internal(set) var counters = HTTPServerCounters()
 
   /// The largest `/bytes/N`.

@@ -37,9 +37,13 @@ public enum Service {
 /// The handler of one connection of a ``Service``: one case per service, so that a driver
 /// holds any of them without an existential (Embedded Swift has none).
 public enum ServiceHandler: ConnectionHandler {
+  /// An HTTP connection.
   case http(HTTPSession)
+  /// An echo connection.
   case echo(EchoSession)
+  /// A discard connection.
   case discard(DiscardSession)
+  /// A chargen connection.
   case chargen(ChargenSession)
   /// No handler (taken out while one runs, so that it is not shared).
   case none

@@ -10,9 +10,10 @@ import NetCore
 ///   PROBING ──ARP conflict──▶ DECLINE, INIT after `declineBackoff` (RFC 5227 §2.1.1)
 /// ```
 ///
-/// Messages and `now` go in (``start(now:)``, ``receive(_:now:)``, ``addressClaimed(_:now:)``,
-/// ``poll(now:)``, ``release(now:)``); what to do comes out as ``DHCPClientAction``s: messages
-/// to send, ARP probes, and the lease to apply or withdraw. ``nextDeadline`` says when to poll.
+/// Messages and `now` go in (``start(now:)``, ``receive(_:now:)-(Span<UInt8>,_)``,
+/// ``addressClaimed(_:now:)``, ``poll(now:)``, ``release(now:)``); what to do comes out as
+/// ``DHCPClientAction``s: messages to send, ARP probes, and the lease to apply or withdraw.
+/// ``nextDeadline`` says when to poll.
 /// Retransmissions back off exponentially from `initialRetransmit` to `maximumRetransmit`,
 /// randomised by up to ±1 s (RFC 2131 §4.1). Every random choice (transaction IDs, jitter)
 /// comes from a generator seeded by the configuration, so a test replays exactly.

@@ -14,7 +14,7 @@ public protocol IPv4Network {
   var maximumPayloadSize: Int { get }
 
   /// Whether the link can take TCP segments larger than the MTU (TSO) and fill in transport
-  /// checksums (the payload's ``PacketBuffer/offload`` says what is left to do).
+  /// checksums (the payload's `PacketBuffer/offload` says what is left to do).
   var supportsSegmentationOffload: Bool { get }
 
   /// Bytes of headers below the transport (IPv4 and link): the headroom a transport must

@@ -12,7 +12,7 @@ import NetCore
 /// IPv4). A datagram not complete after `timeout` is dropped; if its first fragment had
 /// arrived, ``poll(now:)`` hands back its start so that the caller can send ICMP time
 /// exceeded (RFC 792, RFC 1122 §3.2.1.4). Each buffer is charged to the stack's memory budget
-/// (``MemoryBudget/Use/reassembly``) while it is held; with no room in the budget, the
+/// (`MemoryBudget/Use/reassembly`) while it is held; with no room in the budget, the
 /// datagram is dropped.
 public struct IPv4Reassembler {
   public struct Configuration: Sendable {

@@ -18,6 +18,7 @@ import UDP
 /// Everything here runs on the loop's thread; ``DirectNetworkStack`` is the `Sendable` face
 /// that applications hold.
 public final class DirectStackRuntime: @unchecked Sendable {
+  /// The loop that owns the stack; every call into the stack runs on its thread.
   public let loop: EventLoop
   /// The stack (loop thread only).
   public var stack: DirectStack
@@ -25,6 +26,7 @@ public final class DirectStackRuntime: @unchecked Sendable {
   private var watchingWritable = false
   /// When the last poll asked to be polled again.
   private var nextDeadline: Instant?
+  /// Where the runtime logs device errors and connection events (debug).
   public let logger: Logger
   /// A name for the stack in pages and logs.
   public let name: String
@@ -41,6 +43,12 @@ public final class DirectStackRuntime: @unchecked Sendable {
   var acceptors = WaiterTable<UInt16>()
   var datagramReaders = WaiterTable<UDPEndpointID>()
 
+  /// Runs `stack` over `device` on `loop`: registers the device's descriptor and takes the
+  /// loop's ``EventLoop/deadline`` and ``EventLoop/turn`` (one runtime per loop). A capture,
+  /// impairment or tracing is a device wrapped around the driver (`PcapDevice`,
+  /// `ImpairedDevice`, `TracingDevice`) before it is handed in. `name` names the stack in pages
+  /// and logs. Call it before the loop runs (or on its thread); keep the runtime as long as the
+  /// loop runs (the loop's closures hold it `unowned`).
   public init<Device: NetworkDevice & ~Copyable>(
     stack: DirectStack, device: LoopDevice<Device>, loop: EventLoop, name: String, logger: Logger
   ) throws(SystemError) {

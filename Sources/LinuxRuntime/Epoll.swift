@@ -2,12 +2,14 @@ import CLinuxShims
 import Glibc
 
 /// A thin owner of an epoll instance (`epoll_create1`, `epoll_ctl`, `epoll_wait`).
-public final class Epoll {
-  public let fileDescriptor: Int32
+final class Epoll {
+  /// The epoll instance.
+  let fileDescriptor: Int32
   /// Reused for every `epoll_wait`.
   private var events = [epoll_event](repeating: epoll_event(), count: 64)
 
-  public init() throws(SystemError) {
+  /// Creates the epoll instance (`epoll_create1(EPOLL_CLOEXEC)`).
+  init() throws(SystemError) {
     let descriptor = epoll_create1(Int32(EPOLL_CLOEXEC))
     guard descriptor >= 0 else { throw SystemError(operation: "epoll_create1", errno: errno) }
     fileDescriptor = descriptor
@@ -16,7 +18,7 @@ public final class Epoll {
   deinit { close(fileDescriptor) }
 
   /// Watches `descriptor` for `events` (EPOLLIN, EPOLLOUT ...); `add` false modifies.
-  public func watch(_ descriptor: Int32, events: UInt32, add: Bool = true) throws(SystemError) {
+  func watch(_ descriptor: Int32, events: UInt32, add: Bool = true) throws(SystemError) {
     var event = epoll_event()
     event.events = events
     event.data.fd = descriptor
@@ -27,14 +29,14 @@ public final class Epoll {
   }
 
   /// Stops watching `descriptor`.
-  public func unwatch(_ descriptor: Int32) {
+  func unwatch(_ descriptor: Int32) {
     var event = epoll_event()
     _ = epoll_ctl(fileDescriptor, EPOLL_CTL_DEL, descriptor, &event)
   }
 
   /// Waits up to `timeoutMilliseconds` (-1: forever) and returns the ready descriptors with
   /// their events. EINTR counts as a timeout.
-  public func wait(timeoutMilliseconds: Int32, into ready: inout [(Int32, UInt32)])
+  func wait(timeoutMilliseconds: Int32, into ready: inout [(Int32, UInt32)])
     throws(SystemError)
   {
     ready.removeAll(keepingCapacity: true)
@@ -49,13 +51,17 @@ public final class Epoll {
 
 /// A failed system call, named with its errno.
 public struct SystemError: Error, CustomStringConvertible {
+  /// The system call (and what it was for, where that helps).
   public var operation: String
+  /// The `errno` it failed with.
   public var errno: Int32
 
+  /// The failure of `operation` with `errno`.
   public init(operation: String, errno: Int32) {
     self.operation = operation
     self.errno = errno
   }
 
+  /// `operation failed: strerror(errno)`.
   public var description: String { "\(operation) failed: \(String(cString: strerror(errno)))" }
 }

@@ -40,6 +40,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     case closure(@Sendable () -> Void)
   }
 
+  /// An epoll instance with the loop's eventfd in it; the loop runs once ``run()`` is called.
   public init() throws(SystemError) {
     epoll = try Epoll()
     let descriptor = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))

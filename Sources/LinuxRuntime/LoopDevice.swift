@@ -10,6 +10,8 @@ public final class LoopDevice<Device: NetworkDevice & ~Copyable> {
   /// The descriptor epoll waits on.
   public let fileDescriptor: Int32
 
+  /// Takes `device` (it moves in) and the descriptor that is readable when it has frames
+  /// (read it from the device before moving it in).
   public init(_ device: consuming Device, fileDescriptor: Int32) {
     self.device = device
     self.fileDescriptor = fileDescriptor
@@ -33,6 +35,7 @@ protocol FrameDevice: AnyObject {
 
 /// A device error, as text.
 public struct DeviceFailure: Error, CustomStringConvertible {
+  /// The device's error, as its own description.
   public var description: String
 }
 

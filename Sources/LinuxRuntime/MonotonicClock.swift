@@ -1,7 +1,7 @@
 import Glibc
 import NetCore
 
-/// The stack's clock on Linux: `clock_gettime(CLOCK_MONOTONIC)` as an ``Instant``.
+/// The stack's clock on Linux: `clock_gettime(CLOCK_MONOTONIC)` as an `Instant`.
 public enum MonotonicClock {
   /// The current time.
   public static func now() -> Instant {

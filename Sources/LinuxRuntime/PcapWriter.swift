@@ -10,6 +10,7 @@ import NetStack
 /// program (the device flushes once a second while frames pass, the daemon on exit).
 public final class PcapWriter: PcapSink {
   private let file: UnsafeMutablePointer<FILE>
+  /// The file written.
   public let path: String
   /// Frames written.
   public private(set) var framesWritten: UInt64 = 0
@@ -47,8 +48,10 @@ public final class PcapWriter: PcapSink {
 
 /// Why a pcap file could not be written.
 public enum PcapError: Error, CustomStringConvertible {
+  /// The file could not be created: its path and the `errno` of `fopen`.
   case cannotOpen(String, Int32)
 
+  /// The error as one line naming the file.
   public var description: String {
     switch self {
     case .cannotOpen(let path, let code):

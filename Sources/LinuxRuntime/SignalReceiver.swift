@@ -5,8 +5,11 @@ import Glibc
 /// stop cleanly. Create it first thing in `main`: it blocks the signals in the calling thread,
 /// and threads started later inherit the mask.
 public struct SignalReceiver: ~Copyable {
+  /// The signalfd, readable when a signal is pending (``EventLoop/watch(_:handler:)`` watches it).
   public let fileDescriptor: Int32
 
+  /// Blocks `signals` in the calling thread (`pthread_sigmask`) and opens a non-blocking
+  /// signalfd for them.
   public init(signals: [Int32] = [SIGINT, SIGTERM]) throws(SystemError) {
     var set = sigset_t()
     sigemptyset(&set)

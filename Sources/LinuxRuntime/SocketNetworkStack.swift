@@ -10,12 +10,14 @@ import NetworkAPI
 /// on (edge-triggered epoll); a call tries its system call first and suspends only on
 /// `EAGAIN`, until epoll reports the descriptor ready.
 public final class SocketNetworkStack: NetworkStack, @unchecked Sendable {
+  /// The loop the sockets are registered with, and the services run on.
   public let loop: EventLoop
   /// The local address services listen on (`netstackd --ip`, default 127.0.0.1).
   public let bindAddress: IPv4Address
   var readers = WaiterTable<Int32>()
   var writers = WaiterTable<Int32>()
 
+  /// A stack of host sockets on `loop`, listening on `bindAddress`.
   public init(loop: EventLoop, bindAddress: IPv4Address) {
     self.loop = loop
     self.bindAddress = bindAddress

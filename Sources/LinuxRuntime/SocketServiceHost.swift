@@ -3,7 +3,7 @@ import CLinuxShims
 import Glibc
 import NetCore
 
-/// Runs the services' handlers (``ServiceHandler``) over the host kernel's own TCP sockets
+/// Runs the services' handlers (`ServiceHandler`) over the host kernel's own TCP sockets
 /// (`netstackd --backend socket`), stepped by the event loop as `TCPServiceHost` steps them
 /// over the Swift stack: the same handlers, the same timeouts, only the transport differs.
 ///

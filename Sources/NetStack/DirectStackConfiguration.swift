@@ -18,9 +18,12 @@ public struct DirectStackConfiguration: Sendable {
   public var segmentationOffload: Bool
   /// TCP buffer sizes, timers and limits.
   public var tcp: TCPConfiguration
-  /// The most memory the stack's buffers may hold (``MemoryBudget``).
+  /// The most memory the stack's buffers may hold (`MemoryBudget`).
   public var memoryLimit: Int
 
+  /// A configuration; everything but the MAC address has a default: MTU 1500, no address (set
+  /// one, or start the DHCP client), no gateway, seed 0 (pass real entropy on a host), no
+  /// segmentation offload (it must match the device's), TCP's defaults, a 256 MiB budget.
   public init(
     hardwareAddress: MACAddress, mtu: Int = 1500, address: IPv4CIDR? = nil,
     gateway: IPv4Address? = nil, seed: UInt64 = 0, segmentationOffload: Bool = false,

@@ -4,9 +4,11 @@ import NetCore
 /// reorders frames according to an ``ImpairmentConfiguration``, from a seeded random source
 /// so that a run can be replayed exactly.
 ///
-/// Frames go in with ``submit(_:now:)`` and come out, when due, from ``release(now:_:)``.
-/// Held frames are bounded; past the bound new frames are dropped (and counted).
+/// Frames go in with ``submit(_:now:)-(Span<UInt8>,_)`` (or a `PacketBuffer`) and come out,
+/// when due, from ``release(now:_:)``. Held frames are bounded; past the bound new frames are
+/// dropped (and counted).
 public struct FrameImpairer {
+  /// What is done to frames.
   public let configuration: ImpairmentConfiguration
   private var random: PseudoRandomGenerator
   /// Frames in flight, ordered by delivery time (frames due at the same time stay in
@@ -21,6 +23,8 @@ public struct FrameImpairer {
   public private(set) var framesReordered: UInt64 = 0
   public private(set) var framesOverflowed: UInt64 = 0
 
+  /// An impairer doing what `configuration` says, its random choices seeded by `seed`, holding
+  /// at most `limit` frames (held for delay or reordering) at once.
   public init(configuration: ImpairmentConfiguration, seed: UInt64, limit: Int = 65536) {
     self.configuration = configuration
     random = PseudoRandomGenerator(seed: seed)

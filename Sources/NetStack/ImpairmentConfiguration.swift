@@ -15,6 +15,7 @@ public struct ImpairmentConfiguration: Equatable, Sendable {
   /// Added to every frame's delivery time.
   public var delay = Interval.zero
 
+  /// Nothing impaired.
   public init() {}
 
   /// Whether the configuration changes anything.
@@ -97,8 +98,11 @@ public struct ImpairmentConfiguration: Equatable, Sendable {
 
 /// Why an impairment specification could not be parsed.
 public enum ImpairmentParseError: Error, Equatable, Sendable {
+  /// An item that is not `key=value`.
   case badItem(String)
+  /// A key other than loss, reorder, duplicate, corrupt and delay.
   case unknownKey(String)
+  /// A value its key does not take: the key, then the value.
   case badValue(String, String)
 }
 

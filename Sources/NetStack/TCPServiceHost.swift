@@ -3,7 +3,7 @@ import NetCore
 import TCP
 
 /// Runs services on the stack's TCP layer with no task per connection: it accepts on their
-/// listeners, gives each connection a handler (``ConnectionHandler``), and steps a handler
+/// listeners, gives each connection a handler (`ConnectionHandler`), and steps a handler
 /// when its connection has news (bytes, room to send, the peer's FIN, a failure) or its timer
 /// is due, doing what the handler's disposition asks. The same host serves netstackd's direct
 /// backend and the unikernel; the handlers are the ones `--backend socket` drives over host
@@ -35,11 +35,13 @@ public struct TCPServiceHost {
   /// Keepalive for the services' connections (RFC 1122 §4.2.3.6), so that a peer that
   /// vanished does not hold its connection for ever.
   public var keepalive: TCPKeepalive?
+  /// Sessions accepted, ended by how, and refused.
   public private(set) var counters = ServiceHostCounters()
 
   /// What a session costs beyond its handler's buffers: its entry and the handler's state.
   public static let sessionCharge = 320
 
+  /// A host with no service yet, charging its sessions to `budget` (the stack's).
   public init(budget: MemoryBudget) {
     self.budget = budget
   }
@@ -235,6 +237,7 @@ public struct ServiceHostCounters: CounterGroup, Equatable, Sendable {
   /// Connections reset at once: the memory budget had no room for their session.
   public var refused: UInt64 = 0
 
+  /// All zero.
   public init() {}
 
   public func forEachCounter(_ body: (StaticString, UInt64) -> Void) {

@@ -22,6 +22,7 @@ public enum NetworkError: Error, Equatable, Sendable {
 }
 
 extension NetworkError: CustomStringConvertible {
+  /// What went wrong, as a short phrase for a log line.
   public var description: String {
     switch self {
     case .connectionRefused: "connection refused"

@@ -9,8 +9,11 @@ import NetCore
 /// Handles are `Sendable` and every call is `async`: an implementation owns its stack on one
 /// event loop and suspends callers until their operation can complete.
 public protocol NetworkStack: Sendable {
+  /// A listening TCP port of this stack.
   associatedtype Listener: TCPListenerHandle where Listener.Connection == Connection
+  /// A TCP connection of this stack.
   associatedtype Connection: TCPConnectionHandle
+  /// A bound UDP socket of this stack.
   associatedtype Datagrams: UDPSocketHandle
 
   /// Listens for TCP connections on `port` of every local address.
@@ -28,6 +31,7 @@ public protocol NetworkStack: Sendable {
 
 /// A listening TCP port.
 public protocol TCPListenerHandle: Sendable {
+  /// The connections the listener hands out.
   associatedtype Connection: TCPConnectionHandle
 
   /// The port listened on.
@@ -42,7 +46,9 @@ public protocol TCPListenerHandle: Sendable {
 
 /// One TCP connection.
 public protocol TCPConnectionHandle: Sendable {
+  /// Our end: the stack's address and port.
   var localAddress: SocketAddress { get }
+  /// The peer's end.
   var remoteAddress: SocketAddress { get }
 
   /// Reads up to `buffer.count` bytes into the front of `buffer`, waiting until at least one
@@ -75,6 +81,7 @@ extension TCPConnectionHandle {
 
 /// A bound UDP socket.
 public protocol UDPSocketHandle: Sendable {
+  /// The port bound (the one chosen, when 0 was asked for).
   var localPort: UInt16 { get }
 
   /// Waits for the next datagram.
@@ -89,13 +96,17 @@ public protocol UDPSocketHandle: Sendable {
 
 /// An IPv4 address and port.
 public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
+  /// The IPv4 address.
   public var address: IPv4Address
+  /// The TCP or UDP port.
   public var port: UInt16
 
+  /// The address and port `address:port`.
   public init(_ address: IPv4Address, _ port: UInt16) {
     self.address = address
     self.port = port
   }
 
+  /// `a.b.c.d:port`.
   public var description: String { "\(address):\(port)" }
 }

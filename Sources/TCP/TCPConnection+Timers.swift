@@ -5,7 +5,7 @@ import NetCore
 /// RFC 9293 §3.8.6.1), delayed acknowledgment (RFC 1122 §4.2.3.2), keepalive (RFC 1122
 /// §4.2.3.6) and the FIN-WAIT-2 timeout of an orphaned connection.
 extension TCPConnection {
-  /// When the connection next needs ``timersExpire(now:network:)``.
+  /// When the connection next needs `timersExpire(now:network:)`.
   public var nextDeadline: Instant? {
     var deadline = retransmissionDeadline
     deadline = Instant.earliest(deadline, persistDeadline)

@@ -5,10 +5,10 @@ import NetCore
 /// sequence spaces (§3.3.1), options (RFC 7323, RFC 2018), retransmission (RFC 6298), loss
 /// recovery (RFC 5681, RFC 6582, RFC 6675) and congestion control.
 ///
-/// The connection is driven by its `TCPLayer`: ``segmentArrives(_:now:)`` for each segment of
-/// its 4-tuple, ``output(now:network:)`` to send what is due, ``timersExpire(now:network:)``
-/// when ``nextDeadline`` passes, and the application calls (``write(_:)``, ``read(into:)``,
-/// ``shutdownWrite()``, ``close()``, ``abort()``). It never reads a clock or touches a device.
+/// The connection is driven by its `TCPLayer`: `segmentArrives(_:now:)` for each segment of
+/// its 4-tuple, `output(now:network:)` to send what is due, `timersExpire(now:network:)`
+/// when ``nextDeadline`` passes, and the application calls (`write(_:)`, `read(into:)`,
+/// `shutdownWrite()`, `close()`, `abort()`). It never reads a clock or touches a device.
 ///
 /// The code is split by concern across files: this one holds the state and the application
 /// side; `TCPConnection+SegmentArrives.swift` is RFC 9293 §3.10.7; `TCPConnection+Output.swift`
@@ -140,7 +140,7 @@ public final class TCPConnection {
   var retransmissionQueue = TCPRetransmissionQueue()
   var duplicateAcknowledgments = 0
   /// In a loss-recovery episode (RFC 6582 / RFC 6675), until SND.UNA passes
-  /// ``recoveryPoint``: the congestion window is cut once per episode.
+  /// `recoveryPoint`: the congestion window is cut once per episode.
   public internal(set) var inRecovery = false
   /// RFC 6582's `recover`: SND.MAX when the last episode (or timeout) began.
   var recoveryPoint: SequenceNumber

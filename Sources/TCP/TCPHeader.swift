@@ -43,7 +43,7 @@ public struct TCPHeader: Equatable, Sendable {
   /// Prepends this header to `packet`, whose data is the payload, and fills in the checksum.
   ///
   /// With `offloadChecksum`, only the pseudo-header sum is stored and the packet is marked for
-  /// the device to finish (``TransmitOffload``); with `segmentSize` as well, the device also
+  /// the device to finish (`TransmitOffload`); with `segmentSize` as well, the device also
   /// cuts the segment into pieces of that many payload bytes (TSO).
   public func prepend(
     to packet: PacketBuffer, source: IPv4Address, destination: IPv4Address,

@@ -3,9 +3,9 @@ import NetCore
 /// Received bytes waiting for the application, and bytes that arrived out of order (RFC 9293
 /// §3.10.7.4 "seventh, process the segment text").
 ///
-/// In-order bytes (up to RCV.NXT) wait in a ``ByteRing``; bytes beyond RCV.NXT wait in a
-/// ``TCPOutOfOrderQueue`` until the gap before them fills, then move into the ring. Both are
-/// charged to the stack's ``MemoryBudget`` for what they hold, so memory follows the bytes
+/// In-order bytes (up to RCV.NXT) wait in a `ByteRing`; bytes beyond RCV.NXT wait in a
+/// `TCPOutOfOrderQueue` until the gap before them fills, then move into the ring. Both are
+/// charged to the stack's `MemoryBudget` for what they hold, so memory follows the bytes
 /// that arrived, not the window that was offered. ``limit`` is the window's ceiling (readable
 /// bytes plus the space the peer may fill); the connection grows it as the application
 /// proves it reads fast enough (``TCPConnection`` does the measuring, as Linux's

@@ -1,8 +1,8 @@
 import NetCore
 
 /// Bytes the application has written that are not yet acknowledged: from SND.UNA on
-/// (RFC 9293 §3.3.1, the send sequence space), in a ``ByteRing`` charged to the stack's
-/// ``MemoryBudget``.
+/// (RFC 9293 §3.3.1, the send sequence space), in a `ByteRing` charged to the stack's
+/// `MemoryBudget`.
 ///
 /// Data is copied in once by ``append(_:limit:)``, read (for first transmission and for
 /// retransmissions) by offset from SND.UNA, and dropped from the front as it is acknowledged.

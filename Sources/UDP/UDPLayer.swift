@@ -6,7 +6,7 @@ import NetCore
 ///
 /// Sans-IO like every layer: received datagrams come in through
 /// ``input(_:packet:checksumVerified:)`` and are queued on their endpoint; sending goes out
-/// through whatever ``IPv4Network`` the caller passes.
+/// through whatever `IPv4Network` the caller passes.
 public struct UDPLayer {
   /// Limits and port ranges.
   public struct Configuration: Sendable {

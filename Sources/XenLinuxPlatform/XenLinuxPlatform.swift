@@ -3,7 +3,7 @@ import Glibc
 import NetCore
 import Netfront
 
-/// The ``XenPlatform`` of a Linux process in a Xen guest: netfront in user space.
+/// The `XenPlatform` of a Linux process in a Xen guest: netfront in user space.
 ///
 /// - Pages and grants: `/dev/xen/gntalloc` (module xen-gntalloc).
 ///   `IOCTL_GNTALLOC_ALLOC_GREF` allocates a zeroed kernel page and grants it to a domain; the
@@ -14,7 +14,7 @@ import Netfront
 ///   `IOCTL_EVTCHN_NOTIFY`, `IOCTL_EVTCHN_UNBIND`; pending ports are `read(2)` from the
 ///   descriptor (4 bytes each) and `write(2)`n back to unmask them.
 /// - Xenstore: `/dev/xen/xenbus` (or `/proc/xen/xenbus`), xs_wire messages through the
-///   guest kernel (``XenstoreConnection``); relative paths are under the guest's home.
+///   guest kernel (`XenstoreConnection`); relative paths are under the guest's home.
 ///
 /// One `epoll` descriptor, ``fileDescriptor``, is readable when an event channel fired, a watch
 /// event arrived, or ``requestPoll()`` was called (an eventfd): the event loop waits on it and
