@@ -23,7 +23,9 @@ let package = Package(
     // The protocol layers, sans-IO and standard library only (they build as Embedded Swift).
     .library(
       name: "NetstackProtocols",
-      targets: ["NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "DHCP"]),
+      targets: [
+        "NetCore", "Ethernet", "ARP", "IPv4", "IPv4OverEthernet", "UDP", "TCP", "DHCP", "DNS",
+      ]),
     // The stack assembled on one Ethernet device (DirectStack), and the host that runs
     // services' handlers on it.
     .library(name: "NetStack", targets: ["NetStack"]),

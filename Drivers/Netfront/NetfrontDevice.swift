@@ -14,9 +14,9 @@ import NetCore
 /// Connected too. When the back end closes or disappears, the driver goes Closing, gives the
 /// pages back and goes Closed; ``disconnect(clock:)`` closes from our side.
 ///
-/// It is driven from outside, like every device: ``receive(limit:_:)`` takes events and watch
+/// It is driven from outside, like every device: ``receive(limit:now:_:)`` takes events and watch
 /// firings from the platform, advances the handshake, collects transmit completions and reads
-/// received frames; ``transmit(_:)`` copies frames into granted pages and pushes them. No
+/// received frames; ``transmit(_:now:)`` copies frames into granted pages and pushes them. No
 /// call blocks except ``waitUntilConnected(timeout:clock:)`` and ``disconnect(clock:)``.
 public struct NetfrontDevice<Platform: XenPlatform & ~Copyable>: ~Copyable, NetworkDevice {
   public typealias Failure = NetfrontError<Platform.Failure>
@@ -26,7 +26,7 @@ public struct NetfrontDevice<Platform: XenPlatform & ~Copyable>: ~Copyable, Netw
   var core: NetfrontCore
 
   /// Attaches to `device/vif/INDEX`: reads its keys, puts our end in Initialising and
-  /// watches the back end. The first ``poll()`` (or ``receive(limit:_:)``) looks at the back
+  /// watches the back end. The first ``poll()`` (or ``receive(limit:now:_:)``) looks at the back
   /// end and connects if it waits in InitWait.
   public init(platform: consuming Platform, configuration: NetfrontConfiguration = .init())
     throws(Failure)

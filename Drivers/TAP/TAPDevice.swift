@@ -6,8 +6,8 @@ import NetCore
 ///
 /// Opened with `IFF_TAP | IFF_NO_PI` (`ioctl(TUNSETIFF)`), which attaches to the named device
 /// or creates it (a device created here disappears when it is closed). The descriptor is
-/// non-blocking: ``receive(limit:_:)`` reads frames with `read(2)` until none is left or the
-/// batch limit is reached, and ``transmit(_:)`` writes queued frames with `write(2)` until the
+/// non-blocking: ``receive(limit:now:_:)`` reads frames with `read(2)` until none is left or the
+/// batch limit is reached, and ``transmit(_:now:)`` writes queued frames with `write(2)` until the
 /// queue is empty or the kernel pushes back (`EAGAIN`). Owns its descriptor: `~Copyable`, closed
 /// in `deinit`.
 ///

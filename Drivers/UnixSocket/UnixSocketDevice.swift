@@ -8,7 +8,7 @@ import UnixSocketFraming
 /// passt speaks too (`StreamFrameDecoder`).
 ///
 /// In connect mode (`netstackd --unix PATH`) it connects to a listening QEMU or passt; when the
-/// peer goes away, ``receive(limit:_:)`` throws ``UnixSocketError/peerClosed(_:)``. In listen
+/// peer goes away, ``receive(limit:now:_:)`` throws ``UnixSocketError/peerClosed(_:)``. In listen
 /// mode (`--unix-listen PATH`) it serves one peer at a time: a peer that leaves, fails, or
 /// sends a frame length of 0 or above ``maximumFrameLength`` is dropped and counted, the frames
 /// queued for it are discarded, and the next peer (one may wait in the backlog meanwhile) is
@@ -39,7 +39,7 @@ public struct UnixSocketDevice: ~Copyable, NetworkDevice {
   /// The descriptor for the event loop: an epoll instance over this device's sockets.
   public let fileDescriptor: Int32
   /// The most bytes of frames kept waiting while the peer does not read (see
-  /// ``transmit(_:)``).
+  /// ``transmit(_:now:)``).
   public let maximumQueuedBytes: Int
   private let listener: Int32?
   private var connection: Int32?

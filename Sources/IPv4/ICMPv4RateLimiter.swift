@@ -1,7 +1,7 @@
 import NetCore
 
 /// The limit on how many ICMP error messages the stack sends (RFC 1812 §4.3.2.8, RFC 1122
-/// §3.2.2: errors SHOULD be rate-limited): a ``TokenBucket`` with Linux's defaults, 1000 a
+/// §3.2.2: errors SHOULD be rate-limited): a `TokenBucket` (NetCore) with Linux's defaults, 1000 a
 /// second in bursts of up to 50.
 public struct ICMPv4RateLimiter: Sendable {
   private var bucket: TokenBucket

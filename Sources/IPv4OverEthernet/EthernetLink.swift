@@ -35,7 +35,7 @@ public struct EthernetLink: IPv4Link {
   /// Frames ready for the device, oldest first; the runtime drains it.
   public var transmitQueue: FrameQueue
   /// Buffers of frames the device has written, for the layers above to fill again; the
-  /// runtime gives them back (``PacketBufferPool/recycle(_:)``).
+  /// stack's poll gives them back once the device has written them.
   public var transmitBuffers = PacketBufferPool()
 
   public internal(set) var ethernetCounters = EthernetCounters()

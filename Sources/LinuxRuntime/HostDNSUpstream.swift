@@ -4,13 +4,13 @@ import Glibc
 import NetCore
 import NetworkAPI
 
-/// The DNS forwarder on Linux: a ``DNSForwarder`` whose upstream actions are carried out with
+/// The DNS forwarder on Linux: a `DNSForwarder` whose upstream actions are carried out with
 /// non-blocking host sockets on an ``EventLoop``, and whose name servers come from a
 /// `resolv.conf` file, read again when it changes (``ResolvConfWatcher``, looked at on a guest's
 /// query at most once a second).
 ///
 /// The guest side is the caller's: it hands in the guests' queries (``receiveGuestUDP(_:from:to:)``
-/// and the TCP calls) and carries out the ``DNSGuestAction``s given to ``onGuestAction``
+/// and the TCP calls) and carries out the `DNSGuestAction`s given to ``onGuestAction``
 /// (answers to send, connections to close). Upstream, each try is a new socket: UDP is
 /// `socket`, `bind` to 0.0.0.0 port 0 (a random port from the kernel's ephemeral range, RFC
 /// 5452 §9.2), `connect` to the server (so the kernel passes on only its datagrams and its ICMP

@@ -2,9 +2,9 @@ import Glibc
 import NetCore
 import NetStack
 
-/// Writes frames to a file in the classic libpcap format (``PcapFormat``: link type 1,
+/// Writes frames to a file in the classic libpcap format (`PcapFormat`: link type 1,
 /// Ethernet; nanosecond timestamps), which tcpdump, tshark and Wireshark read: the sink of a
-/// ``PcapDevice`` (`netstackd --pcap`).
+/// `PcapDevice` (`netstackd --pcap`).
 ///
 /// Buffered through stdio; ``flush()`` makes what was written so far readable by another
 /// program (the device flushes once a second while frames pass, the daemon on exit).

@@ -1,6 +1,6 @@
 import NetCore
 
-/// A handle to a bound UDP endpoint in a `UDPLayer` (its ``HandleTable``): a slot and the
+/// A handle to a bound UDP endpoint in a `UDPLayer` (its `HandleTable`): a slot and the
 /// generation of its occupant, so that a handle to a closed endpoint never reaches the slot's
 /// next owner.
 public struct UDPEndpointID: TableHandle {

@@ -53,7 +53,7 @@ struct TAPHello {
       loop = try EventLoop()
       runtime = try DirectStackRuntime(
         stack: stack, device: LoopDevice(device, fileDescriptor: descriptor), loop: loop,
-        name: "TAPHello over \(deviceName)", pcap: nil, impairment: nil, impairmentSeed: 0,
+        name: "TAPHello over \(deviceName)",
         logger: Logger(level: .warning))
       try loop.watch(signals) { signal in
         print("TAPHello: stopping on \(signal == SIGINT ? "SIGINT" : "SIGTERM")")
