@@ -87,9 +87,8 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
       _ = try? stack.poll(now: now, device: &device, receiveBatch: 0)
       for event in stack.takeDHCPEvents() { Self.report(event) }
     }
-    stack.forEachCounter { group, name, value in
-      if value != 0 { print("  \(group).\(name) \(value)") }
-    }
+    print("netstack unikernel: counters:")
+    CounterReport.forEachLine(of: stack) { print($0) }
     let architecture = self.architecture
     let started = architecture.systemTime()
     do {
