@@ -72,7 +72,8 @@ let package = Package(
     // The application API and the services written once against it.
     .target(name: "NetworkAPI", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .target(
-      name: "Services", dependencies: ["NetCore", "NetworkAPI"], swiftSettings: swiftSettings),
+      name: "Services", dependencies: ["NetCore", "NetworkAPI", "Applications"],
+      swiftSettings: swiftSettings),
 
     // Linux-only pieces.
     .target(name: "CLinuxShims", path: "Sources/CLinuxShims"),
@@ -187,7 +188,8 @@ let package = Package(
       ],
       swiftSettings: swiftSettings),
     .testTarget(
-      name: "ServicesTests", dependencies: ["NetCore", "NetworkAPI", "Services"],
+      name: "ServicesTests",
+      dependencies: ["NetCore", "NetworkAPI", "Services", "Applications"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "UnixSocketTests", dependencies: ["NetCore", "UnixSocket", "UnixSocketFraming"],

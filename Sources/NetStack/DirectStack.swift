@@ -25,6 +25,8 @@ public struct DirectStack {
   public var tcp: TCPLayer
   /// The services the stack runs itself (HTTP, echo, ...), stepped at each flush.
   public var services: TCPServiceHost
+  /// The UDP services the stack runs itself (echo), answered at each flush.
+  public var udpServices = UDPServiceHost()
   /// The one memory budget every layer's buffers are charged to.
   public let budget: MemoryBudget
   /// TCP notifications that are not the services': for the application API's waiters.
@@ -193,10 +195,14 @@ public struct DirectStack {
     dhcpServer?.poll(now: now)
   }
 
-  /// Steps the services that have news, then sends what received segments (ACKs, data an ACK
-  /// released), the services and application calls (TCP writes, reads that opened the window,
-  /// closes) made due. The poll runs it after receiving and the timers.
+  /// Answers the datagrams waiting for the UDP services, steps the TCP services that have
+  /// news, then sends what received segments (ACKs, data an ACK released), the services and
+  /// application calls (TCP writes, reads that opened the window, closes) made due. The poll
+  /// runs it after receiving and the timers.
   mutating func flush(now: Instant) {
+    if !readableUDPEndpoints.isEmpty {
+      udpServices.serve(readable: &readableUDPEndpoints, udp: &udp, network: &ipv4, now: now)
+    }
     // A flush can give the services news (a handshake completed, room freed): a few rounds
     // let them act on it at once; what is left waits for the next turn (nextDeadline).
     for _ in 0..<3 {
@@ -214,6 +220,11 @@ public struct DirectStack {
   /// Starts a service of the stack's own on a TCP port.
   public mutating func startService(_ service: Service, port: UInt16) throws(TCPError) {
     try services.start(service, port: port, tcp: &tcp)
+  }
+
+  /// Starts a service of the stack's own on a UDP port (its handler's).
+  public mutating func startUDPService(_ service: DatagramService) throws(UDPError) {
+    try udpServices.start(service, udp: &udp)
   }
 
   /// Takes the TCP notifications that are not the services': what the application API's
@@ -258,6 +269,7 @@ public struct DirectStack {
     report(tcp.counters)
     report(services.counters)
     if let http = services.httpCounters { report(http) }
+    if let udpEcho = udpServices.udpEchoCounters { report(udpEcho) }
     report(budget)
     if let dhcpClient { report(dhcpClient.counters) }
     if let dhcpServer { report(dhcpServer.counters) }

@@ -67,8 +67,6 @@ final class Daemon {
   let options: DaemonOptions
   let logger: Logger
   let started = MonotonicClock.now()
-  /// What the UDP echo services answered and refused, for the status report and the exit.
-  let udpEchoCounters = UDPEchoCounters()
   /// The signal that stopped the loop.
   var stopSignal: Int32?
   /// Undone on the way out: the host side of a TAP, the control socket.
@@ -76,8 +74,9 @@ final class Daemon {
   var control: ControlServer?
   /// The socket file of `--unix-listen`, removed on exit.
   var listeningSocket: String?
-  /// The socket backend's services.
+  /// The socket backend's services: TCP on the loop, UDP as tasks.
   var socketHost: SocketServiceHost?
+  var socketDatagramTasks: [DatagramServiceTask] = []
   /// The capture of `--pcap`, flushed at exit.
   var pcap: PcapWriter?
   /// Closes a device that has an orderly way out (netfront's xenbus Closing/Closed).
@@ -135,14 +134,19 @@ final class Daemon {
       loop.deadline = { host.nextDeadline }
       loop.turn = { now in host.runTimers(now: now) }
       for (kind, port) in options.services.entries {
-        let service = makeService(
-          kind, platform: sockets.stackDescription, files: files, budget: host.budget)
+        let service = kind.tcpService {
+          makeHTTPServer(platform: sockets.stackDescription, files: files, budget: host.budget)
+        }
         do {
           try host.start(service, port: port)
         } catch {
           Netstackd.fail("--serve \(kind.rawValue):\(port): \(error)", status: 2)
         }
+        if let udpService = kind.udpService(port: port) {
+          socketDatagramTasks.append(DatagramServiceTask(udpService))
+        }
       }
+      startDatagramTasks(on: sockets, loop: loop)
       start(on: sockets, sockets: sockets, loop: loop)
       return serve(loop: loop, counters: nil)
 
@@ -162,11 +166,12 @@ final class Daemon {
         return json ? report.json : report.text
       }
       runtime.stack.services.keepalive = options.keepalive
+      let (budget, platform) = (runtime.stack.budget, runtime.name)
       for (kind, port) in options.services.entries {
-        let service = makeService(
-          kind, platform: runtime.name, files: files, budget: runtime.stack.budget)
-        do throws(TCPError) {
-          try runtime.stack.startService(service, port: port)
+        do throws(ServiceStartError) {
+          try runtime.stack.startService(kind, port: port) {
+            makeHTTPServer(platform: platform, files: files, budget: budget)
+          }
         } catch {
           Netstackd.fail("--serve \(kind.rawValue):\(port): \(error)", status: 2)
         }
@@ -189,19 +194,12 @@ final class Daemon {
       memoryLimit: options.memoryLimit)
   }
 
-  /// A service of `--serve`, for the stack named `platform`.
-  func makeService(
-    _ kind: ServiceList.Kind, platform: String, files: DirectoryFiles?, budget: MemoryBudget
-  ) -> Service {
-    switch kind {
-    case .http:
-      .http(
-        HTTPServer(
-          platform: platform, files: files?.httpFiles, limits: options.httpLimits, budget: budget))
-    case .echo: .echo
-    case .discard: .discard
-    case .chargen: .chargen
-    }
+  /// The HTTP server of `--serve http`, for the stack named `platform`.
+  func makeHTTPServer(platform: String, files: DirectoryFiles?, budget: MemoryBudget)
+    -> HTTPServer
+  {
+    HTTPServer(
+      platform: platform, files: files?.httpFiles, limits: options.httpLimits, budget: budget)
   }
 
   /// "ip ADDR, gateway ADDR" for the startup line, or how the address will come.
@@ -421,20 +419,25 @@ final class Daemon {
     }
   }
 
-  /// Starts UDP echo, the forwards and the echo client as tasks on the loop (the TCP
-  /// services run on the loop without tasks: `TCPServiceHost`, `SocketServiceHost`).
-  func start<Stack: NetworkStack>(on stack: Stack, sockets: SocketNetworkStack, loop: EventLoop) {
+  /// Starts the socket backend's UDP services as tasks on the loop, over host sockets (on
+  /// the direct backend the stack runs them itself: `UDPServiceHost`).
+  func startDatagramTasks(on sockets: SocketNetworkStack, loop: EventLoop) {
     let logger = self.logger
-    let udpEchoCounters = self.udpEchoCounters
-    for (kind, port) in options.services.entries where kind == .echo {
+    for task in socketDatagramTasks {
       Task(executorPreference: loop) {
         do {
-          try await UDPEchoService(port: port, counters: udpEchoCounters).run(on: stack)
+          try await task.run(on: sockets)
         } catch {
-          logger.error("udp echo on port \(port) stopped: \(error)")
+          logger.error("udp \(task.service.name) on port \(task.service.port) stopped: \(error)")
         }
       }
     }
+  }
+
+  /// Starts the forwards and the echo client as tasks on the loop (the services run on the
+  /// loop without tasks: `TCPServiceHost` and `UDPServiceHost`, `SocketServiceHost`).
+  func start<Stack: NetworkStack>(on stack: Stack, sockets: SocketNetworkStack, loop: EventLoop) {
+    let logger = self.logger
     for forward in options.forwards {
       Task(executorPreference: loop) {
         do {
@@ -491,13 +494,11 @@ final class Daemon {
       let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
       print("netstackd: stopping on \(name)")
     }
-    if runtime != nil || control != nil {
+    if runtime != nil || control != nil || socketHost != nil {
       print("netstackd: counters:")
-      runtime?.stack.forEachCounter { group, name, value in
-        if value != 0 { print("  \(group).\(name) \(value)") }
-      }
+      if let runtime { CounterReport.forEachLine(of: runtime.stack) { print($0) } }
       for (group, name, value) in daemonCounters() where value != 0 {
-        print("  \(group).\(name) \(value)")
+        print(CounterReport.line(group: group, name: name, value: value))
       }
     }
     undo()
@@ -512,8 +513,11 @@ final class Daemon {
     socketHost?.forEachCounter { group, name, value in
       counters.append(("\(group)", "\(name)", value))
     }
-    udpEchoCounters.forEachCounter { name, value in
-      counters.append(("\(UDPEchoCounters.groupName)", "\(name)", value))
+    let udpEcho = socketDatagramTasks.compactMap(\.service.udpEchoCounters)
+    if !udpEcho.isEmpty {
+      udpEcho.reduce(UDPEchoCounters(), +).forEachCounter { name, value in
+        counters.append(("\(UDPEchoCounters.groupName)", "\(name)", value))
+      }
     }
     return counters
   }

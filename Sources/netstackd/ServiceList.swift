@@ -1,35 +1,19 @@
-import NetworkAPI
-import Services
+import Applications
 
 /// Which services the daemon runs and on which ports: `--serve http:80,echo:7,discard:9,chargen:19`.
-/// `echo` serves TCP and UDP; a name without a port uses the usual one.
+/// `echo` serves TCP and UDP; a name without a port uses the usual one. The default is
+/// ``ServiceKind/defaults``, the list the unikernel serves too.
 struct ServiceList: Equatable {
-  enum Kind: String, CaseIterable {
-    case http
-    case echo
-    case discard
-    case chargen
-
-    var defaultPort: UInt16 {
-      switch self {
-      case .http: 80
-      case .echo: 7
-      case .discard: 9
-      case .chargen: 19
-      }
-    }
-  }
-
-  var entries: [(kind: Kind, port: UInt16)]
+  var entries: [(kind: ServiceKind, port: UInt16)]
 
   static func == (lhs: ServiceList, rhs: ServiceList) -> Bool {
     lhs.entries.elementsEqual(rhs.entries) { $0.kind == $1.kind && $0.port == $1.port }
   }
 
   /// Every service on its usual port.
-  static let all = ServiceList(entries: Kind.allCases.map { ($0, $0.defaultPort) })
+  static let all = ServiceList(entries: ServiceKind.defaults)
 
-  init(entries: [(kind: Kind, port: UInt16)]) { self.entries = entries }
+  init(entries: [(kind: ServiceKind, port: UInt16)]) { self.entries = entries }
 
   /// Parses `name[:port],...`; `none` for no services.
   init(parsing text: String) throws(OptionError) {
@@ -37,7 +21,7 @@ struct ServiceList: Equatable {
     if text == "none" { return }
     for item in text.split(separator: ",", omittingEmptySubsequences: false) {
       let parts = item.split(separator: ":", omittingEmptySubsequences: false)
-      guard parts.count <= 2, let kind = Kind(rawValue: String(parts[0])) else {
+      guard parts.count <= 2, let kind = ServiceKind(rawValue: String(parts[0])) else {
         throw OptionError(
           "--serve",
           "'\(item)' is not a service (http, echo, discard, chargen, optionally with :PORT)")
@@ -56,8 +40,5 @@ struct ServiceList: Equatable {
     }
   }
 
-  var description: String {
-    entries.isEmpty
-      ? "none" : entries.map { "\($0.kind.rawValue):\($0.port)" }.joined(separator: ",")
-  }
+  var description: String { ServiceKind.describe(entries) }
 }

@@ -310,6 +310,36 @@ struct BareMetalPlatformTests {
     #expect(xenstored.requestsServed == 5, "read, read, write, watch, unwatch")
   }
 
+  /// A watch event that comes in with a reply is read off the ring with it, which takes the
+  /// pending bit that would have ended the next wait: that wait must poll without sleeping,
+  /// and only that one. (The unikernel's close slept its whole 30 s timeout with the back end
+  /// Closed: the back end's Closed came in with the reply to the read of its state.)
+  @Test func aWatchEventReadWithAReplyEndsTheNextWait() throws {
+    let guest = Guest()
+    var platform = guest.platform()
+    let clock = platform.hypervisor.clock
+    let token = XenstoreWatchToken(rawValue: 78)
+    try platform.watch("device/vif/0/state", token: token)
+    #expect(try platform.takeWatchEvent(token), "the firing when the watch is set")
+    try platform.wait(timeout: .seconds(1))
+    var before = clock.nanoseconds
+    try platform.wait(timeout: .seconds(1))
+    #expect(clock.nanoseconds - before >= 1_000_000_000, "with nothing pending a wait sleeps")
+
+    guest.xen.write("/local/domain/1/device/vif/0/state", "6")
+    #expect(try platform.read("name") == nil, "the reply, and the watch event with it")
+    #expect(!guest.memory.isPending(guest.xenstored.port), "the event's bit was taken")
+    let polls = platform.hypervisor.record.polls
+    before = clock.nanoseconds
+    try platform.wait(timeout: .seconds(30))
+    #expect(clock.nanoseconds - before < 1_000_000_000, "the wait did not sleep")
+    #expect(platform.hypervisor.record.polls == polls + 1, "it was SCHEDOP_poll all the same")
+    #expect(try platform.takeWatchEvent(token))
+    before = clock.nanoseconds
+    try platform.wait(timeout: .seconds(1))
+    #expect(clock.nanoseconds - before >= 1_000_000_000, "the next wait sleeps again")
+  }
+
   @Test func grantsAreEntriesInTheGuestsOwnTable() throws {
     let guest = Guest()
     let (xen, memory) = (guest.xen, guest.memory)

@@ -36,4 +36,23 @@ import Testing
     #expect(BootConfiguration(commandLine: "ip=10.0.0.2/24 crash-test").crashTest)
     #expect(!BootConfiguration(commandLine: "crash-tests").crashTest)
   }
+
+  /// `trace` and `impair=SPEC` wrap netfront in `TracingDevice` and `ImpairedDevice`.
+  @Test func traceAndImpairment() {
+    let configuration = BootConfiguration(
+      commandLine: "ip=10.0.0.2/24 trace impair=loss=1%,delay=50ms")
+    #expect(configuration.trace)
+    #expect(configuration.impairment.lossPerMillion == 10_000)
+    #expect(configuration.impairment.delay == .milliseconds(50))
+    #expect(configuration.problems.isEmpty)
+    let plain = BootConfiguration(commandLine: "ip=10.0.0.2/24 tracer")
+    #expect(!plain.trace && !plain.impairment.isActive)
+  }
+
+  @Test func aBadImpairmentIsReportedAndImpairsNothing() {
+    let configuration = BootConfiguration(commandLine: "impair=loss=200% impair=jitter=1ms")
+    #expect(!configuration.impairment.isActive)
+    #expect(configuration.problems.count == 2)
+    #expect(configuration.problems.first?.hasPrefix("impair=loss=200% (") == true)
+  }
 }

@@ -10,7 +10,8 @@
 #            connection: Content-Length, no body), 404, 405, --http-root files (Content-Length
 #            and SHA-256, a subdirectory, nothing outside the root), eight downloads at once;
 #   echo     3 MB through TCP echo with nc -N (identical; the half-close lets the server finish
-#            and close), UDP echo of datagrams from 0 to 65507 bytes;
+#            and close), UDP echo of datagrams from 0 to 65507 bytes, none back to a datagram
+#            from port 19, the refusal and the echoes counted in the exit report (udp_echo.*);
 #   discard  2 MB accepted, then a clean FIN after the client's half-close;
 #   chargen  2 MB of exact RFC 864 lines, and the stream ends once the client half-closes.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -127,6 +128,21 @@ sizes="0 1 100 1472 1473 9000 65507"
 output=$(ns "$PYTHON" "$TOOLS/udp-echo-check.py" "$STACK_IP" 7 $sizes 2>&1) && status=0 || status=$?
 expect_eq "UDP echo: every datagram ($sizes bytes) came back identical" 0 "$status"
 expect_eq "UDP echo: datagrams echoed" "$(wc -w <<<"$sizes")" "$(grep -c 'echoed identical' <<<"$output")"
+# The same handler on both backends: nothing goes back to a system port (19, chargen's: an
+# answer could start a loop); the refusal is counted in the exit report below.
+answer=$(ns "$PYTHON" - "$STACK_IP" <<'PYTHON'
+import socket, sys
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    sock.bind(("", 19))
+    sock.settimeout(2.0)
+    sock.sendto(b"from a system port", (sys.argv[1], 7))
+    try:
+        print(f"{len(sock.recv(100))} bytes")
+    except socket.timeout:
+        print("nothing")
+PYTHON
+) || fail "UDP echo from port 19: the client failed" "nothing" "$answer"
+expect_eq "UDP echo: a datagram from port 19 gets nothing back within 2 s" nothing "$answer"
 
 # --- Discard and chargen ---------------------------------------------------------------------
 output=$(ns "${CHECK[@]}" discard "$STACK_IP" 9 2000000 2>&1) || fail "discard" "ok" "$output"
@@ -140,3 +156,6 @@ ok "chargen serves the next client too"
 daemon_alive || fail "netstackd still runs after the checks"
 daemon_stop TERM
 expect_eq "exit status after SIGTERM" 0 "$DAEMON_STATUS"
+expect_counters_printed
+expect_eq "exit report: udp_echo.datagrams_echoed" "$(wc -w <<<"$sizes")" "$(counter udp_echo.datagrams_echoed)"
+expect_eq "exit report: udp_echo.refused_service_port" 1 "$(counter udp_echo.refused_service_port)"

@@ -12,10 +12,11 @@ public typealias UnikernelPlatform<Architecture: GuestArchitecture> = XenBareMet
 >
 
 /// The whole unikernel, read top-down: map Xen's shared pages, attach the console, read the
-/// command line, bring up netfront over ``XenBareMetalPlatform``, build the ``DirectStack``
-/// on it with the HTTP and echo services, and run ``UnikernelLoop`` until dom0 asks for a
-/// shutdown (`xl shutdown`: `control/shutdown` in xenstore) or the back end goes away.
-/// Every failure is printed and ends the guest with `SHUTDOWN_crash`.
+/// command line, bring up netfront over ``XenBareMetalPlatform`` (wrapped for `trace` and
+/// `impair=`), build the ``DirectStack`` on it with netstackd's default services
+/// (``UnikernelServices``), and run ``UnikernelLoop`` until dom0 asks for a shutdown (`xl
+/// shutdown`: `control/shutdown` in xenstore) or the back end goes away. Every failure is
+/// printed and ends the guest with `SHUTDOWN_crash`.
 public enum Unikernel<Architecture: GuestArchitecture> {
   /// Grant-table frames mapped (512 v1 entries each): enough for both rings and 256 + 256
   /// buffers.
@@ -93,13 +94,22 @@ public enum Unikernel<Architecture: GuestArchitecture> {
     let address = configuration.address.map { "\($0)" } ?? "DHCP"
     let heap = architecture.heapUsage
     print(
-      "netstack unikernel: serving http:80, echo:7 on \(address) after \((architecture.systemTime() - started) / 1_000_000) ms; heap \(heap.inUse / 1024) KiB of \(heap.size / 1024) KiB in use"
+      "netstack unikernel: serving \(UnikernelServices.summary) on \(address) after \((architecture.systemTime() - started) / 1_000_000) ms; heap \(heap.inUse / 1024) KiB of \(heap.size / 1024) KiB in use"
     )
 
     if configuration.crashTest {
       fatalError("crash-test on the command line: trapping on purpose")
     }
-    var loop = UnikernelLoop(device: device, architecture: architecture)
+    if configuration.trace { print("netstack unikernel: tracing every frame on the console") }
+    if configuration.impairment.isActive {
+      print("netstack unikernel: impairing frames both ways as impair= asks")
+    }
+    let trace: ((String) -> Void)? =
+      configuration.trace ? { line in print("netstack unikernel: frame \(line)") } : nil
+    let wrapped = ImpairedDevice(
+      wrapping: TracingDevice(wrapping: device, trace: trace),
+      configuration: configuration.impairment, seed: entropy.seed)
+    var loop = UnikernelLoop(device: wrapped, architecture: architecture)
     let reason = loop.run(stack)
     architecture.shutdown(reason)
   }

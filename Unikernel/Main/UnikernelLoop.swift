@@ -4,12 +4,19 @@ import NetStack
 import Netfront
 import XenBareMetal
 
-/// The unikernel's one loop: the stack's poll over netfront (frames in, timers, services,
-/// frames out, in the stack's one order), then `SCHEDOP_poll` (through the platform's `wait`)
-/// until an event, a xenstore watch or the deadline the poll returned. It also watches
-/// `control/shutdown`, where `xl shutdown` writes `poweroff` (or `reboot`).
+/// The unikernel's device: netfront, wrapped as netstackd wraps its devices, in a
+/// `TracingDevice` (boot option `trace`) inside an `ImpairedDevice` (`impair=SPEC`); both pass
+/// the frames straight through when their option is off.
+typealias UnikernelDevice<Architecture: GuestArchitecture> = ImpairedDevice<
+  TracingDevice<NetfrontDevice<UnikernelPlatform<Architecture>>>
+>
+
+/// The unikernel's one loop: the stack's poll over netfront and its wrappers (frames in,
+/// timers, services, frames out, in the stack's one order), then `SCHEDOP_poll` (through the
+/// platform's `wait`) until an event, a xenstore watch or the deadline the poll returned. It
+/// also watches `control/shutdown`, where `xl shutdown` writes `poweroff` (or `reboot`).
 struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
-  var device: NetfrontDevice<UnikernelPlatform<Architecture>>
+  var device: UnikernelDevice<Architecture>
   let architecture: Architecture
 
   /// The token of the `control/shutdown` watch.
@@ -18,10 +25,16 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
   static var receiveBatch: Int { 64 }
 
   init(
-    device: consuming NetfrontDevice<UnikernelPlatform<Architecture>>, architecture: Architecture
+    device: consuming UnikernelDevice<Architecture>, architecture: Architecture
   ) {
     self.device = device
     self.architecture = architecture
+  }
+
+  /// Netfront, inside its wrappers: for xenstore, the wait and the close.
+  var netfront: NetfrontDevice<UnikernelPlatform<Architecture>> {
+    _read { yield device.inner.inner }
+    _modify { yield &device.inner.inner }
   }
 
   var now: Instant { Instant(nanoseconds: Int64(architecture.systemTime())) }
@@ -31,8 +44,8 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
   mutating func run(_ stack: consuming DirectStack) -> ShutdownReason {
     var stack = stack
     do {
-      try device.platform.write("control/feature-poweroff", "1")
-      try device.platform.watch("control/shutdown", token: Self.shutdownToken)
+      try netfront.platform.write("control/feature-poweroff", "1")
+      try netfront.platform.watch("control/shutdown", token: Self.shutdownToken)
     } catch {
       print("netstack unikernel: cannot watch control/shutdown: \(error)")
     }
@@ -52,7 +65,7 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
         }
         if deadline != time {
           let timeout = deadline.map { max($0 - now, .zero) }
-          do { try device.platform.wait(timeout: timeout) } catch { throw .platform(error) }
+          do { try netfront.platform.wait(timeout: timeout) } catch { throw .platform(error) }
         }
       } catch {
         print("netstack unikernel: stopping: \(Self.describe(error))")
@@ -68,10 +81,10 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
     -> ShutdownReason?
   {
     do {
-      guard try device.platform.takeWatchEvent(Self.shutdownToken),
-        let request = try device.platform.read("control/shutdown"), !request.isEmpty
+      guard try netfront.platform.takeWatchEvent(Self.shutdownToken),
+        let request = try netfront.platform.read("control/shutdown"), !request.isEmpty
       else { return nil }
-      try device.platform.write("control/shutdown", "")
+      try netfront.platform.write("control/shutdown", "")
       print("netstack unikernel: shutdown requested: \(request)")
       return request == "reboot" ? .reboot : .poweroff
     } catch {
@@ -87,21 +100,20 @@ struct UnikernelLoop<Architecture: GuestArchitecture>: ~Copyable {
       _ = try? stack.poll(now: now, device: &device, receiveBatch: 0)
       for event in stack.takeDHCPEvents() { Self.report(event) }
     }
-    stack.forEachCounter { group, name, value in
-      if value != 0 { print("  \(group).\(name) \(value)") }
-    }
+    print("netstack unikernel: counters:")
+    CounterReport.forEachLine(of: stack) { print($0) }
     let architecture = self.architecture
     let started = architecture.systemTime()
     do {
       // Closing, a wait for the back end, Closed, a wait: up to 30 s each, read from Xen's
       // system time while SCHEDOP_poll sleeps on the xenstore and netfront ports.
-      try device.disconnect {
+      try netfront.disconnect {
         Instant(nanoseconds: Int64(architecture.systemTime()))
       }
       let took = (architecture.systemTime() - started) / 1_000_000
-      let held = device.pagesAwaitingRelease
+      let held = netfront.pagesAwaitingRelease
       print(
-        "netstack unikernel: netfront vif 0: \(device.state), backend \(device.backendState) in \(took) ms"
+        "netstack unikernel: netfront vif 0: \(netfront.state), backend \(netfront.backendState) in \(took) ms"
           + (held > 0 ? "; \(held) pages still mapped by the back end" : ""))
     } catch {
       print("netstack unikernel: netfront vif 0: closing: \(Self.describe(error))")

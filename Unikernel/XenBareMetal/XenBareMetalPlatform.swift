@@ -41,7 +41,9 @@ extension XenBareMetalError: CustomStringConvertible {
 ///   driver does not change.
 /// - Xenstore: requests and replies through the ring page (``XenstoreRing``), a notification
 ///   on xenstore's port after each write, `SCHEDOP_poll` on it while waiting for a reply;
-///   watch events that arrive meanwhile are kept for ``takeWatchEvent(_:)``.
+///   watch events that arrive meanwhile are kept for ``takeWatchEvent(_:)``; since reading
+///   the ring took the pending bit that would have ended the next ``wait(timeout:)``, that
+///   wait polls without sleeping.
 public struct XenBareMetalPlatform<Hypervisor: XenHypervisor & ~Copyable>: XenPlatform, ~Copyable {
   public typealias Failure = XenBareMetalError
 
@@ -57,6 +59,9 @@ public struct XenBareMetalPlatform<Hypervisor: XenHypervisor & ~Copyable>: XenPl
   private var firedTokens: [UInt32] = []
   private var nextRequest: UInt32 = 1
   private var pollRequested = false
+  /// A watch event was read off the ring (with a reply, or for another token) since the last
+  /// wait: its event's pending bit is gone, so that wait must not sleep.
+  private var watchEventArrived = false
 
   /// - Parameters:
   ///   - grantTable: the mapped grant-table frames (its first
@@ -212,6 +217,7 @@ public struct XenBareMetalPlatform<Hypervisor: XenHypervisor & ~Copyable>: XenPl
       guard let parsed else { return nil }
       responses.removeFirst(parsed.length)
       if parsed.message.type == .watchEvent {
+        watchEventArrived = true
         if let token = Self.token(of: parsed.message), !firedTokens.contains(token) {
           firedTokens.append(token)
         }
@@ -248,8 +254,14 @@ public struct XenBareMetalPlatform<Hypervisor: XenHypervisor & ~Copyable>: XenPl
       pollRequested = false
       return
     }
+    // Watch events read with a reply may still wait in `responses`: note them too.
+    _ = try collect(until: nil)
     var deadline: UInt64 = 0
-    if let timeout {
+    if watchEventArrived {
+      // A deadline already passed: SCHEDOP_poll returns at once.
+      watchEventArrived = false
+      deadline = hypervisor.systemTime()
+    } else if let timeout {
       deadline = hypervisor.systemTime() &+ UInt64(max(1, timeout.nanoseconds))
     }
     do { try hypervisor.poll(ports + [xenstorePort], deadline: deadline) } catch {

@@ -1,4 +1,4 @@
-import NetworkAPI
+import NetCore
 
 /// Why a UDP service that answers every datagram (echo, RFC 862) leaves one unanswered.
 ///
@@ -20,11 +20,12 @@ public enum UDPEchoRefusal: Equatable, Sendable {
   /// The ports below this are system ports (RFC 6335 §6), where the services are.
   public static let firstClientPort: UInt16 = 1024
 
-  /// Why a service on `servicePort` must not answer a datagram from `source`; nil when it may.
-  public init?(source: SocketAddress, servicePort: UInt16) {
-    if !source.address.isUnicast {
+  /// Why a service on `servicePort` must not answer a datagram from `address`:`port`; nil
+  /// when it may.
+  public init?(address: IPv4Address, port: UInt16, servicePort: UInt16) {
+    if !address.isUnicast {
       self = .sourceAddress
-    } else if source.port < UDPEchoRefusal.firstClientPort || source.port == servicePort {
+    } else if port < UDPEchoRefusal.firstClientPort || port == servicePort {
       self = .servicePort
     } else {
       return nil
