@@ -72,7 +72,7 @@ let package = Package(
     // The application API and the services written once against it.
     .target(name: "NetworkAPI", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .target(
-      name: "Services", dependencies: ["NetCore", "NetworkAPI", "Applications"],
+      name: "Services", dependencies: ["NetworkAPI", "Applications"],
       swiftSettings: swiftSettings),
 
     // Linux-only pieces.
@@ -217,7 +217,7 @@ let package = Package(
     .testTarget(
       name: "UnikernelTests",
       dependencies: [
-        "NetCore", "TCP", "NetStack", "NetSimulation", "Applications", "UnikernelMain",
+        "NetCore", "TCP", "UDP", "NetStack", "NetSimulation", "Applications", "UnikernelMain",
       ],
       swiftSettings: swiftSettings),
   ]
