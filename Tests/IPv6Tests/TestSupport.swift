@@ -1,6 +1,9 @@
 import IPv6
 import NetCore
 
+/// A fixed secret key for the stable identifiers in tests.
+let testSecretKey: (UInt64, UInt64) = (0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210)
+
 /// An instant `seconds` after zero.
 func at(_ seconds: Double) -> Instant { Instant(nanoseconds: Int64(seconds * 1e9)) }
 
