@@ -9,8 +9,9 @@ public struct IPv6Counters: CounterGroup, Sendable, Equatable {
   public var packetsSent: UInt64 = 0
   public var droppedTruncated: UInt64 = 0
   public var droppedBadVersion: UInt64 = 0
-  /// A source that cannot be a host: multicast, loopback, IPv4-mapped.
-  public var droppedBadSource: UInt64 = 0
+  /// A source that cannot be a host (multicast, loopback, IPv4-mapped), or a destination no
+  /// packet may have (unspecified, loopback, IPv4-mapped).
+  public var droppedBadAddress: UInt64 = 0
   /// Addressed to another host, a group we do not listen to, or a tentative address.
   public var droppedNotForUs: UInt64 = 0
   /// Extension headers running past the packet.
@@ -63,7 +64,7 @@ public struct IPv6Counters: CounterGroup, Sendable, Equatable {
     body("packets_sent", packetsSent)
     body("dropped_truncated", droppedTruncated)
     body("dropped_bad_version", droppedBadVersion)
-    body("dropped_bad_source", droppedBadSource)
+    body("dropped_bad_address", droppedBadAddress)
     body("dropped_not_for_us", droppedNotForUs)
     body("dropped_truncated_extension_header", droppedTruncatedExtensionHeader)
     body("dropped_bad_options", droppedBadOptions)
@@ -114,6 +115,8 @@ public struct ICMPv6Counters: CounterGroup, Sendable, Equatable {
   public var droppedPacketTooBigBelowMinimum: UInt64 = 0
   /// Times a path MTU estimate went down.
   public var pathMTUsLowered: UInt64 = 0
+  /// Path MTU estimates dropped for newer ones because the cache was full.
+  public var pathMTUEvictions: UInt64 = 0
   public var errorsSent: UInt64 = 0
   /// Errors not sent because of the rate limit.
   public var errorsRateLimited: UInt64 = 0
@@ -125,6 +128,9 @@ public struct ICMPv6Counters: CounterGroup, Sendable, Equatable {
   public var mldReportsSent: UInt64 = 0
   /// Queries that failed validation.
   public var droppedInvalidMLD: UInt64 = 0
+  /// Groups not joined because the listener's table or the link's multicast filter was full
+  /// (solicitations for that address may then not arrive).
+  public var mldGroupsRefused: UInt64 = 0
 
   public init() {}
 
@@ -143,6 +149,7 @@ public struct ICMPv6Counters: CounterGroup, Sendable, Equatable {
     body("packet_too_big_received", packetTooBigReceived)
     body("dropped_packet_too_big_below_minimum", droppedPacketTooBigBelowMinimum)
     body("path_mtus_lowered", pathMTUsLowered)
+    body("path_mtu_evictions", pathMTUEvictions)
     body("errors_sent", errorsSent)
     body("errors_rate_limited", errorsRateLimited)
     body("errors_suppressed", errorsSuppressed)
@@ -150,6 +157,7 @@ public struct ICMPv6Counters: CounterGroup, Sendable, Equatable {
     body("mld_queries_received", mldQueriesReceived)
     body("mld_reports_sent", mldReportsSent)
     body("dropped_invalid_mld", droppedInvalidMLD)
+    body("mld_groups_refused", mldGroupsRefused)
   }
 }
 

@@ -156,6 +156,7 @@ extension IPv6Layer {
       if pathMTUs.lower(quotedDestination, to: reported, linkMTU: mtu, now: now) {
         icmpCounters.pathMTUsLowered += 1
       }
+      icmpCounters.pathMTUEvictions = pathMTUs.evictions
       reportedMTU = min(reported, mtu)
     }
     let start = IPv6ExtensionHeaderWalker.Position.start(

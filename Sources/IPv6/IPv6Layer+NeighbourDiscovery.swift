@@ -340,7 +340,11 @@ extension IPv6Layer {
       case .added(let address):
         let group = address.solicitedNodeMulticast
         let wasListening = multicast.isListening(to: group)
-        if multicast.join(group, now: now) && !wasListening { _ = link.joinMulticastGroup(group) }
+        if !multicast.join(group, now: now)
+          || (!wasListening && !link.joinMulticastGroup(group))
+        {
+          icmpCounters.mldGroupsRefused += 1
+        }
       case .sendDetectionSolicitation(let address, let nonce):
         sendDetectionSolicitation(for: address, nonce: nonce, now: now)
       case .preferred(let address):

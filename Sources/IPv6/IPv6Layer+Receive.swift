@@ -27,7 +27,7 @@ extension IPv6Layer {
     if source.isMulticast || source.isLoopback || source.isIPv4Mapped || destination.isLoopback
       || destination.isIPv4Mapped || destination.isUnspecified
     {
-      counters.droppedBadSource += 1
+      counters.droppedBadAddress += 1
       return .consumed
     }
     guard isForUs(destination) else {

@@ -46,5 +46,5 @@ public struct IPv6RedirectTable: Sendable {
   }
 
   /// When the next redirect expires.
-  public var nextDeadline: Instant? { redirects.map(\.expires).min() }
+  public var nextDeadline: Instant? { redirects.map { $0.expires }.min() }
 }

@@ -375,6 +375,30 @@ struct IPv6LayerNeighbourDiscoveryTests {
     #expect(layer.pathMTU(to: far) == 1500)
   }
 
+  @Test func pathMTUEvictionsAreCounted() {
+    var configuration = quietConfiguration
+    configuration.pathMTU.capacity = 1
+    var layer = makeLayer(
+      addresses: [globalA], configuration: configuration, hardwareAddress: LinuxCaptures.macA)
+    let far = IPv6Address(0xfd00, 0x78, 0, 0, 0, 0, 0, 3)
+    let other = IPv6Address(0xfd00, 0x78, 0, 0, 0, 0, 0, 4)
+    _ = layer.receive(LinuxCaptures.packetTooBig, at: at(5))
+    #expect(layer.pathMTU(to: far) == 1280)
+    #expect(layer.icmpCounters.pathMTUEvictions == 0)
+    // A second destination takes the only entry: the first is forgotten, and counted.
+    let quoted = ipv6Packet(
+      IPv6Header(
+        source: LinuxCaptures.globalA, destination: other, nextHeader: .udp, payloadLength: 0),
+      payload: [0x9c, 0x41, 0, 9, 0, 16, 0, 0] + [UInt8](repeating: 7, count: 1352))
+    let tooBig = icmpv6Packet(
+      ICMPv6Header(type: .packetTooBig, code: 0, restOfHeader: 1300), body: Array(quoted[..<1232]),
+      source: LinuxCaptures.globalR, destination: LinuxCaptures.globalA, hopLimit: 64)
+    _ = layer.receive(tooBig, at: at(6))
+    #expect(layer.pathMTU(to: other) == 1300)
+    #expect(layer.pathMTU(to: far) == 1500)
+    #expect(layer.icmpCounters.pathMTUEvictions == 1)
+  }
+
   @Test func sendsFragmentsToThePathMTU() throws {
     var layer = makeLayer(addresses: [globalA], hardwareAddress: LinuxCaptures.macA)
     _ = layer.receive(LinuxCaptures.routerAdvertisement, multicast: true, at: at(5))
@@ -431,5 +455,28 @@ struct IPv6LayerNeighbourDiscoveryTests {
     #expect(icmpTypes(answer) == [.multicastListenerReportV2])
     #expect(header(of: answer[0].bytes).source == linkLocal)
     #expect(layer.icmpCounters.mldQueriesReceived == 1)
+  }
+
+  @Test func groupsTheLinkOrTheListenerCannotHoldAreCounted() throws {
+    // The link's filter holds all-nodes and the link-local address's group, no more.
+    var link = RecordingLink()
+    link.groupLimit = 2
+    var layer = IPv6Layer(
+      link: link, configuration: quietConfiguration, secretKey: testSecretKey, randomSeed: 3)
+    layer.start(now: .zero)
+    #expect(layer.icmpCounters.mldGroupsRefused == 0)
+    try layer.addAddress(globalB, now: .zero)
+    #expect(!layer.link.groups.contains(LinuxCaptures.globalB.solicitedNodeMulticast))
+    #expect(layer.icmpCounters.mldGroupsRefused == 1)
+    // The listener's table holds one group: the link-local address's.
+    var configuration = quietConfiguration
+    configuration.multicast.maximumGroups = 1
+    var small = IPv6Layer(
+      link: RecordingLink(), configuration: configuration, secretKey: testSecretKey,
+      randomSeed: 3)
+    small.start(now: .zero)
+    try small.addAddress(globalB, now: .zero)
+    #expect(!small.multicast.isListening(to: LinuxCaptures.globalB.solicitedNodeMulticast))
+    #expect(small.icmpCounters.mldGroupsRefused == 1)
   }
 }

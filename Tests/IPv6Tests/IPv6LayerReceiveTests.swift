@@ -156,7 +156,7 @@ struct IPv6LayerReceiveTests {
         .echo(reply: false, identifier: 1, sequence: 1), body: [], source: .loopback,
         destination: LinuxCaptures.globalB))
     #expect(layer.counters.droppedNotForUs == 2)
-    #expect(layer.counters.droppedBadSource == 2)
+    #expect(layer.counters.droppedBadAddress == 2)
     // Garbage: short, version 4.
     drop([0x60, 0, 0])
     drop([0x45] + [UInt8](repeating: 0, count: 39))
