@@ -133,7 +133,9 @@ extension IPv6Layer {
       }
     }
     if advertisement.retransmitTimer != 0 {
-      let timer = Interval.milliseconds(Int64(min(advertisement.retransmitTimer, 3_600_000)))
+      let timer = min(
+        Interval.milliseconds(Int64(advertisement.retransmitTimer)),
+        configuration.maximumRetransmitTimer)
       neighbourCache.retransmitTimer = timer
       addressTable.retransmitTimer = timer
     }

@@ -6,7 +6,7 @@ import NetCore
 /// configures and checks its addresses, reports its multicast groups, and chooses source and
 /// next hop and fragments what it sends.
 ///
-/// Sans-IO, as ``IPv4Layer``: bytes and `now` go in through ``receive(_:linkMulticast:now:)``,
+/// Sans-IO, as `IPv4Layer`: bytes and `now` go in through ``receive(_:linkMulticast:now:)``,
 /// ``send(_:nextHeader:to:options:now:)`` and ``poll(now:)``; packets go out through the link
 /// (``IPv6Link``), which it owns; ``nextDeadline`` says when to poll again. Transports are
 /// separate values: a ``IPv6Input`` tells the caller which packet to hand to which.
@@ -46,6 +46,10 @@ public struct IPv6Layer<Link: IPv6Link> {
     public var baseReachableTime = Interval.seconds(30)
     /// RetransTimer until a router advertises another (RETRANS_TIMER).
     public var retransmitTimer = Interval.seconds(1)
+    /// The longest RetransTimer a router may set (RFC 7048 §4's MAX_RETRANS_TIMER): a longer
+    /// advertised one is cut to this, so that resolution (and the packets it holds) and
+    /// duplicate address detection end within minutes, not days.
+    public var maximumRetransmitTimer = Interval.seconds(60)
     /// Answer echo requests sent to a multicast group (RFC 4443 §4.2: SHOULD; Linux does).
     public var answersMulticastEcho = true
     /// Upper layers delivered to the caller; any other is answered with parameter problem

@@ -232,6 +232,37 @@ struct IPv6LayerNeighbourDiscoveryTests {
     #expect(layer.ndpCounters.mtuOptionsIgnored == 2)
   }
 
+  @Test func advertisedRetransmitTimerIsCutToAMinute() throws {
+    // Found by Fuzz/IPv6Layer: a router's RetransTimer of 2818 s kept a packet waiting for
+    // resolution for hours (three solicitations that far apart).
+    var layer = makeLayer(addresses: [globalB])
+    let message = RouterAdvertisementMessage(retransmitTimer: 2_818_048)
+    _ = layer.receive(
+      icmpv6Packet(
+        message.icmpHeader, body: message.body, source: LinuxCaptures.linkLocalR,
+        destination: .allNodes),
+      multicast: true, at: at(5))
+    #expect(layer.neighbourCache.retransmitTimer == .seconds(60))
+    try layer.send(udp(), nextHeader: .udp, to: LinuxCaptures.globalA, options: .init(), now: at(5))
+    var solicitations = layer.takeSent().count
+    var now = at(5)
+    while now < at(5 + 181) {
+      now += .seconds(1)
+      layer.poll(now: now)
+      solicitations += layer.takeSent().count
+    }
+    #expect(solicitations == 3)
+    #expect(layer.ndpCounters.resolutionFailures == 1 && layer.neighbourCache.queuedPackets == 0)
+    // A shorter one is taken as it is.
+    let quick = RouterAdvertisementMessage(retransmitTimer: 1500)
+    _ = layer.receive(
+      icmpv6Packet(
+        quick.icmpHeader, body: quick.body, source: LinuxCaptures.linkLocalR,
+        destination: .allNodes),
+      multicast: true, at: now)
+    #expect(layer.neighbourCache.retransmitTimer == .milliseconds(1500))
+  }
+
   @Test func advertisementsOffTheLinkAreRefused() {
     var layer = makeLayer(hardwareAddress: LinuxCaptures.macA)
     var forwarded = LinuxCaptures.routerAdvertisement
