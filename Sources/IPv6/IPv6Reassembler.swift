@@ -10,7 +10,7 @@ import NetCore
 /// evicted for a new one), ``Configuration/maximumFragments`` pieces each, and
 /// ``Configuration/maximumBytes`` held in all (the oldest packets are evicted to make room; a
 /// fragment that still does not fit is dropped). What is held is charged to the memory budget
-/// (``MemoryBudget/Use/reassembly``); with no room there, the fragment is dropped.
+/// (`MemoryBudget/Use/reassembly`); with no room there, the fragment is dropped.
 ///
 /// Rules of §4.5 and RFC 5722:
 /// - a fragment that is not the last and whose length is not a multiple of 8 is refused with

@@ -20,7 +20,7 @@ import NetCore
 /// Bounds: ``Configuration/capacity`` entries (a new one evicts the least recently used entry,
 /// resolved ones first); queued packets per entry and in all (``Configuration/queuedPerEntry``,
 /// ``Configuration/queuedTotal``), each charged to the memory budget
-/// (``MemoryBudget/Use/neighbourQueues``) while it waits. Stale entries unused for
+/// (`MemoryBudget/Use/neighbourQueues`) while it waits. Stale entries unused for
 /// ``Configuration/staleLifetime`` are forgotten. The cache is a state machine: it sends
 /// nothing itself; its answers and ``poll(now:)`` say what to send.
 public struct NeighbourCache {
