@@ -129,7 +129,7 @@ public struct ICMPv6Counters: CounterGroup, Sendable, Equatable {
   /// Queries that failed validation.
   public var droppedInvalidMLD: UInt64 = 0
   /// Groups not joined because the listener's table or the link's multicast filter was full
-  /// (solicitations for that address may then not arrive).
+  /// (all-nodes included: what is sent to that group may then not arrive).
   public var mldGroupsRefused: UInt64 = 0
 
   public init() {}

@@ -146,7 +146,7 @@ public struct IPv6Layer<Link: IPv6Link> {
   public mutating func start(now: Instant) {
     guard !isStarted else { return }
     isStarted = true
-    _ = link.joinMulticastGroup(.allNodes)
+    if !link.joinMulticastGroup(.allNodes) { icmpCounters.mldGroupsRefused += 1 }
     apply(addressTable.addLinkLocal(now: now, random: &random), now: now)
     if configuration.routerSolicitations > 0 {
       routerSolicitationsLeft = configuration.routerSolicitations

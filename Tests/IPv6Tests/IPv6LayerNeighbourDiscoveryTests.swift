@@ -509,5 +509,13 @@ struct IPv6LayerNeighbourDiscoveryTests {
     try small.addAddress(globalB, now: .zero)
     #expect(!small.multicast.isListening(to: LinuxCaptures.globalB.solicitedNodeMulticast))
     #expect(small.icmpCounters.mldGroupsRefused == 1)
+    // A link that takes no group: all-nodes and the link-local address's group are refused.
+    var deaf = RecordingLink()
+    deaf.groupLimit = 0
+    var unheard = IPv6Layer(
+      link: deaf, configuration: quietConfiguration, secretKey: testSecretKey, randomSeed: 3)
+    unheard.start(now: .zero)
+    #expect(unheard.link.groups.isEmpty)
+    #expect(unheard.icmpCounters.mldGroupsRefused == 2)
   }
 }
