@@ -1,7 +1,7 @@
 // swift-tools-version: 6.2
 // netstack: a modular user-space TCP/IP stack in Swift.
 //
-// The protocol modules (NetCore, Ethernet, ARP, IPv4, UDP, TCP, DHCP, NetStack) and the
+// The protocol modules (NetCore, Ethernet, ARP, IPv4, IPv6, UDP, TCP, DHCP, NetStack) and the
 // Netfront driver use the Swift standard library only; `scripts/embedded-check` builds them as
 // Embedded Swift. Everything that touches the operating system lives in Drivers/ (TAP, Unix
 // socket), LinuxRuntime and netstackd.
@@ -24,7 +24,8 @@ let package = Package(
     .library(
       name: "NetstackProtocols",
       targets: [
-        "NetCore", "Ethernet", "ARP", "IPv4", "IPv4OverEthernet", "UDP", "TCP", "DHCP", "DNS",
+        "NetCore", "Ethernet", "ARP", "IPv4", "IPv4OverEthernet", "IPv6", "UDP", "TCP", "DHCP",
+        "DNS",
       ]),
     // The stack assembled on one Ethernet device (DirectStack), and the host that runs
     // services' handlers on it.
@@ -58,6 +59,8 @@ let package = Package(
     .target(name: "DHCP", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     // DNS for the guest network: messages, resolv.conf, the sans-IO forwarder.
     .target(name: "DNS", dependencies: ["NetCore"], swiftSettings: swiftSettings),
+    // IPv6 with ICMPv6, neighbour discovery, address autoconfiguration and MLDv2.
+    .target(name: "IPv6", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     // The services' protocols as sans-IO handlers (HTTP, echo, discard, chargen), written once
     // for the stack's loop, host sockets and the unikernel: standard library only.
     .target(name: "Applications", dependencies: ["NetCore"], swiftSettings: swiftSettings),
@@ -166,6 +169,8 @@ let package = Package(
       swiftSettings: swiftSettings),
     .testTarget(
       name: "IPv4Tests", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "IPv6Tests", dependencies: ["NetCore", "IPv6"], swiftSettings: swiftSettings),
     .testTarget(
       name: "UDPTests", dependencies: ["NetCore", "IPv4", "UDP"], swiftSettings: swiftSettings),
     .testTarget(

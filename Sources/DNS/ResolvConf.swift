@@ -121,9 +121,10 @@ public struct ResolvConf: Equatable, Sendable {
     let percent = token.firstIndex(of: UInt8(ascii: "%"))
     let zone = percent.map { Array(token[($0 + 1)...]) } ?? []
     if percent != nil && zone.isEmpty { return nil }
-    guard let bytes = parseIPv6Text(token[..<(percent ?? token.endIndex)]) else { return nil }
-    guard bytes[0] != 0xFF, bytes != [UInt8](repeating: 0, count: 16) else { return nil }
-    return .ipv6(address: bytes, zone: zone)
+    let text = String(decoding: token[..<(percent ?? token.endIndex)], as: UTF8.self)
+    guard let address = try? IPv6Address(parsing: text) else { return nil }
+    guard !address.isMulticast, !address.isUnspecified else { return nil }
+    return .ipv6(address: address.octets, zone: zone)
   }
 
   private mutating func readOptions(_ rest: ArraySlice<UInt8>, lineNumber: Int) {

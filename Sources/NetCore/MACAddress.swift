@@ -51,6 +51,12 @@ public struct MACAddress: Hashable, Sendable {
     rawValue = 0x0100_5E00_0000 | UInt64(group.rawValue & 0x007F_FFFF)
   }
 
+  /// The Ethernet multicast address for an IPv6 multicast group: `33:33` and the group's last
+  /// four octets (RFC 2464 §7).
+  public init(multicast group: IPv6Address) {
+    rawValue = 0x3333_0000_0000 | (group.low & 0xFFFF_FFFF)
+  }
+
   /// Writes the six octets at `offset`.
   public func write(to bytes: inout MutableSpan<UInt8>, at offset: Int) {
     for index in 0..<6 { bytes[offset + index] = octet(index) }

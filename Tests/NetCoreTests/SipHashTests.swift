@@ -1,6 +1,5 @@
+import NetCore
 import Testing
-
-@testable import TCP
 
 /// SipHash-2-4 against the reference vectors of Aumasson and Bernstein ("SipHash: a fast
 /// short-input PRF", 2012; `vectors.h` of the reference implementation): key 00 01 … 0f,
