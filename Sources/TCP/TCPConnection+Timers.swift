@@ -6,7 +6,7 @@ import NetCore
 /// §4.2.3.6) and the FIN-WAIT-2 timeout of an orphaned connection.
 extension TCPConnection {
   /// When the connection next needs ``timersExpire(now:network:)``.
-  public var nextDeadline: Instant? {
+  var nextDeadline: Instant? {
     var deadline = retransmissionDeadline
     deadline = Instant.earliest(deadline, persistDeadline)
     deadline = Instant.earliest(deadline, delayedAcknowledgmentDeadline)

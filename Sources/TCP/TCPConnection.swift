@@ -13,30 +13,30 @@ import NetCore
 /// The code is split by concern across files: this one holds the state and the application
 /// side; `TCPConnection+SegmentArrives.swift` is RFC 9293 §3.10.7; `TCPConnection+Output.swift`
 /// decides and builds segments; `TCPConnection+Timers.swift` handles the timers.
-public final class TCPConnection {
+final class TCPConnection {
   // MARK: Identity
 
   /// Local and remote addresses and ports.
-  public let tuple: TCPFourTuple
+  let tuple: TCPFourTuple
   /// The RFC 9293 state.
-  public internal(set) var state: TCPState
+  var state: TCPState
   /// Whether a listener opened it (passive open).
-  public let isPassive: Bool
+  let isPassive: Bool
   let configuration: TCPConfiguration
   let shared: TCPSharedState
 
   // MARK: Send sequence space (RFC 9293 §3.3.1)
 
   /// ISS.
-  public internal(set) var initialSendSequence: SequenceNumber
+  var initialSendSequence: SequenceNumber
   /// SND.UNA: oldest unacknowledged sequence number.
-  public internal(set) var sendUnacknowledged: SequenceNumber
+  var sendUnacknowledged: SequenceNumber
   /// SND.NXT: next sequence number to send (moves back to SND.UNA on a timeout).
-  public internal(set) var sendNext: SequenceNumber
+  var sendNext: SequenceNumber
   /// SND.MAX: one past the highest sequence number ever sent.
-  public internal(set) var sendMaximum: SequenceNumber
+  var sendMaximum: SequenceNumber
   /// SND.WND, scaled to bytes.
-  public internal(set) var sendWindow = 0
+  var sendWindow = 0
   /// SND.WL1 and SND.WL2: the segment that last updated the window.
   var sendWindowUpdateSequence = SequenceNumber(0)
   var sendWindowUpdateAcknowledgment = SequenceNumber(0)
@@ -47,14 +47,14 @@ public final class TCPConnection {
   /// The sequence number of the first byte in ``sendBuffer`` (ISS + 1 until data is acked).
   var sendBufferStart: SequenceNumber
   /// The application has no more to send: a FIN follows the data.
-  public internal(set) var finQueued = false
+  var finQueued = false
 
   // MARK: Receive sequence space
 
   /// IRS.
-  public internal(set) var initialReceiveSequence = SequenceNumber(0)
+  var initialReceiveSequence = SequenceNumber(0)
   /// RCV.NXT: next sequence number expected.
-  public internal(set) var receiveNext = SequenceNumber(0)
+  var receiveNext = SequenceNumber(0)
   /// Readable and out-of-order received data.
   var receiveBuffer: TCPReceiveBuffer
   /// Receive-buffer moderation (Linux `tcp_rcv_space_adjust`): bytes the application took in
@@ -71,14 +71,14 @@ public final class TCPConnection {
   /// RCV.NXT + RCV.WND as last advertised: the right edge never moves left (RFC 9293 §3.8.6).
   var advertisedWindowEdge = SequenceNumber(0)
   /// The peer's FIN has been received (and all data before it).
-  public internal(set) var finReceived = false
+  var finReceived = false
   /// A FIN that arrived ahead of missing data: its sequence number.
   var pendingFinSequence: SequenceNumber?
 
   // MARK: Options
 
   /// Largest payload the peer accepts (its MSS option, default 536), within our MTU.
-  public internal(set) var sendMaximumSegmentSize: Int
+  var sendMaximumSegmentSize: Int
   /// The MSS we advertise.
   let receiveMaximumSegmentSize: Int
   /// Window scale shifts (RFC 7323 §2): Snd.Wind.Shift and Rcv.Wind.Shift.
@@ -87,7 +87,7 @@ public final class TCPConnection {
   /// Window scaling in use (both sides offered it).
   var windowScalingEnabled = false
   /// Timestamps in use (both sides offered them).
-  public internal(set) var timestampsEnabled = false
+  var timestampsEnabled = false
   /// TS.Recent and when it was set (RFC 7323 §4.3, §5.5).
   var timestampRecent: UInt32 = 0
   var timestampRecentTime = Instant.zero
@@ -96,7 +96,7 @@ public final class TCPConnection {
   /// Added to our timestamp clock so that it does not reveal uptime (RFC 7323 §7.1).
   let timestampOffset: UInt32
   /// SACK in use (both sides offered it).
-  public internal(set) var sackEnabled = false
+  var sackEnabled = false
 
   // MARK: Timers
 
@@ -134,14 +134,14 @@ public final class TCPConnection {
 
   // MARK: Loss recovery and congestion control
 
-  public internal(set) var congestion: CongestionController
+  var congestion: CongestionController
   /// Every segment sent and not yet acknowledged: the scoreboard (RFC 6675) with RACK's
   /// per-segment send times (RFC 8985).
   var retransmissionQueue = TCPRetransmissionQueue()
   var duplicateAcknowledgments = 0
   /// In a loss-recovery episode (RFC 6582 / RFC 6675), until SND.UNA passes
   /// ``recoveryPoint``: the congestion window is cut once per episode.
-  public internal(set) var inRecovery = false
+  var inRecovery = false
   /// RFC 6582's `recover`: SND.MAX when the last episode (or timeout) began.
   var recoveryPoint: SequenceNumber
   /// Without SACK: extra window during NewReno recovery and limited transmit (RFC 3042), in
@@ -162,18 +162,18 @@ public final class TCPConnection {
   // MARK: Application
 
   /// Nagle's algorithm (RFC 9293 §3.7.4).
-  public var nagle: Bool
+  var nagle: Bool
   /// Keepalive settings; change them with `TCPLayer.setKeepalive(_:_:)`, which re-arms the
   /// timer.
-  public internal(set) var keepalive: TCPKeepalive? {
+  var keepalive: TCPKeepalive? {
     didSet { keepaliveProbesSent = 0 }
   }
   /// The application closed the connection entirely: it reads nothing more.
-  public internal(set) var applicationClosed = false
+  var applicationClosed = false
   /// Why the connection failed, if it did.
-  public internal(set) var error: TCPError?
+  var error: TCPError?
   /// Events not yet taken by the owner.
-  public internal(set) var events = TCPConnectionEvents()
+  var events = TCPConnectionEvents()
   /// Where the latest out-of-order segments began, most recent first: the first SACK block
   /// holds the latest, the others repeat the most recently reported (RFC 2018 §4).
   var recentOutOfOrderSequences: [SequenceNumber] = []
@@ -185,9 +185,9 @@ public final class TCPConnection {
 
   // MARK: Statistics
 
-  public internal(set) var bytesReceived: UInt64 = 0
-  public internal(set) var bytesSent: UInt64 = 0
-  public internal(set) var segmentsRetransmitted: UInt64 = 0
+  var bytesReceived: UInt64 = 0
+  var bytesSent: UInt64 = 0
+  var segmentsRetransmitted: UInt64 = 0
 
   /// What the stack charges its memory budget for a connection's state, beyond its buffers:
   /// this object, its entry in the layer's tables and its timers (measured: 10,000 idle
@@ -339,9 +339,9 @@ public final class TCPConnection {
   // MARK: Application side
 
   /// Bytes the application can read now.
-  public var readableBytes: Int { receiveBuffer.count }
+  var readableBytes: Int { receiveBuffer.count }
   /// Bytes the application can write now: up to ``sendBufferTarget``.
-  public var writableBytes: Int {
+  var writableBytes: Int {
     state.canSendData && !finQueued ? max(sendBufferTarget - sendBuffer.count, 0) : 0
   }
 
@@ -351,21 +351,41 @@ public final class TCPConnection {
   /// grows with the congestion window, as Linux's `tcp_sndbuf_expand` does, and a peer that
   /// stops reading (its window closing) leaves no more than the backlog queued. Under memory
   /// pressure the congestion window counts once, not twice.
-  public var sendBufferTarget: Int {
+  var sendBufferTarget: Int {
     let congestionShare = shared.budget.isUnderPressure ? 1 : 2
     let inFlight = min(sendWindow, congestionShare * congestion.congestionWindow)
     return min(configuration.minimumSendBuffer + max(inFlight, 0), configuration.sendBufferSize)
   }
   /// Bytes written but not yet acknowledged.
-  public var unacknowledgedBytes: Int { sendBuffer.count }
+  var unacknowledgedBytes: Int { sendBuffer.count }
   /// Whether every byte the peer will send has been read (its FIN arrived, the buffer is empty).
-  public var isAtEndOfStream: Bool { finReceived && receiveBuffer.count == 0 }
+  var isAtEndOfStream: Bool { finReceived && receiveBuffer.count == 0 }
   /// The smoothed round-trip time, once measured.
-  public var smoothedRoundTripTime: Interval? { retransmissionTimeout.smoothedRoundTripTime }
+  var smoothedRoundTripTime: Interval? { retransmissionTimeout.smoothedRoundTripTime }
   /// The receive buffer's current ceiling (it grows with use up to the configured maximum).
-  public var receiveBufferLimit: Int { receiveBuffer.limit }
+  var receiveBufferLimit: Int { receiveBuffer.limit }
   /// Bytes of memory this connection's buffers hold.
-  public var bufferedMemory: Int { sendBuffer.charged + receiveBuffer.charged }
+  var bufferedMemory: Int { sendBuffer.charged + receiveBuffer.charged }
+
+  /// What the connection looks like now, as a value for those outside the layer.
+  var info: TCPConnectionInfo {
+    TCPConnectionInfo(
+      tuple: tuple, state: state, isPassive: isPassive, error: error,
+      readableBytes: readableBytes, writableBytes: writableBytes,
+      isAtEndOfStream: isAtEndOfStream, finReceived: finReceived,
+      unacknowledgedBytes: unacknowledgedBytes, sendBufferTarget: sendBufferTarget,
+      receiveBufferLimit: receiveBufferLimit, bufferedMemory: bufferedMemory,
+      sendWindow: sendWindow, receiveWindow: max(advertisedWindowEdge - receiveNext, 0),
+      sendMaximumSegmentSize: sendMaximumSegmentSize,
+      effectiveSendSegmentSize: effectiveSendSegmentSize,
+      windowScalingEnabled: windowScalingEnabled, sendWindowShift: sendWindowShift,
+      receiveWindowShift: receiveWindowShift, timestampsEnabled: timestampsEnabled,
+      sackEnabled: sackEnabled, congestionWindow: congestion.congestionWindow,
+      slowStartThreshold: congestion.slowStartThreshold, inRecovery: inRecovery,
+      smoothedRoundTripTime: smoothedRoundTripTime,
+      retransmissionTimeout: retransmissionTimeout.baseTimeout, bytesReceived: bytesReceived,
+      bytesSent: bytesSent, segmentsRetransmitted: segmentsRetransmitted)
+  }
 
   /// Queues bytes to send; returns how many fit in the send buffer (RFC 9293 §3.10.2 SEND):
   /// up to ``sendBufferTarget``, and what the memory budget allows.
@@ -524,7 +544,7 @@ public final class TCPConnection {
   }
 
   /// Takes the pending events.
-  public func takeEvents() -> TCPConnectionEvents {
+  func takeEvents() -> TCPConnectionEvents {
     defer { events = [] }
     return events
   }

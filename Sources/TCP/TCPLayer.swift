@@ -93,22 +93,49 @@ public struct TCPLayer {
 
   // MARK: Handles
 
-  /// The connection behind `id`, if it is still there.
-  public func connection(_ id: TCPConnectionID) -> TCPConnection? {
+  /// The connection behind `id`, if it is still there: the layer's own door to it (nothing
+  /// outside the TCP module holds a connection).
+  func connection(_ id: TCPConnectionID) -> TCPConnection? {
     guard id.slot >= 0, id.slot < slots.count, slots[id.slot].generation == id.generation else {
       return nil
     }
     return slots[id.slot].connection
   }
 
+  /// What the connection behind `id` looks like now; nil once it is gone.
+  public func info(_ id: TCPConnectionID) -> TCPConnectionInfo? {
+    connection(id)?.info
+  }
+
   /// Every connection in the table with its handle, in slot order.
-  public func forEachConnection(_ body: (TCPConnectionID, TCPConnection) -> Void) {
+  public func forEachConnection(_ body: (TCPConnectionID, TCPConnectionInfo) -> Void) {
     for (slot, entry) in slots.enumerated() {
       if let connection = entry.connection {
-        body(TCPConnectionID(slot: slot, generation: entry.generation), connection)
+        body(TCPConnectionID(slot: slot, generation: entry.generation), connection.info)
       }
     }
   }
+
+  /// The connection's state; nil once it is gone.
+  public func state(_ id: TCPConnectionID) -> TCPState? { connection(id)?.state }
+
+  /// The connection's addresses and ports; nil once it is gone.
+  public func tuple(_ id: TCPConnectionID) -> TCPFourTuple? { connection(id)?.tuple }
+
+  /// Bytes the application can read now (0 once the connection is gone).
+  public func readableBytes(_ id: TCPConnectionID) -> Int { connection(id)?.readableBytes ?? 0 }
+
+  /// Bytes the application can write now (0 once the connection is gone).
+  public func writableBytes(_ id: TCPConnectionID) -> Int { connection(id)?.writableBytes ?? 0 }
+
+  /// Whether every byte the peer will send has been read: its FIN arrived and nothing is left
+  /// (false once the connection is gone).
+  public func isAtEndOfStream(_ id: TCPConnectionID) -> Bool {
+    connection(id)?.isAtEndOfStream ?? false
+  }
+
+  /// Why the connection failed, if it did (nil once it is gone).
+  public func error(_ id: TCPConnectionID) -> TCPError? { connection(id)?.error }
 
   /// Whether a listener is open on `port`.
   public func isListening(_ id: TCPListenerID) -> Bool { listeners[id.port] != nil }
@@ -207,7 +234,7 @@ public struct TCPLayer {
   }
 
   /// Queues bytes to send on the connection; returns how many fit (up to
-  /// ``TCPConnection/writableBytes``, and what the memory budget allows).
+  /// ``writableBytes(_:)``, and what the memory budget allows).
   public mutating func write(_ id: TCPConnectionID, _ bytes: Span<UInt8>) throws(TCPError) -> Int {
     guard let connection = connection(id) else { throw .invalidHandle }
     let room = connection.writableBytes
@@ -217,7 +244,7 @@ public struct TCPLayer {
     return written
   }
 
-  /// Reads received bytes; returns how many (0: nothing now; see ``TCPConnection/isAtEndOfStream``).
+  /// Reads received bytes; returns how many (0: nothing now; see ``isAtEndOfStream(_:)``).
   public mutating func read(
     _ id: TCPConnectionID, into destination: UnsafeMutableRawBufferPointer, now: Instant
   ) throws(TCPError) -> Int {
