@@ -390,9 +390,15 @@ final class TCPConnection {
   /// Queues bytes to send; returns how many fit in the send buffer (RFC 9293 §3.10.2 SEND):
   /// up to ``sendBufferTarget``, and what the memory budget allows.
   func write(_ bytes: Span<UInt8>) throws(TCPError) -> Int {
+    try checkWritable()
+    return sendBuffer.append(bytes, limit: sendBufferTarget)
+  }
+
+  /// Throws why the application cannot write, if it cannot: the connection failed, or it can
+  /// send no more (its FIN is queued, or it never opened).
+  func checkWritable() throws(TCPError) {
     if let error { throw error }
     guard state.canSendData, !finQueued else { throw .notConnected }
-    return sendBuffer.append(bytes, limit: sendBufferTarget)
   }
 
   /// Copies received bytes out; returns how many (0 with nothing to read). RFC 9293 §3.10.3.
@@ -510,6 +516,16 @@ final class TCPConnection {
       return
     }
     shutdownWrite()
+  }
+
+  /// Under memory pressure: drops the out-of-order data and the storage the buffers no longer
+  /// need; returns how many out-of-order bytes were dropped. Nothing becomes due: the sender
+  /// still has what was dropped (RFC 2018 §8).
+  func giveBackMemory() -> Int {
+    let pruned = receiveBuffer.pruneOutOfOrder()
+    receiveBuffer.shrinkToFit()
+    sendBuffer.shrinkToFit()
+    return pruned
   }
 
   /// Resets the connection at once (RFC 9293 §3.10.5 ABORT): RST goes out at the next output

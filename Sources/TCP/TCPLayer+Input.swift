@@ -46,7 +46,9 @@ extension TCPLayer {
       localAddress: header.destination, localPort: segment.destinationPort,
       remoteAddress: header.source, remotePort: segment.sourcePort)
 
-    if let slot = slotByTuple[tuple], let connection = slots[slot].connection {
+    if let slot = slotByTuple[tuple],
+      let connection = touch(TCPConnectionID(slot: slot, generation: slots[slot].generation))
+    {
       connection.segmentArrives(segment, now: now)
       // The answer waits for the next flush, after the rest of the batch the runtime is
       // handing over: the ACKs of one wake-up release one large segment, not one small one
@@ -57,8 +59,6 @@ extension TCPLayer {
         >= TCPLayer.acknowledgmentBatchLimit
       {
         settle(slot, now: now, network: &network)
-      } else {
-        queueOutput(slot)
       }
       return
     }
