@@ -1,0 +1,196 @@
+import NetCore
+
+/// The ACK field of a segment in a synchronized state (RFC 9293 §3.10.7.4 "fifth, check the
+/// ACK field"), and what it drives on the send side: SND.UNA and the send window (SND.WL1 /
+/// SND.WL2), round-trip samples (RFC 6298, Karn's rule), duplicate ACKs and NewReno fast
+/// recovery (RFC 5681 §3.2, RFC 6582), SACK and D-SACK (RFC 2018, RFC 2883), RACK and
+/// RFC 6675 loss detection (RFC 8985), and the ACK checks of RFC 5961 §5.2.
+extension TCPConnection {
+  /// The sequence number our FIN has (or will have), once the application queued it.
+  var finSequenceNumber: SequenceNumber? {
+    finQueued ? sendBufferStart + sendBuffer.count : nil
+  }
+
+  /// The ACK field in a synchronized state (§3.10.7.4 "fifth"). Returns false when the
+  /// segment must be dropped.
+  func processAcknowledgment(_ segment: borrowing TCPSegment, now: Instant) -> Bool {
+    let acknowledgment = segment.acknowledgmentNumber
+    // RFC 5961 §5.2: an ACK for data not yet sent is answered and dropped; one far below
+    // SND.UNA gets a challenge ACK.
+    if sendMaximum < acknowledgment {
+      acknowledgmentNeeded = true
+      return false
+    }
+    if acknowledgment < sendUnacknowledged - max(maximumSendWindow, 65535) {
+      sendChallengeAcknowledgment(now: now)
+      return false
+    }
+    // The window of a SYN (a simultaneous open's SYN-ACK) is never scaled (RFC 7323 §2.2).
+    let window = Int(segment.window) << Int(segment.flags.contains(.syn) ? 0 : sendWindowShift)
+    let isDuplicate =
+      acknowledgment == sendUnacknowledged && segment.payload.isEmpty
+      && !segment.flags.contains(.fin)
+      && sendMaximum != sendUnacknowledged && window == sendWindow
+    var delivered = false
+    if sendUnacknowledged < acknowledgment {
+      acknowledgeNewData(up: acknowledgment, now: now)
+      delivered = true
+    }
+    let blocks = segment.options.sackBlocks
+    if sackEnabled && !blocks.isEmpty {
+      // A D-SACK (RFC 2883 §4): the first block lies below the cumulative ACK or inside the
+      // second block; it reports a duplicate, so a retransmission was spurious.
+      let first = blocks[0]
+      if first.right <= acknowledgment
+        || (blocks.count > 1 && blocks[1].left <= first.left && first.right <= blocks[1].right)
+      {
+        retransmissionQueue.spuriousRetransmissionReported()
+      }
+      let before = retransmissionQueue.sackedBytes
+      retransmissionQueue.sack(blocks, now: now)
+      if retransmissionQueue.sackedBytes != before { delivered = true }
+    }
+    if isDuplicate { duplicateAcknowledgment(now: now) }
+    if delivered {
+      probeOutstanding = false
+      detectLosses(now: now)
+    }
+    // Window update (RFC 9293 §3.10.7.4, SND.WL1/WL2).
+    let sequence = segment.sequenceNumber
+    if sendWindowUpdateSequence < sequence
+      || (sendWindowUpdateSequence == sequence && sendWindowUpdateAcknowledgment <= acknowledgment)
+    {
+      let opened = window > sendWindow
+      sendWindow = window
+      maximumSendWindow = max(maximumSendWindow, window)
+      sendWindowUpdateSequence = sequence
+      sendWindowUpdateAcknowledgment = acknowledgment
+      if window > 0 {
+        persistDeadline = nil
+        persistBackoff = 0
+      }
+      if opened { events.insert(.writable) }
+    }
+    return true
+  }
+
+  /// SND.UNA moves forward: data (and maybe our SYN or FIN) was acknowledged.
+  func acknowledgeNewData(up acknowledgment: SequenceNumber, now: Instant) {
+    takeRoundTripSample(acknowledgment: acknowledgment, now: now)
+    let acknowledgedSequence = acknowledgment - sendUnacknowledged
+    // Bytes of the send buffer covered (the SYN and FIN occupy sequence space, not buffer).
+    let bufferEnd = sendBufferStart + sendBuffer.count
+    let covered = acknowledgment < bufferEnd ? acknowledgment : bufferEnd
+    let dataAcknowledged = max(covered - sendBufferStart, 0)
+    if dataAcknowledged > 0 {
+      sendBuffer.removeFirst(dataAcknowledged)
+      sendBufferStart += dataAcknowledged
+      events.insert(.writable)
+    }
+    sendUnacknowledged = acknowledgment
+    stalledSince = nil  // progress: the user timeout starts again at the next output
+    // SND.UNA ≤ SND.NXT always: a SYN that was to go again (SND.NXT back at the ISS) may be
+    // acknowledged before the next output sends it.
+    if sendNext < acknowledgment { sendNext = acknowledgment }
+    retransmissionQueue.acknowledge(upTo: acknowledgment, now: now)
+    probeDeadline = nil  // re-armed from now at the next output (RFC 8985 §7.2)
+    retransmissionCount = 0
+    retransmissionTimeout.acknowledged()
+    let mss = effectiveSendSegmentSize
+    if inRecovery {
+      if recoveryPoint <= acknowledgment {
+        // Full acknowledgment: the episode is over (RFC 6582 §3.2 step 3).
+        inRecovery = false
+        windowInflation = 0
+        duplicateAcknowledgments = 0
+        congestion.recoveryEnded(maximumSegmentSize: mss, now: now)
+        retransmissionQueue.recoveryEnded()
+      } else if !sackEnabled {
+        // Partial acknowledgment: the next segment is lost too (RFC 6582 §3.2 step 5).
+        retransmissionQueue.markFirstLost()
+        retransmissionOwed = true
+        windowInflation = max(windowInflation - acknowledgedSequence, 0) + mss
+      }
+    } else {
+      duplicateAcknowledgments = 0
+      windowInflation = 0
+      // Data bytes only: the SYN and FIN are no data (RFC 5681 §3.1), and the initial window
+      // is the window once the handshake is complete.
+      congestion.acknowledged(
+        bytes: dataAcknowledged, maximumSegmentSize: mss,
+        rtt: retransmissionTimeout.smoothedRoundTripTime, now: now)
+    }
+    // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart it.
+    if sendUnacknowledged == sendMaximum {
+      retransmissionDeadline = nil
+      probeDeadline = nil
+      reorderDeadline = nil
+    } else {
+      retransmissionDeadline = now + retransmissionTimeout.timeout
+    }
+  }
+
+  /// A duplicate acknowledgment (RFC 5681 §2). Without SACK: limited transmit for the first
+  /// two (RFC 3042), fast retransmit of the first segment at the third, window inflation
+  /// during recovery (RFC 6582). With SACK, the SACK blocks it carries do the work.
+  func duplicateAcknowledgment(now: Instant) {
+    duplicateAcknowledgments += 1
+    guard !sackEnabled else { return }
+    let mss = effectiveSendSegmentSize
+    if inRecovery {
+      windowInflation += mss
+      return
+    }
+    if duplicateAcknowledgments < 3 {
+      windowInflation = duplicateAcknowledgments * mss
+      return
+    }
+    retransmissionQueue.markFirstLost()
+    enterRecovery(now: now)
+    windowInflation = 3 * mss
+  }
+
+  /// Runs RACK and RFC 6675 loss detection; newly lost segments start a recovery episode
+  /// (unless one is under way), and a segment that may yet arrive reordered arms RACK's
+  /// reordering timer.
+  func detectLosses(now: Instant) {
+    guard !retransmissionQueue.isEmpty else {
+      reorderDeadline = nil
+      return
+    }
+    let (newlyLost, deadline) = retransmissionQueue.detectLosses(
+      now: now,
+      reorderingWindow: retransmissionQueue.reorderingWindow(
+        smoothed: retransmissionTimeout.smoothedRoundTripTime),
+      maximumSegmentSize: effectiveSendSegmentSize, useSACK: sackEnabled)
+    reorderDeadline = deadline
+    if newlyLost { enterRecovery(now: now) }
+  }
+
+  /// Fast retransmit and the start of fast recovery (RFC 5681 §3.2, RFC 6582 §3.2 step 2,
+  /// RFC 6675 §5 step 4): the congestion window is cut once per episode; an episode starts
+  /// only after the previous one (or a timeout) is behind SND.UNA.
+  func enterRecovery(now: Instant) {
+    guard !inRecovery, recoveryPoint <= sendUnacknowledged || recoveryPoint == initialSendSequence
+    else { return }
+    inRecovery = true
+    recoveryPoint = sendMaximum
+    let mss = effectiveSendSegmentSize
+    congestion.lossDetected(
+      flightSize: sendMaximum - sendUnacknowledged, maximumSegmentSize: mss, now: now)
+    retransmissionOwed = true
+    // No tail loss probe during recovery (RFC 8985 §7.2): one armed before would resend the
+    // last segment, SACKed or not.
+    probeDeadline = nil
+    shared.counters.fastRetransmits += 1
+  }
+
+  /// An RTT sample from the timed segment, if this acknowledgment covers it (Karn's rule:
+  /// the probe is dropped whenever anything is retransmitted).
+  func takeRoundTripSample(acknowledgment: SequenceNumber, now: Instant) {
+    guard let probe = roundTripProbe, probe.sequence < acknowledgment else { return }
+    retransmissionTimeout.addSample(now - probe.sentAt)
+    roundTripProbe = nil
+  }
+
+}
