@@ -44,15 +44,15 @@ extension TCPConnection {
       if first.right <= acknowledgment
         || (blocks.count > 1 && blocks[1].left <= first.left && first.right <= blocks[1].right)
       {
-        retransmissionQueue.spuriousRetransmissionReported()
+        recovery.retransmissionQueue.spuriousRetransmissionReported()
       }
-      let before = retransmissionQueue.sackedBytes
-      retransmissionQueue.sack(blocks, now: now)
-      if retransmissionQueue.sackedBytes != before { delivered = true }
+      let before = recovery.retransmissionQueue.sackedBytes
+      recovery.retransmissionQueue.sack(blocks, now: now)
+      if recovery.retransmissionQueue.sackedBytes != before { delivered = true }
     }
     if isDuplicate { duplicateAcknowledgment(now: now) }
     if delivered {
-      probeOutstanding = false
+      recovery.probeOutstanding = false
       detectLosses(now: now)
     }
     // Window update (RFC 9293 §3.10.7.4, SND.WL1/WL2).
@@ -92,28 +92,22 @@ extension TCPConnection {
     // SND.UNA ≤ SND.NXT always: a SYN that was to go again (SND.NXT back at the ISS) may be
     // acknowledged before the next output sends it.
     if sendNext < acknowledgment { sendNext = acknowledgment }
-    retransmissionQueue.acknowledge(upTo: acknowledgment, now: now)
-    probeDeadline = nil  // re-armed from now at the next output (RFC 8985 §7.2)
+    recovery.retransmissionQueue.acknowledge(upTo: acknowledgment, now: now)
+    recovery.probeDeadline = nil  // re-armed from now at the next output (RFC 8985 §7.2)
     retransmissionCount = 0
     retransmissionTimeout.acknowledged()
     let mss = effectiveSendSegmentSize
-    if inRecovery {
-      if recoveryPoint <= acknowledgment {
+    if recovery.inRecovery {
+      if recovery.recoveryPoint <= acknowledgment {
         // Full acknowledgment: the episode is over (RFC 6582 §3.2 step 3).
-        inRecovery = false
-        windowInflation = 0
-        duplicateAcknowledgments = 0
+        recovery.endEpisode()
         congestion.recoveryEnded(maximumSegmentSize: mss, now: now)
-        retransmissionQueue.recoveryEnded()
       } else if !sackEnabled {
         // Partial acknowledgment: the next segment is lost too (RFC 6582 §3.2 step 5).
-        retransmissionQueue.markFirstLost()
-        retransmissionOwed = true
-        windowInflation = max(windowInflation - acknowledgedSequence, 0) + mss
+        recovery.partialAcknowledgment(acknowledged: acknowledgedSequence, maximumSegmentSize: mss)
       }
     } else {
-      duplicateAcknowledgments = 0
-      windowInflation = 0
+      recovery.progressed()
       // Data bytes only: the SYN and FIN are no data (RFC 5681 §3.1), and the initial window
       // is the window once the handshake is complete.
       congestion.acknowledged(
@@ -123,47 +117,37 @@ extension TCPConnection {
     // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart it.
     if sendUnacknowledged == sendMaximum {
       retransmissionDeadline = nil
-      probeDeadline = nil
-      reorderDeadline = nil
+      recovery.stopTimers()
     } else {
       retransmissionDeadline = now + retransmissionTimeout.timeout
     }
   }
 
-  /// A duplicate acknowledgment (RFC 5681 §2). Without SACK: limited transmit for the first
-  /// two (RFC 3042), fast retransmit of the first segment at the third, window inflation
-  /// during recovery (RFC 6582). With SACK, the SACK blocks it carries do the work.
+  /// A duplicate acknowledgment (RFC 5681 §2), counted by ``TCPLossRecovery``; at the third
+  /// (without SACK), the fast retransmit, and the window inflated by the three segments that
+  /// left the network (RFC 6582 §3.2 step 2).
   func duplicateAcknowledgment(now: Instant) {
-    duplicateAcknowledgments += 1
-    guard !sackEnabled else { return }
     let mss = effectiveSendSegmentSize
-    if inRecovery {
-      windowInflation += mss
-      return
-    }
-    if duplicateAcknowledgments < 3 {
-      windowInflation = duplicateAcknowledgments * mss
-      return
-    }
-    retransmissionQueue.markFirstLost()
+    guard recovery.duplicateAcknowledgment(useSACK: sackEnabled, maximumSegmentSize: mss)
+    else { return }
     enterRecovery(now: now)
-    windowInflation = 3 * mss
+    recovery.windowInflation = 3 * mss
   }
 
   /// Runs RACK and RFC 6675 loss detection; newly lost segments start a recovery episode
   /// (unless one is under way), and a segment that may yet arrive reordered arms RACK's
   /// reordering timer.
   func detectLosses(now: Instant) {
-    guard !retransmissionQueue.isEmpty else {
-      reorderDeadline = nil
+    guard !recovery.retransmissionQueue.isEmpty else {
+      recovery.reorderDeadline = nil
       return
     }
-    let (newlyLost, deadline) = retransmissionQueue.detectLosses(
+    let (newlyLost, deadline) = recovery.retransmissionQueue.detectLosses(
       now: now,
-      reorderingWindow: retransmissionQueue.reorderingWindow(
+      reorderingWindow: recovery.retransmissionQueue.reorderingWindow(
         smoothed: retransmissionTimeout.smoothedRoundTripTime),
       maximumSegmentSize: effectiveSendSegmentSize, useSACK: sackEnabled)
-    reorderDeadline = deadline
+    recovery.reorderDeadline = deadline
     if newlyLost { enterRecovery(now: now) }
   }
 
@@ -171,17 +155,14 @@ extension TCPConnection {
   /// RFC 6675 §5 step 4): the congestion window is cut once per episode; an episode starts
   /// only after the previous one (or a timeout) is behind SND.UNA.
   func enterRecovery(now: Instant) {
-    guard !inRecovery, recoveryPoint <= sendUnacknowledged || recoveryPoint == initialSendSequence
+    guard
+      recovery.mayStartEpisode(
+        sendUnacknowledged: sendUnacknowledged, initialSendSequence: initialSendSequence)
     else { return }
-    inRecovery = true
-    recoveryPoint = sendMaximum
-    let mss = effectiveSendSegmentSize
+    recovery.startEpisode(sendMaximum: sendMaximum)
     congestion.lossDetected(
-      flightSize: sendMaximum - sendUnacknowledged, maximumSegmentSize: mss, now: now)
-    retransmissionOwed = true
-    // No tail loss probe during recovery (RFC 8985 §7.2): one armed before would resend the
-    // last segment, SACKed or not.
-    probeDeadline = nil
+      flightSize: sendMaximum - sendUnacknowledged, maximumSegmentSize: effectiveSendSegmentSize,
+      now: now)
     shared.counters.fastRetransmits += 1
   }
 

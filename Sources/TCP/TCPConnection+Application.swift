@@ -48,7 +48,7 @@ extension TCPConnection {
       windowScalingEnabled: windowScalingEnabled, sendWindowShift: sendWindowShift,
       receiveWindowShift: receiveWindowShift, timestampsEnabled: timestampsEnabled,
       sackEnabled: sackEnabled, congestionWindow: congestion.congestionWindow,
-      slowStartThreshold: congestion.slowStartThreshold, inRecovery: inRecovery,
+      slowStartThreshold: congestion.slowStartThreshold, inRecovery: recovery.inRecovery,
       smoothedRoundTripTime: smoothedRoundTripTime,
       retransmissionTimeout: retransmissionTimeout.baseTimeout, bytesReceived: bytesReceived,
       bytesSent: bytesSent, segmentsRetransmitted: segmentsRetransmitted)

@@ -47,10 +47,12 @@ extension TCPConnection {
       break
     }
     var sent = false
-    if retransmissionQueue.lostBytes > 0 { sent = retransmitLost(now: now, network: &network) }
+    if recovery.retransmissionQueue.lostBytes > 0 {
+      sent = retransmitLost(now: now, network: &network)
+    }
     if sendNewData(now: now, network: &network) {
       sent = true
-      probeDeadline = nil  // restarted below (RFC 8985 §7.2: after transmitting new data)
+      recovery.probeDeadline = nil  // restarted below (RFC 8985 §7.2: after transmitting new data)
     }
     if !sent && acknowledgmentNeeded {
       // A bare ACK carries SND.MAX (equal to SND.NXT in the synchronized states).
@@ -94,7 +96,7 @@ extension TCPConnection {
   /// How many more bytes congestion control lets into the network: RFC 6675's `cwnd − pipe`
   /// (with NewReno's inflation when the peer has no SACK).
   var congestionBudget: Int {
-    congestion.congestionWindow + windowInflation - retransmissionQueue.pipe
+    congestion.congestionWindow + recovery.windowInflation - recovery.retransmissionQueue.pipe
   }
 
   /// Arms the tail loss probe (RFC 8985 §7.2) when data is outstanding and no loss is known:
@@ -103,14 +105,17 @@ extension TCPConnection {
   /// after the retransmission timer: when that is sooner the probe goes at its time, instead
   /// of the timeout (see ``timersExpire(now:network:)``).
   func armProbeTimer(now: Instant) {
-    guard sackEnabled, !probeOutstanding, probeDeadline == nil, !inRecovery,
-      retransmissionQueue.lostBytes == 0, !retransmissionQueue.isEmpty,
+    guard sackEnabled, !recovery.probeOutstanding, recovery.probeDeadline == nil,
+      !recovery.inRecovery,
+      recovery.retransmissionQueue.lostBytes == 0, !recovery.retransmissionQueue.isEmpty,
       let smoothed = retransmissionTimeout.smoothedRoundTripTime, let rto = retransmissionDeadline
     else { return }
     var timeout = smoothed * 2
-    if retransmissionQueue.count == 1 { timeout = timeout + TCPConnection.worstCaseDelayedAck }
+    if recovery.retransmissionQueue.count == 1 {
+      timeout = timeout + TCPConnection.worstCaseDelayedAck
+    }
     timeout = max(timeout, .milliseconds(10))
-    probeDeadline = min(now + timeout, rto)
+    recovery.probeDeadline = min(now + timeout, rto)
   }
 
   /// The persist timer's period: the RTO, doubled per unanswered probe, at most 60 s.
@@ -201,7 +206,8 @@ extension TCPConnection {
       sendSegment(
         sequence: sendNext, flags: flags, payloadLength: length, now: now, network: &network)
       let end = sendNext + length + (finNow ? 1 : 0)
-      retransmissionQueue.sent(start: sendNext, end: end, fin: finNow, segmentSize: mss, at: now)
+      recovery.retransmissionQueue.sent(
+        start: sendNext, end: end, fin: finNow, segmentSize: mss, at: now)
       sendNext = end
       if sendMaximum < sendNext { sendMaximum = sendNext }
       budgetLeft -= length
@@ -217,21 +223,21 @@ extension TCPConnection {
   /// sent.
   private func retransmitLost<Network: IPv4Network>(now: Instant, network: inout Network) -> Bool {
     var sent = false
-    while let offset = retransmissionQueue.firstLost {
-      var record = retransmissionQueue[offset]
-      if !retransmissionOwed && congestionBudget < record.length { break }
+    while let offset = recovery.retransmissionQueue.firstLost {
+      var record = recovery.retransmissionQueue[offset]
+      if !recovery.retransmissionOwed && congestionBudget < record.length { break }
       let limit = segmentPayloadLimit
       if record.length - (record.fin ? 1 : 0) > limit {
-        retransmissionQueue.split(offset, at: limit)
-        record = retransmissionQueue[offset]
+        recovery.retransmissionQueue.split(offset, at: limit)
+        record = recovery.retransmissionQueue[offset]
       }
       let payload = record.length - (record.fin ? 1 : 0)
       sendSegment(
         sequence: record.start, flags: record.fin ? [.ack, .fin] : .ack, payloadLength: payload,
         now: now,
         network: &network)
-      retransmissionQueue.retransmitted(offset, at: now)
-      retransmissionOwed = false
+      recovery.retransmissionQueue.retransmitted(offset, at: now)
+      recovery.retransmissionOwed = false
       sent = true
     }
     return sent
@@ -242,24 +248,24 @@ extension TCPConnection {
   /// whether a probe was sent (not when the last segment is larger than one MSS).
   @discardableResult
   func sendProbe<Network: IPv4Network>(now: Instant, network: inout Network) -> Bool {
-    probeDeadline = nil
-    guard !retransmissionQueue.isEmpty else { return false }
-    probeOutstanding = true
+    recovery.probeDeadline = nil
+    guard !recovery.retransmissionQueue.isEmpty else { return false }
+    recovery.probeOutstanding = true
     let mss = segmentPayloadLimit
     if sendBufferStart + sendBuffer.count > sendNext && sendUnacknowledged + sendWindow > sendNext,
       sendNewData(now: now, network: &network, limit: mss)
     {
       return true
     }
-    let offset = retransmissionQueue.count - 1
-    let record = retransmissionQueue[offset]
+    let offset = recovery.retransmissionQueue.count - 1
+    let record = recovery.retransmissionQueue[offset]
     let payload = record.length - (record.fin ? 1 : 0)
     guard payload <= mss else { return false }
     sendSegment(
       sequence: record.start, flags: record.fin ? [.ack, .fin] : .ack, payloadLength: payload,
       now: now,
       network: &network)
-    retransmissionQueue.retransmitted(offset, at: now)
+    recovery.retransmissionQueue.retransmitted(offset, at: now)
     return true
   }
 

@@ -12,8 +12,7 @@ extension TCPConnection {
     deadline = Instant.earliest(deadline, delayedAcknowledgmentDeadline)
     deadline = Instant.earliest(deadline, finWait2Deadline)
     deadline = Instant.earliest(deadline, keepaliveDue)
-    deadline = Instant.earliest(deadline, reorderDeadline)
-    deadline = Instant.earliest(deadline, probeDeadline)
+    deadline = Instant.earliest(deadline, recovery.nextDeadline)
     deadline = Instant.earliest(deadline, userTimeoutDue)
     return deadline
   }
@@ -45,7 +44,8 @@ extension TCPConnection {
     // A tail loss probe due no later than the retransmission timer goes instead of the
     // timeout, which restarts from now (RFC 8985 §7.2–7.3: a PTO capped at the RTO's time is
     // still a probe).
-    if let probe = probeDeadline, probe <= now, probe <= (retransmissionDeadline ?? probe) {
+    if let probe = recovery.probeDeadline, probe <= now, probe <= (retransmissionDeadline ?? probe)
+    {
       if sendProbe(now: now, network: &network), retransmissionDeadline != nil {
         retransmissionDeadline = now + retransmissionTimeout.timeout
       }
@@ -53,8 +53,8 @@ extension TCPConnection {
     if let deadline = retransmissionDeadline, deadline <= now {
       retransmissionTimerExpired(now: now)
     }
-    if let deadline = reorderDeadline, deadline <= now {
-      reorderDeadline = nil
+    if let deadline = recovery.reorderDeadline, deadline <= now {
+      recovery.reorderDeadline = nil
       detectLosses(now: now)
     }
     if let deadline = persistDeadline, deadline <= now {
@@ -103,8 +103,7 @@ extension TCPConnection {
   /// what it SACKed (RFC 2018 §8).
   private func retransmissionTimerExpired(now: Instant) {
     retransmissionDeadline = nil
-    probeDeadline = nil
-    reorderDeadline = nil
+    recovery.stopTimers()
     shared.counters.retransmissionTimeouts += 1
     retransmissionCount += 1
     let limit: Int
@@ -129,17 +128,11 @@ extension TCPConnection {
       congestion.timedOut(
         flightSize: sendMaximum - sendUnacknowledged, maximumSegmentSize: effectiveSendSegmentSize,
         now: now)
-      inRecovery = false
-      windowInflation = 0
-      duplicateAcknowledgments = 0
-      probeOutstanding = false
       // RFC 6298 §5.4: "Retransmit the earliest segment that has not been acknowledged",
       // whatever the window: it also restarts the timer (§5.5), and a segment carrying a FIN
       // is one byte more than the one-segment window.
-      retransmissionOwed = true
-      recoveryPoint = sendMaximum
-      if retransmissionCount >= 2 { retransmissionQueue.clearSACKs() }
-      retransmissionQueue.markAllLost()
+      recovery.retransmissionTimedOut(
+        sendMaximum: sendMaximum, timeoutsRunning: retransmissionCount)
     }
   }
 }

@@ -139,29 +139,8 @@ final class TCPConnection {
   // MARK: Loss recovery and congestion control
 
   var congestion: CongestionController
-  /// Every segment sent and not yet acknowledged: the scoreboard (RFC 6675) with RACK's
-  /// per-segment send times (RFC 8985).
-  var retransmissionQueue = TCPRetransmissionQueue()
-  var duplicateAcknowledgments = 0
-  /// In a loss-recovery episode (RFC 6582 / RFC 6675), until SND.UNA passes
-  /// ``recoveryPoint``: the congestion window is cut once per episode.
-  var inRecovery = false
-  /// RFC 6582's `recover`: SND.MAX when the last episode (or timeout) began.
-  var recoveryPoint: SequenceNumber
-  /// Without SACK: extra window during NewReno recovery and limited transmit (RFC 3042), in
-  /// bytes.
-  var windowInflation = 0
-  /// RACK's reordering timer (RFC 8985 §6.2 step 6): when a segment becomes lost unless
-  /// something is delivered first.
-  var reorderDeadline: Instant?
-  /// The tail loss probe timer (RFC 8985 §7.2).
-  var probeDeadline: Instant?
-  /// A tail loss probe is out and not yet answered.
-  var probeOutstanding = false
-  /// A retransmission is owed whatever the congestion window: the fast retransmit that starts
-  /// a recovery episode (RFC 5681 §3.2 step 2, RFC 6675 §5 step 4.3) or NewReno's after a
-  /// partial acknowledgment (RFC 6582 §3.2 step 5). Every other one waits for cwnd − pipe.
-  var retransmissionOwed = false
+  /// The scoreboard, duplicate ACKs, the recovery episode, RACK and TLP.
+  var recovery: TCPLossRecovery
 
   // MARK: Application
 
@@ -222,7 +201,7 @@ final class TCPConnection {
     sendNext = initialSequence
     sendMaximum = initialSequence
     sendBufferStart = initialSequence + 1
-    recoveryPoint = initialSequence
+    recovery = TCPLossRecovery(initialSequence: initialSequence)
     receiveMaximumSegmentSize = max(maximumPayload - TCPHeader.minimumLength, 64)
     sendBuffer = TCPSendBuffer(budget: shared.budget)
     receiveBuffer = TCPReceiveBuffer(
@@ -354,8 +333,7 @@ final class TCPConnection {
     delayedAcknowledgmentDeadline = nil
     keepaliveDeadline = nil
     finWait2Deadline = nil
-    reorderDeadline = nil
-    probeDeadline = nil
+    recovery.stopTimers()
     stalledSince = nil
     events.insert(.closed)
     events.insert(.readable)
