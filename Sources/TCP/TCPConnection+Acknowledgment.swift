@@ -6,33 +6,28 @@ import NetCore
 /// recovery (RFC 5681 §3.2, RFC 6582), SACK and D-SACK (RFC 2018, RFC 2883), RACK and
 /// RFC 6675 loss detection (RFC 8985), and the ACK checks of RFC 5961 §5.2.
 extension TCPConnection {
-  /// The sequence number our FIN has (or will have), once the application queued it.
-  var finSequenceNumber: SequenceNumber? {
-    finQueued ? sendBufferStart + sendBuffer.count : nil
-  }
-
   /// The ACK field in a synchronized state (§3.10.7.4 "fifth"). Returns false when the
   /// segment must be dropped.
   func processAcknowledgment(_ segment: borrowing TCPSegment, now: Instant) -> Bool {
     let acknowledgment = segment.acknowledgmentNumber
     // RFC 5961 §5.2: an ACK for data not yet sent is answered and dropped; one far below
     // SND.UNA gets a challenge ACK.
-    if sendMaximum < acknowledgment {
+    if sender.maximum < acknowledgment {
       acknowledgmentNeeded = true
       return false
     }
-    if acknowledgment < sendUnacknowledged - max(maximumSendWindow, 65535) {
+    if acknowledgment < sender.unacknowledged - max(sender.maximumWindow, 65535) {
       sendChallengeAcknowledgment(now: now)
       return false
     }
     // The window of a SYN (a simultaneous open's SYN-ACK) is never scaled (RFC 7323 §2.2).
     let window = Int(segment.window) << Int(segment.flags.contains(.syn) ? 0 : sendWindowShift)
     let isDuplicate =
-      acknowledgment == sendUnacknowledged && segment.payload.isEmpty
+      acknowledgment == sender.unacknowledged && segment.payload.isEmpty
       && !segment.flags.contains(.fin)
-      && sendMaximum != sendUnacknowledged && window == sendWindow
+      && sender.maximum != sender.unacknowledged && window == sender.window
     var delivered = false
-    if sendUnacknowledged < acknowledgment {
+    if sender.unacknowledged < acknowledgment {
       acknowledgeNewData(up: acknowledgment, now: now)
       delivered = true
     }
@@ -56,15 +51,10 @@ extension TCPConnection {
       detectLosses(now: now)
     }
     // Window update (RFC 9293 §3.10.7.4, SND.WL1/WL2).
-    let sequence = segment.sequenceNumber
-    if sendWindowUpdateSequence < sequence
-      || (sendWindowUpdateSequence == sequence && sendWindowUpdateAcknowledgment <= acknowledgment)
+    let opened = window > sender.window
+    if sender.takeWindow(
+      window, sequence: segment.sequenceNumber, acknowledgment: acknowledgment)
     {
-      let opened = window > sendWindow
-      sendWindow = window
-      maximumSendWindow = max(maximumSendWindow, window)
-      sendWindowUpdateSequence = sequence
-      sendWindowUpdateAcknowledgment = acknowledgment
       if window > 0 {
         persistDeadline = nil
         persistBackoff = 0
@@ -77,21 +67,10 @@ extension TCPConnection {
   /// SND.UNA moves forward: data (and maybe our SYN or FIN) was acknowledged.
   func acknowledgeNewData(up acknowledgment: SequenceNumber, now: Instant) {
     takeRoundTripSample(acknowledgment: acknowledgment, now: now)
-    let acknowledgedSequence = acknowledgment - sendUnacknowledged
-    // Bytes of the send buffer covered (the SYN and FIN occupy sequence space, not buffer).
-    let bufferEnd = sendBufferStart + sendBuffer.count
-    let covered = acknowledgment < bufferEnd ? acknowledgment : bufferEnd
-    let dataAcknowledged = max(covered - sendBufferStart, 0)
-    if dataAcknowledged > 0 {
-      sendBuffer.removeFirst(dataAcknowledged)
-      sendBufferStart += dataAcknowledged
-      events.insert(.writable)
-    }
-    sendUnacknowledged = acknowledgment
+    let acknowledgedSequence = acknowledgment - sender.unacknowledged
+    let dataAcknowledged = sender.acknowledge(upTo: acknowledgment)
+    if dataAcknowledged > 0 { events.insert(.writable) }
     stalledSince = nil  // progress: the user timeout starts again at the next output
-    // SND.UNA ≤ SND.NXT always: a SYN that was to go again (SND.NXT back at the ISS) may be
-    // acknowledged before the next output sends it.
-    if sendNext < acknowledgment { sendNext = acknowledgment }
     recovery.retransmissionQueue.acknowledge(upTo: acknowledgment, now: now)
     recovery.probeDeadline = nil  // re-armed from now at the next output (RFC 8985 §7.2)
     retransmissionCount = 0
@@ -115,7 +94,7 @@ extension TCPConnection {
         rtt: retransmissionTimeout.smoothedRoundTripTime, now: now)
     }
     // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart it.
-    if sendUnacknowledged == sendMaximum {
+    if sender.unacknowledged == sender.maximum {
       retransmissionDeadline = nil
       recovery.stopTimers()
     } else {
@@ -157,11 +136,12 @@ extension TCPConnection {
   func enterRecovery(now: Instant) {
     guard
       recovery.mayStartEpisode(
-        sendUnacknowledged: sendUnacknowledged, initialSendSequence: initialSendSequence)
+        sendUnacknowledged: sender.unacknowledged, initialSendSequence: sender.initialSequence)
     else { return }
-    recovery.startEpisode(sendMaximum: sendMaximum)
+    recovery.startEpisode(sendMaximum: sender.maximum)
     congestion.lossDetected(
-      flightSize: sendMaximum - sendUnacknowledged, maximumSegmentSize: effectiveSendSegmentSize,
+      flightSize: sender.flightSize,
+      maximumSegmentSize: effectiveSendSegmentSize,
       now: now)
     shared.counters.fastRetransmits += 1
   }

@@ -9,7 +9,7 @@ extension TCPConnection {
   var readableBytes: Int { receiveBuffer.count }
   /// Bytes the application can write now: up to ``sendBufferTarget``.
   var writableBytes: Int {
-    state.canSendData && !finQueued ? max(sendBufferTarget - sendBuffer.count, 0) : 0
+    state.canSendData && !sender.finQueued ? max(sendBufferTarget - sender.buffer.count, 0) : 0
   }
 
   /// How much written data the connection holds at most: what may be in flight (the peer's
@@ -20,11 +20,11 @@ extension TCPConnection {
   /// pressure the congestion window counts once, not twice.
   var sendBufferTarget: Int {
     let congestionShare = shared.budget.isUnderPressure ? 1 : 2
-    let inFlight = min(sendWindow, congestionShare * congestion.congestionWindow)
+    let inFlight = min(sender.window, congestionShare * congestion.congestionWindow)
     return min(configuration.minimumSendBuffer + max(inFlight, 0), configuration.sendBufferSize)
   }
   /// Bytes written but not yet acknowledged.
-  var unacknowledgedBytes: Int { sendBuffer.count }
+  var unacknowledgedBytes: Int { sender.buffer.count }
   /// Whether every byte the peer will send has been read (its FIN arrived, the buffer is empty).
   var isAtEndOfStream: Bool { finReceived && receiveBuffer.count == 0 }
   /// The smoothed round-trip time, once measured.
@@ -32,7 +32,7 @@ extension TCPConnection {
   /// The receive buffer's current ceiling (it grows with use up to the configured maximum).
   var receiveBufferLimit: Int { receiveBuffer.limit }
   /// Bytes of memory this connection's buffers hold.
-  var bufferedMemory: Int { sendBuffer.charged + receiveBuffer.charged }
+  var bufferedMemory: Int { sender.buffer.charged + receiveBuffer.charged }
 
   /// What the connection looks like now, as a value for those outside the layer.
   var info: TCPConnectionInfo {
@@ -42,7 +42,7 @@ extension TCPConnection {
       isAtEndOfStream: isAtEndOfStream, finReceived: finReceived,
       unacknowledgedBytes: unacknowledgedBytes, sendBufferTarget: sendBufferTarget,
       receiveBufferLimit: receiveBufferLimit, bufferedMemory: bufferedMemory,
-      sendWindow: sendWindow, receiveWindow: max(advertisedWindowEdge - receiveNext, 0),
+      sendWindow: sender.window, receiveWindow: max(advertisedWindowEdge - receiveNext, 0),
       sendMaximumSegmentSize: sendMaximumSegmentSize,
       effectiveSendSegmentSize: effectiveSendSegmentSize,
       windowScalingEnabled: windowScalingEnabled, sendWindowShift: sendWindowShift,
@@ -58,14 +58,14 @@ extension TCPConnection {
   /// up to ``sendBufferTarget``, and what the memory budget allows.
   func write(_ bytes: Span<UInt8>) throws(TCPError) -> Int {
     try checkWritable()
-    return sendBuffer.append(bytes, limit: sendBufferTarget)
+    return sender.buffer.append(bytes, limit: sendBufferTarget)
   }
 
   /// Throws why the application cannot write, if it cannot: the connection failed, or it can
   /// send no more (its FIN is queued, or it never opened).
   func checkWritable() throws(TCPError) {
     if let error { throw error }
-    guard state.canSendData, !finQueued else { throw .notConnected }
+    guard state.canSendData, !sender.finQueued else { throw .notConnected }
   }
 
   /// Copies received bytes out; returns how many (0 with nothing to read). RFC 9293 §3.10.3.
@@ -156,18 +156,18 @@ extension TCPConnection {
   /// In SYN-RECEIVED the FIN is only queued: "queue for processing after entering ESTABLISHED
   /// state" (§3.10.4); the ACK of our SYN moves the connection on to FIN-WAIT-1.
   func shutdownWrite() {
-    guard !finQueued else { return }
+    guard !sender.finQueued else { return }
     switch state {
     case .synSent:
       state = .closed
       events.insert(.closed)
     case .synReceived:
-      finQueued = true
+      sender.finQueued = true
     case .established:
-      finQueued = true
+      sender.finQueued = true
       state = .finWait1
     case .closeWait:
-      finQueued = true
+      sender.finQueued = true
       state = .lastAck
     default:
       break
@@ -191,7 +191,7 @@ extension TCPConnection {
   func giveBackMemory() -> Int {
     let pruned = receiveBuffer.pruneOutOfOrder()
     receiveBuffer.shrinkToFit()
-    sendBuffer.shrinkToFit()
+    sender.buffer.shrinkToFit()
     return pruned
   }
 

@@ -23,7 +23,7 @@ extension TCPConnection {
     }
     if resetPending {
       resetPending = false
-      sendReset(sequence: sendNext, acknowledging: receiveNext, now: now, network: &network)
+      sendReset(sequence: sender.next, acknowledging: receiveNext, now: now, network: &network)
       return
     }
     switch state {
@@ -31,16 +31,16 @@ extension TCPConnection {
       return
     case .timeWait:
       if acknowledgmentNeeded {
-        sendSegment(sequence: sendMaximum, flags: .ack, now: now, network: &network)
+        sendSegment(sequence: sender.maximum, flags: .ack, now: now, network: &network)
       }
       return
     case .synSent, .synReceived:
-      if sendNext == initialSendSequence {
+      if sender.next == sender.initialSequence {
         sendSynchronize(now: now, network: &network)
       } else if state == .synReceived && acknowledgmentNeeded {
         // A challenge ACK (RFC 5961 §3.2, which RFC 9293 §3.10.7.4 applies to SYN-RECEIVED
         // too) or the ACK that answers an unacceptable segment.
-        sendSegment(sequence: sendMaximum, flags: .ack, now: now, network: &network)
+        sendSegment(sequence: sender.maximum, flags: .ack, now: now, network: &network)
       }
       return
     default:
@@ -56,13 +56,13 @@ extension TCPConnection {
     }
     if !sent && acknowledgmentNeeded {
       // A bare ACK carries SND.MAX (equal to SND.NXT in the synchronized states).
-      sendSegment(sequence: sendMaximum, flags: .ack, now: now, network: &network)
+      sendSegment(sequence: sender.maximum, flags: .ack, now: now, network: &network)
     }
     // Data waits behind a window that is zero, or too small to be worth a segment, with
     // nothing in flight to draw a window update: the persist timer probes a zero window
     // (RFC 9293 §3.8.6.1) and sends what fits a small one (§3.8.6.2.1's override timeout), so
     // that a lost window update cannot stall the connection.
-    if sendNext < sendBufferStart + sendBuffer.count && retransmissionDeadline == nil
+    if sender.next < sender.bufferStart + sender.buffer.count && retransmissionDeadline == nil
       && persistDeadline == nil
     {
       persistDeadline = now + persistInterval
@@ -78,8 +78,10 @@ extension TCPConnection {
 
   /// Whether data or our FIN waits for the peer's acknowledgment (sent or not).
   var hasDataForPeer: Bool {
-    if sendUnacknowledged < sendMaximum || !sendBuffer.isEmpty { return true }
-    if let finSequence = finSequenceNumber, sendUnacknowledged <= finSequence { return true }
+    if sender.unacknowledged < sender.maximum || !sender.buffer.isEmpty { return true }
+    if let finSequence = sender.finSequenceNumber, sender.unacknowledged <= finSequence {
+      return true
+    }
     return false
   }
 
@@ -152,18 +154,18 @@ extension TCPConnection {
     advertisedWindowEdge = receiveNext + Int(window)
     let header = TCPHeader(
       sourcePort: tuple.localPort, destinationPort: tuple.remotePort,
-      sequenceNumber: initialSendSequence,
+      sequenceNumber: sender.initialSequence,
       acknowledgmentNumber: answering ? receiveNext : SequenceNumber(0),
       flags: answering ? [.syn, .ack] : .syn, window: window, options: options)
     transmit(header, payloadLength: 0, now: now, network: &network)
-    if sendMaximum == initialSendSequence {
-      roundTripProbe = (initialSendSequence, now)
+    if sender.maximum == sender.initialSequence {
+      roundTripProbe = (sender.initialSequence, now)
     } else {
       shared.counters.segmentsRetransmitted += 1
       segmentsRetransmitted += 1
     }
-    sendNext = initialSendSequence + 1
-    if sendMaximum < sendNext { sendMaximum = sendNext }
+    sender.next = sender.initialSequence + 1
+    if sender.maximum < sender.next { sender.maximum = sender.next }
     if answering { noteAcknowledgmentSent() }
     if retransmissionDeadline == nil {
       retransmissionDeadline = now + retransmissionTimeout.timeout
@@ -183,33 +185,34 @@ extension TCPConnection {
     var sentAny = false
     var budgetLeft = limit
     while true {
-      let dataEnd = sendBufferStart + sendBuffer.count
-      let unsent = max(dataEnd - sendNext, 0)
+      let dataEnd = sender.bufferStart + sender.buffer.count
+      let unsent = max(dataEnd - sender.next, 0)
       // The usable window: the peer's, and what congestion control leaves.
-      let allowed = min(sendUnacknowledged + sendWindow - sendNext, congestionBudget, budgetLeft)
+      let allowed = min(
+        sender.unacknowledged + sender.window - sender.next, congestionBudget, budgetLeft)
       let length = min(unsent, max(allowed, 0), segmentLimit)
-      let finNow = finQueued && sendNext <= dataEnd && sendNext + length == dataEnd
+      let finNow = sender.finQueued && sender.next <= dataEnd && sender.next + length == dataEnd
       if length > 0 {
         let isFull = length >= mss
-        let isLast = sendNext + length == dataEnd
-        let nothingOutstanding = sendUnacknowledged == sendMaximum
+        let isLast = sender.next + length == dataEnd
+        let nothingOutstanding = sender.unacknowledged == sender.maximum
         let mayGo =
-          override || isFull || (isLast && (!nagle || nothingOutstanding || finQueued))
-          || length >= maximumSendWindow / 2
+          override || isFull || (isLast && (!nagle || nothingOutstanding || sender.finQueued))
+          || length >= sender.maximumWindow / 2
         guard mayGo else { break }
       } else if !finNow {
         break
       }
       var flags: TCPFlags = .ack
-      if length > 0 && sendNext + length == dataEnd { flags.insert(.psh) }
+      if length > 0 && sender.next + length == dataEnd { flags.insert(.psh) }
       if finNow { flags.insert(.fin) }
       sendSegment(
-        sequence: sendNext, flags: flags, payloadLength: length, now: now, network: &network)
-      let end = sendNext + length + (finNow ? 1 : 0)
+        sequence: sender.next, flags: flags, payloadLength: length, now: now, network: &network)
+      let end = sender.next + length + (finNow ? 1 : 0)
       recovery.retransmissionQueue.sent(
-        start: sendNext, end: end, fin: finNow, segmentSize: mss, at: now)
-      sendNext = end
-      if sendMaximum < sendNext { sendMaximum = sendNext }
+        start: sender.next, end: end, fin: finNow, segmentSize: mss, at: now)
+      sender.next = end
+      if sender.maximum < sender.next { sender.maximum = sender.next }
       budgetLeft -= length
       sentAny = true
       if finNow || budgetLeft <= 0 { break }
@@ -252,7 +255,8 @@ extension TCPConnection {
     guard !recovery.retransmissionQueue.isEmpty else { return false }
     recovery.probeOutstanding = true
     let mss = segmentPayloadLimit
-    if sendBufferStart + sendBuffer.count > sendNext && sendUnacknowledged + sendWindow > sendNext,
+    if sender.bufferStart + sender.buffer.count > sender.next
+      && sender.unacknowledged + sender.window > sender.next,
       sendNewData(now: now, network: &network, limit: mss)
     {
       return true
@@ -288,7 +292,7 @@ extension TCPConnection {
       window: windowField(), options: options)
     let occupies = payloadLength + (flags.contains(.fin) ? 1 : 0)
     if occupies > 0 {
-      if sequence < sendMaximum {
+      if sequence < sender.maximum {
         shared.counters.segmentsRetransmitted += 1
         segmentsRetransmitted += 1
         roundTripProbe = nil  // Karn: no sample while anything is being retransmitted
@@ -301,7 +305,7 @@ extension TCPConnection {
       }
     }
     transmit(
-      header, payloadLength: payloadLength, payloadOffset: sequence - sendBufferStart, now: now,
+      header, payloadLength: payloadLength, payloadOffset: sequence - sender.bufferStart, now: now,
       network: &network)
     if flags.contains(.ack) { noteAcknowledgmentSent() }
   }
@@ -378,7 +382,7 @@ extension TCPConnection {
     if payloadLength > 0 {
       packet.append(payloadLength)
       packet.withMutableBytes { bytes in
-        sendBuffer.copy(offset: payloadOffset, length: payloadLength, into: &bytes, at: 0)
+        sender.buffer.copy(offset: payloadOffset, length: payloadLength, into: &bytes, at: 0)
       }
     }
     let offload = network.supportsSegmentationOffload

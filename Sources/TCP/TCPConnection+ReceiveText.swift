@@ -100,7 +100,7 @@ extension TCPConnection {
     case .synReceived, .established:
       state = .closeWait
     case .finWait1:
-      if let finSequence = finSequenceNumber, finSequence < sendUnacknowledged {
+      if let finSequence = sender.finSequenceNumber, finSequence < sender.unacknowledged {
         enterTimeWait()
       } else {
         state = .closing

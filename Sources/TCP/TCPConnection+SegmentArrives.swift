@@ -41,7 +41,7 @@ extension TCPConnection {
     return state == .synReceived && !isPassive && flags.contains([.syn, .ack])
       && !flags.contains(.rst) && segment.sequenceNumber == initialReceiveSequence
       && segment.sequenceLength == 1
-      && segment.acknowledgmentNumber == initialSendSequence + 1
+      && segment.acknowledgmentNumber == sender.initialSequence + 1
   }
 
   /// First, check the sequence number (§3.10.7.4), and PAWS (RFC 7323 §5.3). With a zero
@@ -60,7 +60,7 @@ extension TCPConnection {
     {
       shared.counters.droppedOutOfWindow += 1
       if state == .synReceived && flags.contains(.syn) && sequence == initialReceiveSequence {
-        sendNext = initialSendSequence  // a retransmitted SYN: send the SYN-ACK again
+        sender.next = sender.initialSequence  // a retransmitted SYN: send the SYN-ACK again
       } else if !flags.contains(.rst) {
         answerUnacceptable(segment, now: now)
       }
@@ -129,7 +129,7 @@ extension TCPConnection {
     guard segment.flags.contains(.syn) && !simultaneousOpenSynAck else { return true }
     if state == .synReceived && !isPassive {
       // Simultaneous open: the peer's SYN again; our SYN-ACK answers it.
-      sendNext = initialSendSequence
+      sender.next = sender.initialSequence
       return false
     }
     sendChallengeAcknowledgment(now: now)
@@ -154,18 +154,18 @@ extension TCPConnection {
   /// an unacceptable one is answered with a RST. Returns whether it was acceptable.
   private func establishOnAcknowledgment(_ segment: borrowing TCPSegment) -> Bool {
     let acknowledgment = segment.acknowledgmentNumber
-    guard sendUnacknowledged < acknowledgment && acknowledgment <= sendMaximum else {
+    guard sender.unacknowledged < acknowledgment && acknowledgment <= sender.maximum else {
       resetFor(acknowledgment: acknowledgment)
       return false
     }
     state = .established
     events.insert(.established)
     shared.counters.connectionsEstablished += 1
-    sendWindow = Int(segment.window) << Int(segment.flags.contains(.syn) ? 0 : sendWindowShift)
-    maximumSendWindow = max(maximumSendWindow, sendWindow)
-    sendWindowUpdateSequence = segment.sequenceNumber
-    sendWindowUpdateAcknowledgment = acknowledgment
-    if finQueued { state = .finWait1 }
+    sender.window = Int(segment.window) << Int(segment.flags.contains(.syn) ? 0 : sendWindowShift)
+    sender.maximumWindow = max(sender.maximumWindow, sender.window)
+    sender.windowUpdateSequence = segment.sequenceNumber
+    sender.windowUpdateAcknowledgment = acknowledgment
+    if sender.finQueued { state = .finWait1 }
     return true
   }
 
@@ -192,7 +192,8 @@ extension TCPConnection {
   /// Our FIN acknowledged: FIN-WAIT-1 moves to FIN-WAIT-2, CLOSING to TIME-WAIT, LAST-ACK to
   /// CLOSED (§3.10.7.4 "fifth", per state). Returns whether processing goes on.
   private func ourFinAcknowledged(now: Instant) -> Bool {
-    guard finQueued, let finSequence = finSequenceNumber, finSequence < sendUnacknowledged
+    guard sender.finQueued, let finSequence = sender.finSequenceNumber,
+      finSequence < sender.unacknowledged
     else { return true }
     switch state {
     case .finWait1:

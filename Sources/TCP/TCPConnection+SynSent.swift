@@ -10,7 +10,7 @@ extension TCPConnection {
     let acknowledgment = segment.acknowledgmentNumber
     var acknowledgmentAcceptable = false
     if flags.contains(.ack) {
-      guard initialSendSequence < acknowledgment && acknowledgment <= sendMaximum else {
+      guard sender.initialSequence < acknowledgment && acknowledgment <= sender.maximum else {
         if !flags.contains(.rst) { resetFor(acknowledgment: acknowledgment) }
         return
       }
@@ -31,7 +31,7 @@ extension TCPConnection {
     negotiate(peer: segment.options, weOffered: offeredOptions, now: now)
     if acknowledgmentAcceptable {
       takeRoundTripSample(acknowledgment: acknowledgment, now: now)
-      sendUnacknowledged = acknowledgment
+      sender.unacknowledged = acknowledgment
       retransmissionDeadline = nil
       retransmissionCount = 0
       retransmissionTimeout.acknowledged()
@@ -40,19 +40,19 @@ extension TCPConnection {
       events.insert(.writable)
       shared.counters.connectionsEstablished += 1
       // The window of a SYN is never scaled (RFC 7323 §2.2).
-      sendWindow = Int(segment.window)
-      maximumSendWindow = sendWindow
-      sendWindowUpdateSequence = segment.sequenceNumber
-      sendWindowUpdateAcknowledgment = acknowledgment
+      sender.window = Int(segment.window)
+      sender.maximumWindow = sender.window
+      sender.windowUpdateSequence = segment.sequenceNumber
+      sender.windowUpdateAcknowledgment = acknowledgment
       acknowledgmentNeeded = true
-      if finQueued { state = .finWait1 }
+      if sender.finQueued { state = .finWait1 }
     } else {
       // Simultaneous open: answer with SYN-ACK, our SYN again (§3.10.7.3 "fourth").
       state = .synReceived
-      sendNext = initialSendSequence
-      sendWindow = Int(segment.window)
-      maximumSendWindow = sendWindow
-      sendWindowUpdateSequence = segment.sequenceNumber
+      sender.next = sender.initialSequence
+      sender.window = Int(segment.window)
+      sender.maximumWindow = sender.window
+      sender.windowUpdateSequence = segment.sequenceNumber
     }
   }
 

@@ -35,7 +35,7 @@ extension TCPConnection {
   func timersExpire<Network: IPv4Network>(now: Instant, network: inout Network) {
     if let due = userTimeoutDue, due <= now {
       // The peer took nothing for the user timeout: give up, with a reset as Linux does.
-      sendReset(sequence: sendMaximum, acknowledging: receiveNext, now: now, network: &network)
+      sendReset(sequence: sender.maximum, acknowledging: receiveNext, now: now, network: &network)
       shared.counters.userTimeouts += 1
       shared.counters.connectionsTimedOut += 1
       enterClosed(error: .timedOut)
@@ -59,14 +59,14 @@ extension TCPConnection {
     }
     if let deadline = persistDeadline, deadline <= now {
       persistDeadline = nil
-      if sendNext < sendBufferStart + sendBuffer.count && state.isSynchronized {
-        if sendWindow > 0 {
+      if sender.next < sender.bufferStart + sender.buffer.count && state.isSynchronized {
+        if sender.window > 0 {
           // A window silly-window avoidance would not use: send what fits (the override
           // timeout, RFC 9293 §3.8.6.2.1); the retransmission timer takes over from here.
           _ = sendNewData(now: now, network: &network, override: true)
         } else {
           // Linux's window probe: an old sequence number draws an ACK with the current window.
-          sendSegment(sequence: sendUnacknowledged - 1, flags: .ack, now: now, network: &network)
+          sendSegment(sequence: sender.unacknowledged - 1, flags: .ack, now: now, network: &network)
           shared.counters.zeroWindowProbes += 1
           persistBackoff += 1
           persistDeadline = now + persistInterval
@@ -84,11 +84,11 @@ extension TCPConnection {
     if let due = keepaliveDue, due <= now, let keepalive {
       if keepaliveProbesSent >= keepalive.probes {
         // The peer is gone: reset, as Linux does, in case it is only unreachable for now.
-        sendReset(sequence: sendMaximum, acknowledging: receiveNext, now: now, network: &network)
+        sendReset(sequence: sender.maximum, acknowledging: receiveNext, now: now, network: &network)
         shared.counters.connectionsTimedOut += 1
         enterClosed(error: .timedOut)
       } else {
-        sendSegment(sequence: sendUnacknowledged - 1, flags: .ack, now: now, network: &network)
+        sendSegment(sequence: sender.unacknowledged - 1, flags: .ack, now: now, network: &network)
         keepaliveProbesSent += 1
         shared.counters.keepaliveProbes += 1
       }
@@ -121,18 +121,19 @@ extension TCPConnection {
     roundTripProbe = nil
     switch state {
     case .synSent, .synReceived:
-      sendNext = initialSendSequence
+      sender.next = sender.initialSequence
     case .closed, .listen, .timeWait:
       return
     default:
       congestion.timedOut(
-        flightSize: sendMaximum - sendUnacknowledged, maximumSegmentSize: effectiveSendSegmentSize,
+        flightSize: sender.flightSize,
+        maximumSegmentSize: effectiveSendSegmentSize,
         now: now)
       // RFC 6298 §5.4: "Retransmit the earliest segment that has not been acknowledged",
       // whatever the window: it also restarts the timer (§5.5), and a segment carrying a FIN
       // is one byte more than the one-segment window.
       recovery.retransmissionTimedOut(
-        sendMaximum: sendMaximum, timeoutsRunning: retransmissionCount)
+        sendMaximum: sender.maximum, timeoutsRunning: retransmissionCount)
     }
   }
 }

@@ -31,27 +31,8 @@ final class TCPConnection {
 
   // MARK: Send sequence space (RFC 9293 §3.3.1)
 
-  /// ISS.
-  var initialSendSequence: SequenceNumber
-  /// SND.UNA: oldest unacknowledged sequence number.
-  var sendUnacknowledged: SequenceNumber
-  /// SND.NXT: next sequence number to send (moves back to SND.UNA on a timeout).
-  var sendNext: SequenceNumber
-  /// SND.MAX: one past the highest sequence number ever sent.
-  var sendMaximum: SequenceNumber
-  /// SND.WND, scaled to bytes.
-  var sendWindow = 0
-  /// SND.WL1 and SND.WL2: the segment that last updated the window.
-  var sendWindowUpdateSequence = SequenceNumber(0)
-  var sendWindowUpdateAcknowledgment = SequenceNumber(0)
-  /// The largest window the peer has offered.
-  var maximumSendWindow = 0
-  /// Data written by the application, from ``sendBufferStart`` on.
-  var sendBuffer: TCPSendBuffer
-  /// The sequence number of the first byte in ``sendBuffer`` (ISS + 1 until data is acked).
-  var sendBufferStart: SequenceNumber
-  /// The application has no more to send: a FIN follows the data.
-  var finQueued = false
+  /// The send side: SND.*, the send buffer, the FIN queued.
+  var sender: TCPSender
 
   // MARK: Receive sequence space
 
@@ -196,14 +177,10 @@ final class TCPConnection {
     self.isPassive = isPassive
     self.configuration = configuration
     self.shared = shared
-    initialSendSequence = initialSequence
-    sendUnacknowledged = initialSequence
-    sendNext = initialSequence
-    sendMaximum = initialSequence
-    sendBufferStart = initialSequence + 1
+    sender = TCPSender(
+      initialSequence: initialSequence, buffer: TCPSendBuffer(budget: shared.budget))
     recovery = TCPLossRecovery(initialSequence: initialSequence)
     receiveMaximumSegmentSize = max(maximumPayload - TCPHeader.minimumLength, 64)
-    sendBuffer = TCPSendBuffer(budget: shared.budget)
     receiveBuffer = TCPReceiveBuffer(
       limit: TCPConnection.initialReceiveLimit(
         configuration: configuration, segmentSize: receiveMaximumSegmentSize,
@@ -256,9 +233,9 @@ final class TCPConnection {
     advertisedWindowEdge = receiveNext
     negotiate(peer: synOptions, weOffered: nil, now: now)
     // The window of a SYN is never scaled (RFC 7323 §2.2).
-    sendWindow = Int(synWindow)
-    maximumSendWindow = sendWindow
-    sendWindowUpdateSequence = synSequence
+    sender.window = Int(synWindow)
+    sender.maximumWindow = sender.window
+    sender.windowUpdateSequence = synSequence
   }
 
   /// Applies the options of the peer's SYN (RFC 7323 §1.3, RFC 2018 §2, RFC 9293 §3.7.1).

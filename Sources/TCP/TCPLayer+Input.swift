@@ -259,8 +259,8 @@ extension TCPLayer {
       configuration: configuration, shared: shared, timestampOffset: timestampOffset(for: tuple),
       now: now)
     // The SYN-ACK was sent: the connection is where it would be after sending it.
-    connection.sendNext = ourSequence + 1
-    connection.sendMaximum = ourSequence + 1
+    connection.sender.next = ourSequence + 1
+    connection.sender.maximum = ourSequence + 1
     connection.advertisedWindowEdge = connection.receiveNext + cookieWindow(network: network)
     let id = insert(connection, owner: .listener(listener.port))
     listener.halfOpen += 1

@@ -115,7 +115,8 @@ extension TCPLayer {
     shared.counters.connectionsClosed += 1
     timeWait.insert(
       TCPTimeWaitTable.Entry(
-        tuple: connection.tuple, sendNext: connection.sendNext, receiveNext: connection.receiveNext,
+        tuple: connection.tuple, sendNext: connection.sender.next,
+        receiveNext: connection.receiveNext,
         timestampRecent: connection.timestampsEnabled ? connection.timestampRecent : nil,
         timestampOffset: connection.timestampOffset,
         receiveWindowShift: connection.receiveWindowShift,

@@ -187,7 +187,7 @@ extension SACKRecoveryTests {
     for _ in 0..<40 {
       h.advance(by: .milliseconds(50))
       if sentBy.count >= 2 { h.deliver(h.peerAck(sentBy[sentBy.count - 2])) }
-      sentBy.append(h.connection?.sendMaximum ?? h.ourNext)
+      sentBy.append(h.connection?.sender.maximum ?? h.ourNext)
       _ = h.takeSent()
     }
     #expect(h.tcp.counters.segmentsRetransmitted == 0)
