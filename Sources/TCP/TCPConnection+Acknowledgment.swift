@@ -13,7 +13,7 @@ extension TCPConnection {
     // RFC 5961 §5.2: an ACK for data not yet sent is answered and dropped; one far below
     // SND.UNA gets a challenge ACK.
     if sender.maximum < acknowledgment {
-      acknowledgmentNeeded = true
+      receiver.acknowledgmentNeeded = true
       return false
     }
     if acknowledgment < sender.unacknowledged - max(sender.maximumWindow, 65535) {

@@ -6,7 +6,7 @@ import NetCore
 /// receiver's silly-window avoidance of RFC 9293 §3.8.6.2.2), and the close.
 extension TCPConnection {
   /// Bytes the application can read now.
-  var readableBytes: Int { receiveBuffer.count }
+  var readableBytes: Int { receiver.buffer.count }
   /// Bytes the application can write now: up to ``sendBufferTarget``.
   var writableBytes: Int {
     state.canSendData && !sender.finQueued ? max(sendBufferTarget - sender.buffer.count, 0) : 0
@@ -26,23 +26,24 @@ extension TCPConnection {
   /// Bytes written but not yet acknowledged.
   var unacknowledgedBytes: Int { sender.buffer.count }
   /// Whether every byte the peer will send has been read (its FIN arrived, the buffer is empty).
-  var isAtEndOfStream: Bool { finReceived && receiveBuffer.count == 0 }
+  var isAtEndOfStream: Bool { receiver.finReceived && receiver.buffer.count == 0 }
   /// The smoothed round-trip time, once measured.
   var smoothedRoundTripTime: Interval? { retransmissionTimeout.smoothedRoundTripTime }
   /// The receive buffer's current ceiling (it grows with use up to the configured maximum).
-  var receiveBufferLimit: Int { receiveBuffer.limit }
+  var receiveBufferLimit: Int { receiver.buffer.limit }
   /// Bytes of memory this connection's buffers hold.
-  var bufferedMemory: Int { sender.buffer.charged + receiveBuffer.charged }
+  var bufferedMemory: Int { sender.buffer.charged + receiver.buffer.charged }
 
   /// What the connection looks like now, as a value for those outside the layer.
   var info: TCPConnectionInfo {
     TCPConnectionInfo(
       tuple: tuple, state: state, isPassive: isPassive, error: error,
       readableBytes: readableBytes, writableBytes: writableBytes,
-      isAtEndOfStream: isAtEndOfStream, finReceived: finReceived,
+      isAtEndOfStream: isAtEndOfStream, finReceived: receiver.finReceived,
       unacknowledgedBytes: unacknowledgedBytes, sendBufferTarget: sendBufferTarget,
       receiveBufferLimit: receiveBufferLimit, bufferedMemory: bufferedMemory,
-      sendWindow: sender.window, receiveWindow: max(advertisedWindowEdge - receiveNext, 0),
+      sendWindow: sender.window,
+      receiveWindow: max(receiver.advertisedWindowEdge - receiver.next, 0),
       sendMaximumSegmentSize: sendMaximumSegmentSize,
       effectiveSendSegmentSize: effectiveSendSegmentSize,
       windowScalingEnabled: windowScalingEnabled, sendWindowShift: sendWindowShift,
@@ -70,7 +71,7 @@ extension TCPConnection {
 
   /// Copies received bytes out; returns how many (0 with nothing to read). RFC 9293 §3.10.3.
   func read(into destination: UnsafeMutableRawBufferPointer, now: Instant) -> Int {
-    let count = receiveBuffer.read(into: destination)
+    let count = receiver.buffer.read(into: destination)
     if count > 0 { applicationTook(count, now: now) }
     return count
   }
@@ -78,14 +79,14 @@ extension TCPConnection {
   /// Hands received bytes to `body` in place until it takes fewer than it was given; returns
   /// how many it took.
   func consume(now: Instant, _ body: (Span<UInt8>) -> Int) -> Int {
-    let count = receiveBuffer.consume(body)
+    let count = receiver.buffer.consume(body)
     if count > 0 { applicationTook(count, now: now) }
     return count
   }
 
   /// Drops up to `length` received bytes unread (what a discard service does).
   func discard(_ length: Int, now: Instant) -> Int {
-    let count = receiveBuffer.discard(length)
+    let count = receiver.buffer.discard(length)
     if count > 0 { applicationTook(count, now: now) }
     return count
   }
@@ -93,7 +94,7 @@ extension TCPConnection {
   /// The application took `count` bytes: moderate the buffer, and announce the window if it
   /// opened enough.
   private func applicationTook(_ count: Int, now: Instant) {
-    receiveSpaceCopied += count
+    receiver.spaceCopied += count
     adjustReceiveSpace(now: now)
     windowOpened()
   }
@@ -105,15 +106,15 @@ extension TCPConnection {
   /// configured maximum, and not under memory pressure. The round trip is the receiver's
   /// estimate, or the sender's when the receiver has none yet (the handshake gives one).
   func adjustReceiveSpace(now: Instant) {
-    let roundTrip = receiveRoundTripTime ?? retransmissionTimeout.smoothedRoundTripTime
+    let roundTrip = receiver.roundTripTime ?? retransmissionTimeout.smoothedRoundTripTime
     let period = max(roundTrip ?? .milliseconds(200), .milliseconds(1))
-    guard now - receiveSpaceStart >= period else { return }
-    let copied = receiveSpaceCopied
-    receiveSpaceCopied = 0
-    receiveSpaceStart = now
-    guard copied > receiveSpaceLast else { return }
-    receiveSpaceLast = copied
-    guard receiveBuffer.limit < configuration.receiveBufferSize,
+    guard now - receiver.spaceStart >= period else { return }
+    let copied = receiver.spaceCopied
+    receiver.spaceCopied = 0
+    receiver.spaceStart = now
+    guard copied > receiver.spaceLast else { return }
+    receiver.spaceLast = copied
+    guard receiver.buffer.limit < configuration.receiveBufferSize,
       configuration.initialReceiveBufferSize == nil
     else { return }
     guard !shared.budget.isUnderPressure else {
@@ -121,8 +122,8 @@ extension TCPConnection {
       return
     }
     let wanted = 2 * copied + 16 * receiveMaximumSegmentSize
-    if wanted > receiveBuffer.limit {
-      receiveBuffer.limit = min(wanted, configuration.receiveBufferSize)
+    if wanted > receiver.buffer.limit {
+      receiver.buffer.limit = min(wanted, configuration.receiveBufferSize)
       shared.counters.receiveBufferGrowths += 1
     }
   }
@@ -130,11 +131,11 @@ extension TCPConnection {
   /// A receiver's round-trip sample: `sample` since the segment that drew it was sent.
   func addReceiveRoundTripSample(_ sample: Interval) {
     guard sample >= .zero, sample < .seconds(60) else { return }
-    if let current = receiveRoundTripTime {
-      receiveRoundTripTime = Interval(
+    if let current = receiver.roundTripTime {
+      receiver.roundTripTime = Interval(
         nanoseconds: (current.nanoseconds * 7 + sample.nanoseconds) / 8)
     } else {
-      receiveRoundTripTime = sample
+      receiver.roundTripTime = sample
     }
   }
 
@@ -143,10 +144,10 @@ extension TCPConnection {
   /// The window that can be announced is the free space only up to what the window field
   /// holds (65535 << Rcv.Wind.Shift, RFC 7323 §2.3).
   private func windowOpened() {
-    let advertised = max(advertisedWindowEdge - receiveNext, 0)
-    let threshold = min(receiveBuffer.limit / 2, 2 * receiveMaximumSegmentSize)
+    let advertised = max(receiver.advertisedWindowEdge - receiver.next, 0)
+    let threshold = min(receiver.buffer.limit / 2, 2 * receiveMaximumSegmentSize)
     if offerableWindow - advertised >= threshold && state.canReceiveData {
-      acknowledgmentNeeded = true
+      receiver.acknowledgmentNeeded = true
     }
   }
 
@@ -178,7 +179,7 @@ extension TCPConnection {
   /// received data is left unread (RFC 1122 §4.2.2.13).
   func close() {
     applicationClosed = true
-    if receiveBuffer.count > 0 {
+    if receiver.buffer.count > 0 {
       abort()
       return
     }
@@ -189,8 +190,8 @@ extension TCPConnection {
   /// need; returns how many out-of-order bytes were dropped. Nothing becomes due: the sender
   /// still has what was dropped (RFC 2018 §8).
   func giveBackMemory() -> Int {
-    let pruned = receiveBuffer.pruneOutOfOrder()
-    receiveBuffer.shrinkToFit()
+    let pruned = receiver.buffer.pruneOutOfOrder()
+    receiver.buffer.shrinkToFit()
     sender.buffer.shrinkToFit()
     return pruned
   }

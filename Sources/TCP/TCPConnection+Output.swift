@@ -23,21 +23,21 @@ extension TCPConnection {
     }
     if resetPending {
       resetPending = false
-      sendReset(sequence: sender.next, acknowledging: receiveNext, now: now, network: &network)
+      sendReset(sequence: sender.next, acknowledging: receiver.next, now: now, network: &network)
       return
     }
     switch state {
     case .closed, .listen:
       return
     case .timeWait:
-      if acknowledgmentNeeded {
+      if receiver.acknowledgmentNeeded {
         sendSegment(sequence: sender.maximum, flags: .ack, now: now, network: &network)
       }
       return
     case .synSent, .synReceived:
       if sender.next == sender.initialSequence {
         sendSynchronize(now: now, network: &network)
-      } else if state == .synReceived && acknowledgmentNeeded {
+      } else if state == .synReceived && receiver.acknowledgmentNeeded {
         // A challenge ACK (RFC 5961 §3.2, which RFC 9293 §3.10.7.4 applies to SYN-RECEIVED
         // too) or the ACK that answers an unacceptable segment.
         sendSegment(sequence: sender.maximum, flags: .ack, now: now, network: &network)
@@ -54,7 +54,7 @@ extension TCPConnection {
       sent = true
       recovery.probeDeadline = nil  // restarted below (RFC 8985 §7.2: after transmitting new data)
     }
-    if !sent && acknowledgmentNeeded {
+    if !sent && receiver.acknowledgmentNeeded {
       // A bare ACK carries SND.MAX (equal to SND.NXT in the synchronized states).
       sendSegment(sequence: sender.maximum, flags: .ack, now: now, network: &network)
     }
@@ -90,7 +90,7 @@ extension TCPConnection {
   /// segments (Linux clamps `rcv_ssthresh` to 4 × MSS then). An edge already offered still
   /// stands (``windowField()`` never moves it left).
   var offerableWindow: Int {
-    let window = min(receiveBuffer.window, 65535 << Int(receiveWindowShift))
+    let window = min(receiver.buffer.window, 65535 << Int(receiveWindowShift))
     guard shared.budget.isUnderPressure else { return window }
     return min(window, 4 * receiveMaximumSegmentSize)
   }
@@ -148,14 +148,14 @@ extension TCPConnection {
     }
     // The window of a SYN is never scaled (RFC 7323 §2.2).
     let window = UInt16(min(offerableWindow, 65535))
-    if Int(window) < min(receiveBuffer.window, 65535) {
+    if Int(window) < min(receiver.buffer.window, 65535) {
       shared.counters.windowsClampedByPressure += 1
     }
-    advertisedWindowEdge = receiveNext + Int(window)
+    receiver.advertisedWindowEdge = receiver.next + Int(window)
     let header = TCPHeader(
       sourcePort: tuple.localPort, destinationPort: tuple.remotePort,
       sequenceNumber: sender.initialSequence,
-      acknowledgmentNumber: answering ? receiveNext : SequenceNumber(0),
+      acknowledgmentNumber: answering ? receiver.next : SequenceNumber(0),
       flags: answering ? [.syn, .ack] : .syn, window: window, options: options)
     transmit(header, payloadLength: 0, now: now, network: &network)
     if sender.maximum == sender.initialSequence {
@@ -283,12 +283,12 @@ extension TCPConnection {
     if timestampsEnabled {
       options.timestamp = TCPTimestampOption(value: timestampClock(now), echoReply: timestampRecent)
     }
-    if sackEnabled && (receiveBuffer.hasOutOfOrderData || duplicateReport != nil) {
+    if sackEnabled && (receiver.buffer.hasOutOfOrderData || receiver.duplicateReport != nil) {
       options.sackBlocks = sackBlocks(limit: timestampsEnabled ? 3 : 4)
     }
     let header = TCPHeader(
       sourcePort: tuple.localPort, destinationPort: tuple.remotePort, sequenceNumber: sequence,
-      acknowledgmentNumber: flags.contains(.ack) ? receiveNext : SequenceNumber(0), flags: flags,
+      acknowledgmentNumber: flags.contains(.ack) ? receiver.next : SequenceNumber(0), flags: flags,
       window: windowField(), options: options)
     let occupies = payloadLength + (flags.contains(.fin) ? 1 : 0)
     if occupies > 0 {
@@ -312,10 +312,10 @@ extension TCPConnection {
 
   /// An acknowledgment went out: nothing is owed any more.
   private func noteAcknowledgmentSent() {
-    lastAcknowledgmentSent = receiveNext
-    acknowledgmentNeeded = false
+    receiver.lastAcknowledgmentSent = receiver.next
+    receiver.acknowledgmentNeeded = false
     delayedAcknowledgmentDeadline = nil
-    segmentsSinceAcknowledgment = 0
+    receiver.segmentsSinceAcknowledgment = 0
   }
 
   /// An RST: `<SEQ=sequence><CTL=RST>`, or with `acknowledging`, `<SEQ><ACK><CTL=RST,ACK>`.
@@ -335,32 +335,32 @@ extension TCPConnection {
   private func windowField() -> UInt16 {
     let shift = Int(receiveWindowShift)
     let window = offerableWindow
-    if window < min(receiveBuffer.window, 65535 << shift)
-      && receiveNext + window > advertisedWindowEdge
+    if window < min(receiver.buffer.window, 65535 << shift)
+      && receiver.next + window > receiver.advertisedWindowEdge
     {
       shared.counters.windowsClampedByPressure += 1
     }
-    var edge = receiveNext + window
-    if edge < advertisedWindowEdge { edge = advertisedWindowEdge }
-    let offered = edge - receiveNext
+    var edge = receiver.next + window
+    if edge < receiver.advertisedWindowEdge { edge = receiver.advertisedWindowEdge }
+    let offered = edge - receiver.next
     // Round up, so that the edge implied by the field is never left of the one promised.
     let field = min((offered + (1 << shift) - 1) >> shift, 65535)
-    advertisedWindowEdge = receiveNext + (field << shift)
+    receiver.advertisedWindowEdge = receiver.next + (field << shift)
     return UInt16(field)
   }
 
   /// The SACK blocks to send: a D-SACK first if a duplicate arrived, then the one holding the
   /// latest out-of-order segment, then the others (RFC 2018 §4, RFC 2883 §4).
   private func sackBlocks(limit: Int) -> [SACKBlock] {
-    var remaining = receiveBuffer.outOfOrderBlocks(after: receiveNext)
+    var remaining = receiver.buffer.outOfOrderBlocks(after: receiver.next)
     var blocks: [SACKBlock] = []
-    if let duplicate = duplicateReport {
+    if let duplicate = receiver.duplicateReport {
       // The D-SACK block goes first, once (RFC 2883 §4).
       blocks.append(duplicate)
-      duplicateReport = nil
+      receiver.duplicateReport = nil
     }
     // Then the blocks that received data most recently, latest first.
-    for sequence in recentOutOfOrderSequences {
+    for sequence in receiver.recentOutOfOrderSequences {
       if let index = remaining.firstIndex(where: { $0.left <= sequence && sequence < $0.right }) {
         blocks.append(remaining.remove(at: index))
       }

@@ -9,30 +9,32 @@ extension TCPConnection {
   /// kept and acknowledged at once with SACK blocks.
   func receiveText(_ payload: Span<UInt8>, at sequence: SequenceNumber, now: Instant) {
     var data = payload
-    var offset = sequence - receiveNext
+    var offset = sequence - receiver.next
     if offset < 0 {
       // Partly old: keep only what is new.
       guard -offset < data.count else {
-        if sackEnabled { duplicateReport = SACKBlock(left: sequence, right: sequence + data.count) }
-        acknowledgmentNeeded = true
+        if sackEnabled {
+          receiver.duplicateReport = SACKBlock(left: sequence, right: sequence + data.count)
+        }
+        receiver.acknowledgmentNeeded = true
         return
       }
       data = data.extracting(droppingFirst: -offset)
       offset = 0
-    } else if offset > 0 && sackEnabled && receiveBuffer.holds(offset..<(offset + data.count)) {
-      duplicateReport = SACKBlock(left: sequence, right: sequence + data.count)
+    } else if offset > 0 && sackEnabled && receiver.buffer.holds(offset..<(offset + data.count)) {
+      receiver.duplicateReport = SACKBlock(left: sequence, right: sequence + data.count)
     }
-    let hadGap = receiveBuffer.hasOutOfOrderData
+    let hadGap = receiver.buffer.hasOutOfOrderData
     // Under memory pressure out-of-order data is the first to go: the sender still has it.
     // Everything up to the edge advertised is taken: rounding the window to its scale can put
     // the edge a little past the buffer's free space (RFC 7323 §2.3), and the peer may fill it.
-    let outcome = receiveBuffer.write(
-      data, at: offset, window: advertisedWindowEdge - receiveNext,
+    let outcome = receiver.buffer.write(
+      data, at: offset, window: receiver.advertisedWindowEdge - receiver.next,
       acceptOutOfOrder: !shared.budget.isUnderPressure)
     let advance = outcome.advance
     if outcome.droppedForPieceLimit {
       shared.counters.droppedOutOfOrderLimit += 1
-      acknowledgmentNeeded = true
+      receiver.acknowledgmentNeeded = true
       return
     }
     if outcome.droppedForMemory > 0 {
@@ -41,35 +43,32 @@ extension TCPConnection {
       } else {
         shared.counters.droppedMemoryLimit += 1
       }
-      acknowledgmentNeeded = true
+      receiver.acknowledgmentNeeded = true
       if advance == 0 { return }
     }
     if offset > 0 {
       shared.counters.outOfOrderSegments += 1
-      recentOutOfOrderSequences.insert(receiveNext + offset, at: 0)
-      if recentOutOfOrderSequences.count > TCPConnection.sackRecencyDepth {
-        recentOutOfOrderSequences.removeLast()
-      }
-      acknowledgmentNeeded = true  // a duplicate ACK with SACK blocks (RFC 5681 §4.2)
+      receiver.noteOutOfOrder(at: receiver.next + offset)
+      receiver.acknowledgmentNeeded = true  // a duplicate ACK with SACK blocks (RFC 5681 §4.2)
       return
     }
-    receiveNext += advance
+    receiver.next += advance
     bytesReceived += UInt64(advance)
     if advance > 0 { events.insert(.readable) }
     measureReceiveRoundTrip(now: now)
     if advance < data.count || hadGap {
-      acknowledgmentNeeded = true  // clipped to the window, or filled a gap
+      receiver.acknowledgmentNeeded = true  // clipped to the window, or filled a gap
     } else {
-      segmentsSinceAcknowledgment += max(
+      receiver.segmentsSinceAcknowledgment += max(
         1, (data.count + receiveMaximumSegmentSize - 1) / receiveMaximumSegmentSize)
-      if segmentsSinceAcknowledgment >= 2 {
-        acknowledgmentNeeded = true
+      if receiver.segmentsSinceAcknowledgment >= 2 {
+        receiver.acknowledgmentNeeded = true
       } else if delayedAcknowledgmentDeadline == nil {
         delayedAcknowledgmentDeadline = now + configuration.delayedAcknowledgmentTimeout
       }
     }
-    if let pending = pendingFinSequence, pending == receiveNext {
-      pendingFinSequence = nil
+    if let pending = receiver.pendingFinSequence, pending == receiver.next {
+      receiver.pendingFinSequence = nil
       receiveFin(now: now)
     }
   }
@@ -79,22 +78,22 @@ extension TCPConnection {
   /// RCV.NXT passes the window's edge as it was then.
   func measureReceiveRoundTrip(now: Instant) {
     guard !timestampsEnabled else { return }
-    if let probe = receiveRoundTripProbe {
-      guard probe.sequence <= receiveNext else { return }
+    if let probe = receiver.roundTripProbe {
+      guard probe.sequence <= receiver.next else { return }
       addReceiveRoundTripSample(now - probe.start)
     }
-    receiveRoundTripProbe = (receiveNext + max(receiveBuffer.window, 1), now)
+    receiver.roundTripProbe = (receiver.next + max(receiver.buffer.window, 1), now)
   }
 
   /// The peer's FIN, in order (§3.10.7.4 "eighth").
   func receiveFin(now: Instant) {
-    guard !finReceived else {
-      acknowledgmentNeeded = true
+    guard !receiver.finReceived else {
+      receiver.acknowledgmentNeeded = true
       return
     }
-    finReceived = true
-    receiveNext += 1
-    acknowledgmentNeeded = true
+    receiver.finReceived = true
+    receiver.next += 1
+    receiver.acknowledgmentNeeded = true
     events.insert(.readable)
     switch state {
     case .synReceived, .established:

@@ -39,7 +39,7 @@ extension TCPConnection {
   private func isSimultaneousOpenSynAck(_ segment: borrowing TCPSegment) -> Bool {
     let flags = segment.flags
     return state == .synReceived && !isPassive && flags.contains([.syn, .ack])
-      && !flags.contains(.rst) && segment.sequenceNumber == initialReceiveSequence
+      && !flags.contains(.rst) && segment.sequenceNumber == receiver.initialSequence
       && segment.sequenceLength == 1
       && segment.acknowledgmentNumber == sender.initialSequence + 1
   }
@@ -54,12 +54,12 @@ extension TCPConnection {
     let flags = segment.flags
     let sequence = segment.sequenceNumber
     let length = segment.sequenceLength
-    let textAllowed = isAcceptable(sequence: sequence, length: length)
+    let textAllowed = receiver.isAcceptable(sequence: sequence, length: length)
     if !textAllowed && !simultaneousOpenSynAck
-      && !(sequence == receiveNext && advertisedWindowEdge - receiveNext <= 0)
+      && !(sequence == receiver.next && receiver.advertisedWindowEdge - receiver.next <= 0)
     {
       shared.counters.droppedOutOfWindow += 1
-      if state == .synReceived && flags.contains(.syn) && sequence == initialReceiveSequence {
+      if state == .synReceived && flags.contains(.syn) && sequence == receiver.initialSequence {
         sender.next = sender.initialSequence  // a retransmitted SYN: send the SYN-ACK again
       } else if !flags.contains(.rst) {
         answerUnacceptable(segment, now: now)
@@ -74,7 +74,7 @@ extension TCPConnection {
       let bareAcknowledgment = length == 0 && flags == .ack
       if older && !recentIsStale && !bareAcknowledgment {
         shared.counters.droppedPAWS += 1
-        acknowledgmentNeeded = true
+        receiver.acknowledgmentNeeded = true
         return nil
       }
     }
@@ -88,15 +88,15 @@ extension TCPConnection {
   private func answerUnacceptable(_ segment: borrowing TCPSegment, now: Instant) {
     let sequence = segment.sequenceNumber
     let payloadLength = segment.payload.count
-    if sackEnabled && payloadLength > 0 && sequence + payloadLength <= receiveNext {
-      duplicateReport = SACKBlock(left: sequence, right: sequence + payloadLength)
+    if sackEnabled && payloadLength > 0 && sequence + payloadLength <= receiver.next {
+      receiver.duplicateReport = SACKBlock(left: sequence, right: sequence + payloadLength)
     }
     if segment.sequenceLength > 0
       || lastOutOfWindowAcknowledgment.map({ now - $0 >= TCPConnection.invalidSegmentRateLimit })
         ?? true
     {
       lastOutOfWindowAcknowledgment = now
-      acknowledgmentNeeded = true
+      receiver.acknowledgmentNeeded = true
     }
   }
 
@@ -105,7 +105,7 @@ extension TCPConnection {
   private func secondCheckReset(_ segment: borrowing TCPSegment, now: Instant) -> Bool {
     guard segment.flags.contains(.rst) else { return true }
     shared.counters.resetsReceived += 1
-    guard segment.sequenceNumber == receiveNext else {
+    guard segment.sequenceNumber == receiver.next else {
       sendChallengeAcknowledgment(now: now)
       return false
     }
@@ -181,7 +181,7 @@ extension TCPConnection {
         addReceiveRoundTripSample(.milliseconds(Int64(max(elapsed, 1))))
       }
     }
-    if segment.sequenceNumber <= lastAcknowledgmentSent,
+    if segment.sequenceNumber <= receiver.lastAcknowledgmentSent,
       Int32(bitPattern: timestamp.value &- timestampRecent) >= 0
     {
       timestampRecent = timestamp.value
@@ -221,7 +221,7 @@ extension TCPConnection {
     let payload = segment.payload
     guard !payload.isEmpty else { return true }
     guard state.canReceiveData, textAllowed else {
-      acknowledgmentNeeded = true
+      receiver.acknowledgmentNeeded = true
       return false
     }
     if applicationClosed {
@@ -237,26 +237,14 @@ extension TCPConnection {
   private func eighthCheckFin(_ segment: borrowing TCPSegment, now: Instant) {
     guard segment.flags.contains(.fin) else { return }
     let finSequence = segment.sequenceNumber + segment.payload.count
-    if finSequence == receiveNext {
+    if finSequence == receiver.next {
       receiveFin(now: now)
-    } else if receiveNext < finSequence {
-      pendingFinSequence = finSequence
-      acknowledgmentNeeded = true
-    } else if state == .timeWait || finReceived {
-      acknowledgmentNeeded = true  // a retransmitted FIN
+    } else if receiver.next < finSequence {
+      receiver.pendingFinSequence = finSequence
+      receiver.acknowledgmentNeeded = true
+    } else if state == .timeWait || receiver.finReceived {
+      receiver.acknowledgmentNeeded = true  // a retransmitted FIN
     }
-  }
-
-  /// The four cases of RFC 9293 §3.10.7.4 "first, check sequence number".
-  func isAcceptable(sequence: SequenceNumber, length: Int) -> Bool {
-    let window = max(advertisedWindowEdge - receiveNext, 0)
-    if length == 0 {
-      if window == 0 { return sequence == receiveNext }
-      return sequence.isInWindow(start: receiveNext, length: window)
-    }
-    if window == 0 { return false }
-    return sequence.isInWindow(start: receiveNext, length: window)
-      || (sequence + (length - 1)).isInWindow(start: receiveNext, length: window)
   }
 
   /// RFC 5961 §7: a challenge ACK, at most one per half second on this connection (Linux
@@ -274,7 +262,7 @@ extension TCPConnection {
     }
     lastOutOfWindowAcknowledgment = now
     shared.counters.challengeAcks += 1
-    acknowledgmentNeeded = true
+    receiver.acknowledgmentNeeded = true
   }
 
   /// The least time between two answers (challenge or duplicate ACKs) to unacceptable

@@ -24,10 +24,10 @@ extension TCPConnection {
       return
     }
     guard flags.contains(.syn) else { return }
-    initialReceiveSequence = segment.sequenceNumber
-    receiveNext = initialReceiveSequence + 1
-    advertisedWindowEdge = receiveNext
-    lastAcknowledgmentSent = receiveNext
+    receiver.initialSequence = segment.sequenceNumber
+    receiver.next = receiver.initialSequence + 1
+    receiver.advertisedWindowEdge = receiver.next
+    receiver.lastAcknowledgmentSent = receiver.next
     negotiate(peer: segment.options, weOffered: offeredOptions, now: now)
     if acknowledgmentAcceptable {
       takeRoundTripSample(acknowledgment: acknowledgment, now: now)
@@ -44,7 +44,7 @@ extension TCPConnection {
       sender.maximumWindow = sender.window
       sender.windowUpdateSequence = segment.sequenceNumber
       sender.windowUpdateAcknowledgment = acknowledgment
-      acknowledgmentNeeded = true
+      receiver.acknowledgmentNeeded = true
       if sender.finQueued { state = .finWait1 }
     } else {
       // Simultaneous open: answer with SYN-ACK, our SYN again (§3.10.7.3 "fourth").

@@ -35,7 +35,7 @@ extension TCPConnection {
   func timersExpire<Network: IPv4Network>(now: Instant, network: inout Network) {
     if let due = userTimeoutDue, due <= now {
       // The peer took nothing for the user timeout: give up, with a reset as Linux does.
-      sendReset(sequence: sender.maximum, acknowledging: receiveNext, now: now, network: &network)
+      sendReset(sequence: sender.maximum, acknowledging: receiver.next, now: now, network: &network)
       shared.counters.userTimeouts += 1
       shared.counters.connectionsTimedOut += 1
       enterClosed(error: .timedOut)
@@ -75,7 +75,7 @@ extension TCPConnection {
     }
     if let deadline = delayedAcknowledgmentDeadline, deadline <= now {
       delayedAcknowledgmentDeadline = nil
-      acknowledgmentNeeded = true
+      receiver.acknowledgmentNeeded = true
     }
     if let deadline = finWait2Deadline, deadline <= now {
       finWait2Deadline = nil
@@ -84,7 +84,8 @@ extension TCPConnection {
     if let due = keepaliveDue, due <= now, let keepalive {
       if keepaliveProbesSent >= keepalive.probes {
         // The peer is gone: reset, as Linux does, in case it is only unreachable for now.
-        sendReset(sequence: sender.maximum, acknowledging: receiveNext, now: now, network: &network)
+        sendReset(
+          sequence: sender.maximum, acknowledging: receiver.next, now: now, network: &network)
         shared.counters.connectionsTimedOut += 1
         enterClosed(error: .timedOut)
       } else {

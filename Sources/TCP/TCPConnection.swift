@@ -10,6 +10,13 @@ import NetCore
 /// when ``nextDeadline`` passes, and the application calls (``write(_:)``, ``read(into:)``,
 /// ``shutdownWrite()``, ``close()``, ``abort()``). It never reads a clock or touches a device.
 ///
+/// Its state is split by side, as gVisor's `sender` and `receiver`: ``sender``
+/// (``TCPSender``: SND.*, send buffer, FIN queued), ``receiver`` (``TCPReceiver``: RCV.*,
+/// receive buffer and moderation, what the next ACK reports, FIN received) and ``recovery``
+/// (``TCPLossRecovery``: scoreboard, duplicate ACKs, the recovery episode, RACK, TLP). The
+/// connection keeps its identity and state, the options negotiated, the congestion controller
+/// and RTO estimator, the timers that span sides, and coordinates them.
+///
 /// The code is split by concern across files: this one holds the state, the opening and the
 /// option negotiation; `TCPConnection+Application.swift` the application side (§3.10.2–6);
 /// `TCPConnection+SegmentArrives.swift` RFC 9293 §3.10.7.4 step by step, with SYN-SENT
@@ -36,29 +43,9 @@ final class TCPConnection {
 
   // MARK: Receive sequence space
 
-  /// IRS.
-  var initialReceiveSequence = SequenceNumber(0)
-  /// RCV.NXT: next sequence number expected.
-  var receiveNext = SequenceNumber(0)
-  /// Readable and out-of-order received data.
-  var receiveBuffer: TCPReceiveBuffer
-  /// Receive-buffer moderation (Linux `tcp_rcv_space_adjust`): bytes the application took in
-  /// the current measurement period, its start, and what the previous period took.
-  var receiveSpaceCopied = 0
-  var receiveSpaceStart: Instant
-  var receiveSpaceLast = 0
-  /// The receiver's estimate of the round-trip time (RFC 7323 §4.3 timestamps echoed, or the
-  /// time one window's data took to arrive), which paces receive-buffer moderation.
-  var receiveRoundTripTime: Interval?
-  /// Without timestamps: a window's measurement in progress, ended when RCV.NXT passes the
-  /// sequence number (Linux `tcp_rcv_rtt_measure`).
-  var receiveRoundTripProbe: (sequence: SequenceNumber, start: Instant)?
-  /// RCV.NXT + RCV.WND as last advertised: the right edge never moves left (RFC 9293 §3.8.6).
-  var advertisedWindowEdge = SequenceNumber(0)
-  /// The peer's FIN has been received (and all data before it).
-  var finReceived = false
-  /// A FIN that arrived ahead of missing data: its sequence number.
-  var pendingFinSequence: SequenceNumber?
+  /// The receive side: RCV.*, the receive buffer and its moderation, what the next ACK
+  /// reports, the FIN received.
+  var receiver: TCPReceiver
 
   // MARK: Options
 
@@ -76,8 +63,6 @@ final class TCPConnection {
   /// TS.Recent and when it was set (RFC 7323 §4.3, §5.5).
   var timestampRecent: UInt32 = 0
   var timestampRecentTime = Instant.zero
-  /// Last.ACK.sent.
-  var lastAcknowledgmentSent = SequenceNumber(0)
   /// Added to our timestamp clock so that it does not reveal uptime (RFC 7323 §7.1).
   let timestampOffset: UInt32
   /// SACK in use (both sides offered it).
@@ -109,13 +94,8 @@ final class TCPConnection {
 
   // MARK: Acknowledgments
 
-  /// An acknowledgment must go out at the next output.
-  var acknowledgmentNeeded = false
   /// When a bare ACK last answered an out-of-window segment (they are rate-limited).
   var lastOutOfWindowAcknowledgment: Instant?
-  /// Full-sized segments received since the last acknowledgment (RFC 1122 §4.2.3.2: ACK at
-  /// least every second one).
-  var segmentsSinceAcknowledgment = 0
 
   // MARK: Loss recovery and congestion control
 
@@ -143,14 +123,6 @@ final class TCPConnection {
   /// An RST `<SEQ=this><CTL=RST>` must be sent at the next output: the answer to an
   /// unacceptable ACK in SYN-SENT or SYN-RECEIVED (RFC 9293 §3.10.7.3–4).
   var resetToSend: SequenceNumber?
-  /// Where the latest out-of-order segments began, most recent first: the first SACK block
-  /// holds the latest, the others repeat the most recently reported (RFC 2018 §4).
-  var recentOutOfOrderSequences: [SequenceNumber] = []
-  /// How many recent out-of-order arrivals are remembered for ordering SACK blocks.
-  static let sackRecencyDepth = 8
-  /// Data that arrived a second time, to be reported as the first SACK block of the next
-  /// ACK: a D-SACK (RFC 2883 §4), which tells the sender its retransmission was spurious.
-  var duplicateReport: SACKBlock?
 
   // MARK: Statistics
 
@@ -181,15 +153,13 @@ final class TCPConnection {
       initialSequence: initialSequence, buffer: TCPSendBuffer(budget: shared.budget))
     recovery = TCPLossRecovery(initialSequence: initialSequence)
     receiveMaximumSegmentSize = max(maximumPayload - TCPHeader.minimumLength, 64)
-    receiveBuffer = TCPReceiveBuffer(
-      limit: TCPConnection.initialReceiveLimit(
-        configuration: configuration, segmentSize: receiveMaximumSegmentSize,
-        underPressure: shared.budget.isUnderPressure),
-      budget: shared.budget)
-    receiveSpaceStart = now
-    // The first round trip must beat the initial window (Linux's rcvq_space.space starts
-    // there), so that an application that takes a little does not grow the buffer.
-    receiveSpaceLast = receiveBuffer.limit
+    receiver = TCPReceiver(
+      buffer: TCPReceiveBuffer(
+        limit: TCPConnection.initialReceiveLimit(
+          configuration: configuration, segmentSize: receiveMaximumSegmentSize,
+          underPressure: shared.budget.isUnderPressure),
+        budget: shared.budget),
+      now: now)
     sendMaximumSegmentSize = min(536, receiveMaximumSegmentSize)
     self.timestampOffset = timestampOffset
     retransmissionTimeout = RetransmissionTimeoutEstimator()
@@ -227,10 +197,10 @@ final class TCPConnection {
       tuple: tuple, state: .synReceived, isPassive: true, initialSequence: initialSequence,
       maximumPayload: maximumPayload, configuration: configuration, shared: shared,
       timestampOffset: timestampOffset, now: now)
-    initialReceiveSequence = synSequence
-    receiveNext = synSequence + 1
-    lastAcknowledgmentSent = receiveNext
-    advertisedWindowEdge = receiveNext
+    receiver.initialSequence = synSequence
+    receiver.next = synSequence + 1
+    receiver.lastAcknowledgmentSent = receiver.next
+    receiver.advertisedWindowEdge = receiver.next
     negotiate(peer: synOptions, weOffered: nil, now: now)
     // The window of a SYN is never scaled (RFC 7323 §2.2).
     sender.window = Int(synWindow)
@@ -296,7 +266,7 @@ final class TCPConnection {
   /// Payload bytes that fit the next segment: like ``effectiveSendSegmentSize``, less the
   /// SACK blocks it will carry while data is missing on our receive side.
   var segmentPayloadLimit: Int {
-    let held = receiveBuffer.outOfOrderRangeCount + (duplicateReport == nil ? 0 : 1)
+    let held = receiver.buffer.outOfOrderRangeCount + (receiver.duplicateReport == nil ? 0 : 1)
     let blocks = sackEnabled ? min(held, timestampsEnabled ? 3 : 4) : 0
     return max(effectiveSendSegmentSize - (blocks > 0 ? 4 + 8 * blocks : 0), 16)
   }

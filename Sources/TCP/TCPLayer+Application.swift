@@ -115,7 +115,7 @@ extension TCPLayer {
     let count =
       connection.readableBytes > 0 && destination.count > 0
       ? touch(id)!.read(into: destination, now: now) : 0
-    if count == 0, let error = connection.error, !connection.finReceived { throw error }
+    if count == 0, let error = connection.error, !connection.receiver.finReceived { throw error }
     return count
   }
 

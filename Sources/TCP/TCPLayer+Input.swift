@@ -55,7 +55,7 @@ extension TCPLayer {
       // each, and the data segments of one wake-up get one ACK (as Linux's GRO gives them).
       // Except when much data waits for its ACK: a batch can hold megabytes (256 frames of up
       // to 64 KiB), and the sender must not stall on its window until the batch is read.
-      if connection.receiveNext - connection.lastAcknowledgmentSent
+      if connection.receiver.next - connection.receiver.lastAcknowledgmentSent
         >= TCPLayer.acknowledgmentBatchLimit
       {
         settle(slot, now: now, network: &network)
@@ -261,7 +261,8 @@ extension TCPLayer {
     // The SYN-ACK was sent: the connection is where it would be after sending it.
     connection.sender.next = ourSequence + 1
     connection.sender.maximum = ourSequence + 1
-    connection.advertisedWindowEdge = connection.receiveNext + cookieWindow(network: network)
+    connection.receiver.advertisedWindowEdge =
+      connection.receiver.next + cookieWindow(network: network)
     let id = insert(connection, owner: .listener(listener.port))
     listener.halfOpen += 1
     shared.counters.synCookiesAccepted += 1

@@ -116,7 +116,7 @@ extension TCPLayer {
     timeWait.insert(
       TCPTimeWaitTable.Entry(
         tuple: connection.tuple, sendNext: connection.sender.next,
-        receiveNext: connection.receiveNext,
+        receiveNext: connection.receiver.next,
         timestampRecent: connection.timestampsEnabled ? connection.timestampRecent : nil,
         timestampOffset: connection.timestampOffset,
         receiveWindowShift: connection.receiveWindowShift,
