@@ -23,7 +23,8 @@ import NetCore
 /// (§3.10.7.3) in `TCPConnection+SynSent.swift`, the ACK field's send-side work and loss
 /// recovery in `TCPConnection+Acknowledgment.swift` and the text and FIN in
 /// `TCPConnection+ReceiveText.swift`; `TCPConnection+Output.swift` decides and builds
-/// segments; `TCPConnection+Timers.swift` handles the timers.
+/// segments, `TCPConnection+Retransmission.swift` what it sends again;
+/// `TCPConnection+Timers.swift` handles the timers.
 final class TCPConnection {
   // MARK: Identity
 
