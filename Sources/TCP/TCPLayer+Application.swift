@@ -3,7 +3,7 @@ import NetCore
 
 /// The application calls of RFC 9293 §3.10 "event processing" (OPEN, SEND, RECEIVE, CLOSE,
 /// ABORT) and the switches of §3.9 (keepalive, Nagle), each on a connection named by its
-/// handle. Each reaches the connection through ``TCPLayer/touch(_:)``: what the call made due
+/// handle. Each reaches the connection through `TCPLayer.touch(_:)`: what the call made due
 /// (a window update after a read, data after a write, a FIN, a RST) goes out at the next
 /// flush without the call having to say so.
 extension TCPLayer {

@@ -14,7 +14,7 @@ import NetCore
 ///
 /// The layer is a connection's only owner: code outside the module names a connection by its
 /// ``TCPConnectionID`` and reads it through ``info(_:)`` and the small accessors. Inside, every
-/// call that may change a connection reaches it through ``touch(_:)``, which marks it; the
+/// call that may change a connection reaches it through `touch(_:)`, which marks it; the
 /// flush asks each marked connection what its new state makes due (output is pulled, not
 /// pushed by each caller).
 ///
