@@ -33,13 +33,14 @@ public struct DirectNetworkStack: NetworkStack {
         throw NetworkError(error)
       }
       while true {
-        guard let connection = runtime.stack.tcp.connection(id) else { throw .closed }
-        if let error = connection.error {
+        guard let state = runtime.stack.tcp.state(id), let tuple = runtime.stack.tcp.tuple(id)
+        else { throw .closed }
+        if let error = runtime.stack.tcp.error(id) {
           runtime.stack.tcp.release(id)
           throw NetworkError(error)
         }
-        if connection.state.isSynchronized {
-          return DirectTCPConnection(runtime: runtime, id: id, connection: connection)
+        if state.isSynchronized {
+          return DirectTCPConnection(runtime: runtime, id: id, tuple: tuple)
         }
         await runtime.writers.wait(id)
       }
@@ -70,9 +71,10 @@ public struct DirectTCPListener: TCPListenerHandle {
     try await runtime.loop.run { () async throws(NetworkError) -> DirectTCPConnection in
       while true {
         guard runtime.stack.tcp.isListening(id) else { throw .closed }
-        if let connection = runtime.stack.tcp.accept(id) {
-          return DirectTCPConnection(
-            runtime: runtime, id: connection, connection: runtime.stack.tcp.connection(connection)!)
+        if let connection = runtime.stack.tcp.accept(id),
+          let tuple = runtime.stack.tcp.tuple(connection)
+        {
+          return DirectTCPConnection(runtime: runtime, id: connection, tuple: tuple)
         }
         await runtime.acceptors.wait(id.port)
       }
@@ -94,28 +96,25 @@ public struct DirectTCPConnection: TCPConnectionHandle {
   public let localAddress: SocketAddress
   public let remoteAddress: SocketAddress
 
-  init(runtime: DirectStackRuntime, id: TCPConnectionID, connection: TCPConnection) {
+  init(runtime: DirectStackRuntime, id: TCPConnectionID, tuple: TCPFourTuple) {
     self.runtime = runtime
     self.id = id
-    localAddress = SocketAddress(connection.tuple.localAddress, connection.tuple.localPort)
-    remoteAddress = SocketAddress(connection.tuple.remoteAddress, connection.tuple.remotePort)
+    localAddress = SocketAddress(tuple.localAddress, tuple.localPort)
+    remoteAddress = SocketAddress(tuple.remoteAddress, tuple.remotePort)
   }
 
-  /// The connection, while the application holds it.
-  private func held() throws(NetworkError) -> TCPConnection {
-    guard runtime.stack.tcp.isHeldByApplication(id),
-      let connection = runtime.stack.tcp.connection(id)
-    else {
-      throw .closed
-    }
-    return connection
+  /// Throws unless the application still holds the connection.
+  private func held() throws(NetworkError) {
+    guard runtime.stack.tcp.isHeldByApplication(id) else { throw .closed }
   }
 
+  /// Reads through `TCPLayer.read`, which also lets the layer announce the window the read
+  /// opened (the ACK goes out at the loop's next flush).
   public func read(into buffer: inout [UInt8]) async throws(NetworkError) -> Int {
     try await runtime.loop.run { () async throws(NetworkError) -> Int in
       while true {
-        let connection = try held()
-        if connection.readableBytes > 0 {
+        try held()
+        if runtime.stack.tcp.readableBytes(id) > 0 {
           let now = MonotonicClock.now()
           let result = buffer.withUnsafeMutableBytes { bytes in
             Result { () throws(TCPError) -> Int in
@@ -127,9 +126,10 @@ public struct DirectTCPConnection: TCPConnectionHandle {
           case .failure(let error): throw NetworkError(error)
           }
         }
-        if connection.isAtEndOfStream { return 0 }
-        if let error = connection.error { throw NetworkError(error) }
-        if connection.state == .closed || connection.state == .timeWait { return 0 }
+        if runtime.stack.tcp.isAtEndOfStream(id) { return 0 }
+        if let error = runtime.stack.tcp.error(id) { throw NetworkError(error) }
+        let state = runtime.stack.tcp.state(id)
+        if state == .closed || state == .timeWait { return 0 }
         await runtime.readers.wait(id)
       }
     }
@@ -140,8 +140,8 @@ public struct DirectTCPConnection: TCPConnectionHandle {
       var offset = 0
       let total = bytes.count
       while offset < total {
-        let connection = try held()
-        if let error = connection.error { throw NetworkError(error) }
+        try held()
+        if let error = runtime.stack.tcp.error(id) { throw NetworkError(error) }
         let written: Int
         do throws(TCPError) {
           written = try bytes.withUnsafeBufferPointer { buffer throws(TCPError) in
@@ -159,7 +159,7 @@ public struct DirectTCPConnection: TCPConnectionHandle {
 
   public func shutdownWrite() async throws(NetworkError) {
     try await runtime.loop.run { () throws(NetworkError) in
-      _ = try held()
+      try held()
       do throws(TCPError) { try runtime.stack.tcp.shutdownWrite(id) } catch {
         throw NetworkError(error)
       }
@@ -168,7 +168,7 @@ public struct DirectTCPConnection: TCPConnectionHandle {
 
   public func setNoDelay(_ noDelay: Bool) async throws(NetworkError) {
     try await runtime.loop.run { () throws(NetworkError) in
-      _ = try held()
+      try held()
       do throws(TCPError) { try runtime.stack.tcp.setNagle(id, !noDelay) } catch {
         throw NetworkError(error)
       }

@@ -97,20 +97,20 @@ public final class DirectStackRuntime: @unchecked Sendable {
     for notification in stack.takeApplicationNotifications() {
       switch notification {
       case .connection(let id, let events):
-        if debugging, let connection = stack.tcp.connection(id),
+        if debugging, let info = stack.tcp.info(id),
           !events.intersection([.established, .closed]).isEmpty
         {
-          let failure = connection.error.map { " (\($0))" } ?? ""
-          logger.debug("tcp \(connection.tuple) \(connection.state.name)\(failure)")
+          let failure = info.error.map { " (\($0))" } ?? ""
+          logger.debug("tcp \(info.tuple) \(info.state.name)\(failure)")
         }
         if !events.intersection([.readable, .closed]).isEmpty { readers.resumeAll(id) }
         if !events.intersection([.writable, .closed, .established]).isEmpty, writers.hasWaiters(id)
         {
-          let connection = stack.tcp.connection(id)
-          let space = connection?.writableBytes ?? 0
-          let limit = connection?.sendBufferTarget ?? 0
-          if connection == nil || events.contains(.closed) || events.contains(.established)
-            || connection!.error != nil || space >= min(limit / 4, 256 * 1024)
+          let info = stack.tcp.info(id)
+          let space = info?.writableBytes ?? 0
+          let limit = info?.sendBufferTarget ?? 0
+          if info == nil || events.contains(.closed) || events.contains(.established)
+            || info!.error != nil || space >= min(limit / 4, 256 * 1024)
           {
             writers.resumeAll(id)
           }

@@ -98,10 +98,10 @@ public struct TCPTransfer {
     network.run(until: network.now + .seconds(5))
     if failure == nil && !finished {
       failure =
-        "did not finish by \(timeLimit): left received \(client.received)/\(rightBytes), right received \(server?.received ?? 0)/\(leftBytes); left \(network.left.tcp.connection(client.id)?.state.name ?? "gone"), right \(server.flatMap { network.right.tcp.connection($0.id)?.state.name } ?? "gone")"
+        "did not finish by \(timeLimit): left received \(client.received)/\(rightBytes), right received \(server?.received ?? 0)/\(leftBytes); left \(network.left.tcp.state(client.id)?.name ?? "gone"), right \(server.flatMap { network.right.tcp.state($0.id)?.name } ?? "gone")"
     }
-    let leftState = network.left.tcp.connection(client.id)
-    let rightState = server.flatMap { network.right.tcp.connection($0.id) }
+    let leftState = network.left.tcp.info(client.id)
+    let rightState = server.flatMap { network.right.tcp.info($0.id) }
     let closed = [leftState, rightState].allSatisfy { connection in
       guard let connection else { return true }
       return (connection.state == .closed || connection.state == .timeWait)
@@ -147,12 +147,12 @@ public struct TCPTransfer {
       scratch: inout [UInt8],
       failure: inout String?
     ) {
-      guard !closed, let connection = stack.tcp.connection(id) else { return }
-      if let error = connection.error {
-        failure = failure ?? "connection failed: \(error) in \(connection.state.name)"
+      guard !closed, let state = stack.tcp.state(id) else { return }
+      if let error = stack.tcp.error(id) {
+        failure = failure ?? "connection failed: \(error) in \(state.name)"
         return
       }
-      while sent < toSend && connection.state.isSynchronized {
+      while sent < toSend && state.isSynchronized {
         if pendingOffset == pending.count {
           // Generate the next stretch of the stream once; write it in as many pieces as fit.
           let length = min(chunk.count, toSend - sent)
@@ -173,7 +173,7 @@ public struct TCPTransfer {
         sent += written
         pendingOffset += written
       }
-      if sent == toSend && !shutDown && connection.state.isSynchronized {
+      if sent == toSend && !shutDown && state.isSynchronized {
         try? stack.tcp.shutdownWrite(id)
         shutDown = true
       }
@@ -195,7 +195,7 @@ public struct TCPTransfer {
           return
         }
       }
-      if connection.isAtEndOfStream && shutDown {
+      if stack.tcp.isAtEndOfStream(id) && shutDown {
         if received != toReceive {
           failure = failure ?? "stream ended after \(received) of \(toReceive) bytes"
           return

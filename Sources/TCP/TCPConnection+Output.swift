@@ -23,44 +23,46 @@ extension TCPConnection {
     }
     if resetPending {
       resetPending = false
-      sendReset(sequence: sendNext, acknowledging: receiveNext, now: now, network: &network)
+      sendReset(sequence: sender.next, acknowledging: receiver.next, now: now, network: &network)
       return
     }
     switch state {
     case .closed, .listen:
       return
     case .timeWait:
-      if acknowledgmentNeeded {
-        sendSegment(sequence: sendMaximum, flags: .ack, now: now, network: &network)
+      if receiver.acknowledgmentNeeded {
+        sendSegment(sequence: sender.maximum, flags: .ack, now: now, network: &network)
       }
       return
     case .synSent, .synReceived:
-      if sendNext == initialSendSequence {
+      if sender.next == sender.initialSequence {
         sendSynchronize(now: now, network: &network)
-      } else if state == .synReceived && acknowledgmentNeeded {
+      } else if state == .synReceived && receiver.acknowledgmentNeeded {
         // A challenge ACK (RFC 5961 §3.2, which RFC 9293 §3.10.7.4 applies to SYN-RECEIVED
         // too) or the ACK that answers an unacceptable segment.
-        sendSegment(sequence: sendMaximum, flags: .ack, now: now, network: &network)
+        sendSegment(sequence: sender.maximum, flags: .ack, now: now, network: &network)
       }
       return
     default:
       break
     }
     var sent = false
-    if retransmissionQueue.lostBytes > 0 { sent = retransmitLost(now: now, network: &network) }
+    if recovery.retransmissionQueue.lostBytes > 0 {
+      sent = retransmitLost(now: now, network: &network)
+    }
     if sendNewData(now: now, network: &network) {
       sent = true
-      probeDeadline = nil  // restarted below (RFC 8985 §7.2: after transmitting new data)
+      recovery.probeDeadline = nil  // restarted below (RFC 8985 §7.2: after transmitting new data)
     }
-    if !sent && acknowledgmentNeeded {
+    if !sent && receiver.acknowledgmentNeeded {
       // A bare ACK carries SND.MAX (equal to SND.NXT in the synchronized states).
-      sendSegment(sequence: sendMaximum, flags: .ack, now: now, network: &network)
+      sendSegment(sequence: sender.maximum, flags: .ack, now: now, network: &network)
     }
     // Data waits behind a window that is zero, or too small to be worth a segment, with
     // nothing in flight to draw a window update: the persist timer probes a zero window
     // (RFC 9293 §3.8.6.1) and sends what fits a small one (§3.8.6.2.1's override timeout), so
     // that a lost window update cannot stall the connection.
-    if sendNext < sendBufferStart + sendBuffer.count && retransmissionDeadline == nil
+    if sender.next < sender.bufferStart + sender.buffer.count && retransmissionDeadline == nil
       && persistDeadline == nil
     {
       persistDeadline = now + persistInterval
@@ -76,8 +78,10 @@ extension TCPConnection {
 
   /// Whether data or our FIN waits for the peer's acknowledgment (sent or not).
   var hasDataForPeer: Bool {
-    if sendUnacknowledged < sendMaximum || !sendBuffer.isEmpty { return true }
-    if let finSequence = finSequenceNumber, sendUnacknowledged <= finSequence { return true }
+    if sender.unacknowledged < sender.maximum || !sender.buffer.isEmpty { return true }
+    if let finSequence = sender.finSequenceNumber, sender.unacknowledged <= finSequence {
+      return true
+    }
     return false
   }
 
@@ -86,7 +90,7 @@ extension TCPConnection {
   /// segments (Linux clamps `rcv_ssthresh` to 4 × MSS then). An edge already offered still
   /// stands (``windowField()`` never moves it left).
   var offerableWindow: Int {
-    let window = min(receiveBuffer.window, 65535 << Int(receiveWindowShift))
+    let window = min(receiver.buffer.window, 65535 << Int(receiveWindowShift))
     guard shared.budget.isUnderPressure else { return window }
     return min(window, 4 * receiveMaximumSegmentSize)
   }
@@ -94,23 +98,7 @@ extension TCPConnection {
   /// How many more bytes congestion control lets into the network: RFC 6675's `cwnd − pipe`
   /// (with NewReno's inflation when the peer has no SACK).
   var congestionBudget: Int {
-    congestion.congestionWindow + windowInflation - retransmissionQueue.pipe
-  }
-
-  /// Arms the tail loss probe (RFC 8985 §7.2) when data is outstanding and no loss is known:
-  /// two smoothed RTTs, plus the worst-case delayed ACK (WCDelAckT, 200 ms as the RFC
-  /// recommends: Linux delays an ACK up to that long) when one segment is out, and never
-  /// after the retransmission timer: when that is sooner the probe goes at its time, instead
-  /// of the timeout (see ``timersExpire(now:network:)``).
-  func armProbeTimer(now: Instant) {
-    guard sackEnabled, !probeOutstanding, probeDeadline == nil, !inRecovery,
-      retransmissionQueue.lostBytes == 0, !retransmissionQueue.isEmpty,
-      let smoothed = retransmissionTimeout.smoothedRoundTripTime, let rto = retransmissionDeadline
-    else { return }
-    var timeout = smoothed * 2
-    if retransmissionQueue.count == 1 { timeout = timeout + TCPConnection.worstCaseDelayedAck }
-    timeout = max(timeout, .milliseconds(10))
-    probeDeadline = min(now + timeout, rto)
+    congestion.congestionWindow + recovery.windowInflation - recovery.retransmissionQueue.pipe
   }
 
   /// The persist timer's period: the RTO, doubled per unanswered probe, at most 60 s.
@@ -141,24 +129,24 @@ extension TCPConnection {
     }
     // The window of a SYN is never scaled (RFC 7323 §2.2).
     let window = UInt16(min(offerableWindow, 65535))
-    if Int(window) < min(receiveBuffer.window, 65535) {
+    if Int(window) < min(receiver.buffer.window, 65535) {
       shared.counters.windowsClampedByPressure += 1
     }
-    advertisedWindowEdge = receiveNext + Int(window)
+    receiver.advertisedWindowEdge = receiver.next + Int(window)
     let header = TCPHeader(
       sourcePort: tuple.localPort, destinationPort: tuple.remotePort,
-      sequenceNumber: initialSendSequence,
-      acknowledgmentNumber: answering ? receiveNext : SequenceNumber(0),
+      sequenceNumber: sender.initialSequence,
+      acknowledgmentNumber: answering ? receiver.next : SequenceNumber(0),
       flags: answering ? [.syn, .ack] : .syn, window: window, options: options)
     transmit(header, payloadLength: 0, now: now, network: &network)
-    if sendMaximum == initialSendSequence {
-      roundTripProbe = (initialSendSequence, now)
+    if sender.maximum == sender.initialSequence {
+      roundTripProbe = (sender.initialSequence, now)
     } else {
       shared.counters.segmentsRetransmitted += 1
       segmentsRetransmitted += 1
     }
-    sendNext = initialSendSequence + 1
-    if sendMaximum < sendNext { sendMaximum = sendNext }
+    sender.next = sender.initialSequence + 1
+    if sender.maximum < sender.next { sender.maximum = sender.next }
     if answering { noteAcknowledgmentSent() }
     if retransmissionDeadline == nil {
       retransmissionDeadline = now + retransmissionTimeout.timeout
@@ -178,89 +166,39 @@ extension TCPConnection {
     var sentAny = false
     var budgetLeft = limit
     while true {
-      let dataEnd = sendBufferStart + sendBuffer.count
-      let unsent = max(dataEnd - sendNext, 0)
+      let dataEnd = sender.bufferStart + sender.buffer.count
+      let unsent = max(dataEnd - sender.next, 0)
       // The usable window: the peer's, and what congestion control leaves.
-      let allowed = min(sendUnacknowledged + sendWindow - sendNext, congestionBudget, budgetLeft)
+      let allowed = min(
+        sender.unacknowledged + sender.window - sender.next, congestionBudget, budgetLeft)
       let length = min(unsent, max(allowed, 0), segmentLimit)
-      let finNow = finQueued && sendNext <= dataEnd && sendNext + length == dataEnd
+      let finNow = sender.finQueued && sender.next <= dataEnd && sender.next + length == dataEnd
       if length > 0 {
         let isFull = length >= mss
-        let isLast = sendNext + length == dataEnd
-        let nothingOutstanding = sendUnacknowledged == sendMaximum
+        let isLast = sender.next + length == dataEnd
+        let nothingOutstanding = sender.unacknowledged == sender.maximum
         let mayGo =
-          override || isFull || (isLast && (!nagle || nothingOutstanding || finQueued))
-          || length >= maximumSendWindow / 2
+          override || isFull || (isLast && (!nagle || nothingOutstanding || sender.finQueued))
+          || length >= sender.maximumWindow / 2
         guard mayGo else { break }
       } else if !finNow {
         break
       }
       var flags: TCPFlags = .ack
-      if length > 0 && sendNext + length == dataEnd { flags.insert(.psh) }
+      if length > 0 && sender.next + length == dataEnd { flags.insert(.psh) }
       if finNow { flags.insert(.fin) }
       sendSegment(
-        sequence: sendNext, flags: flags, payloadLength: length, now: now, network: &network)
-      let end = sendNext + length + (finNow ? 1 : 0)
-      retransmissionQueue.sent(start: sendNext, end: end, fin: finNow, segmentSize: mss, at: now)
-      sendNext = end
-      if sendMaximum < sendNext { sendMaximum = sendNext }
+        sequence: sender.next, flags: flags, payloadLength: length, now: now, network: &network)
+      let end = sender.next + length + (finNow ? 1 : 0)
+      recovery.retransmissionQueue.sent(
+        start: sender.next, end: end, fin: finNow, segmentSize: mss, at: now)
+      sender.next = end
+      if sender.maximum < sender.next { sender.maximum = sender.next }
       budgetLeft -= length
       sentAny = true
       if finNow || budgetLeft <= 0 { break }
     }
     return sentAny
-  }
-
-  /// Retransmits segments judged lost, oldest first, as far as the congestion budget allows;
-  /// an owed retransmission (``retransmissionOwed``: the fast retransmit, RFC 6675 §5 step
-  /// 4.3, or NewReno's partial-ACK one) goes regardless, once. Returns whether anything was
-  /// sent.
-  private func retransmitLost<Network: IPv4Network>(now: Instant, network: inout Network) -> Bool {
-    var sent = false
-    while let offset = retransmissionQueue.firstLost {
-      var record = retransmissionQueue[offset]
-      if !retransmissionOwed && congestionBudget < record.length { break }
-      let limit = segmentPayloadLimit
-      if record.length - (record.fin ? 1 : 0) > limit {
-        retransmissionQueue.split(offset, at: limit)
-        record = retransmissionQueue[offset]
-      }
-      let payload = record.length - (record.fin ? 1 : 0)
-      sendSegment(
-        sequence: record.start, flags: record.fin ? [.ack, .fin] : .ack, payloadLength: payload,
-        now: now,
-        network: &network)
-      retransmissionQueue.retransmitted(offset, at: now)
-      retransmissionOwed = false
-      sent = true
-    }
-    return sent
-  }
-
-  /// The tail loss probe fired (RFC 8985 §7.3): send one new segment if the window allows,
-  /// else the last one again, to draw an acknowledgment that shows what is missing. Returns
-  /// whether a probe was sent (not when the last segment is larger than one MSS).
-  @discardableResult
-  func sendProbe<Network: IPv4Network>(now: Instant, network: inout Network) -> Bool {
-    probeDeadline = nil
-    guard !retransmissionQueue.isEmpty else { return false }
-    probeOutstanding = true
-    let mss = segmentPayloadLimit
-    if sendBufferStart + sendBuffer.count > sendNext && sendUnacknowledged + sendWindow > sendNext,
-      sendNewData(now: now, network: &network, limit: mss)
-    {
-      return true
-    }
-    let offset = retransmissionQueue.count - 1
-    let record = retransmissionQueue[offset]
-    let payload = record.length - (record.fin ? 1 : 0)
-    guard payload <= mss else { return false }
-    sendSegment(
-      sequence: record.start, flags: record.fin ? [.ack, .fin] : .ack, payloadLength: payload,
-      now: now,
-      network: &network)
-    retransmissionQueue.retransmitted(offset, at: now)
-    return true
   }
 
   /// Builds and sends one segment: `payloadLength` bytes of the send buffer from `sequence`,
@@ -273,16 +211,16 @@ extension TCPConnection {
     if timestampsEnabled {
       options.timestamp = TCPTimestampOption(value: timestampClock(now), echoReply: timestampRecent)
     }
-    if sackEnabled && (receiveBuffer.hasOutOfOrderData || duplicateReport != nil) {
+    if sackEnabled && (receiver.buffer.hasOutOfOrderData || receiver.duplicateReport != nil) {
       options.sackBlocks = sackBlocks(limit: timestampsEnabled ? 3 : 4)
     }
     let header = TCPHeader(
       sourcePort: tuple.localPort, destinationPort: tuple.remotePort, sequenceNumber: sequence,
-      acknowledgmentNumber: flags.contains(.ack) ? receiveNext : SequenceNumber(0), flags: flags,
+      acknowledgmentNumber: flags.contains(.ack) ? receiver.next : SequenceNumber(0), flags: flags,
       window: windowField(), options: options)
     let occupies = payloadLength + (flags.contains(.fin) ? 1 : 0)
     if occupies > 0 {
-      if sequence < sendMaximum {
+      if sequence < sender.maximum {
         shared.counters.segmentsRetransmitted += 1
         segmentsRetransmitted += 1
         roundTripProbe = nil  // Karn: no sample while anything is being retransmitted
@@ -295,17 +233,17 @@ extension TCPConnection {
       }
     }
     transmit(
-      header, payloadLength: payloadLength, payloadOffset: sequence - sendBufferStart, now: now,
+      header, payloadLength: payloadLength, payloadOffset: sequence - sender.bufferStart, now: now,
       network: &network)
     if flags.contains(.ack) { noteAcknowledgmentSent() }
   }
 
   /// An acknowledgment went out: nothing is owed any more.
   private func noteAcknowledgmentSent() {
-    lastAcknowledgmentSent = receiveNext
-    acknowledgmentNeeded = false
+    receiver.lastAcknowledgmentSent = receiver.next
+    receiver.acknowledgmentNeeded = false
     delayedAcknowledgmentDeadline = nil
-    segmentsSinceAcknowledgment = 0
+    receiver.segmentsSinceAcknowledgment = 0
   }
 
   /// An RST: `<SEQ=sequence><CTL=RST>`, or with `acknowledging`, `<SEQ><ACK><CTL=RST,ACK>`.
@@ -325,32 +263,32 @@ extension TCPConnection {
   private func windowField() -> UInt16 {
     let shift = Int(receiveWindowShift)
     let window = offerableWindow
-    if window < min(receiveBuffer.window, 65535 << shift)
-      && receiveNext + window > advertisedWindowEdge
+    if window < min(receiver.buffer.window, 65535 << shift)
+      && receiver.next + window > receiver.advertisedWindowEdge
     {
       shared.counters.windowsClampedByPressure += 1
     }
-    var edge = receiveNext + window
-    if edge < advertisedWindowEdge { edge = advertisedWindowEdge }
-    let offered = edge - receiveNext
+    var edge = receiver.next + window
+    if edge < receiver.advertisedWindowEdge { edge = receiver.advertisedWindowEdge }
+    let offered = edge - receiver.next
     // Round up, so that the edge implied by the field is never left of the one promised.
     let field = min((offered + (1 << shift) - 1) >> shift, 65535)
-    advertisedWindowEdge = receiveNext + (field << shift)
+    receiver.advertisedWindowEdge = receiver.next + (field << shift)
     return UInt16(field)
   }
 
   /// The SACK blocks to send: a D-SACK first if a duplicate arrived, then the one holding the
   /// latest out-of-order segment, then the others (RFC 2018 §4, RFC 2883 §4).
   private func sackBlocks(limit: Int) -> [SACKBlock] {
-    var remaining = receiveBuffer.outOfOrderBlocks(after: receiveNext)
+    var remaining = receiver.buffer.outOfOrderBlocks(after: receiver.next)
     var blocks: [SACKBlock] = []
-    if let duplicate = duplicateReport {
+    if let duplicate = receiver.duplicateReport {
       // The D-SACK block goes first, once (RFC 2883 §4).
       blocks.append(duplicate)
-      duplicateReport = nil
+      receiver.duplicateReport = nil
     }
     // Then the blocks that received data most recently, latest first.
-    for sequence in recentOutOfOrderSequences {
+    for sequence in receiver.recentOutOfOrderSequences {
       if let index = remaining.firstIndex(where: { $0.left <= sequence && sequence < $0.right }) {
         blocks.append(remaining.remove(at: index))
       }
@@ -372,7 +310,7 @@ extension TCPConnection {
     if payloadLength > 0 {
       packet.append(payloadLength)
       packet.withMutableBytes { bytes in
-        sendBuffer.copy(offset: payloadOffset, length: payloadLength, into: &bytes, at: 0)
+        sender.buffer.copy(offset: payloadOffset, length: payloadLength, into: &bytes, at: 0)
       }
     }
     let offload = network.supportsSegmentationOffload

@@ -6,14 +6,13 @@ import NetCore
 /// §4.2.3.6) and the FIN-WAIT-2 timeout of an orphaned connection.
 extension TCPConnection {
   /// When the connection next needs `timersExpire(now:network:)`.
-  public var nextDeadline: Instant? {
+  var nextDeadline: Instant? {
     var deadline = retransmissionDeadline
     deadline = Instant.earliest(deadline, persistDeadline)
     deadline = Instant.earliest(deadline, delayedAcknowledgmentDeadline)
     deadline = Instant.earliest(deadline, finWait2Deadline)
     deadline = Instant.earliest(deadline, keepaliveDue)
-    deadline = Instant.earliest(deadline, reorderDeadline)
-    deadline = Instant.earliest(deadline, probeDeadline)
+    deadline = Instant.earliest(deadline, recovery.nextDeadline)
     deadline = Instant.earliest(deadline, userTimeoutDue)
     return deadline
   }
@@ -36,7 +35,7 @@ extension TCPConnection {
   func timersExpire<Network: IPv4Network>(now: Instant, network: inout Network) {
     if let due = userTimeoutDue, due <= now {
       // The peer took nothing for the user timeout: give up, with a reset as Linux does.
-      sendReset(sequence: sendMaximum, acknowledging: receiveNext, now: now, network: &network)
+      sendReset(sequence: sender.maximum, acknowledging: receiver.next, now: now, network: &network)
       shared.counters.userTimeouts += 1
       shared.counters.connectionsTimedOut += 1
       enterClosed(error: .timedOut)
@@ -45,7 +44,8 @@ extension TCPConnection {
     // A tail loss probe due no later than the retransmission timer goes instead of the
     // timeout, which restarts from now (RFC 8985 §7.2–7.3: a PTO capped at the RTO's time is
     // still a probe).
-    if let probe = probeDeadline, probe <= now, probe <= (retransmissionDeadline ?? probe) {
+    if let probe = recovery.probeDeadline, probe <= now, probe <= (retransmissionDeadline ?? probe)
+    {
       if sendProbe(now: now, network: &network), retransmissionDeadline != nil {
         retransmissionDeadline = now + retransmissionTimeout.timeout
       }
@@ -53,20 +53,20 @@ extension TCPConnection {
     if let deadline = retransmissionDeadline, deadline <= now {
       retransmissionTimerExpired(now: now)
     }
-    if let deadline = reorderDeadline, deadline <= now {
-      reorderDeadline = nil
+    if let deadline = recovery.reorderDeadline, deadline <= now {
+      recovery.reorderDeadline = nil
       detectLosses(now: now)
     }
     if let deadline = persistDeadline, deadline <= now {
       persistDeadline = nil
-      if sendNext < sendBufferStart + sendBuffer.count && state.isSynchronized {
-        if sendWindow > 0 {
+      if sender.next < sender.bufferStart + sender.buffer.count && state.isSynchronized {
+        if sender.window > 0 {
           // A window silly-window avoidance would not use: send what fits (the override
           // timeout, RFC 9293 §3.8.6.2.1); the retransmission timer takes over from here.
           _ = sendNewData(now: now, network: &network, override: true)
         } else {
           // Linux's window probe: an old sequence number draws an ACK with the current window.
-          sendSegment(sequence: sendUnacknowledged - 1, flags: .ack, now: now, network: &network)
+          sendSegment(sequence: sender.unacknowledged - 1, flags: .ack, now: now, network: &network)
           shared.counters.zeroWindowProbes += 1
           persistBackoff += 1
           persistDeadline = now + persistInterval
@@ -75,7 +75,7 @@ extension TCPConnection {
     }
     if let deadline = delayedAcknowledgmentDeadline, deadline <= now {
       delayedAcknowledgmentDeadline = nil
-      acknowledgmentNeeded = true
+      receiver.acknowledgmentNeeded = true
     }
     if let deadline = finWait2Deadline, deadline <= now {
       finWait2Deadline = nil
@@ -84,11 +84,12 @@ extension TCPConnection {
     if let due = keepaliveDue, due <= now, let keepalive {
       if keepaliveProbesSent >= keepalive.probes {
         // The peer is gone: reset, as Linux does, in case it is only unreachable for now.
-        sendReset(sequence: sendMaximum, acknowledging: receiveNext, now: now, network: &network)
+        sendReset(
+          sequence: sender.maximum, acknowledging: receiver.next, now: now, network: &network)
         shared.counters.connectionsTimedOut += 1
         enterClosed(error: .timedOut)
       } else {
-        sendSegment(sequence: sendUnacknowledged - 1, flags: .ack, now: now, network: &network)
+        sendSegment(sequence: sender.unacknowledged - 1, flags: .ack, now: now, network: &network)
         keepaliveProbesSent += 1
         shared.counters.keepaliveProbes += 1
       }
@@ -103,8 +104,7 @@ extension TCPConnection {
   /// what it SACKed (RFC 2018 §8).
   private func retransmissionTimerExpired(now: Instant) {
     retransmissionDeadline = nil
-    probeDeadline = nil
-    reorderDeadline = nil
+    recovery.stopTimers()
     shared.counters.retransmissionTimeouts += 1
     retransmissionCount += 1
     let limit: Int
@@ -122,24 +122,19 @@ extension TCPConnection {
     roundTripProbe = nil
     switch state {
     case .synSent, .synReceived:
-      sendNext = initialSendSequence
+      sender.next = sender.initialSequence
     case .closed, .listen, .timeWait:
       return
     default:
       congestion.timedOut(
-        flightSize: sendMaximum - sendUnacknowledged, maximumSegmentSize: effectiveSendSegmentSize,
+        flightSize: sender.flightSize,
+        maximumSegmentSize: effectiveSendSegmentSize,
         now: now)
-      inRecovery = false
-      windowInflation = 0
-      duplicateAcknowledgments = 0
-      probeOutstanding = false
       // RFC 6298 §5.4: "Retransmit the earliest segment that has not been acknowledged",
       // whatever the window: it also restarts the timer (§5.5), and a segment carrying a FIN
       // is one byte more than the one-segment window.
-      retransmissionOwed = true
-      recoveryPoint = sendMaximum
-      if retransmissionCount >= 2 { retransmissionQueue.clearSACKs() }
-      retransmissionQueue.markAllLost()
+      recovery.retransmissionTimedOut(
+        sendMaximum: sender.maximum, timeoutsRunning: retransmissionCount)
     }
   }
 }

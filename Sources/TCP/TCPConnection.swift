@@ -10,75 +10,48 @@ import NetCore
 /// when ``nextDeadline`` passes, and the application calls (`write(_:)`, `read(into:)`,
 /// `shutdownWrite()`, `close()`, `abort()`). It never reads a clock or touches a device.
 ///
-/// The code is split by concern across files: this one holds the state and the application
-/// side; `TCPConnection+SegmentArrives.swift` is RFC 9293 §3.10.7; `TCPConnection+Output.swift`
-/// decides and builds segments; `TCPConnection+Timers.swift` handles the timers.
-public final class TCPConnection {
+/// Its state is split by side, as gVisor's `sender` and `receiver`: ``sender``
+/// (``TCPSender``: SND.*, send buffer, FIN queued), ``receiver`` (``TCPReceiver``: RCV.*,
+/// receive buffer and moderation, what the next ACK reports, FIN received) and ``recovery``
+/// (``TCPLossRecovery``: scoreboard, duplicate ACKs, the recovery episode, RACK, TLP). The
+/// connection keeps its identity and state, the options negotiated, the congestion controller
+/// and RTO estimator, the timers that span sides, and coordinates them.
+///
+/// The code is split by concern across files: this one holds the state, the opening and the
+/// option negotiation; `TCPConnection+Application.swift` the application side (§3.10.2–6);
+/// `TCPConnection+SegmentArrives.swift` RFC 9293 §3.10.7.4 step by step, with SYN-SENT
+/// (§3.10.7.3) in `TCPConnection+SynSent.swift`, the ACK field's send-side work and loss
+/// recovery in `TCPConnection+Acknowledgment.swift` and the text and FIN in
+/// `TCPConnection+ReceiveText.swift`; `TCPConnection+Output.swift` decides and builds
+/// segments, `TCPConnection+Retransmission.swift` what it sends again;
+/// `TCPConnection+Timers.swift` handles the timers.
+final class TCPConnection {
   // MARK: Identity
 
   /// Local and remote addresses and ports.
-  public let tuple: TCPFourTuple
+  let tuple: TCPFourTuple
   /// The RFC 9293 state.
-  public internal(set) var state: TCPState
+  var state: TCPState
   /// Whether a listener opened it (passive open).
-  public let isPassive: Bool
+  let isPassive: Bool
   let configuration: TCPConfiguration
   let shared: TCPSharedState
 
   // MARK: Send sequence space (RFC 9293 §3.3.1)
 
-  /// ISS.
-  public internal(set) var initialSendSequence: SequenceNumber
-  /// SND.UNA: oldest unacknowledged sequence number.
-  public internal(set) var sendUnacknowledged: SequenceNumber
-  /// SND.NXT: next sequence number to send (moves back to SND.UNA on a timeout).
-  public internal(set) var sendNext: SequenceNumber
-  /// SND.MAX: one past the highest sequence number ever sent.
-  public internal(set) var sendMaximum: SequenceNumber
-  /// SND.WND, scaled to bytes.
-  public internal(set) var sendWindow = 0
-  /// SND.WL1 and SND.WL2: the segment that last updated the window.
-  var sendWindowUpdateSequence = SequenceNumber(0)
-  var sendWindowUpdateAcknowledgment = SequenceNumber(0)
-  /// The largest window the peer has offered.
-  var maximumSendWindow = 0
-  /// Data written by the application, from ``sendBufferStart`` on.
-  var sendBuffer: TCPSendBuffer
-  /// The sequence number of the first byte in ``sendBuffer`` (ISS + 1 until data is acked).
-  var sendBufferStart: SequenceNumber
-  /// The application has no more to send: a FIN follows the data.
-  public internal(set) var finQueued = false
+  /// The send side: SND.*, the send buffer, the FIN queued.
+  var sender: TCPSender
 
   // MARK: Receive sequence space
 
-  /// IRS.
-  public internal(set) var initialReceiveSequence = SequenceNumber(0)
-  /// RCV.NXT: next sequence number expected.
-  public internal(set) var receiveNext = SequenceNumber(0)
-  /// Readable and out-of-order received data.
-  var receiveBuffer: TCPReceiveBuffer
-  /// Receive-buffer moderation (Linux `tcp_rcv_space_adjust`): bytes the application took in
-  /// the current measurement period, its start, and what the previous period took.
-  var receiveSpaceCopied = 0
-  var receiveSpaceStart: Instant
-  var receiveSpaceLast = 0
-  /// The receiver's estimate of the round-trip time (RFC 7323 §4.3 timestamps echoed, or the
-  /// time one window's data took to arrive), which paces receive-buffer moderation.
-  var receiveRoundTripTime: Interval?
-  /// Without timestamps: a window's measurement in progress, ended when RCV.NXT passes the
-  /// sequence number (Linux `tcp_rcv_rtt_measure`).
-  var receiveRoundTripProbe: (sequence: SequenceNumber, start: Instant)?
-  /// RCV.NXT + RCV.WND as last advertised: the right edge never moves left (RFC 9293 §3.8.6).
-  var advertisedWindowEdge = SequenceNumber(0)
-  /// The peer's FIN has been received (and all data before it).
-  public internal(set) var finReceived = false
-  /// A FIN that arrived ahead of missing data: its sequence number.
-  var pendingFinSequence: SequenceNumber?
+  /// The receive side: RCV.*, the receive buffer and its moderation, what the next ACK
+  /// reports, the FIN received.
+  var receiver: TCPReceiver
 
   // MARK: Options
 
   /// Largest payload the peer accepts (its MSS option, default 536), within our MTU.
-  public internal(set) var sendMaximumSegmentSize: Int
+  var sendMaximumSegmentSize: Int
   /// The MSS we advertise.
   let receiveMaximumSegmentSize: Int
   /// Window scale shifts (RFC 7323 §2): Snd.Wind.Shift and Rcv.Wind.Shift.
@@ -87,16 +60,14 @@ public final class TCPConnection {
   /// Window scaling in use (both sides offered it).
   var windowScalingEnabled = false
   /// Timestamps in use (both sides offered them).
-  public internal(set) var timestampsEnabled = false
+  var timestampsEnabled = false
   /// TS.Recent and when it was set (RFC 7323 §4.3, §5.5).
   var timestampRecent: UInt32 = 0
   var timestampRecentTime = Instant.zero
-  /// Last.ACK.sent.
-  var lastAcknowledgmentSent = SequenceNumber(0)
   /// Added to our timestamp clock so that it does not reveal uptime (RFC 7323 §7.1).
   let timestampOffset: UInt32
   /// SACK in use (both sides offered it).
-  public internal(set) var sackEnabled = false
+  var sackEnabled = false
 
   // MARK: Timers
 
@@ -124,70 +95,41 @@ public final class TCPConnection {
 
   // MARK: Acknowledgments
 
-  /// An acknowledgment must go out at the next output.
-  var acknowledgmentNeeded = false
   /// When a bare ACK last answered an out-of-window segment (they are rate-limited).
   var lastOutOfWindowAcknowledgment: Instant?
-  /// Full-sized segments received since the last acknowledgment (RFC 1122 §4.2.3.2: ACK at
-  /// least every second one).
-  var segmentsSinceAcknowledgment = 0
 
   // MARK: Loss recovery and congestion control
 
-  public internal(set) var congestion: CongestionController
-  /// Every segment sent and not yet acknowledged: the scoreboard (RFC 6675) with RACK's
-  /// per-segment send times (RFC 8985).
-  var retransmissionQueue = TCPRetransmissionQueue()
-  var duplicateAcknowledgments = 0
-  /// In a loss-recovery episode (RFC 6582 / RFC 6675), until SND.UNA passes
-  /// `recoveryPoint`: the congestion window is cut once per episode.
-  public internal(set) var inRecovery = false
-  /// RFC 6582's `recover`: SND.MAX when the last episode (or timeout) began.
-  var recoveryPoint: SequenceNumber
-  /// Without SACK: extra window during NewReno recovery and limited transmit (RFC 3042), in
-  /// bytes.
-  var windowInflation = 0
-  /// RACK's reordering timer (RFC 8985 §6.2 step 6): when a segment becomes lost unless
-  /// something is delivered first.
-  var reorderDeadline: Instant?
-  /// The tail loss probe timer (RFC 8985 §7.2).
-  var probeDeadline: Instant?
-  /// A tail loss probe is out and not yet answered.
-  var probeOutstanding = false
-  /// A retransmission is owed whatever the congestion window: the fast retransmit that starts
-  /// a recovery episode (RFC 5681 §3.2 step 2, RFC 6675 §5 step 4.3) or NewReno's after a
-  /// partial acknowledgment (RFC 6582 §3.2 step 5). Every other one waits for cwnd − pipe.
-  var retransmissionOwed = false
+  var congestion: CongestionController
+  /// The scoreboard, duplicate ACKs, the recovery episode, RACK and TLP.
+  var recovery: TCPLossRecovery
 
   // MARK: Application
 
   /// Nagle's algorithm (RFC 9293 §3.7.4).
-  public var nagle: Bool
+  var nagle: Bool
   /// Keepalive settings; change them with `TCPLayer.setKeepalive(_:_:)`, which re-arms the
   /// timer.
-  public internal(set) var keepalive: TCPKeepalive? {
+  var keepalive: TCPKeepalive? {
     didSet { keepaliveProbesSent = 0 }
   }
   /// The application closed the connection entirely: it reads nothing more.
-  public internal(set) var applicationClosed = false
+  var applicationClosed = false
   /// Why the connection failed, if it did.
-  public internal(set) var error: TCPError?
+  var error: TCPError?
   /// Events not yet taken by the owner.
-  public internal(set) var events = TCPConnectionEvents()
-  /// Where the latest out-of-order segments began, most recent first: the first SACK block
-  /// holds the latest, the others repeat the most recently reported (RFC 2018 §4).
-  var recentOutOfOrderSequences: [SequenceNumber] = []
-  /// How many recent out-of-order arrivals are remembered for ordering SACK blocks.
-  static let sackRecencyDepth = 8
-  /// Data that arrived a second time, to be reported as the first SACK block of the next
-  /// ACK: a D-SACK (RFC 2883 §4), which tells the sender its retransmission was spurious.
-  var duplicateReport: SACKBlock?
+  var events = TCPConnectionEvents()
+  /// An RST must be sent at the next output (after ``abort()``).
+  var resetPending = false
+  /// An RST `<SEQ=this><CTL=RST>` must be sent at the next output: the answer to an
+  /// unacceptable ACK in SYN-SENT or SYN-RECEIVED (RFC 9293 §3.10.7.3–4).
+  var resetToSend: SequenceNumber?
 
   // MARK: Statistics
 
-  public internal(set) var bytesReceived: UInt64 = 0
-  public internal(set) var bytesSent: UInt64 = 0
-  public internal(set) var segmentsRetransmitted: UInt64 = 0
+  var bytesReceived: UInt64 = 0
+  var bytesSent: UInt64 = 0
+  var segmentsRetransmitted: UInt64 = 0
 
   /// What the stack charges its memory budget for a connection's state, beyond its buffers:
   /// this object, its entry in the layer's tables and its timers (measured: 10,000 idle
@@ -208,23 +150,17 @@ public final class TCPConnection {
     self.isPassive = isPassive
     self.configuration = configuration
     self.shared = shared
-    initialSendSequence = initialSequence
-    sendUnacknowledged = initialSequence
-    sendNext = initialSequence
-    sendMaximum = initialSequence
-    sendBufferStart = initialSequence + 1
-    recoveryPoint = initialSequence
+    sender = TCPSender(
+      initialSequence: initialSequence, buffer: TCPSendBuffer(budget: shared.budget))
+    recovery = TCPLossRecovery(initialSequence: initialSequence)
     receiveMaximumSegmentSize = max(maximumPayload - TCPHeader.minimumLength, 64)
-    sendBuffer = TCPSendBuffer(budget: shared.budget)
-    receiveBuffer = TCPReceiveBuffer(
-      limit: TCPConnection.initialReceiveLimit(
-        configuration: configuration, segmentSize: receiveMaximumSegmentSize,
-        underPressure: shared.budget.isUnderPressure),
-      budget: shared.budget)
-    receiveSpaceStart = now
-    // The first round trip must beat the initial window (Linux's rcvq_space.space starts
-    // there), so that an application that takes a little does not grow the buffer.
-    receiveSpaceLast = receiveBuffer.limit
+    receiver = TCPReceiver(
+      buffer: TCPReceiveBuffer(
+        limit: TCPConnection.initialReceiveLimit(
+          configuration: configuration, segmentSize: receiveMaximumSegmentSize,
+          underPressure: shared.budget.isUnderPressure),
+        budget: shared.budget),
+      now: now)
     sendMaximumSegmentSize = min(536, receiveMaximumSegmentSize)
     self.timestampOffset = timestampOffset
     retransmissionTimeout = RetransmissionTimeoutEstimator()
@@ -262,15 +198,15 @@ public final class TCPConnection {
       tuple: tuple, state: .synReceived, isPassive: true, initialSequence: initialSequence,
       maximumPayload: maximumPayload, configuration: configuration, shared: shared,
       timestampOffset: timestampOffset, now: now)
-    initialReceiveSequence = synSequence
-    receiveNext = synSequence + 1
-    lastAcknowledgmentSent = receiveNext
-    advertisedWindowEdge = receiveNext
+    receiver.initialSequence = synSequence
+    receiver.next = synSequence + 1
+    receiver.lastAcknowledgmentSent = receiver.next
+    receiver.advertisedWindowEdge = receiver.next
     negotiate(peer: synOptions, weOffered: nil, now: now)
     // The window of a SYN is never scaled (RFC 7323 §2.2).
-    sendWindow = Int(synWindow)
-    maximumSendWindow = sendWindow
-    sendWindowUpdateSequence = synSequence
+    sender.window = Int(synWindow)
+    sender.maximumWindow = sender.window
+    sender.windowUpdateSequence = synSequence
   }
 
   /// Applies the options of the peer's SYN (RFC 7323 §1.3, RFC 2018 §2, RFC 9293 §3.7.1).
@@ -331,180 +267,10 @@ public final class TCPConnection {
   /// Payload bytes that fit the next segment: like ``effectiveSendSegmentSize``, less the
   /// SACK blocks it will carry while data is missing on our receive side.
   var segmentPayloadLimit: Int {
-    let held = receiveBuffer.outOfOrderRangeCount + (duplicateReport == nil ? 0 : 1)
+    let held = receiver.buffer.outOfOrderRangeCount + (receiver.duplicateReport == nil ? 0 : 1)
     let blocks = sackEnabled ? min(held, timestampsEnabled ? 3 : 4) : 0
     return max(effectiveSendSegmentSize - (blocks > 0 ? 4 + 8 * blocks : 0), 16)
   }
-
-  // MARK: Application side
-
-  /// Bytes the application can read now.
-  public var readableBytes: Int { receiveBuffer.count }
-  /// Bytes the application can write now: up to ``sendBufferTarget``.
-  public var writableBytes: Int {
-    state.canSendData && !finQueued ? max(sendBufferTarget - sendBuffer.count, 0) : 0
-  }
-
-  /// How much written data the connection holds at most: what may be in flight (the peer's
-  /// window, at most twice the congestion window) plus a small backlog
-  /// (``TCPConfiguration/minimumSendBuffer``), within the configured maximum. The buffer
-  /// grows with the congestion window, as Linux's `tcp_sndbuf_expand` does, and a peer that
-  /// stops reading (its window closing) leaves no more than the backlog queued. Under memory
-  /// pressure the congestion window counts once, not twice.
-  public var sendBufferTarget: Int {
-    let congestionShare = shared.budget.isUnderPressure ? 1 : 2
-    let inFlight = min(sendWindow, congestionShare * congestion.congestionWindow)
-    return min(configuration.minimumSendBuffer + max(inFlight, 0), configuration.sendBufferSize)
-  }
-  /// Bytes written but not yet acknowledged.
-  public var unacknowledgedBytes: Int { sendBuffer.count }
-  /// Whether every byte the peer will send has been read (its FIN arrived, the buffer is empty).
-  public var isAtEndOfStream: Bool { finReceived && receiveBuffer.count == 0 }
-  /// The smoothed round-trip time, once measured.
-  public var smoothedRoundTripTime: Interval? { retransmissionTimeout.smoothedRoundTripTime }
-  /// The receive buffer's current ceiling (it grows with use up to the configured maximum).
-  public var receiveBufferLimit: Int { receiveBuffer.limit }
-  /// Bytes of memory this connection's buffers hold.
-  public var bufferedMemory: Int { sendBuffer.charged + receiveBuffer.charged }
-
-  /// Queues bytes to send; returns how many fit in the send buffer (RFC 9293 §3.10.2 SEND):
-  /// up to ``sendBufferTarget``, and what the memory budget allows.
-  func write(_ bytes: Span<UInt8>) throws(TCPError) -> Int {
-    if let error { throw error }
-    guard state.canSendData, !finQueued else { throw .notConnected }
-    return sendBuffer.append(bytes, limit: sendBufferTarget)
-  }
-
-  /// Copies received bytes out; returns how many (0 with nothing to read). RFC 9293 §3.10.3.
-  func read(into destination: UnsafeMutableRawBufferPointer, now: Instant) -> Int {
-    let count = receiveBuffer.read(into: destination)
-    if count > 0 { applicationTook(count, now: now) }
-    return count
-  }
-
-  /// Hands received bytes to `body` in place until it takes fewer than it was given; returns
-  /// how many it took.
-  func consume(now: Instant, _ body: (Span<UInt8>) -> Int) -> Int {
-    let count = receiveBuffer.consume(body)
-    if count > 0 { applicationTook(count, now: now) }
-    return count
-  }
-
-  /// Drops up to `length` received bytes unread (what a discard service does).
-  func discard(_ length: Int, now: Instant) -> Int {
-    let count = receiveBuffer.discard(length)
-    if count > 0 { applicationTook(count, now: now) }
-    return count
-  }
-
-  /// The application took `count` bytes: moderate the buffer, and announce the window if it
-  /// opened enough.
-  private func applicationTook(_ count: Int, now: Instant) {
-    receiveSpaceCopied += count
-    adjustReceiveSpace(now: now)
-    windowOpened()
-  }
-
-  /// Receive-buffer moderation (Linux `tcp_rcv_space_adjust`, after Dynamic Right-Sizing):
-  /// once per round trip, if the application took more than in any round trip before (at
-  /// first: more than the initial window), the buffer grows to twice what it took plus
-  /// sixteen segments, so that the window stays ahead of what the path delivers; up to the
-  /// configured maximum, and not under memory pressure. The round trip is the receiver's
-  /// estimate, or the sender's when the receiver has none yet (the handshake gives one).
-  func adjustReceiveSpace(now: Instant) {
-    let roundTrip = receiveRoundTripTime ?? retransmissionTimeout.smoothedRoundTripTime
-    let period = max(roundTrip ?? .milliseconds(200), .milliseconds(1))
-    guard now - receiveSpaceStart >= period else { return }
-    let copied = receiveSpaceCopied
-    receiveSpaceCopied = 0
-    receiveSpaceStart = now
-    guard copied > receiveSpaceLast else { return }
-    receiveSpaceLast = copied
-    guard receiveBuffer.limit < configuration.receiveBufferSize,
-      configuration.initialReceiveBufferSize == nil
-    else { return }
-    guard !shared.budget.isUnderPressure else {
-      shared.counters.windowGrowthRefused += 1
-      return
-    }
-    let wanted = 2 * copied + 16 * receiveMaximumSegmentSize
-    if wanted > receiveBuffer.limit {
-      receiveBuffer.limit = min(wanted, configuration.receiveBufferSize)
-      shared.counters.receiveBufferGrowths += 1
-    }
-  }
-
-  /// A receiver's round-trip sample: `sample` since the segment that drew it was sent.
-  func addReceiveRoundTripSample(_ sample: Interval) {
-    guard sample >= .zero, sample < .seconds(60) else { return }
-    if let current = receiveRoundTripTime {
-      receiveRoundTripTime = Interval(
-        nanoseconds: (current.nanoseconds * 7 + sample.nanoseconds) / 8)
-    } else {
-      receiveRoundTripTime = sample
-    }
-  }
-
-  /// After the application read: announce a window that grew enough (receiver-side silly
-  /// window avoidance, RFC 9293 §3.8.6.2.2: by at least min(half the buffer, 2 MSS)).
-  /// The window that can be announced is the free space only up to what the window field
-  /// holds (65535 << Rcv.Wind.Shift, RFC 7323 §2.3).
-  private func windowOpened() {
-    let advertised = max(advertisedWindowEdge - receiveNext, 0)
-    let threshold = min(receiveBuffer.limit / 2, 2 * receiveMaximumSegmentSize)
-    if offerableWindow - advertised >= threshold && state.canReceiveData {
-      acknowledgmentNeeded = true
-    }
-  }
-
-  /// No more data will be written: send FIN after what is queued (RFC 9293 §3.10.4 CLOSE,
-  /// as a half-close).
-  ///
-  /// In SYN-RECEIVED the FIN is only queued: "queue for processing after entering ESTABLISHED
-  /// state" (§3.10.4); the ACK of our SYN moves the connection on to FIN-WAIT-1.
-  func shutdownWrite() {
-    guard !finQueued else { return }
-    switch state {
-    case .synSent:
-      state = .closed
-      events.insert(.closed)
-    case .synReceived:
-      finQueued = true
-    case .established:
-      finQueued = true
-      state = .finWait1
-    case .closeWait:
-      finQueued = true
-      state = .lastAck
-    default:
-      break
-    }
-  }
-
-  /// The application is done with the connection: FIN after the queued data, or RST if
-  /// received data is left unread (RFC 1122 §4.2.2.13).
-  func close() {
-    applicationClosed = true
-    if receiveBuffer.count > 0 {
-      abort()
-      return
-    }
-    shutdownWrite()
-  }
-
-  /// Resets the connection at once (RFC 9293 §3.10.5 ABORT): RST goes out at the next output
-  /// if the connection was synchronized.
-  func abort() {
-    guard state != .closed else { return }
-    resetPending = state.isSynchronized || state == .synReceived
-    enterClosed(error: .aborted)
-  }
-
-  /// An RST must be sent at the next output (after ``abort()``).
-  var resetPending = false
-  /// An RST `<SEQ=this><CTL=RST>` must be sent at the next output: the answer to an
-  /// unacceptable ACK in SYN-SENT or SYN-RECEIVED (RFC 9293 §3.10.7.3–4).
-  var resetToSend: SequenceNumber?
 
   /// Moves to CLOSED, recording why if it failed.
   func enterClosed(error failure: TCPError?) {
@@ -515,8 +281,7 @@ public final class TCPConnection {
     delayedAcknowledgmentDeadline = nil
     keepaliveDeadline = nil
     finWait2Deadline = nil
-    reorderDeadline = nil
-    probeDeadline = nil
+    recovery.stopTimers()
     stalledSince = nil
     events.insert(.closed)
     events.insert(.readable)
@@ -524,7 +289,7 @@ public final class TCPConnection {
   }
 
   /// Takes the pending events.
-  public func takeEvents() -> TCPConnectionEvents {
+  func takeEvents() -> TCPConnectionEvents {
     defer { events = [] }
     return events
   }

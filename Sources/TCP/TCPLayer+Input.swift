@@ -46,19 +46,19 @@ extension TCPLayer {
       localAddress: header.destination, localPort: segment.destinationPort,
       remoteAddress: header.source, remotePort: segment.sourcePort)
 
-    if let slot = slotByTuple[tuple], let connection = slots[slot].connection {
+    if let slot = slotByTuple[tuple],
+      let connection = touch(TCPConnectionID(slot: slot, generation: slots[slot].generation))
+    {
       connection.segmentArrives(segment, now: now)
       // The answer waits for the next flush, after the rest of the batch the runtime is
       // handing over: the ACKs of one wake-up release one large segment, not one small one
       // each, and the data segments of one wake-up get one ACK (as Linux's GRO gives them).
       // Except when much data waits for its ACK: a batch can hold megabytes (256 frames of up
       // to 64 KiB), and the sender must not stall on its window until the batch is read.
-      if connection.receiveNext - connection.lastAcknowledgmentSent
+      if connection.receiver.next - connection.receiver.lastAcknowledgmentSent
         >= TCPLayer.acknowledgmentBatchLimit
       {
         settle(slot, now: now, network: &network)
-      } else {
-        queueOutput(slot)
       }
       return
     }
@@ -259,9 +259,10 @@ extension TCPLayer {
       configuration: configuration, shared: shared, timestampOffset: timestampOffset(for: tuple),
       now: now)
     // The SYN-ACK was sent: the connection is where it would be after sending it.
-    connection.sendNext = ourSequence + 1
-    connection.sendMaximum = ourSequence + 1
-    connection.advertisedWindowEdge = connection.receiveNext + cookieWindow(network: network)
+    connection.sender.next = ourSequence + 1
+    connection.sender.maximum = ourSequence + 1
+    connection.receiver.advertisedWindowEdge =
+      connection.receiver.next + cookieWindow(network: network)
     let id = insert(connection, owner: .listener(listener.port))
     listener.halfOpen += 1
     shared.counters.synCookiesAccepted += 1

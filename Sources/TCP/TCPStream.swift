@@ -2,8 +2,8 @@ import NetCore
 
 /// One connection's data path, lent to a service for one step by
 /// `TCPLayer.exchange(_:now:_:)`: received bytes read in place (``TCPStreamInput``) and room
-/// to write (``TCPStreamOutput``). The layer queues what the step made due for the next flush,
-/// so a service cannot forget to.
+/// to write (``TCPStreamOutput``). The layer marks the connection touched before it lends it,
+/// so what the step made due goes out at the next flush without the service asking.
 public struct TCPStreamInput {
   let connection: TCPConnection
   let now: Instant

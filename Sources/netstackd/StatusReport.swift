@@ -117,7 +117,7 @@ struct StatusReport {
           bytesSent: connection.bytesSent,
           retransmitted: connection.segmentsRetransmitted,
           smoothedRoundTripMicroseconds: connection.smoothedRoundTripTime?.microseconds,
-          congestionWindow: connection.congestion.congestionWindow,
+          congestionWindow: connection.congestionWindow,
           memory: connection.bufferedMemory))
     }
     let budget = stack.budget

@@ -146,18 +146,18 @@ struct EndToEndTests {
     mutating func pump(
       _ stack: inout DirectStack, now: Instant, scratch: inout [UInt8], failure: inout String?
     ) {
-      guard !done, let connection = stack.tcp.connection(id) else { return }
-      if let error = connection.error {
+      guard !done, let state = stack.tcp.state(id) else { return }
+      if let error = stack.tcp.error(id) {
         failure = failure ?? "connection failed: \(error)"
         return
       }
-      while sent < toSend && connection.state.isSynchronized {
+      while sent < toSend && state.isSynchronized {
         let length = min(16384, toSend - sent)
         let chunk = (0..<length).map { EndToEndTests.byte(at: sent + $0, side: sendSide) }
         guard let written = try? stack.tcp.write(id, chunk.span), written > 0 else { break }
         sent += written
       }
-      if sent == toSend && !shutDown && connection.state.isSynchronized {
+      if sent == toSend && !shutDown && state.isSynchronized {
         try? stack.tcp.shutdownWrite(id)
         shutDown = true
       }
@@ -173,7 +173,7 @@ struct EndToEndTests {
         }
         received += count
       }
-      if connection.isAtEndOfStream && shutDown { done = true }
+      if stack.tcp.isAtEndOfStream(id) && shutDown { done = true }
     }
   }
 

@@ -175,7 +175,7 @@ struct CloseTests {
       Segment([.fin, .ack], seq: h.peerNext + 100, ack: h.ourNext, payload: pattern(50, from: 100)))
     h.expectSent(h.ourAck())
     #expect(h.state == .established)
-    #expect(h.connection?.finReceived == false)
+    #expect(h.connection?.receiver.finReceived == false)
     // The gap fills: everything, FIN included, is acknowledged at once.
     h.deliver(Segment(.ack, seq: h.peerNext, ack: h.ourNext, payload: pattern(100)))
     h.peerNext += 151

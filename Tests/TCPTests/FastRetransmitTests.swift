@@ -37,11 +37,11 @@ struct FastRetransmitTests {
     h.deliver(duplicateAck(h))
     h.deliver(duplicateAck(h))
     h.expectNothingSent()
-    #expect(h.connection?.inRecovery == false)
+    #expect(h.connection?.recovery.inRecovery == false)
     h.deliver(duplicateAck(h))
     h.expectSent(segment(h, 0))
     #expect(h.tcp.counters.fastRetransmits == 1)
-    #expect(h.connection?.inRecovery == true)
+    #expect(h.connection?.recovery.inRecovery == true)
     // RFC 5681 equation (4): ssthresh = FlightSize / 2; cwnd = ssthresh (+3 SMSS inflation).
     #expect(h.connection?.congestion.slowStartThreshold == 7300)
     #expect(h.connection?.congestion.congestionWindow == 7300)
@@ -60,7 +60,7 @@ struct FastRetransmitTests {
     h.deliver(Segment([.ack, .psh], seq: h.peerNext, ack: h.ourNext, payload: pattern(1)))
     h.peerNext += 1
     _ = h.takeSent()
-    #expect(h.connection?.inRecovery == false)
+    #expect(h.connection?.recovery.inRecovery == false)
     #expect(h.tcp.counters.fastRetransmits == 0)
   }
 
@@ -86,11 +86,11 @@ struct FastRetransmitTests {
     h.deliver(h.peerAck(h.ourNext + 3 * 1460))
     // RFC 6582 §3.2 step 5: retransmit the first unacknowledged segment, stay in recovery.
     h.expectSent(segment(h, 3))
-    #expect(h.connection?.inRecovery == true)
+    #expect(h.connection?.recovery.inRecovery == true)
     #expect(h.tcp.counters.fastRetransmits == 1)
     // The full acknowledgment ends recovery: cwnd = ssthresh (step 3).
     h.deliver(h.peerAck(h.ourNext + 14600))
-    #expect(h.connection?.inRecovery == false)
+    #expect(h.connection?.recovery.inRecovery == false)
     #expect(h.connection?.congestion.congestionWindow == 7300)
     h.expectNothingSent()
   }

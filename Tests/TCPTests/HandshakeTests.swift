@@ -36,7 +36,7 @@ struct HandshakeTests {
     #expect(connection.receiveWindowShift == 7)  // 4 MiB needs a shift of 7
     #expect(connection.sendMaximumSegmentSize == 1460)
     // The final ACK's window is scaled: 65535 << 7.
-    #expect(connection.sendWindow == 65535 << 7)
+    #expect(connection.sender.window == 65535 << 7)
   }
 
   @Test func finalAckCarryingDataEstablishesAndDeliversIt() {
@@ -83,7 +83,7 @@ struct HandshakeTests {
     #expect(connection.sackEnabled)
     #expect(connection.sendWindowShift == 7)
     // The SYN-ACK's window is not scaled (RFC 7323 §2.2).
-    #expect(connection.sendWindow == 65535)
+    #expect(connection.sender.window == 65535)
   }
 
   @Test func dataWrittenInSynSentRidesOnTheHandshakeAck() {
@@ -136,7 +136,7 @@ struct HandshakeTests {
     h.expectNothingSent()
     #expect(h.state == .established)
     h.peerNext = h.irs + 1
-    #expect(h.connection?.sendWindow == 65535)
+    #expect(h.connection?.sender.window == 65535)
     #expect(h.write(pattern(5)) == 5)
     h.expectSent(Segment([.ack, .psh], seq: h.iss + 1, ack: h.irs + 1, payload: pattern(5)))
   }
@@ -153,7 +153,7 @@ struct HandshakeTests {
     h.expectNothingSent()
     #expect(h.state == .established)
     // RFC 7323 §2.2: the window field of a segment with SYN set is never scaled.
-    #expect(h.connection?.sendWindow == 2000)
+    #expect(h.connection?.sender.window == 2000)
     #expect(h.connection?.sendWindowShift == 7)
   }
 

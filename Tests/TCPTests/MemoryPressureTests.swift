@@ -23,7 +23,7 @@ struct MemoryPressureTests {
     #expect(budget.isUnderPressure)
     h.deliver(Segment(.ack, seq: h.peerNext + 1460, ack: h.ourNext, payload: pattern(1460)))
     #expect(h.tcp.counters.droppedOutOfOrderPressure == 1)
-    #expect(h.connection?.receiveBuffer.outOfOrderBytes == 0)
+    #expect(h.connection?.receiver.buffer.outOfOrderBytes == 0)
     // In-order data is still taken.
     h.deliver(Segment(.ack, seq: h.peerNext, ack: h.ourNext, payload: pattern(1460)))
     #expect(h.connection?.readableBytes == 1460)
@@ -33,11 +33,11 @@ struct MemoryPressureTests {
     var (h, budget) = Self.harness(filled: 0)
     h.establishPassive()
     h.deliver(Segment(.ack, seq: h.peerNext + 1460, ack: h.ourNext, payload: pattern(1460)))
-    #expect(h.connection?.receiveBuffer.outOfOrderBytes == 1460)
+    #expect(h.connection?.receiver.buffer.outOfOrderBytes == 1460)
     budget.charge(budget.pressureLevel, for: .udpQueues)
     // The next timer run gives back what can be given back.
     h.advance(by: .milliseconds(1))
-    #expect(h.connection?.receiveBuffer.outOfOrderBytes == 0)
+    #expect(h.connection?.receiver.buffer.outOfOrderBytes == 0)
     #expect(h.tcp.counters.outOfOrderBytesPruned == 1460)
     #expect(budget.used(for: .tcpOutOfOrder) == 0)
   }

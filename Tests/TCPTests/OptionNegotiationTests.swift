@@ -13,7 +13,7 @@ struct OptionNegotiationTests {
     h.receiveSyn()  // the SYN-ACK carries our shift, 7
     h.deliver(Segment(.ack, seq: h.peerNext, ack: h.ourNext, window: 100))
     h.id = h.tcp.accept(h.listener!)
-    #expect(h.connection?.sendWindow == 100 << 5)
+    #expect(h.connection?.sender.window == 100 << 5)
     // Our window field is scaled: 4 MiB >> 7.
     #expect(h.ourWindow == 32768)
     #expect(h.write(pattern(10)) == 10)
@@ -26,7 +26,7 @@ struct OptionNegotiationTests {
     h.receiveSyn()  // the SYN-ACK has no window scale
     h.deliver(Segment(.ack, seq: h.peerNext, ack: h.ourNext, window: 100))
     h.id = h.tcp.accept(h.listener!)
-    #expect(h.connection?.sendWindow == 100)
+    #expect(h.connection?.sender.window == 100)
     #expect(h.connection?.receiveWindowShift == 0)
     #expect(h.write(pattern(10)) == 10)
     h.expectSent(
@@ -42,7 +42,7 @@ struct OptionNegotiationTests {
     #expect(h.connection?.windowScalingEnabled == false)
     #expect(h.connection?.sendWindowShift == 0)
     h.deliver(Segment(.ack, seq: h.peerNext, ack: h.ourNext, window: 100))
-    #expect(h.connection?.sendWindow == 100)
+    #expect(h.connection?.sender.window == 100)
   }
 
   @Test func activeOpenWithoutScalingInTheSynAckDropsOurShiftToo() {
@@ -76,7 +76,7 @@ struct OptionNegotiationTests {
     h.receiveSyn()
     // Our SYN-ACK's field is 65535 (receiveSyn checked it), not 4 MiB >> 7; the peer's 1000
     // is 1000 bytes, not 1000 << 7.
-    #expect(h.connection?.sendWindow == 1000)
+    #expect(h.connection?.sender.window == 1000)
   }
 
   @Test func synAckWindowIsNeverScaledAndLimitsWhatWeSend() {
@@ -88,14 +88,14 @@ struct OptionNegotiationTests {
     h.peerWindow = 1000
     h.deliver(h.peerSynAck())
     h.peerNext = h.irs + 1
-    #expect(h.connection?.sendWindow == 1000)
+    #expect(h.connection?.sender.window == 1000)
     _ = h.takeSent()
     #expect(h.write(pattern(3000)) == 3000)
     h.expectSent(
       Segment([.ack], seq: h.iss + 1, ack: h.peerNext, window: 32768, payload: pattern(1000)))
     // The first scaled window, 100 << 7, opens it.
     h.deliver(Segment(.ack, seq: h.peerNext, ack: h.iss + 1001, window: 100))
-    #expect(h.connection?.sendWindow == 12800)
+    #expect(h.connection?.sender.window == 12800)
     #expect(h.takeSent().map(\.payload.count) == [1460, 540])
   }
 

@@ -49,7 +49,7 @@ struct SACKRecoveryTests {
     h.expectNothingSent()  // 2 × SMSS SACKed above: not yet (RFC 6675 IsLost: "more than")
     h.deliver(ack(h, [sacked(h, 1, 4)]))
     h.expectSent(segment(h, 0))
-    #expect(h.connection?.inRecovery == true)
+    #expect(h.connection?.recovery.inRecovery == true)
     #expect(h.connection?.congestion.slowStartThreshold == 7300)
   }
 
@@ -90,10 +90,10 @@ struct SACKRecoveryTests {
     // A partial ACK covering the first hole sends nothing again.
     h.deliver(ack(h, [sacked(h, 4, 10)], acknowledging: 3))
     h.expectNothingSent()
-    #expect(h.connection?.inRecovery == true)
+    #expect(h.connection?.recovery.inRecovery == true)
     // The full ACK ends recovery at ssthresh.
     h.deliver(ack(h, [], acknowledging: 10))
-    #expect(h.connection?.inRecovery == false)
+    #expect(h.connection?.recovery.inRecovery == false)
     #expect(h.connection?.congestion.congestionWindow == 7300)
   }
 
@@ -151,7 +151,7 @@ struct SACKRecoveryTests {
     h.deliver(h.peerAck(h.ourNext + 9 * 1460))
     let window = h.connection?.congestion.congestionWindow
     let rto = h.connection?.retransmissionDeadline
-    #expect(h.connection?.probeDeadline == rto)
+    #expect(h.connection?.recovery.probeDeadline == rto)
     #expect(h.advanceToNextDeadline() != nil)
     h.expectSent(segment(h, 9))
     #expect(h.tcp.counters.retransmissionTimeouts == 0)
@@ -171,7 +171,7 @@ struct SACKRecoveryTests {
     h.deliver(h.peerAck(h.ourNext + 9 * 1460))
     h.advance(by: .milliseconds(150))
     h.expectNothingSent()
-    #expect(h.connection?.probeDeadline.map { $0 > sentAt + .milliseconds(250) } == true)
+    #expect(h.connection?.recovery.probeDeadline.map { $0 > sentAt + .milliseconds(250) } == true)
   }
 }
 
@@ -187,7 +187,7 @@ extension SACKRecoveryTests {
     for _ in 0..<40 {
       h.advance(by: .milliseconds(50))
       if sentBy.count >= 2 { h.deliver(h.peerAck(sentBy[sentBy.count - 2])) }
-      sentBy.append(h.connection?.sendMaximum ?? h.ourNext)
+      sentBy.append(h.connection?.sender.maximum ?? h.ourNext)
       _ = h.takeSent()
     }
     #expect(h.tcp.counters.segmentsRetransmitted == 0)

@@ -102,7 +102,7 @@ struct SYNCookieTests {
     #expect(h.state == .established)
     let connection = h.connection
     #expect(connection?.sendWindowShift == 7)
-    #expect(connection?.sendWindow == 100 << 7)
+    #expect(connection?.sender.window == 100 << 7)
     #expect(connection?.receiveWindowShift == 7)
     #expect(connection?.sackEnabled == true)
     #expect(connection?.timestampsEnabled == true)

@@ -33,7 +33,7 @@ struct UnacceptableSegmentTests {
     // segment, and return."
     h.expectSent(h.ourAck())
     #expect(h.connection?.readableBytes == 0)
-    #expect(h.connection?.receiveNext == h.peerNext)
+    #expect(h.connection?.receiver.next == h.peerNext)
     #expect(h.state == .established)
   }
 
@@ -84,7 +84,7 @@ struct UnacceptableSegmentTests {
     h.deliver(Segment(.ack, seq: h.peerNext + 65535, ack: h.ourNext, payload: pattern(10)))
     h.expectSent(h.ourAck())
     #expect(h.connection?.readableBytes == 0)
-    #expect(h.connection?.receiveBuffer.outOfOrderRanges == [])
+    #expect(h.connection?.receiver.buffer.outOfOrderRanges == [])
     #expect(h.tcp.counters.droppedOutOfWindow == 1)
   }
 
@@ -108,7 +108,7 @@ struct UnacceptableSegmentTests {
       Segment([.ack, .psh], seq: h.peerNext + 50, ack: h.ourNext, payload: pattern(100, from: 50)))
     h.peerNext += 150
     #expect(h.read() == pattern(150))
-    #expect(h.connection?.receiveNext == h.peerNext)
+    #expect(h.connection?.receiver.next == h.peerNext)
   }
 
   @Test func outOfWindowBareAcksAreAnsweredAtMostTwiceASecond() {

@@ -12,7 +12,7 @@ struct ZeroWindowProbeTests {
     var h = Harness.listening(configuration: configuration)
     h.establishPassive(roundTrip: .milliseconds(100))
     h.deliver(h.peerAck(window: 0))
-    #expect(h.connection?.sendWindow == 0)
+    #expect(h.connection?.sender.window == 0)
     return h
   }
 
@@ -88,7 +88,7 @@ struct ZeroWindowProbeTests {
     h.peerNext += 10
     // A reordered older segment (lower SEG.SEQ) with a zero window is not a window update.
     h.deliver(Segment(.ack, seq: h.peerNext - 10, ack: h.ourNext, window: 0))
-    #expect(h.connection?.sendWindow == 65535)
+    #expect(h.connection?.sender.window == 65535)
   }
 
   @Test func noProbesWithNothingToSend() {

@@ -34,9 +34,9 @@ import UDP
   static func connect(_ network: inout SimulatedNetwork, port: UInt16) throws -> TCPConnectionID {
     let id = try network.left.connectTCP(to: server, port: port, now: network.now)
     network.run(until: network.now + .seconds(10)) { network in
-      network.left.tcp.connection(id)?.state != .established
+      network.left.tcp.info(id)?.state != .established
     }
-    try #require(network.left.tcp.connection(id)?.state == .established)
+    try #require(network.left.tcp.info(id)?.state == .established)
     return id
   }
 
@@ -87,23 +87,23 @@ import UDP
       {
         sent += written
       }
-      return sent < data.count || network.left.tcp.connection(id)!.unacknowledgedBytes > 0
+      return sent < data.count || network.left.tcp.info(id)!.unacknowledgedBytes > 0
     }
     #expect(sent == data.count)
-    #expect(network.left.tcp.connection(id)?.unacknowledgedBytes == 0, "every byte acknowledged")
+    #expect(network.left.tcp.info(id)?.unacknowledgedBytes == 0, "every byte acknowledged")
     network.advance(by: .seconds(5))
-    let connection = try #require(network.left.tcp.connection(id))
+    let connection = try #require(network.left.tcp.info(id))
     #expect(connection.state == .established, "discard keeps the connection open")
     #expect(connection.bytesReceived == 0 && Self.read(&network, id).isEmpty, "nothing came back")
     #expect(network.right.services.sessionCount == 1)
 
     try network.left.tcp.shutdownWrite(id)
     network.run(until: network.now + .seconds(30)) { network in
-      !(network.left.tcp.connection(id)?.isAtEndOfStream ?? true)
+      !(network.left.tcp.info(id)?.isAtEndOfStream ?? true)
     }
     #expect(
-      network.left.tcp.connection(id)?.isAtEndOfStream == true, "the server closed after our FIN")
-    #expect(network.left.tcp.connection(id)?.bytesReceived == 0)
+      network.left.tcp.info(id)?.isAtEndOfStream == true, "the server closed after our FIN")
+    #expect(network.left.tcp.info(id)?.bytesReceived == 0)
     network.left.tcp.close(id)
     network.advance(by: .seconds(5))
     #expect(network.right.services.sessionCount == 0)

@@ -26,8 +26,7 @@ import Testing
     var done = false
 
     mutating func pump(_ stack: inout DirectStack, now: Instant, scratch: inout [UInt8]) {
-      guard !done, let connection = stack.tcp.connection(id), connection.state.isSynchronized
-      else { return }
+      guard !done, stack.tcp.state(id)?.isSynchronized == true else { return }
       while sent < request.count {
         let written =
           (try? stack.tcp.write(id, request.span.extracting(sent..<request.count))) ?? 0
@@ -45,7 +44,7 @@ import Testing
         if count == 0 { break }
         received += scratch[0..<count]
       }
-      if connection.isAtEndOfStream {
+      if stack.tcp.isAtEndOfStream(id) {
         stack.tcp.close(id)
         done = true
       }

@@ -358,7 +358,7 @@ struct Harness {
     localPort = connection.tuple.localPort
     #expect(
       configuration.ephemeralPorts.contains(localPort), sourceLocation: sourceLocation)
-    iss = connection.initialSendSequence
+    iss = connection.sender.initialSequence
     #expect(
       iss == tcp.sequenceNumbers.isn(for: tuple, now: now), sourceLocation: sourceLocation)
     var options = TCPOptions.with(mss: Harness.ourMSS)
