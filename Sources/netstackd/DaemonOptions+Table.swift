@@ -46,7 +46,7 @@ extension DaemonOptions {
       help: """
         make the TAP device, and set its host side, in the network namespace PATH \
         (/run/netns/NAME or /proc/PID/ns/net); everything else of netstackd stays in its own \
-        namespace; needs CAP_SYS_ADMIN over both
+        namespace; needs CAP_SYS_ADMIN in the user namespace owning PATH and in netstackd's own
         """
     ) { options, value, name throws(OptionError) in
       options.networkNamespace = try nonEmpty(value, name, "needs a namespace path")
