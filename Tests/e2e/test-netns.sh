@@ -9,7 +9,9 @@
 # down again (the undo ran in the guest). Bad paths: exit 2 and one line naming --netns, with
 # nothing made in either namespace; as nobody: a clear permission message. Without root: a
 # user namespace made with `unshare -rn` by nobody, joined by netstackd (running as nobody)
-# through `nsenter --user`: the TAP is made in that user's network namespace and answers ping.
+# through `nsenter --user`: the TAP is made in that user's network namespace, answers ping and
+# HTTP there, and is gone after SIGTERM; started by nobody outside that user namespace, netstackd
+# is refused with the permission message.
 source "$(dirname "$0")/lib.sh"
 e2e_begin netns
 for tool in nsenter unshare setpriv mknod mount; do
@@ -24,16 +26,18 @@ guest() { ip netns exec "$GUEST" "$@"; }
 CONTROL="$WORK/control" # the path daemon_status_json reads
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 
-# links_in NAMESPACE-COMMAND...: the interface names in a namespace, one a line, without lo.
+# links [COMMAND...]: the interface names in the namespace COMMAND runs in (ns, guest, an
+# nsenter), one a line, without lo.
 links() { "$@" ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -vx lo || true; }
 
-# namespace_inode PID: the network namespace a process (or thread) is in.
+# namespace_of /proc/PID[/task/TID]: the network namespace of a process (or thread).
 namespace_of() { readlink "$1/ns/net"; }
 
-# guest_wait_ready ADDRESS [SECONDS]: waits until netstackd has printed its "serving" line and
-# answers a ping from the guest (daemon_wait_ready pings from netstackd's namespace).
+# guest_wait_ready ADDRESS SECONDS COMMAND...: waits until netstackd has printed its "serving"
+# line and answers a ping sent through COMMAND (guest, an nsenter) from the namespace of its
+# TAP (daemon_wait_ready pings from netstackd's own namespace).
 guest_wait_ready() {
-  local address=$1 seconds=${2:-20} deadline
+  local address=$1 seconds=$2 deadline
   shift 2
   deadline=$((SECONDS + seconds))
   while ((SECONDS < deadline)); do
@@ -164,6 +168,8 @@ owned=(nsenter --target "$USERNS" --net)
 bad_netns "as nobody, into nobody's own namespace, outside its user namespace" \
   "^netstackd: --netns: cannot enter '/proc/$USERNS/ns/net': permission denied" \
   1 "${NOBODY[@]}" -- --tap tap0 --netns "/proc/$USERNS/ns/net"
+expect_eq "as nobody, outside its user namespace: no interface in nobody's namespace" "" \
+  "$(links "${owned[@]}")"
 
 # netstackd as nobody, joined to nobody's user namespace (and only to it: its network namespace
 # stays the test's). It opens /dev/net/tun, which is 0600 on these machines (0666 on most
