@@ -14,6 +14,9 @@
 #include <limits.h>
 #include <sys/syscall.h>
 #include <linux/openat2.h>
+#include <linux/nsfs.h>
+#include <pthread.h>
+#include <sched.h>
 
 const unsigned int netstack_tun_f_csum = TUN_F_CSUM;
 const unsigned int netstack_tun_f_tso4 = TUN_F_TSO4;
@@ -193,4 +196,44 @@ int netstack_open_beneath_walking(int root, const char *path, int flags) {
   }
   if (current != root) close(current);
   return result;
+}
+
+int netstack_open_network_namespace(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  int type = ioctl(fd, NS_GET_NSTYPE);
+  if (type != CLONE_NEWNET) {
+    close(fd);
+    return -EINVAL;
+  }
+  return fd;
+}
+
+/// What the namespace thread needs: the namespace, the work, and setns's result.
+struct namespace_work {
+  int namespace_fd;
+  void (*body)(void *);
+  void *context;
+  int result;
+};
+
+static void *namespace_thread(void *argument) {
+  struct namespace_work *work = argument;
+  if (setns(work->namespace_fd, CLONE_NEWNET) < 0) {
+    work->result = -errno;
+    return NULL;
+  }
+  work->body(work->context);
+  work->result = 0;
+  return NULL;
+}
+
+int netstack_run_in_network_namespace(int namespace_fd, void (*body)(void *), void *context) {
+  struct namespace_work work = {namespace_fd, body, context, -EINTR};
+  pthread_t thread;
+  int created = pthread_create(&thread, NULL, namespace_thread, &work);
+  if (created != 0) return -created;
+  int joined = pthread_join(thread, NULL);
+  if (joined != 0) return -joined;
+  return work.result;
 }

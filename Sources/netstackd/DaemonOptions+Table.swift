@@ -42,6 +42,16 @@ extension DaemonOptions {
       try options.setDevice(.tap(try nonEmpty(value, name, "needs a device name")), option: name)
     },
     Option(
+      "--netns", value: .required("PATH"),
+      help: """
+        make the TAP device, and set its host side, in the network namespace PATH \
+        (/run/netns/NAME or /proc/PID/ns/net); everything else of netstackd stays in its own \
+        namespace; needs CAP_SYS_ADMIN in the user namespace owning PATH and in netstackd's own
+        """
+    ) { options, value, name throws(OptionError) in
+      options.networkNamespace = try nonEmpty(value, name, "needs a namespace path")
+    },
+    Option(
       "--unix", value: .required("PATH"),
       help: """
         connect to a Unix socket carrying length-prefixed Ethernet frames (QEMU -netdev \

@@ -54,6 +54,8 @@ struct DaemonOptions {
 
   var backend = Backend.direct
   var device: Device?
+  /// `--netns PATH`: the network namespace the TAP device is made in (nil: the daemon's own).
+  var networkNamespace: String?
   /// The stack's address; with the socket backend, the address services bind to.
   var address: IPv4CIDR?
   var gateway: IPv4Address?
@@ -150,6 +152,11 @@ struct DaemonOptions {
   /// Checks the values against each other.
   private func validate() throws(OptionError) {
     try validateDHCP()
+    if networkNamespace != nil {
+      guard case .tap = device else {
+        throw OptionError("--netns", "only applies to a TAP device (--tap)")
+      }
+    }
     if backend == .socket {
       // Nothing of a device applies to the host's own sockets.
       for (given, option) in [

@@ -72,6 +72,8 @@ final class Daemon {
   /// Undone on the way out: the host side of a TAP, the control socket.
   var host: HostInterface?
   var control: ControlServer?
+  /// `--netns`: where the TAP and its host side live (nil: the daemon's own namespace).
+  var namespace: NetworkNamespace?
   /// The socket file of `--unix-listen`, removed on exit.
   var listeningSocket: String?
   /// The socket backend's services: TCP on the loop, UDP as tasks.
@@ -162,6 +164,7 @@ final class Daemon {
         var report = StatusReport(
           stack: runtime.stack, device: runtime.name, services: options.services.description,
           uptime: MonotonicClock.now() - self.started, now: MonotonicClock.now())
+        report.networkNamespace = options.networkNamespace
         report.counters += self.daemonCounters()
         return json ? report.json : report.text
       }
@@ -216,22 +219,46 @@ final class Daemon {
     options.mac ?? MACAddress(rawValue: 0x0200_0000_0000 | (Netstackd.entropy() & 0x00FF_FFFF_FFFF))
   }
 
-  /// Opens the TAP device, configures its host side, and builds the stack over it.
+  /// Opens the TAP device, configures its host side, and builds the stack over it. With
+  /// `--netns`, both happen on a thread inside that namespace (``NetworkNamespace``).
   func openTAP(_ name: String, loop: EventLoop) -> DirectStackRuntime {
     let mtu = options.mtu ?? 1500
-    let device: TAPDevice
-    do {
-      device = try TAPDevice(name: name, mtu: mtu, offloads: options.offloads)
-    } catch {
-      Netstackd.fail("--tap \(name): \(error)", status: 2)
+    if let path = options.networkNamespace {
+      do {
+        namespace = try NetworkNamespace(path: path)
+      } catch {
+        Netstackd.fail("\(error)", status: 2)
+      }
     }
-    var host = HostInterface(name: device.name)
-    let hostSummary: String
+    var opened: TAPDevice? = nil
+    var host: HostInterface? = nil
+    var hostSummary = ""
+    var failure: String? = nil
     do {
-      hostSummary = try setUpHostSide(&host, mtu: mtu)
+      try inDeviceNamespace {
+        let device: TAPDevice
+        do {
+          device = try TAPDevice(name: name, mtu: mtu, offloads: options.offloads)
+        } catch {
+          failure = "--tap \(name): \(error)"
+          return
+        }
+        var configured = HostInterface(name: device.name)
+        do {
+          hostSummary = try setUpHostSide(&configured, mtu: mtu)
+        } catch {
+          configured.undo()
+          failure = "\(error)"
+          return
+        }
+        host = configured
+        opened = consume device
+      }
     } catch {
-      host.undo()
       Netstackd.fail("\(error)", status: 2)
+    }
+    guard let device = opened.take() else {
+      Netstackd.fail(failure ?? "--tap \(name): not opened", status: 2)
     }
     self.host = host
     let deviceName = device.name
@@ -242,10 +269,21 @@ final class Daemon {
     let (runtime, _) = makeRuntime(
       device, fileDescriptor: descriptor, name: "netstack over TAP \(deviceName)", mtu: mtu,
       mac: mac, offloads: offloads, loop: loop)
+    let place = namespace.map { " in network namespace \($0.path)" } ?? ""
     print(
-      "netstackd: \(deviceName)\(created ? " (created)" : ""): mac \(mac), \(addressSummary), mtu \(mtu); \(hostSummary)"
+      "netstackd: \(deviceName)\(created ? " (created)" : "")\(place): mac \(mac), \(addressSummary), mtu \(mtu); \(hostSummary)"
     )
     return runtime
+  }
+
+  /// Runs `body` in the namespace of the TAP's host side: `--netns`'s, on a thread of its
+  /// own, or the daemon's, right here.
+  func inDeviceNamespace(_ body: () -> Void) throws(OptionError) {
+    if let namespace {
+      try namespace.run(body)
+    } else {
+      body()
+    }
   }
 
   /// Connects to (or listens on) a Unix socket carrying frames, and builds the stack over it.
@@ -526,8 +564,14 @@ final class Daemon {
   func undo() {
     closeDevice?()
     closeDevice = nil
-    host?.undo()
-    host = nil
+    if var host {
+      do {
+        try inDeviceNamespace { host.undo() }
+      } catch {
+        logger.error("cannot undo the host side of \(host.name): \(error)")
+      }
+      self.host = nil
+    }
     control?.shutdown()
     control = nil
     if let path = listeningSocket {

@@ -40,6 +40,8 @@ struct StatusReport {
 
   var backend: String
   var device: String
+  /// `--netns`: the network namespace the device lives in (nil: the daemon's own).
+  var networkNamespace: String?
   var uptimeSeconds: Int64
   var hardwareAddress: String?
   var address: String
@@ -181,6 +183,7 @@ struct StatusReport {
     var lines: [String] = []
     lines.append(
       "netstackd \(DaemonOptions.version): \(backend) backend on \(device), up \(uptimeSeconds) s")
+    if let networkNamespace { lines.append("network namespace: \(networkNamespace)") }
     var interface = "interface: ip \(address)"
     if let hardwareAddress { interface += ", mac \(hardwareAddress)" }
     if backend == "direct" { interface += ", gateway \(gateway ?? "none")" }
@@ -257,6 +260,7 @@ struct StatusReport {
       json.field("version", DaemonOptions.version)
       json.field("backend", backend)
       json.field("device", device)
+      if let networkNamespace { json.field("network_namespace", networkNamespace) }
       json.field("uptime_seconds", uptimeSeconds)
       json.field("services", services)
       json.key("interface")

@@ -55,6 +55,7 @@ struct DaemonOptionsTests {
     #expect(options.echoClient == nil)
     #expect(options.forwards.isEmpty)
     #expect(options.control == nil)
+    #expect(options.networkNamespace == nil)
     #expect(!options.dhcp)
     #expect(options.dhcpServerPool == nil)
     #expect(options.dhcpDNS.isEmpty)
@@ -91,7 +92,7 @@ struct DaemonOptionsTests {
   /// The help names every option the parser takes.
   @Test func theHelpNamesEveryOption() {
     for option in [
-      "--backend", "--tap", "--unix", "--unix-listen", "--netfront", "--mtu", "--mac",
+      "--backend", "--tap", "--netns", "--unix", "--unix-listen", "--netfront", "--mtu", "--mac",
       "--no-offload", "--busy-poll", "--ip", "--gateway", "--host-ip", "--dhcp",
       "--dhcp-server", "--dhcp-dns", "--dhcp-lease", "--serve", "--http-root", "--forward",
       "--echo-client", "--memory-limit", "--max-connections", "--tcp-user-timeout",
@@ -119,6 +120,19 @@ struct DaemonOptionsTests {
     // The same device twice is one device.
     #expect(try parse(["--tap", "tap0", "--tap", "tap0"]).device == .tap("tap0"))
     #expect(try parse(["--backend", "direct", "--tap", "t"]).backend == .direct)
+  }
+
+  /// `--netns PATH` is kept as given (the daemon opens and checks it when it makes the TAP).
+  @Test func networkNamespace() throws {
+    #expect(
+      try parse(["--tap", "tap0", "--netns", "/run/netns/guest"]).networkNamespace
+        == "/run/netns/guest")
+    #expect(
+      try parse(["--netns=/proc/4242/ns/net", "--tap", "t"]).networkNamespace
+        == "/proc/4242/ns/net")
+    let options = try parse(["--tap", "t", "--netns", "/run/netns/g", "--host-ip", "none"])
+    #expect(options.hostAddress == DaemonOptions.HostAddress.none)
+    #expect(options.device == .tap("t"))
   }
 
   @Test func addresses() throws {
@@ -430,6 +444,19 @@ struct DaemonOptionsTests {
     ),
     Refusal(
       ["--unix", "/s", "--host-ip", "10.77.0.1/24"], "--host-ip: only applies to a TAP device"),
+    Refusal(["--tap", "t", "--netns", ""], "--netns: needs a namespace path"),
+    Refusal(["--tap", "t", "--netns"], "--netns: needs a value"),
+    Refusal(["--netns", "/run/netns/g"], "--netns: only applies to a TAP device (--tap)"),
+    Refusal(
+      ["--backend", "socket", "--tap", "t", "--netns", "/run/netns/g"],
+      "--tap: has no meaning with --backend socket (there is no device)"),
+    Refusal(
+      ["--unix", "/s", "--netns", "/run/netns/g"], "--netns: only applies to a TAP device (--tap)"),
+    Refusal(
+      ["--netfront", "--netns", "/run/netns/g"], "--netns: only applies to a TAP device (--tap)"),
+    Refusal(
+      ["--backend", "socket", "--netns", "/run/netns/g"],
+      "--netns: only applies to a TAP device (--tap)"),
     Refusal(["--netfront", "--host-ip", "none"], "--host-ip: only applies to a TAP device"),
     Refusal(
       ["--tap", "t", "--dhcp", "--host-ip", "224.0.0.1/24"],

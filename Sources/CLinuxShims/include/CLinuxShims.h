@@ -71,6 +71,19 @@ int netstack_open_beneath(int root, const char *path, int flags);
 /// refused (-EXDEV) and "." and empty components are skipped.
 int netstack_open_beneath_walking(int root, const char *path, int flags);
 
+/// Opens a namespace file (`/run/netns/NAME`, `/proc/PID/ns/net`) read-only with O_CLOEXEC and
+/// checks with ioctl(NS_GET_NSTYPE) that it is a network namespace: the descriptor, -ENOENT
+/// (and the like) from open, or -EINVAL when the file is not a network namespace (not a
+/// namespace at all: ENOTTY from the ioctl, or one of another type).
+int netstack_open_network_namespace(const char *path);
+
+/// Runs `body(context)` on a new thread that first joins the network namespace `namespace_fd`
+/// (setns(2) with CLONE_NEWNET, which moves the calling thread only), and waits for it: the
+/// caller's own thread never changes namespace. Returns 0 after `body` ran, -errno when the
+/// thread could not be started or setns failed (then `body` did not run; EPERM: the caller
+/// lacks CAP_SYS_ADMIN in the namespace's owning user namespace or in its own).
+int netstack_run_in_network_namespace(int namespace_fd, void (*body)(void *), void *context);
+
 /// Numeric values of the TUN_F_* offload flags.
 extern const unsigned int netstack_tun_f_csum;
 extern const unsigned int netstack_tun_f_tso4;
