@@ -29,7 +29,7 @@ done
 REMOTE="ns-e2e-dns-upstream-remote-$$"
 ip netns add "$REMOTE"
 # Delete the remote namespace too, whatever happens; then the usual cleanup (which exits).
-trap 'status=$?; ip netns del "$REMOTE" 2>/dev/null; (exit $status); e2e_cleanup' EXIT
+trap 'status=$?; set +e; ip netns del "$REMOTE" 2>/dev/null; (exit $status); e2e_cleanup' EXIT
 ip -n "$REMOTE" link set lo up
 ip -n "$NS" link add veth0 type veth peer name veth1 netns "$REMOTE"
 ip -n "$NS" addr add 10.53.0.1/24 dev veth0
