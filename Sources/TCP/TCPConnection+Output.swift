@@ -5,10 +5,6 @@ import NetCore
 /// Nagle, silly-window avoidance), RFC 5681/6582/6675 retransmissions, and the header of each
 /// segment with its options (RFC 7323 timestamps, RFC 2018 SACK blocks).
 extension TCPConnection {
-  /// Bytes every segment buffer has after the IPv4 header, at least: enough for the padding
-  /// of a minimum Ethernet frame (46 bytes of payload), so that no layer below must copy.
-  static let minimumPacketRoom = 46
-
   /// How long a receiver may hold back the ACK of a lone segment (RFC 8985 §7.2 WCDelAckT).
   static let worstCaseDelayedAck = Interval.milliseconds(200)
 
@@ -302,10 +298,9 @@ extension TCPConnection {
     _ header: TCPHeader, payloadLength: Int, payloadOffset: Int = 0, now: Instant,
     network: inout Network
   ) {
-    // Room for Ethernet's minimum frame, so that a bare ACK is padded in place.
+    // The network's buffer: the link below gives it whatever room its framing needs.
     let packet = network.makePacketBuffer(
-      capacity: PacketBuffer.defaultHeadroom
-        + max(header.length + payloadLength, TCPConnection.minimumPacketRoom),
+      capacity: PacketBuffer.defaultHeadroom + header.length + payloadLength,
       headroom: PacketBuffer.defaultHeadroom)
     if payloadLength > 0 {
       packet.append(payloadLength)

@@ -1,8 +1,15 @@
+import NetCore
+
 /// A handle to a connection in a `TCPLayer`: a slot and the generation of its occupant, so
 /// that a stale handle never reaches the slot's next connection.
-public struct TCPConnectionID: Hashable, Sendable {
+public struct TCPConnectionID: TableHandle {
   public let slot: Int
   public let generation: UInt32
+
+  public init(slot: Int, generation: UInt32) {
+    self.slot = slot
+    self.generation = generation
+  }
 }
 
 /// A handle to a listening port in a `TCPLayer`.

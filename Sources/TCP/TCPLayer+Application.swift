@@ -28,9 +28,9 @@ extension TCPLayer {
         slots[connectionID.slot].owner = .released
       }
     }
-    for (slot, entry) in slots.enumerated() {
-      guard case .listener(id.port) = entry.owner,
-        let connection = touch(TCPConnectionID(slot: slot, generation: entry.generation))
+    for slot in slots.indices {
+      guard case .listener(id.port) = slots[slot].owner,
+        let occupant = occupant(ofSlot: slot), let connection = touch(occupant.id)
       else { continue }
       connection.abort()
       slots[slot].owner = .released

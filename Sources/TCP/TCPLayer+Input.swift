@@ -46,8 +46,8 @@ extension TCPLayer {
       localAddress: header.destination, localPort: segment.destinationPort,
       remoteAddress: header.source, remotePort: segment.sourcePort)
 
-    if let slot = slotByTuple[tuple],
-      let connection = touch(TCPConnectionID(slot: slot, generation: slots[slot].generation))
+    if let slot = slotByTuple[tuple], let occupant = occupant(ofSlot: slot),
+      let connection = touch(occupant.id)
     {
       connection.segmentArrives(segment, now: now)
       // The answer waits for the next flush, after the rest of the batch the runtime is
@@ -294,8 +294,9 @@ extension TCPLayer {
       acknowledgmentNumber: acknowledgment ?? SequenceNumber(0), flags: segmentFlags,
       window: window,
       options: options)
-    let packet = PacketBuffer(
-      capacity: PacketBuffer.defaultHeadroom + max(header.length, TCPConnection.minimumPacketRoom))
+    let packet = network.makePacketBuffer(
+      capacity: PacketBuffer.defaultHeadroom + header.length,
+      headroom: PacketBuffer.defaultHeadroom)
     header.prepend(to: packet, source: tuple.localAddress, destination: tuple.remoteAddress)
     do {
       try network.send(

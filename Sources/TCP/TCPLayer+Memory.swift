@@ -35,7 +35,7 @@ extension TCPLayer {
   mutating func wakeMemoryWaiters() {
     for slot in memoryWaiters where slots[slot].waitingForMemory {
       slots[slot].waitingForMemory = false
-      guard let connection = slots[slot].connection else { continue }
+      guard let connection = occupant(ofSlot: slot)?.connection else { continue }
       connection.events.insert(.writable)
       queueNotification(slot)
     }
@@ -50,9 +50,8 @@ extension TCPLayer {
   /// 100 ms must not also settle each of them.
   mutating func reclaimMemory() {
     shared.counters.memoryReclaims += 1
-    for entry in slots {
-      guard let connection = entry.connection else { continue }
-      shared.counters.outOfOrderBytesPruned += UInt64(connection.giveBackMemory())
-    }
+    var pruned = 0
+    connections.forEach { _, connection in pruned += connection.giveBackMemory() }
+    shared.counters.outOfOrderBytesPruned += UInt64(pruned)
   }
 }

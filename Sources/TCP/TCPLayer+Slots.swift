@@ -33,16 +33,16 @@ extension TCPLayer {
       slots[slot].touched = false
       touchedCount -= 1
     }
-    guard let connection = slots[slot].connection else { return }
+    guard let (id, connection) = occupant(ofSlot: slot) else { return }
     connection.output(now: now, network: &network)
     if case .listener(let port) = slots[slot].owner {
-      handOver(slot, connection, to: port, now: now, network: &network)
+      handOver(id, connection, to: port, now: now, network: &network)
     }
     switch connection.state {
     case .timeWait, .closed:
-      if retire(slot, connection, now: now) { return }
+      if retire(id, connection, now: now) { return }
     default:
-      scheduleTimer(slot, connection)
+      scheduleTimer(id, connection)
     }
     if !connection.events.isEmpty { queueNotification(slot) }
   }
@@ -50,12 +50,12 @@ extension TCPLayer {
   /// A listener's connection that completed its handshake joins the accept queue (or is reset
   /// when the queue is full); one that closed before leaves the listener's half-open count.
   private mutating func handOver<Network: IPv4Network>(
-    _ slot: Int, _ connection: TCPConnection, to port: UInt16, now: Instant,
+    _ id: TCPConnectionID, _ connection: TCPConnection, to port: UInt16, now: Instant,
     network: inout Network
   ) {
+    let slot = id.slot
     if connection.events.contains(.established), let listener = listeners[port] {
       listener.halfOpen = max(listener.halfOpen - 1, 0)
-      let id = TCPConnectionID(slot: slot, generation: slots[slot].generation)
       if listener.acceptQueue.append(id) {
         listenerNotifications.append(port)
         shared.counters.passiveOpens += 1
@@ -75,7 +75,10 @@ extension TCPLayer {
   /// A connection that reached TIME-WAIT (replaced by a small record) or CLOSED leaves the
   /// tuple table; its slot is freed unless the application still holds the handle. Returns
   /// whether the slot was freed.
-  private mutating func retire(_ slot: Int, _ connection: TCPConnection, now: Instant) -> Bool {
+  private mutating func retire(_ id: TCPConnectionID, _ connection: TCPConnection, now: Instant)
+    -> Bool
+  {
+    let slot = id.slot
     // The tuple's entry is this connection's unless a new connection of the same tuple has
     // replaced it since (its peer opened it again while the application held this one).
     if slotByTuple[connection.tuple] == slot {
@@ -93,12 +96,13 @@ extension TCPLayer {
   }
 
   /// Queues the connection's next deadline, unless an earlier one is queued already.
-  private mutating func scheduleTimer(_ slot: Int, _ connection: TCPConnection) {
+  private mutating func scheduleTimer(_ id: TCPConnectionID, _ connection: TCPConnection) {
+    let slot = id.slot
     guard let deadline = connection.nextDeadline,
       slots[slot].scheduled.map({ deadline < $0 }) ?? true
     else { return }
     slots[slot].scheduled = deadline
-    timers.push(deadline, slot: slot, generation: slots[slot].generation)
+    timers.push(deadline, slot: slot, generation: id.generation)
   }
 
   /// Notes that the connection has events for ``takeNotifications()``, once.
@@ -126,36 +130,30 @@ extension TCPLayer {
   /// Puts a new connection in the table, touched (its SYN or SYN-ACK is due); its state was
   /// reserved by ``reserveConnection()``.
   mutating func insert(_ connection: TCPConnection, owner: Owner) -> TCPConnectionID {
-    let slot: Int
-    if let reused = freeSlots.popLast() {
-      slot = reused
-    } else {
-      slot = slots.count
-      slots.append(Slot())
-    }
-    slots[slot].connection = connection
+    // The table is unbounded here: the connection limit is checked before (reserveConnection).
+    let id = connections.insert(connection)!
+    let slot = id.slot
+    while slots.count <= slot { slots.append(Slot()) }
     slots[slot].owner = owner
     slots[slot].scheduled = nil
     slots[slot].waitingForMemory = false
     slotByTuple[connection.tuple] = slot
     connectionCount += 1
     markTouched(slot)
-    return TCPConnectionID(slot: slot, generation: slots[slot].generation)
+    return id
   }
 
   /// Frees a slot whose connection is finished and no longer anyone's.
   mutating func free(_ slot: Int) {
-    if let connection = slots[slot].connection, slotByTuple[connection.tuple] == slot {
-      slotByTuple[connection.tuple] = nil
-      connectionCount -= 1
-    }
-    if slots[slot].connection != nil {
+    if let (id, connection) = occupant(ofSlot: slot) {
+      if slotByTuple[connection.tuple] == slot {
+        slotByTuple[connection.tuple] = nil
+        connectionCount -= 1
+      }
       shared.budget.release(TCPConnection.stateCharge, for: .tcpConnections)
+      connections.remove(id)
     }
-    slots[slot].connection = nil
-    slots[slot].generation &+= 1
     slots[slot].scheduled = nil
     slots[slot].owner = .released
-    freeSlots.append(slot)
   }
 }

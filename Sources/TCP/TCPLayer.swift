@@ -33,9 +33,9 @@ public struct TCPLayer {
     case released
   }
 
+  /// The layer's bookkeeping of a slot of ``connections``, kept by slot number (a slot's
+  /// flags say what queues it is in, which outlive the connection that was there).
   struct Slot {
-    var generation: UInt32 = 0
-    var connection: TCPConnection?
     var owner = Owner.released
     /// The earliest deadline queued for this slot in ``timers``.
     var scheduled: Instant?
@@ -50,8 +50,11 @@ public struct TCPLayer {
 
   public let configuration: TCPConfiguration
   let shared: TCPSharedState
+  /// The connections, reached through the handles applications hold (NetCore's table:
+  /// generations make a stale handle find nothing).
+  var connections = HandleTable<TCPConnectionID, TCPConnection>()
+  /// Per slot of ``connections``: owner, timer and queue flags.
   var slots: [Slot] = []
-  var freeSlots: [Int] = []
   var slotByTuple: [TCPFourTuple: Int] = [:]
   var listeners: [UInt16: TCPListener] = [:]
   var timeWait: TCPTimeWaitTable
@@ -110,10 +113,15 @@ public struct TCPLayer {
   /// The connection behind `id`, if it is still there: the layer's own door to it (nothing
   /// outside the TCP module holds a connection).
   func connection(_ id: TCPConnectionID) -> TCPConnection? {
-    guard id.slot >= 0, id.slot < slots.count, slots[id.slot].generation == id.generation else {
+    connections[id]
+  }
+
+  /// The connection in `slot` now, if any, with its handle.
+  func occupant(ofSlot slot: Int) -> (id: TCPConnectionID, connection: TCPConnection)? {
+    guard let id = connections.handle(forSlot: slot), let connection = connections[id] else {
       return nil
     }
-    return slots[id.slot].connection
+    return (id, connection)
   }
 
   /// What the connection behind `id` looks like now; nil once it is gone.
@@ -123,11 +131,7 @@ public struct TCPLayer {
 
   /// Every connection in the table with its handle, in slot order.
   public func forEachConnection(_ body: (TCPConnectionID, TCPConnectionInfo) -> Void) {
-    for (slot, entry) in slots.enumerated() {
-      if let connection = entry.connection {
-        body(TCPConnectionID(slot: slot, generation: entry.generation), connection.info)
-      }
-    }
+    connections.forEach { id, connection in body(id, connection.info) }
   }
 
   /// The connection's state; nil once it is gone.
@@ -219,12 +223,9 @@ public struct TCPLayer {
     var notifications: [TCPNotification] = []
     for slot in pendingNotifications {
       slots[slot].notificationQueued = false
-      guard let connection = slots[slot].connection else { continue }
+      guard let (id, connection) = occupant(ofSlot: slot) else { continue }
       let events = connection.takeEvents()
-      if !events.isEmpty {
-        notifications.append(
-          .connection(TCPConnectionID(slot: slot, generation: slots[slot].generation), events))
-      }
+      if !events.isEmpty { notifications.append(.connection(id, events)) }
     }
     pendingNotifications.removeAll(keepingCapacity: true)
     for port in listenerNotifications where listeners[port] != nil {

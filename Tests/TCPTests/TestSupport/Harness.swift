@@ -100,7 +100,7 @@ struct Harness {
   var connection: TCPConnection? {
     if let id, let connection = tcp.connection(id) { return connection }
     guard let slot = tcp.slotByTuple[tuple] else { return nil }
-    return tcp.slots[slot].connection
+    return tcp.occupant(ofSlot: slot)?.connection
   }
 
   /// The connection's state; TIME-WAIT also when only the TIME-WAIT table remembers it, and
