@@ -4,8 +4,9 @@ import NetCore
 import UDP
 
 /// Runs UDP services on the stack's UDP layer with no task: it binds each service's port and,
-/// when datagrams wait there, hands each to the service's handler (``DatagramHandler``) and
-/// sends what the handler answers, from the same port (RFC 768). The same host serves
+/// when datagrams wait there, hands each to the service's handler (a `DatagramHandler` from
+/// Applications) and sends what the handler answers, from the same port (RFC 768). The same
+/// host serves
 /// netstackd's direct backend and the unikernel; the handlers are the ones `--backend socket`
 /// drives over host sockets. ``TCPServiceHost`` is its TCP sibling.
 ///

@@ -5,7 +5,7 @@ import NetCore
 /// ``averagePerSecond``, the number drawn afresh every second. A fixed, global budget is a side
 /// channel (CVE-2016-5696): an off-path attacker who exhausts it and counts the challenge ACKs
 /// it still sees learns whether a guessed connection exists. Each connection is limited too
-/// (one challenge every half second, ``TCPConnection``), so one connection cannot spend the
+/// (one challenge every half second, `TCPConnection`), so one connection cannot spend the
 /// whole allowance.
 struct ChallengeAcknowledgmentLimiter {
   /// The average allowance per second (Linux `tcp_challenge_ack_limit` was 1000).

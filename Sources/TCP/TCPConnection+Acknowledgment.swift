@@ -102,7 +102,7 @@ extension TCPConnection {
     }
   }
 
-  /// A duplicate acknowledgment (RFC 5681 §2), counted by ``TCPLossRecovery``; at the third
+  /// A duplicate acknowledgment (RFC 5681 §2), counted by `TCPLossRecovery`; at the third
   /// (without SACK), the fast retransmit, and the window inflated by the three segments that
   /// left the network (RFC 6582 §3.2 step 2).
   func duplicateAcknowledgment(now: Instant) {

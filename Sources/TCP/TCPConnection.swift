@@ -11,9 +11,9 @@ import NetCore
 /// `shutdownWrite()`, `close()`, `abort()`). It never reads a clock or touches a device.
 ///
 /// Its state is split by side, as gVisor's `sender` and `receiver`: ``sender``
-/// (``TCPSender``: SND.*, send buffer, FIN queued), ``receiver`` (``TCPReceiver``: RCV.*,
+/// (`TCPSender`: SND.*, send buffer, FIN queued), ``receiver`` (`TCPReceiver`: RCV.*,
 /// receive buffer and moderation, what the next ACK reports, FIN received) and ``recovery``
-/// (``TCPLossRecovery``: scoreboard, duplicate ACKs, the recovery episode, RACK, TLP). The
+/// (`TCPLossRecovery`: scoreboard, duplicate ACKs, the recovery episode, RACK, TLP). The
 /// connection keeps its identity and state, the options negotiated, the congestion controller
 /// and RTO estimator, the timers that span sides, and coordinates them.
 ///

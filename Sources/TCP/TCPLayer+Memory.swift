@@ -11,7 +11,7 @@ extension TCPLayer {
   static let reclaimInterval = Interval.milliseconds(100)
 
   /// Admits a new connection if the memory budget allows one (below its admission level) and
-  /// reserves its state (``TCPConnection/stateCharge``, given back when its slot is freed);
+  /// reserves its state (`TCPConnection.stateCharge`, given back when its slot is freed);
   /// counts a refusal.
   mutating func reserveConnection() -> Bool {
     guard shared.budget.admitsNewWork,

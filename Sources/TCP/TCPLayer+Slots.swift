@@ -2,7 +2,7 @@ import IPv4
 import NetCore
 
 /// The connection table's bookkeeping: the one door through which anything that may change a
-/// connection reaches it (``touch(_:)``), what happens to a connection after it changed
+/// connection reaches it (`touch(_:)`), what happens to a connection after it changed
 /// (``settle(_:now:network:)``: it sends what is due, and is handed to its listener, retired
 /// or re-armed), and slots taken and freed.
 extension TCPLayer {

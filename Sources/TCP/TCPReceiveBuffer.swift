@@ -8,7 +8,7 @@ import NetCore
 /// charged to the stack's `MemoryBudget` for what they hold, so memory follows the bytes
 /// that arrived, not the window that was offered. ``limit`` is the window's ceiling (readable
 /// bytes plus the space the peer may fill); the connection grows it as the application
-/// proves it reads fast enough (``TCPConnection`` does the measuring, as Linux's
+/// proves it reads fast enough (`TCPConnection` does the measuring, as Linux's
 /// `tcp_rcv_space_adjust` does).
 public struct TCPReceiveBuffer: ~Copyable {
   private var readable: ByteRing

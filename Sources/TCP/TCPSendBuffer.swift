@@ -6,7 +6,7 @@ import NetCore
 ///
 /// Data is copied in once by ``append(_:limit:)``, read (for first transmission and for
 /// retransmissions) by offset from SND.UNA, and dropped from the front as it is acknowledged.
-/// How much the application may queue is the connection's decision (``TCPConnection`` sizes it
+/// How much the application may queue is the connection's decision (`TCPConnection` sizes it
 /// from the congestion window and the peer's window, as Linux's `tcp_sndbuf_expand` does); an
 /// idle connection holds no storage.
 public struct TCPSendBuffer: ~Copyable {
