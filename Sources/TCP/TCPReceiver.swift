@@ -53,11 +53,14 @@ struct TCPReceiver: ~Copyable {
   /// sequence number (Linux `tcp_rcv_rtt_measure`).
   var roundTripProbe: (sequence: SequenceNumber, start: Instant)?
 
-  /// Nothing received yet; moderation's first period starts `now`, and must beat the
-  /// buffer's initial window (Linux's rcvq_space.space starts there), so that an application
-  /// that takes a little does not grow the buffer.
+  /// Nothing received yet; moderation's first period starts `now`, and must beat half the
+  /// buffer's initial window, so that an application that takes a little does not grow the
+  /// buffer while one that takes a whole window in a round trip does. (Linux's
+  /// rcvq_space.space starts at ten segments, below the larger window it first offers; a
+  /// window-limited peer can never deliver more than the whole window in a round trip, so a
+  /// bar at the whole window would never be passed on a steady path.)
   init(buffer: consuming TCPReceiveBuffer, now: Instant) {
-    spaceLast = buffer.limit
+    spaceLast = buffer.limit / 2
     spaceStart = now
     self.buffer = buffer
   }
