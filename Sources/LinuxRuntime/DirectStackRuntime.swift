@@ -24,8 +24,10 @@ public final class DirectStackRuntime: @unchecked Sendable {
   public var stack: DirectStack
   private let device: any FrameDevice
   private var watchingWritable = false
-  /// When the last poll asked to be polled again.
-  private var nextDeadline: Instant?
+  /// When the last poll asked to be polled again. The first turn comes at once: the stack may
+  /// have been given work before the loop runs (a DHCP client's DISCOVER, a gratuitous ARP)
+  /// that no frame from the peer will prompt (passt, QEMU and a silent link send nothing first).
+  private var nextDeadline: Instant? = .zero
   /// Where the runtime logs device errors and connection events (debug).
   public let logger: Logger
   /// A name for the stack in pages and logs.

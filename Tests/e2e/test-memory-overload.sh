@@ -33,7 +33,10 @@ refused=0
 deadline=$((SECONDS + 180))
 while ((SECONDS < deadline)); do
   daemon_alive || fail "netstackd died under the load"
-  ns ping -c 1 -W 2 "$STACK_IP" >/dev/null || fail "ping went unanswered under the load"
+  # Liveness, not loss: under this flood the kernel's TAP queue may drop one echo request
+  # among thousands of segments, so three tries, 0.2 s apart, and one answer within 2 s.
+  ns ping -c 3 -i 0.2 -W 2 "$STACK_IP" 2>/dev/null | grep -q ' [1-3] received' ||
+    fail "ping went unanswered under the load (3 tries)"
   refused=$(tcp_counter connections_refused_memory)
   ((refused > 100)) && break
   sleep 1
