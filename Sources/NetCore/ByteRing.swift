@@ -2,10 +2,15 @@
 /// ``MemoryBudget``: TCP's send and receive buffers, and the services' pending bytes.
 ///
 /// The storage is a whole number of KiB (at least ``minimumCapacity``), grows by half again
-/// (or to what is needed) when bytes are appended, is given back when the ring empties, and
-/// shrinks when at most a quarter of it is used (``shrinkToFit()``), so that what is charged
-/// stays close to what is held. Growing asks the budget first; when the budget refuses, the
-/// ring grows only as far as the budget allows.
+/// (or to what is needed) when bytes are appended, and shrinks when at most a quarter of it is
+/// used (``shrinkToFit()``, which gives it all back when the ring is empty), so that what is
+/// charged stays close to what is held. When the ring empties, small storage (up to
+/// ``keptWhenEmpty``) is given back at once: an idle connection holds nothing. Larger storage
+/// is kept for the next bytes: a bulk transfer empties its ring again and again, and growing it
+/// back from nothing each time cost a bulk sender two thirds of its speed in allocation,
+/// zeroing and page faults; its owner gives it back with ``shrinkToFit()`` (TCP does under
+/// memory pressure) or when the ring goes. Growing asks the budget first; when the budget
+/// refuses, the ring grows only as far as the budget allows.
 ///
 /// Not copyable: one ring owns its storage and its charge, which it gives back when it goes.
 public struct ByteRing: ~Copyable {
@@ -22,6 +27,9 @@ public struct ByteRing: ~Copyable {
   public static let minimumCapacity = 1024
   /// What an allocation costs beyond its bytes (the array's header and the allocator's own).
   public static let allocationOverhead = 64
+  /// The largest storage given back at once when the ring empties; larger storage is kept
+  /// until ``shrinkToFit()``.
+  public static let keptWhenEmpty = 64 * 1024
 
   public init(budget: MemoryBudget, use: MemoryBudget.Use) {
     self.budget = budget
@@ -148,23 +156,27 @@ public struct ByteRing: ~Copyable {
     return taken
   }
 
-  /// Drops `length` bytes from the front. The storage is given back when the ring empties.
+  /// Drops `length` bytes from the front. When the ring empties, storage of up to
+  /// ``keptWhenEmpty`` bytes is given back; larger storage is kept for the next bytes.
   public mutating func removeFirst(_ length: Int) {
     precondition(length >= 0 && length <= count)
     guard length > 0 else { return }
     count -= length
-    if count == 0 {
+    if count > 0 {
+      head = wrapped(head + length)
+    } else if storage.count <= ByteRing.keptWhenEmpty {
       resize(to: 0)
     } else {
-      head = wrapped(head + length)
+      head = 0
     }
   }
 
   /// When at most a quarter of the storage is used, shrinks it to twice what is held (not
-  /// below ``minimumCapacity``): after a burst, a ring that holds little gives its memory back.
+  /// below ``minimumCapacity``), and gives it all back when the ring is empty: after a burst,
+  /// a ring that holds little gives its memory back.
   public mutating func shrinkToFit() {
     guard count <= storage.count / 4 else { return }
-    let newCapacity = ByteRing.roundedUp(2 * count)
+    let newCapacity = count == 0 ? 0 : ByteRing.roundedUp(2 * count)
     if newCapacity < storage.count { resize(to: newCapacity) }
   }
 
@@ -187,21 +199,24 @@ public struct ByteRing: ~Copyable {
     if newCapacity == 0 {
       storage = []
     } else {
-      var moved = [UInt8](repeating: 0, count: newCapacity)
-      if count > 0 {
-        let old = storage.count
-        let firstPart = min(count, old - head)
-        moved.withUnsafeMutableBufferPointer { target in
-          storage.withUnsafeBufferPointer { source in
-            target.baseAddress!.update(from: source.baseAddress! + head, count: firstPart)
-            if count > firstPart {
-              (target.baseAddress! + firstPart).update(
-                from: source.baseAddress!, count: count - firstPart)
+      // Only the bytes held are copied; the rest of the new storage is written before it is
+      // read (append), so it is not zeroed first (a zeroed multi-megabyte ring is a page fault
+      // per 4 KiB before the first byte goes in).
+      let held = count
+      let start = head
+      storage = storage.withUnsafeBufferPointer { source in
+        [UInt8](unsafeUninitializedCapacity: newCapacity) { target, initialized in
+          if held > 0 {
+            let firstPart = min(held, source.count - start)
+            target.baseAddress!.initialize(from: source.baseAddress! + start, count: firstPart)
+            if held > firstPart {
+              (target.baseAddress! + firstPart).initialize(
+                from: source.baseAddress!, count: held - firstPart)
             }
           }
+          initialized = newCapacity
         }
       }
-      storage = moved
     }
     head = 0
     if newCharge < oldCharge { budget.release(oldCharge - newCharge, for: use) }

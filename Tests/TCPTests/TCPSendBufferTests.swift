@@ -71,6 +71,26 @@ struct TCPSendBufferTests {
     #expect(budget.used == 0)
   }
 
+  @Test func aLargeRingIsKeptWhenItEmptiesUntilShrunk() {
+    // A bulk sender empties its ring on every acknowledgment of all it sent; growing the ring
+    // back from nothing each time is what halved bulk-out in scripts/bench.
+    let budget = MemoryBudget()
+    var buffer = TCPSendBuffer(budget: budget)
+    _ = buffer.append(pattern(200_000).span, limit: 1 << 20)
+    let capacity = buffer.capacity
+    #expect(capacity > ByteRing.keptWhenEmpty)
+    buffer.removeFirst(200_000)
+    #expect(buffer.capacity == capacity)
+    #expect(budget.used == buffer.charged)
+    _ = buffer.append(pattern(150_000, from: 7).span, limit: 1 << 20)
+    #expect(buffer.capacity == capacity)  // no new storage for the next round
+    #expect(contents(buffer) == pattern(150_000, from: 7))
+    buffer.removeFirst(150_000)
+    buffer.shrinkToFit()  // what TCP does under memory pressure
+    #expect(buffer.capacity == 0)
+    #expect(budget.used == 0)
+  }
+
   @Test func shrinkingGivesBackWhatASparseRingHolds() {
     let budget = MemoryBudget()
     var buffer = TCPSendBuffer(budget: budget)
