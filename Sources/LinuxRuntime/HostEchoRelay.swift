@@ -4,7 +4,7 @@ import IPv4
 import NetCore
 import NetStack
 
-/// The host side of the relay's ping: each guest echo flow (``ICMPEchoFlowTable``) gets an
+/// The host side of the relay's ping: each guest echo flow (`ICMPEchoFlowTable`) gets an
 /// unprivileged ICMP socket (`socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)`, allowed for the
 /// groups in `net.ipv4.ping_group_range`); the guest's requests are sent from it with their
 /// sequence and data (the kernel sets the identifier, RFC 792), and the replies go back to the
