@@ -10,14 +10,15 @@
 //   byte 0   control: bits 0-1 clock advance before the frame: 0, 1 ms, 1 s, 31 s;
 //            bit 2 correct the IPv4 header checksum and, for an unfragmented ICMP or UDP
 //            datagram, the transport checksum;
-//            bit 3 the host side answers the relayed echo requests (else it refuses them,
-//            host unreachable); bit 4 the host has no ping sockets from now on
+//            bit 3 the host side answers the relayed echo requests and UDP datagrams (else it
+//            refuses them: host or port unreachable); bit 4 the host has no ping sockets
+//            from now on; bit 5 the device vouches for the transport checksum
 //   1-2      frame length (big endian; cut to what the input has left)
 //   ...      the frame, from the destination MAC
 //
-// Checks: nothing traps; a relayed request is never to a denied, reserved or guest-subnet
-// address, goes to 127.0.0.1 exactly when it was sent to 10.0.2.4, and carries what the
-// guest sent; the queue never holds more than its limit; every frame sent is well formed and
+// Checks: nothing traps; a relayed echo request or UDP datagram is never to a denied, reserved
+// or guest-subnet address, goes to 127.0.0.1 exactly when it was sent to 10.0.2.4, and carries
+// what the guest sent; the queues never hold more than their limits; every frame sent is well formed and
 // comes from our MAC and, for IPv4, from 10.0.2.2, 10.0.2.3 or an address a request was
 // relayed to (its echo reply); ARP answers only for 10.0.2.2, 10.0.2.3 and 10.0.2.4.
 
@@ -64,6 +65,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     if control & 4 != 0 { fixChecksums(&frame) }
     if control & 16 != 0 { stack.setRelayEchoAvailable(false) }
+    device.receivedFrameInfo = ReceivedFrameInfo(transportChecksumVerified: control & 32 != 0)
     device.inbox.append(PacketBuffer(copying: frame.span, headroom: 0))
     poll(&stack, &device, now: now, replySources: replySources)
 
@@ -89,6 +91,26 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
           sequence: request.sequence, payload: request.payload.span, now: now)
       } else {
         stack.refuseRelayedEcho(request, code: .host, now: now)
+      }
+    }
+    expect(
+      (stack.relay?.udpQueuedBytes ?? 0) <= RelayGateway.udpQueueByteLimit, "UDP queue bytes")
+    for datagram in stack.takeRelayedUDPDatagrams() {
+      let destination = datagram.flow.destination
+      expect(!denied.contains(destination), "relayed UDP to a denied address \(destination)")
+      expect(
+        destination.isUnicast && !destination.isLoopback && destination != dns
+          && (destination == hostLoopback || !subnet.contains(destination)),
+        "relayed UDP to \(destination)")
+      expect(
+        (datagram.hostDestination == IPv4Address(127, 0, 0, 1)) == (destination == hostLoopback),
+        "host-loopback mapping (UDP)")
+      expect(datagram.flow.destinationPort != 0 && datagram.flow.guestPort != 0, "UDP port 0")
+      if control & 8 != 0 {
+        replySources.insert(destination)
+        stack.sendRelayedUDPReply(on: datagram.flow, payload: datagram.payload.span, now: now)
+      } else {
+        stack.refuseRelayedUDP(datagram.flow, code: .port, now: now)
       }
     }
     // The DNS address's service: every query answered with itself.

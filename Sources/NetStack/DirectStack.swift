@@ -136,7 +136,9 @@ public struct DirectStack {
   private mutating func deliver(
     _ delivery: IPv4Delivery, packet: Span<UInt8>, checksumVerified: Bool, now: Instant
   ) {
-    if delivery.isRelayed { return relayInput(delivery, packet: packet, now: now) }
+    if delivery.isRelayed {
+      return relayInput(delivery, packet: packet, checksumVerified: checksumVerified, now: now)
+    }
     if delivery.isForOtherAddress && delivery.header.protocolNumber != .udp {
       ipv4.dropForOtherAddress()
       return

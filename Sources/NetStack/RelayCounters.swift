@@ -19,7 +19,15 @@ public struct RelayCounters: CounterGroup, Sendable, Equatable {
   public var echoDroppedQueueFull: UInt64 = 0
   /// ICMP that is not an echo request (or is malformed), dropped.
   public var icmpDropped: UInt64 = 0
-  /// TCP, UDP and other protocols to other hosts, dropped: not relayed yet.
+  /// UDP datagrams handed to the host side.
+  public var udpDatagramsRelayed: UInt64 = 0
+  /// UDP datagrams dropped: the queue to the host side was full (datagrams or bytes).
+  public var udpDroppedQueueFull: UInt64 = 0
+  /// UDP datagrams dropped: malformed, a bad checksum, or to port 0.
+  public var udpDroppedMalformed: UInt64 = 0
+  /// UDP datagrams sent to a guest from the host side's answers.
+  public var udpRepliesSent: UInt64 = 0
+  /// TCP and other protocols to other hosts, dropped: not relayed yet.
   public var droppedUnsupportedProtocol: UInt64 = 0
 
   public init() {}
@@ -32,6 +40,10 @@ public struct RelayCounters: CounterGroup, Sendable, Equatable {
     body("echo_refused_unavailable", echoRefusedUnavailable)
     body("echo_dropped_queue_full", echoDroppedQueueFull)
     body("icmp_dropped", icmpDropped)
+    body("udp_datagrams_relayed", udpDatagramsRelayed)
+    body("udp_dropped_queue_full", udpDroppedQueueFull)
+    body("udp_dropped_malformed", udpDroppedMalformed)
+    body("udp_replies_sent", udpRepliesSent)
     body("dropped_unsupported_protocol", droppedUnsupportedProtocol)
   }
 }

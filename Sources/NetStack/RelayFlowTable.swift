@@ -1,23 +1,15 @@
 import NetCore
 
-/// The relay's ICMP echo flows: one per guest, echo identifier and destination, each of which
-/// the host side sends from an ICMP socket of its own (so that the kernel's identifier maps
-/// back to the guest's). Bounded: at ``maximumFlows`` the least recently used flow makes room;
-/// a flow unused for ``idleTimeout`` expires (as Linux's conntrack forgets ICMP after 30 s, and
-/// slirp4netns's sockets after their idle time).
-public struct ICMPEchoFlowTable: Sendable {
+/// The relay's flows of one kind: ICMP echo (``ICMPEchoFlowTable``: one per guest, echo
+/// identifier and destination) or UDP (``UDPFlowTable``: one per guest address and port and
+/// destination address and port), each of which the host side sends from a socket of its own,
+/// so that what comes back on it maps back to the guest. Bounded: at ``maximumFlows`` the least
+/// recently used flow makes room; a flow unused for ``idleTimeout`` expires (as Linux's
+/// conntrack forgets ICMP after 30 s and UDP after 30 s to 120 s, and slirp4netns closes its
+/// sockets after their idle time).
+public struct RelayFlowTable<FlowKey: Hashable & Sendable>: Sendable {
   /// What names a flow.
-  public struct Key: Hashable, Sendable {
-    public var guest: IPv4Address
-    public var identifier: UInt16
-    public var destination: IPv4Address
-
-    public init(guest: IPv4Address, identifier: UInt16, destination: IPv4Address) {
-      self.guest = guest
-      self.identifier = identifier
-      self.destination = destination
-    }
-  }
+  public typealias Key = FlowKey
 
   /// One flow: its key, its number (never reused), where the host sends it, its traffic.
   public struct Flow: Sendable, Equatable {

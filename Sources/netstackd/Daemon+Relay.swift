@@ -3,7 +3,7 @@ import NetCore
 import NetStack
 
 /// Relay mode in the daemon: the stack becomes the guests' gateway, with the host side of its
-/// ping (``HostEchoRelay``) and DNS (``RelayDNSService`` over ``HostDNSUpstream``).
+/// ping (``HostEchoRelay``), UDP (``HostUDPRelay``) and DNS (``RelayDNSService`` over ``HostDNSUpstream``).
 extension Daemon {
   /// Starts the relay on `runtime` as the options ask, and prints what it does.
   func startRelay(on runtime: DirectStackRuntime) {
@@ -12,6 +12,13 @@ extension Daemon {
     let echo: HostEchoRelay
     do {
       echo = try HostEchoRelay(runtime: runtime, table: ICMPEchoFlowTable(), logger: logger)
+    } catch {
+      undo()
+      Netstackd.fail("relay: \(error)", status: 1)
+    }
+    let udp: HostUDPRelay
+    do {
+      udp = try HostUDPRelay(runtime: runtime, table: UDPFlowTable(), logger: logger)
     } catch {
       undo()
       Netstackd.fail("relay: \(error)", status: 1)
@@ -35,10 +42,12 @@ extension Daemon {
       }
     }
     relayEcho = echo
+    relayUDP = udp
     relayDNS = dns
     runtime.afterPoll = { now in
       dns?.drain()
       echo.drain(now: now)
+      udp.drain(now: now)
     }
     var summary = "netstackd: relay: gateway \(options.stackAddress.address)"
     if let address = options.dnsAddress {
@@ -51,6 +60,7 @@ extension Daemon {
     }
     summary += "; ping to other hosts "
     summary += echo.unavailableReason.map { "refused: \($0)" } ?? "through ICMP sockets"
+    summary += "; udp through host sockets"
     if !options.denied.isEmpty {
       summary += "; denied \(options.denied.map { "\($0)" }.joined(separator: ", "))"
     }
@@ -79,6 +89,18 @@ extension Daemon {
           idleSeconds: (now - flow.lastUsed).seconds)
       }
     }
+    if let udp = relayUDP {
+      status.udpFlowLimit = udp.table.maximumFlows
+      status.udpIdleTimeoutSeconds = udp.table.idleTimeout.seconds
+      status.udpFlows = udp.table.all.map { flow in
+        StatusReport.RelayStatus.UDPFlow(
+          guest: "\(flow.key.guest):\(flow.key.guestPort)",
+          destination: "\(flow.key.destination):\(flow.key.destinationPort)",
+          hostDestination: "\(flow.hostDestination):\(flow.key.destinationPort)",
+          datagramsOut: flow.requests, datagramsIn: flow.replies,
+          ageSeconds: (now - flow.created).seconds, idleSeconds: (now - flow.lastUsed).seconds)
+      }
+    }
     return status
   }
 
@@ -97,6 +119,12 @@ extension Daemon {
       counters.append(("relay_icmp", "flows", UInt64(echo.table.count)))
       counters.append(("relay_icmp", "flows_evicted", echo.table.evictions))
       counters.append(("relay_icmp", "flows_expired", echo.table.expirations))
+    }
+    if let udp = relayUDP {
+      for (name, value) in udp.counters.all { counters.append(("relay_udp", name, value)) }
+      counters.append(("relay_udp", "flows", UInt64(udp.table.count)))
+      counters.append(("relay_udp", "flows_evicted", udp.table.evictions))
+      counters.append(("relay_udp", "flows_expired", udp.table.expirations))
     }
     return counters
   }

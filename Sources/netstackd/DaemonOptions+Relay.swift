@@ -14,8 +14,8 @@ extension DaemonOptions {
     Option(
       "--relay",
       help: """
-        be the network of the guests on the link: ping to other hosts goes out through the \
-        host's ICMP sockets, DNS at --dns-address is forwarded to the host's name servers. \
+        be the network of the guests on the link: ping and UDP to other hosts go out through \
+        the host's sockets, DNS at --dns-address is forwarded to the host's name servers. \
         Without --ip the stack is 10.0.2.2/24, DNS 10.0.2.3, and the DHCP server leases from \
         10.0.2.15 with that router and DNS; the TAP's host side is left alone
         """

@@ -87,6 +87,7 @@ final class Daemon {
   var deviceCounters: (() -> [(group: String, name: String, value: UInt64)])?
   /// `--relay`: the host sides of its ping and DNS.
   var relayEcho: HostEchoRelay?
+  var relayUDP: HostUDPRelay?
   var relayDNS: RelayDNSService?
 
   init(options: DaemonOptions) {
@@ -570,6 +571,8 @@ final class Daemon {
   func undo() {
     relayEcho?.shutdown()
     relayEcho = nil
+    relayUDP?.shutdown()
+    relayUDP = nil
     relayDNS?.upstream.shutdown()
     relayDNS = nil
     closeDevice?()

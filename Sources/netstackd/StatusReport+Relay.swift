@@ -14,6 +14,17 @@ extension StatusReport {
       var idleSeconds: Int64
     }
 
+    /// One UDP flow (guest address and port, destination) and its host socket's traffic.
+    struct UDPFlow {
+      var guest: String
+      var destination: String
+      var hostDestination: String
+      var datagramsOut: UInt64
+      var datagramsIn: UInt64
+      var ageSeconds: Int64
+      var idleSeconds: Int64
+    }
+
     var dnsAddress: String?
     var resolvConf: String?
     var nameServers: [String]
@@ -24,6 +35,9 @@ extension StatusReport {
     var echoFlowLimit = 0
     var echoIdleTimeoutSeconds: Int64 = 0
     var echoFlows: [EchoFlow] = []
+    var udpFlowLimit = 0
+    var udpIdleTimeoutSeconds: Int64 = 0
+    var udpFlows: [UDPFlow] = []
 
     var textLines: [String] {
       var lines: [String] = []
@@ -43,6 +57,16 @@ extension StatusReport {
         if flow.hostDestination != flow.destination { via += " (host \(flow.hostDestination))" }
         lines.append(
           "  \(flow.guest) id \(flow.identifier) -> \(via)  requests \(flow.requests)  replies \(flow.replies)  age \(flow.ageSeconds) s  idle \(flow.idleSeconds) s"
+        )
+      }
+      lines.append(
+        "relay udp: \(udpFlows.count) of \(udpFlowLimit) flows, idle timeout \(udpIdleTimeoutSeconds) s"
+      )
+      for flow in udpFlows {
+        var via = flow.destination
+        if flow.hostDestination != flow.destination { via += " (host \(flow.hostDestination))" }
+        lines.append(
+          "  \(flow.guest) -> \(via)  out \(flow.datagramsOut)  in \(flow.datagramsIn)  age \(flow.ageSeconds) s  idle \(flow.idleSeconds) s"
         )
       }
       return lines
@@ -70,6 +94,20 @@ extension StatusReport {
             json.field("host_destination", flow.hostDestination)
             json.field("requests", Int64(flow.requests))
             json.field("replies", Int64(flow.replies))
+            json.field("age_seconds", flow.ageSeconds)
+            json.field("idle_seconds", flow.idleSeconds)
+          }
+        }
+        json.field("udp_flow_limit", Int64(udpFlowLimit))
+        json.field("udp_idle_timeout_seconds", udpIdleTimeoutSeconds)
+        json.key("udp_flows")
+        json.array(udpFlows) { flow in
+          json.object {
+            json.field("guest", flow.guest)
+            json.field("destination", flow.destination)
+            json.field("host_destination", flow.hostDestination)
+            json.field("datagrams_out", Int64(flow.datagramsOut))
+            json.field("datagrams_in", Int64(flow.datagramsIn))
             json.field("age_seconds", flow.ageSeconds)
             json.field("idle_seconds", flow.idleSeconds)
           }

@@ -34,9 +34,11 @@ struct RelayGatewayTests {
     return stack
   }
 
-  /// Hands `stack` one frame through a poll and returns the frames it sent.
-  func receive(_ frame: [UInt8], _ stack: inout DirectStack) -> [[UInt8]] {
+  /// Hands `stack` one frame through a poll and returns the frames it sent; `verified` when
+  /// the device vouches for the transport checksum.
+  func receive(_ frame: [UInt8], _ stack: inout DirectStack, verified: Bool = false) -> [[UInt8]] {
     var device = MemoryDevice()
+    device.receivedFrameInfo = ReceivedFrameInfo(transportChecksumVerified: verified)
     device.inbox.append(PacketBuffer(copying: frame.span))
     _ = stack.poll(now: .zero, device: &device)
     return device.takeSent().map { $0.withBytes { $0.copyToArray() } }
@@ -160,12 +162,78 @@ struct RelayGatewayTests {
     #expect(queued.count == RelayGateway.echoQueueLimit)
   }
 
+  func udpFrame(_ payload: [UInt8], from port: UInt16 = 5000, to destinationPort: UInt16 = 9)
+    -> [UInt8]
+  {
+    let datagram = PacketBuffer(copying: payload.span)
+    UDPHeader(sourcePort: port, destinationPort: destinationPort).prepend(
+      to: datagram, source: Self.guest, destination: Self.remote)
+    return frame(datagram, .udp, to: Self.remote)
+  }
+
+  @Test func aUDPDatagramToAnotherHostIsQueuedAndTheReplyComesFromIt() throws {
+    var stack = makeStack()
+    #expect(receive(udpFrame([1, 2, 3]), &stack).isEmpty)
+    let taken = stack.takeRelayedUDPDatagrams()
+    let datagram = try #require(taken.first)
+    let flow = UDPFlowKey(
+      guest: Self.guest, guestPort: 5000, destination: Self.remote, destinationPort: 9)
+    #expect(
+      datagram == RelayedUDPDatagram(flow: flow, hostDestination: Self.remote, payload: [1, 2, 3]))
+    #expect(stack.relay?.counters.udpDatagramsRelayed == 1 && stack.relay?.udpQueuedBytes == 0)
+
+    let replied = stack.sendRelayedUDPReply(on: flow, payload: [7, 8].span, now: .zero)
+    #expect(replied)
+    let sent = stack.transmitQueue.popFirst()
+    let reply = try #require(sent).withBytes { $0.copyToArray() }
+    let header = try ipv4(reply)
+    #expect(header.source == Self.remote && header.destination == Self.guest)
+    let udpBytes = Array(reply[34..<(34 + header.payloadLength)])
+    let parsed = try UDPDatagram(checking: udpBytes.span)
+    let ports = (parsed.sourcePort, parsed.destinationPort)
+    let payload = parsed.payload.copyToArray()
+    let checksumVerifies = parsed.checksumIsValid(source: Self.remote, destination: Self.guest)
+    #expect(ports == (9, 5000))
+    #expect(payload == [7, 8])
+    #expect(checksumVerifies)
+    #expect(stack.relay?.counters.udpRepliesSent == 1)
+
+    // A refusal: port unreachable from the gateway, quoting the flow's headers.
+    stack.refuseRelayedUDP(flow, code: .port, now: .zero)
+    let refusalBuffer = stack.transmitQueue.popFirst()
+    let refusal = try #require(refusalBuffer).withBytes { $0.copyToArray() }
+    #expect(try ipv4(refusal).source == Self.subnet.address)
+    #expect(Array(icmp(refusal)[0..<2]) == [3, 3])
+    // The quote: the guest's IPv4 header to the remote host and UDP ports 5000 -> 9.
+    #expect(Array(refusal[(34 + 8 + 12)..<(34 + 8 + 20)]) == [10, 0, 2, 15, 192, 0, 2, 7])
+    #expect(Array(refusal[(34 + 8 + 20)..<(34 + 8 + 24)]) == [0x13, 0x88, 0, 9])
+  }
+
+  @Test func badUDPAndAFullQueueAreDroppedAndCounted() {
+    var stack = makeStack()
+    var broken = udpFrame([1, 2, 3])
+    broken[broken.count - 1] ^= 0xFF  // the checksum no longer verifies
+    #expect(receive(broken, &stack).isEmpty)
+    #expect(receive(udpFrame([1], to: 0), &stack).isEmpty)
+    #expect(stack.relay?.counters.udpDroppedMalformed == 2)
+    // A checksum the device vouches for (a guest's kernel offloading it to the TAP) passes.
+    #expect(receive(broken, &stack, verified: true).isEmpty)
+    #expect(stack.relay?.counters.udpDatagramsRelayed == 1)
+    let vouched = stack.takeRelayedUDPDatagrams()
+    #expect(vouched.count == 1)
+    // 1 MiB of payload at most: 16 datagrams of 65,000 bytes fit, the 17th does not.
+    let big = [UInt8](repeating: 0x5A, count: 65_000)
+    for _ in 0..<17 { _ = receive(udpFrame(big), &stack) }
+    #expect(stack.relay?.counters.udpDroppedQueueFull == 1)
+    #expect(stack.relay?.udpQueuedBytes == 16 * 65_000)
+    let queued = stack.takeRelayedUDPDatagrams()
+    #expect(queued.count == 16)
+  }
+
   @Test func otherProtocolsAndFragmentsToOtherHostsAreDroppedAndCounted() {
     var stack = makeStack()
-    let datagram = PacketBuffer(copying: [1, 2, 3].span)
-    UDPHeader(sourcePort: 5000, destinationPort: 9).prepend(
-      to: datagram, source: Self.guest, destination: Self.remote)
-    #expect(receive(frame(datagram, .udp, to: Self.remote), &stack).isEmpty)
+    let segment = PacketBuffer(copying: [UInt8](repeating: 0, count: 20).span)
+    #expect(receive(frame(segment, .tcp, to: Self.remote), &stack).isEmpty)
     #expect(stack.relay?.counters.droppedUnsupportedProtocol == 1)
     let piece = PacketBuffer(copying: [UInt8](repeating: 0, count: 16).span)
     #expect(receive(frame(piece, .icmp, to: Self.remote, moreFragments: true), &stack).isEmpty)

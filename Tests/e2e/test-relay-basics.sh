@@ -13,12 +13,16 @@
 #   3. dig from the guest against 10.0.2.3 resolves www.relay.test and two A records of
 #      multi.relay.test (dnsmasq's log shows the queries came from netstackd's namespace);
 #      NXDOMAIN passes; port 53 of 10.0.2.2 is closed;
-#   4. --deny 10.99.0.3/32: the guest's ping there is refused ("Packet filtered": ICMP
+#   4. UDP through the relay: a datagram to an echo server in the remote namespace comes back
+#      from the server's address and port (the server saw netstackd's namespace's address);
+#      one to a closed port there comes back as ICMP port unreachable (the guest's socket says
+#      "connection refused"); status lists the UDP flows;
+#   5. --deny 10.99.0.3/32: the guest's ping there is refused ("Packet filtered": ICMP
 #      administratively prohibited) and counted (relay.refused_denied);
-#   5. the host loopback: 10.0.2.4 is not answered without --host-loopback; with
+#   6. the host loopback: 10.0.2.4 is not answered without --host-loopback; with
 #      --host-loopback 10.0.2.4 (second run; the guest takes a lease again) the guest's ping
 #      there is answered by netstackd's namespace's 127.0.0.1;
-#   6. without ping sockets (the range set back to "1 0" before a third run), the log and the
+#   7. without ping sockets (the range set back to "1 0" before a third run), the log and the
 #      status say so, and the guest's ping is refused ("Packet filtered"), counted.
 source "$(dirname "$0")/lib.sh"
 e2e_begin relay-basics
@@ -59,6 +63,39 @@ wait_for_line "$WORK/dnsmasq.log" "started, version" 10 >/dev/null
 printf '# the test'"'"'s own resolv.conf\nnameserver 10.99.0.2\noptions timeout:2 attempts:2\n' >"$WORK/resolv.conf"
 ok "dnsmasq on 10.99.0.2 in the remote namespace; resolv.conf names it"
 
+# A UDP echo server in the remote namespace (10.99.0.2:7007) that logs who sent each datagram,
+# and the guest's UDP client: prints the answer, "refused" or "timeout".
+cat >"$WORK/udp-echo.py" <<'PY'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.99.0.2", 7007))
+print("listening", flush=True)
+while True:
+    data, sender = s.recvfrom(65535)
+    print("from %s:%d %d bytes" % (sender[0], sender[1], len(data)), flush=True)
+    s.sendto(data, sender)
+PY
+cat >"$WORK/udp-client.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect((sys.argv[1], int(sys.argv[2])))
+for attempt in range(3):
+    s.send(sys.argv[3].encode())
+    try:
+        print(s.recv(65535).decode())
+        break
+    except socket.timeout:
+        print("timeout")
+    except ConnectionRefusedError:
+        print("refused")
+        break
+PY
+ip netns exec "$REMOTE" "$PYTHON" -u "$WORK/udp-echo.py" >"$WORK/udp-echo.log" 2>&1 </dev/null &
+HELPER_PIDS+=($!)
+wait_for_line "$WORK/udp-echo.log" "^listening" 10 >/dev/null
+ok "a UDP echo server on 10.99.0.2:7007 in the remote namespace"
+
 # The guest's DHCP client script: records the lease and configures tap0 with it.
 cat >"$WORK/udhcpc.script" <<SCRIPT
 #!/bin/sh
@@ -97,7 +134,7 @@ guest_ping() { guest ping -c 3 -i 0.3 -W 2 "$1" 2>&1 || true; }
 relay_start
 relay_line=$(grep "relay:" "$DAEMON_OUT" || true)
 expect_match "the startup line says the plan" \
-  "relay: gateway 10\.0\.2\.2, dns 10\.0\.2\.3 \(name servers from .*resolv\.conf\), leases 10\.0\.2\.15-10\.0\.2\.254; ping to other hosts through ICMP sockets; denied 10\.99\.0\.3/32; host loopback unreachable" \
+  "relay: gateway 10\.0\.2\.2, dns 10\.0\.2\.3 \(name servers from .*resolv\.conf\), leases 10\.0\.2\.15-10\.0\.2\.254; ping to other hosts through ICMP sockets; udp through host sockets; denied 10\.99\.0\.3/32; host loopback unreachable" \
   "$relay_line"
 lease=$(grep "^bound" "$WORK/udhcpc.events" | tail -n 1)
 expect_eq "the guest's lease" "bound ip=10.0.2.15 mask=24 router=10.0.2.2 dns=10.0.2.3" "$lease"
@@ -132,13 +169,25 @@ json=$(daemon_status_json)
 expect_ge "dns.answers" 3 "$(status_value 's["counters"]["dns"]["answers"]' "$json")"
 expect_eq "status names the name server" "10.99.0.2" "$(status_value '",".join(s["relay"]["name_servers"])' "$json")"
 
-# --- 4. A denied destination ------------------------------------------------------------------
+# --- 4. UDP through the relay -----------------------------------------------------------------
+answer=$(guest "$PYTHON" "$WORK/udp-client.py" 10.99.0.2 7007 relayed-udp-datagram 2>&1 || true)
+expect_eq "a UDP datagram to the remote echo server comes back" "relayed-udp-datagram" "$answer"
+expect_match "the echo server saw netstackd's namespace's address" "^from 10\.99\.0\.1:[0-9]+ 20 bytes$" \
+  "$(cat "$WORK/udp-echo.log")"
+answer=$(guest "$PYTHON" "$WORK/udp-client.py" 10.99.0.2 7008 nobody-listens 2>&1 || true)
+expect_eq "a closed remote port: ICMP port unreachable to the guest" "refused" "$answer"
+json=$(daemon_status_json)
+expect_eq "status lists the UDP flows" "10.99.0.2:7007 1 1,10.99.0.2:7008 1 0" \
+  "$(status_value '",".join("%s %d %d" % (f["destination"], f["datagrams_out"], f["datagrams_in"]) for f in s["relay"]["udp_flows"])' "$json")"
+expect_eq "relay_udp.refusals_sent" 1 "$(status_value 's["counters"]["relay_udp"]["refusals_sent"]' "$json")"
+
+# --- 5. A denied destination ------------------------------------------------------------------
 out=$(guest_ping 10.99.0.3)
 expect_match "the guest's ping of a denied address is refused as filtered" "Packet filtered" "$out"
 expect_match "no reply from the denied address" "3 packets transmitted, 0 received" "$out"
 expect_eq "relay.refused_denied" 3 "$(status_value 's["counters"]["relay"]["refused_denied"]')"
 
-# --- 5. The host's loopback -------------------------------------------------------------------
+# --- 6. The host's loopback -------------------------------------------------------------------
 out=$(guest_ping 10.0.2.4)
 expect_match "10.0.2.4 without --host-loopback: no answer" "3 packets transmitted, 0 received" "$out"
 daemon_stop TERM
@@ -157,7 +206,7 @@ expect_match "the remote host still answers" "3 packets transmitted, 3 received"
 daemon_stop TERM
 expect_eq "netstackd exit status" 0 "$DAEMON_STATUS"
 
-# --- 6. Without ping sockets ------------------------------------------------------------------
+# --- 7. Without ping sockets ------------------------------------------------------------------
 ns sysctl -qw net.ipv4.ping_group_range="1 0"
 relay_start
 expect_match "the log says ping sockets are refused" \
