@@ -1,3 +1,4 @@
+import Glibc
 import LinuxRuntime
 import NetCore
 import NetStack
@@ -7,6 +8,7 @@ import NetStack
 extension Daemon {
   /// Starts the relay on `runtime` as the options ask, and prints what it does.
   func startRelay(on runtime: DirectStackRuntime) {
+    raiseDescriptorLimit()
     runtime.stack.startRelay(
       RelayGateway(policy: options.relayPolicy, dnsAddress: options.dnsAddress))
     let echo: HostEchoRelay
@@ -66,6 +68,27 @@ extension Daemon {
     }
     summary += "; host loopback " + (options.hostLoopback.map { "at \($0)" } ?? "unreachable")
     print(summary)
+  }
+
+  /// Raises the soft limit of open descriptors towards the hard one, to 65,536 at most (each
+  /// relayed flow holds a socket, each DNS query upstream one: up to about 3,100 with the
+  /// default bounds, past the usual soft limit of 1,024); a socket beyond the limit is counted
+  /// as a socket failure.
+  func raiseDescriptorLimit() {
+    var limit = rlimit()
+    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < min(limit.rlim_max, 65536) else {
+      return
+    }
+    let before = limit.rlim_cur
+    limit.rlim_cur = min(limit.rlim_max, 65536)
+    if setrlimit(resource, &limit) == 0 {
+      logger.info("relay: open descriptors allowed raised from \(before) to \(limit.rlim_cur)")
+    } else {
+      logger.warning(
+        "relay: cannot raise the open descriptors allowed from \(before): \(String(cString: strerror(errno)))"
+      )
+    }
   }
 
   /// The relay's status for `netstackd status`.

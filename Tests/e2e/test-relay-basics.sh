@@ -131,7 +131,14 @@ relay_start() {
 guest_ping() { guest ping -c 3 -i 0.3 -W 2 "$1" 2>&1 || true; }
 
 # --- 1. The address plan ----------------------------------------------------------------------
+# Each relayed flow holds a socket: the daemon raises its soft descriptor limit to the hard one.
+ulimit -Sn 1024
 relay_start
+hard=$(ulimit -Hn)
+if [[ "$hard" == unlimited ]] || ((hard > 1024)); then
+  expect_match "the soft descriptor limit raised from 1024" \
+    "relay: open descriptors allowed raised from 1024 to " "$(cat "$DAEMON_ERR")"
+fi
 relay_line=$(grep "relay:" "$DAEMON_OUT" || true)
 expect_match "the startup line says the plan" \
   "relay: gateway 10\.0\.2\.2, dns 10\.0\.2\.3 \(name servers from .*resolv\.conf\), leases 10\.0\.2\.15-10\.0\.2\.254; ping to other hosts through ICMP sockets; udp through host sockets; denied 10\.99\.0\.3/32; host loopback unreachable" \
