@@ -13,14 +13,19 @@ extension Daemon {
       RelayGateway(policy: options.relayPolicy, dnsAddress: options.dnsAddress))
     let echo: HostEchoRelay
     do {
-      echo = try HostEchoRelay(runtime: runtime, table: ICMPEchoFlowTable(), logger: logger)
+      echo = try HostEchoRelay(
+        runtime: runtime,
+        table: ICMPEchoFlowTable(maximumFlows: flowLimit, idleTimeout: flowIdleTimeout),
+        logger: logger)
     } catch {
       undo()
       Netstackd.fail("relay: \(error)", status: 1)
     }
     let udp: HostUDPRelay
     do {
-      udp = try HostUDPRelay(runtime: runtime, table: UDPFlowTable(), logger: logger)
+      udp = try HostUDPRelay(
+        runtime: runtime,
+        table: UDPFlowTable(maximumFlows: flowLimit, idleTimeout: flowIdleTimeout), logger: logger)
     } catch {
       undo()
       Netstackd.fail("relay: \(error)", status: 1)
@@ -69,6 +74,11 @@ extension Daemon {
     summary += "; host loopback " + (options.hostLoopback.map { "at \($0)" } ?? "unreachable")
     print(summary)
   }
+
+  /// `--relay-flows`: the most flows of each kind.
+  var flowLimit: Int { options.relayFlows ?? 1024 }
+  /// `--relay-idle-timeout`: how long a flow lives without traffic.
+  var flowIdleTimeout: Interval { .seconds(Int64(options.relayIdleTimeout ?? 60)) }
 
   /// Raises the soft limit of open descriptors towards the hard one, to 65,536 at most (each
   /// relayed flow holds a socket, each DNS query upstream one: up to about 3,100 with the

@@ -65,6 +65,28 @@ extension DaemonOptions {
       options.denied.append(range)
     },
     Option(
+      "--relay-flows", value: .required("N"),
+      help: """
+        with --relay: the most ping flows and the most UDP flows at once, each with a host \
+        socket, 1-16384 (default 1024); at the limit the least recently used is closed
+        """
+    ) { options, value, name throws(OptionError) in
+      let text = value ?? ""
+      guard let count = Int(text), (1...16384).contains(count) else {
+        throw OptionError(name, "'\(text)' is not a number from 1 to 16384")
+      }
+      options.relayFlows = count
+    },
+    Option(
+      "--relay-idle-timeout", value: .required("SECONDS"),
+      help: """
+        with --relay: close a ping or UDP flow after this long without a datagram either way \
+        (default 60)
+        """
+    ) { options, value, name throws(OptionError) in
+      options.relayIdleTimeout = try parseSeconds(value ?? "", option: name)
+    },
+    Option(
       "--host-loopback", value: .required("ADDR"),
       help: """
         with --relay: the address at which guests reach the host's 127.0.0.1 (default: none, \
@@ -97,6 +119,7 @@ extension DaemonOptions {
       for (given, option) in [
         (relayDNS != .planned, "--dns-address"), (resolvConf != nil, "--resolv-conf"),
         (!denied.isEmpty, "--deny"), (hostLoopback != nil, "--host-loopback"),
+        (relayFlows != nil, "--relay-flows"), (relayIdleTimeout != nil, "--relay-idle-timeout"),
       ] where given {
         throw OptionError(option, "only applies with --relay")
       }

@@ -104,6 +104,9 @@ struct DaemonOptions {
   var denied: [IPv4CIDR] = []
   /// `--host-loopback ADDR`.
   var hostLoopback: IPv4Address?
+  /// `--relay-flows N`, `--relay-idle-timeout SECONDS` (nil: the tables' defaults).
+  var relayFlows: Int?
+  var relayIdleTimeout: Int?
   var showHelp = false
   var showVersion = false
 

@@ -39,8 +39,10 @@ struct RelayOptionsTests {
       "--tap", "tap0", "--relay", "--ip", "192.168.50.1/24", "--dns-address", "192.168.50.53",
       "--dhcp-server", "192.168.50.100-192.168.50.110", "--dhcp-dns", "192.168.50.53",
       "--resolv-conf", "/tmp/r.conf", "--deny", "198.51.100.0/24", "--deny", "203.0.113.9",
-      "--host-loopback", "192.168.50.2", "--host-ip", "192.168.50.9/24",
+      "--host-loopback", "192.168.50.2", "--host-ip", "192.168.50.9/24", "--relay-flows", "64",
+      "--relay-idle-timeout", "5",
     ])
+    #expect(options.relayFlows == 64 && options.relayIdleTimeout == 5)
     #expect(options.stackAddress == IPv4CIDR(address: address("192.168.50.1"), prefixLength: 24))
     #expect(options.dnsAddress == address("192.168.50.53"))
     #expect(options.dhcpServerPool == address("192.168.50.100")...address("192.168.50.110"))
@@ -103,6 +105,23 @@ struct RelayOptionsTests {
         ["--tap", "t", "--relay", "--ip", "10.0.2.2/29"],
         "--relay: the --ip network 10.0.2.0/29 is too small for a guest network"
       ),
+      (["--tap", "t", "--relay-flows", "8"], "--relay-flows: only applies with --relay"),
+      (
+        ["--tap", "t", "--relay-idle-timeout", "8"],
+        "--relay-idle-timeout: only applies with --relay"
+      ),
+      (
+        ["--tap", "t", "--relay", "--relay-flows", "0"],
+        "--relay-flows: '0' is not a number from 1 to 16384"
+      ),
+      (
+        ["--tap", "t", "--relay", "--relay-flows", "16385"],
+        "--relay-flows: '16385' is not a number from 1 to 16384"
+      ),
+      (
+        ["--tap", "t", "--relay", "--relay-idle-timeout", "0"],
+        "--relay-idle-timeout: '0' is not a number of seconds from 1 to 86400"
+      ),
       (["--tap", "t", "--relay", "--deny", "10.0.0.0/33"], nil),
     ] as [([String], String?)])
   func badValuesAreRefusedInOneLine(_ arguments: [String], _ message: String?) {
@@ -122,7 +141,10 @@ struct RelayOptionsTests {
 
   @Test func theHelpNamesTheRelayOptions() {
     let help = DaemonOptions.help
-    for option in ["--relay", "--dns-address", "--resolv-conf", "--deny", "--host-loopback"] {
+    for option in [
+      "--relay", "--dns-address", "--resolv-conf", "--deny", "--host-loopback", "--relay-flows",
+      "--relay-idle-timeout",
+    ] {
       #expect(help.contains(option))
     }
   }

@@ -114,6 +114,9 @@ bad_option --deny yes --tap tap0 --deny 10.0.0.0/8
 bad_option --host-loopback yes --tap tap0 --relay --host-loopback 127.0.0.1
 bad_option --host-loopback yes --tap tap0 --relay --host-loopback 10.0.2.2
 bad_option --dhcp-server yes --tap tap0 --relay --host-loopback 10.0.2.20
+bad_option --relay-flows yes --tap tap0 --relay --relay-flows 0
+bad_option --relay-flows yes --tap tap0 --relay-flows 8
+bad_option --relay-idle-timeout yes --tap tap0 --relay --relay-idle-timeout never
 bad_option "'--bogus'" yes --tap tap0 --bogus
 bad_option "'stray'" yes --tap tap0 stray
 bad_option --tap yes                                       # missing --tap

@@ -21,7 +21,8 @@
 #      administratively prohibited) and counted (relay.refused_denied);
 #   6. the host loopback: 10.0.2.4 is not answered without --host-loopback; with
 #      --host-loopback 10.0.2.4 (second run; the guest takes a lease again) the guest's ping
-#      there is answered by netstackd's namespace's 127.0.0.1;
+#      there is answered by netstackd's namespace's 127.0.0.1; with --relay-idle-timeout 2 the
+#      idle flows are closed;
 #   7. without ping sockets (the range set back to "1 0" before a third run), the log and the
 #      status say so, and the guest's ping is refused ("Packet filtered"), counted.
 source "$(dirname "$0")/lib.sh"
@@ -202,7 +203,7 @@ expect_eq "netstackd exit status" 0 "$DAEMON_STATUS"
 expect_counters_printed
 expect_ge "relay_icmp.replies_received (exit report)" 3 "$(counter relay_icmp.replies_received)"
 
-relay_start --host-loopback 10.0.2.4
+relay_start --host-loopback 10.0.2.4 --relay-idle-timeout 2
 expect_match "the startup line names the host loopback" "host loopback at 10\.0\.2\.4$" "$(grep "relay:" "$DAEMON_OUT")"
 out=$(guest_ping 10.0.2.4)
 expect_match "10.0.2.4 with --host-loopback: answered by the host's 127.0.0.1" "3 packets transmitted, 3 received" "$out"
@@ -210,6 +211,14 @@ expect_match "status: the flow to 10.0.2.4 goes to 127.0.0.1" "-> 10\.0\.2\.4 \(
   "$(timeout 10 "$NETSTACKD" status --control "$CONTROL")"
 out=$(guest_ping 10.99.0.2)
 expect_match "the remote host still answers" "3 packets transmitted, 3 received" "$out"
+# --relay-idle-timeout 2: the flows and their sockets go once idle.
+deadline=$((SECONDS + 30))
+until [[ "$(status_value 'len(s["relay"]["echo_flows"])')" == 0 ]]; do
+  ((SECONDS < deadline)) || fail "the idle echo flows expire within 30 s"
+  sleep 0.5
+done
+expect_eq "idle echo flows expired (relay_icmp.flows_expired)" 2 \
+  "$(status_value 's["counters"]["relay_icmp"]["flows_expired"]')"
 daemon_stop TERM
 expect_eq "netstackd exit status" 0 "$DAEMON_STATUS"
 
