@@ -17,6 +17,8 @@ public final class RelayDNSService {
   private let endpoint: UDPEndpointID
   /// Answers the stack could not send (no route to the guest, too long).
   public private(set) var answersNotSent: UInt64 = 0
+  /// DNS over TCP at the same address, once ``startTCP(logger:)`` has started it.
+  public private(set) var tcp: RelayDNSTCPService?
 
   /// Binds UDP port 53 on `address` (which the stack must take as its own: `startRelay`).
   public init(runtime: DirectStackRuntime, address: IPv4Address, upstream: HostDNSUpstream)
@@ -29,6 +31,14 @@ public final class RelayDNSService {
     upstream.onGuestAction = { [unowned self] action in answer(action) }
   }
 
+  /// Starts DNS over TCP at the DNS address (``RelayDNSTCPService``).
+  public func startTCP(logger: Logger) {
+    let service = RelayDNSTCPService(
+      runtime: runtime, address: address, upstream: upstream, logger: logger)
+    tcp = service
+    service.start()
+  }
+
   /// Hands the queries the last poll received to the forwarder.
   public func drain() {
     while let query = runtime.stack.udp.receive(from: endpoint) {
@@ -39,8 +49,10 @@ public final class RelayDNSService {
   }
 
   private func answer(_ action: DNSGuestAction) {
-    // Only UDP reaches the forwarder from here: the TCP actions never come.
-    guard case .answerUDP(_, let guest, let message) = action else { return }
+    guard case .answerUDP(_, let guest, let message) = action else {
+      tcp?.perform(action)
+      return
+    }
     do {
       try runtime.stack.sendUDP(
         message.span, from: endpoint, to: guest.address, port: guest.port,

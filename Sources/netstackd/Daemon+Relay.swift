@@ -43,6 +43,7 @@ extension Daemon {
       }
       do {
         dns = try RelayDNSService(runtime: runtime, address: address, upstream: upstream)
+        dns?.startTCP(logger: logger)
       } catch {
         undo()
         Netstackd.fail("relay: dns: cannot bind \(address) port 53: \(error)", status: 1)
@@ -146,6 +147,9 @@ extension Daemon {
       }
       counters.append(("dns", "answers_not_sent", dns.answersNotSent))
       counters.append(("dns", "upstream_sockets_open", UInt64(dns.upstream.openSockets)))
+      counters.append(("dns", "tcp_connections_open", UInt64(dns.tcp?.openConnections ?? 0)))
+      counters.append(
+        ("dns", "tcp_connections_refused_other_address", dns.tcp?.connectionsRefused ?? 0))
     }
     if let echo = relayEcho {
       for (name, value) in echo.counters.all { counters.append(("relay_icmp", name, value)) }

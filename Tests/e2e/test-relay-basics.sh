@@ -12,7 +12,8 @@
 #      socket (the remote host sees netstackd's namespace's address; status lists the flow);
 #   3. dig from the guest against 10.0.2.3 resolves www.relay.test and two A records of
 #      multi.relay.test (dnsmasq's log shows the queries came from netstackd's namespace);
-#      NXDOMAIN passes; port 53 of 10.0.2.2 is closed;
+#      NXDOMAIN passes; the same over TCP (one query a connection, and two on one connection);
+#      UDP port 53 of 10.0.2.2 is closed;
 #   4. UDP through the relay: a datagram to an echo server in the remote namespace comes back
 #      from the server's address and port (the server saw netstackd's namespace's address);
 #      one to a closed port there comes back as ICMP port unreachable (the guest's socket says
@@ -169,12 +170,21 @@ answer=$(guest dig +short +time=3 +tries=2 @10.0.2.3 multi.relay.test A 2>&1 | s
 expect_eq "dig multi.relay.test: both records" "10.99.7.2 10.99.7.3 " "$answer"
 answer=$(guest dig +time=3 +tries=2 @10.0.2.3 none.relay.test A 2>&1 || true)
 expect_match "NXDOMAIN passes" "status: NXDOMAIN" "$answer"
+answer=$(guest dig +tcp +short +time=3 +tries=2 @10.0.2.3 www.relay.test A 2>&1 || true)
+expect_eq "dig +tcp www.relay.test through 10.0.2.3 (DNS over TCP)" "10.99.7.1" "$answer"
+answer=$(guest dig +tcp +keepopen +short +time=3 +tries=1 @10.0.2.3 www.relay.test A multi.relay.test A 2>&1 | sort | tr '\n' ' ' || true)
+expect_eq "two queries on one TCP connection" "10.99.7.1 10.99.7.2 10.99.7.3 " "$answer"
 expect_match "dnsmasq got the queries from netstackd's namespace (10.99.0.1)" \
   "query\[A\] www\.relay\.test from 10\.99\.0\.1" "$(cat "$WORK/dnsmasq.log")"
 answer=$(guest dig +time=2 +tries=1 @10.0.2.2 www.relay.test A 2>&1 || true)
 expect_match "port 53 of the gateway's own address is closed" "connection refused|no servers could be reached" "$answer"
+answer=$(guest dig +tcp +time=2 +tries=1 @10.0.2.2 www.relay.test A 2>&1 || true)
+expect_no_match "TCP port 53 of the gateway's own address gives no answer" "^www\.relay\.test\..*IN" "$answer"
 json=$(daemon_status_json)
-expect_ge "dns.answers" 3 "$(status_value 's["counters"]["dns"]["answers"]' "$json")"
+expect_eq "that connection was reset (dns.tcp_connections_refused_other_address)" 1 \
+  "$(status_value 's["counters"]["dns"]["tcp_connections_refused_other_address"]' "$json")"
+expect_ge "dns.answers" 6 "$(status_value 's["counters"]["dns"]["answers"]' "$json")"
+expect_ge "dns.queries_tcp" 3 "$(status_value 's["counters"]["dns"]["queries_tcp"]' "$json")"
 expect_eq "status names the name server" "10.99.0.2" "$(status_value '",".join(s["relay"]["name_servers"])' "$json")"
 
 # --- 4. UDP through the relay -----------------------------------------------------------------
