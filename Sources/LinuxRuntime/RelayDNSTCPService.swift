@@ -6,7 +6,9 @@ import NetworkAPI
 /// listens on port 53, a connection to the DNS address is handed to the ``HostDNSUpstream``'s
 /// forwarder as a guest connection (which frames, bounds and times it out: 256 connections, 16
 /// queries each, 10 s idle), and its answers are written back in order. A connection to port 53
-/// of another of the stack's addresses is reset. Tasks on the loop; loop thread only.
+/// of another of the stack's addresses is reset. Answers waiting for a guest that does not read
+/// are bounded: past ``maximumPendingBytes`` on one connection it is reset. Tasks on the loop;
+/// loop thread only.
 public final class RelayDNSTCPService: @unchecked Sendable {
   public let address: IPv4Address
   private let stack: DirectNetworkStack
@@ -16,11 +18,16 @@ public final class RelayDNSTCPService: @unchecked Sendable {
   /// The open connections by the forwarder's number, and the answers waiting to be written.
   private var connections: [UInt64: DirectTCPConnection] = [:]
   private var pending: [UInt64: [[UInt8]]] = [:]
+  private var pendingBytes: [UInt64: Int] = [:]
   private var writing: Set<UInt64> = []
   private var closing: Set<UInt64> = []
   private var nextID: UInt64 = 1
   /// Connections to port 53 of an address that is not the DNS address, reset.
   public private(set) var connectionsRefused: UInt64 = 0
+  /// Connections reset because their guest left more than ``maximumPendingBytes`` unread.
+  public private(set) var connectionsResetSlowReader: UInt64 = 0
+  /// Answer bytes waiting to be written on one connection, at most (two of the largest).
+  public static let maximumPendingBytes = 2 * 65537
 
   public init(
     runtime: DirectStackRuntime, address: IPv4Address, upstream: HostDNSUpstream, logger: Logger
@@ -45,7 +52,16 @@ public final class RelayDNSTCPService: @unchecked Sendable {
     switch action {
     case .answerTCP(let connection, let bytes):
       let id = connection.rawValue
-      guard connections[id] != nil else { return }
+      guard let open = connections[id] else { return }
+      let waiting = pendingBytes[id, default: 0] + bytes.count
+      guard waiting <= RelayDNSTCPService.maximumPendingBytes else {
+        connectionsResetSlowReader += 1
+        forget(id)
+        upstream.guestConnectionClosed(connection)
+        Task(executorPreference: loop) { await open.abort() }
+        return
+      }
+      pendingBytes[id] = waiting
       pending[id, default: []].append(bytes)
       startWriting(id)
     case .closeConnection(let connection):
@@ -94,6 +110,7 @@ public final class RelayDNSTCPService: @unchecked Sendable {
       do {
         count = try await connection.read(into: &buffer)
       } catch {
+        guard connections[id] != nil else { return }
         forget(id)
         upstream.guestConnectionClosed(DNSGuestConnection(rawValue: id))
         return
@@ -116,9 +133,11 @@ public final class RelayDNSTCPService: @unchecked Sendable {
     Task(executorPreference: loop) {
       while let next = self.pending[id]?.first {
         self.pending[id]?.removeFirst()
+        self.pendingBytes[id, default: 0] -= next.count
         do {
           try await connection.write(next)
         } catch {
+          guard self.connections[id] != nil else { return }
           self.forget(id)
           self.upstream.guestConnectionClosed(DNSGuestConnection(rawValue: id))
           await connection.abort()
@@ -136,6 +155,7 @@ public final class RelayDNSTCPService: @unchecked Sendable {
   private func forget(_ id: UInt64) {
     connections[id] = nil
     pending[id] = nil
+    pendingBytes[id] = nil
     writing.remove(id)
     closing.remove(id)
   }

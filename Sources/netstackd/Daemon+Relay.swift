@@ -150,6 +150,8 @@ extension Daemon {
       counters.append(("dns", "tcp_connections_open", UInt64(dns.tcp?.openConnections ?? 0)))
       counters.append(
         ("dns", "tcp_connections_refused_other_address", dns.tcp?.connectionsRefused ?? 0))
+      counters.append(
+        ("dns", "tcp_connections_reset_slow_reader", dns.tcp?.connectionsResetSlowReader ?? 0))
     }
     if let echo = relayEcho {
       for (name, value) in echo.counters.all { counters.append(("relay_icmp", name, value)) }
