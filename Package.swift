@@ -117,7 +117,7 @@ let package = Package(
       name: "LinuxRuntime",
       dependencies: [
         "NetCore", "NetStack", "TCP", "UDP", "DHCP", "NetworkAPI", "Applications", "CLinuxShims",
-        "DNS",
+        "DNS", "IPv4",
       ],
       swiftSettings: swiftSettings),
     .executableTarget(

@@ -69,6 +69,9 @@ public enum ICMPv4UnreachableCode: UInt8, Sendable {
   case protocolUnreachable = 2
   case port = 3
   case fragmentationNeeded = 4
+  /// Communication administratively prohibited: a router's filter refused the datagram (RFC
+  /// 1812 §5.2.7.1).
+  case administrativelyProhibited = 13
 }
 
 /// The parsed meaning of an ICMPv4 header, and how to write a message (RFC 792).

@@ -35,6 +35,11 @@ public struct IPv4Counters: CounterGroup, Sendable, Equatable {
   public var sendNoRoute: UInt64 = 0
   /// Larger than the MTU with DF set, or larger than 65535 bytes.
   public var sendTooLarge: UInt64 = 0
+  /// Datagrams to another host handed to the relay (``IPv4Layer/relaysOtherDestinations``).
+  public var packetsRelayed: UInt64 = 0
+  /// Fragments to another host under ``IPv4Layer/relaysOtherDestinations``: the relay takes
+  /// whole datagrams only.
+  public var droppedRelayedFragments: UInt64 = 0
 
   public init() {}
 
@@ -60,6 +65,8 @@ public struct IPv4Counters: CounterGroup, Sendable, Equatable {
     body("fragments_sent", fragmentsSent)
     body("send_no_route", sendNoRoute)
     body("send_too_large", sendTooLarge)
+    body("packets_relayed", packetsRelayed)
+    body("dropped_relayed_fragments", droppedRelayedFragments)
   }
 }
 
@@ -82,6 +89,8 @@ public struct ICMPv4Counters: CounterGroup, Sendable, Equatable {
   public var droppedBroadcastEcho: UInt64 = 0
   /// Echo replies for which no one was waiting, or the reply queue was full.
   public var droppedUnclaimedReplies: UInt64 = 0
+  /// Echo replies sent on behalf of another host, from a relay's answer.
+  public var echoRepliesRelayed: UInt64 = 0
 
   public init() {}
 
@@ -98,5 +107,6 @@ public struct ICMPv4Counters: CounterGroup, Sendable, Equatable {
     body("dropped_bad_checksum", droppedBadChecksum)
     body("dropped_broadcast_echo", droppedBroadcastEcho)
     body("dropped_unclaimed_replies", droppedUnclaimedReplies)
+    body("echo_replies_relayed", echoRepliesRelayed)
   }
 }

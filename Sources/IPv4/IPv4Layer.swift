@@ -36,6 +36,16 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
   /// decision (a UDP endpoint that asked for them; TCP never), not this layer's. ICMP to
   /// another address is never answered. Fragments to another address are still dropped.
   public var acceptsOtherAddressesWhileUnconfigured = false
+  /// Addresses taken as ours besides ``address`` (a relay's DNS address): datagrams to them are
+  /// delivered to the transports and echo requests to them answered from them. The link must
+  /// answer address resolution for them too (the direct stack sets both).
+  public var additionalAddresses: [IPv4Address] = []
+  /// Whether, once the interface has an address, whole datagrams to a unicast address that is
+  /// not ours (routed to us as the guests' gateway) are delivered too, marked
+  /// ``IPv4Delivery/isRelayed``, ICMP included, for a relay to re-originate (RFC 1812 §5.2:
+  /// what a router receives for another host). Fragments of such datagrams are dropped
+  /// (``IPv4Counters/droppedRelayedFragments``). Off by default.
+  public var relaysOtherDestinations = false
 
   /// A layer over `link`. `identificationSeed` starts the IP identification counter (the
   /// runtime passes a random value).
@@ -94,14 +104,21 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
       return .consumed
     }
     let isForOtherAddress = !isForUs(packet.destination)
-    guard !isForOtherAddress || acceptsOtherAddress(packet) else {
+    let isRelayed = isForOtherAddress && relays(packet.destination)
+    if isRelayed && packet.isFragment {
+      counters.droppedRelayedFragments += 1
+      return .consumed
+    }
+    guard !isForOtherAddress || isRelayed || acceptsOtherAddress(packet) else {
       counters.droppedNotForUs += 1
       return .consumed
     }
     if packet.timeToLive <= 1 { counters.receivedLowTTL += 1 }
     guard packet.isFragment else {
-      return accept(packet, linkBroadcast: linkBroadcast, now: now)
-        ? .local(delivery(packet, linkBroadcast, isForOtherAddress: isForOtherAddress))
+      return accept(packet, linkBroadcast: linkBroadcast, isRelayed: isRelayed, now: now)
+        ? .local(
+          delivery(
+            packet, linkBroadcast, isForOtherAddress: isForOtherAddress, isRelayed: isRelayed))
         : .consumed
     }
 
@@ -122,16 +139,21 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
       counters.datagramsReassembled += 1
       return buffer.withBytes { bytes -> IPv4Input in
         guard let whole = try? IPv4Packet(checking: bytes) else { return .consumed }
-        return accept(whole, linkBroadcast: linkBroadcast, now: now)
+        return accept(whole, linkBroadcast: linkBroadcast, isRelayed: false, now: now)
           ? .reassembled(delivery(whole, linkBroadcast), buffer) : .consumed
       }
     }
   }
 
-  /// Handles ICMP here; returns true when the datagram is for a transport.
-  private mutating func accept(_ packet: borrowing IPv4Packet, linkBroadcast: Bool, now: Instant)
-    -> Bool
-  {
+  /// Handles ICMP here; returns true when the datagram is for a transport, or for the relay
+  /// (`isRelayed`, any protocol).
+  private mutating func accept(
+    _ packet: borrowing IPv4Packet, linkBroadcast: Bool, isRelayed: Bool, now: Instant
+  ) -> Bool {
+    if isRelayed {
+      counters.packetsRelayed += 1
+      return true
+    }
     if packet.protocolNumber == .icmp {
       if isForUs(packet.destination) {
         receiveICMP(packet, now: now)
@@ -145,11 +167,12 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
   }
 
   private func delivery(
-    _ packet: borrowing IPv4Packet, _ linkBroadcast: Bool, isForOtherAddress: Bool = false
+    _ packet: borrowing IPv4Packet, _ linkBroadcast: Bool, isForOtherAddress: Bool = false,
+    isRelayed: Bool = false
   ) -> IPv4Delivery {
     IPv4Delivery(
       header: packet.header, headerLength: packet.headerLength, linkBroadcast: linkBroadcast,
-      isForOtherAddress: isForOtherAddress)
+      isForOtherAddress: isForOtherAddress, isRelayed: isRelayed)
   }
 
   /// Whether a datagram to `destination` is ours: our address, limited broadcast, our
@@ -158,6 +181,13 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
     if destination.isBroadcast || destination.isMulticast { return true }
     guard let address else { return false }
     return destination == address.address || address.isDirectedBroadcast(destination)
+      || additionalAddresses.contains(destination)
+  }
+
+  /// Whether a datagram to `destination`, which is not ours, goes to the relay
+  /// (``relaysOtherDestinations``): a unicast address, while we have one of our own.
+  private func relays(_ destination: IPv4Address) -> Bool {
+    relaysOtherDestinations && address != nil && destination.isUnicast
   }
 
   /// Whether a datagram to another host's address is let in under
@@ -272,6 +302,23 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
       linkBroadcast: linkBroadcast, now: now)
   }
 
+  /// Sends an echo reply from `source`, another host's address, to `destination`: the answer
+  /// a relay got from `source` for a request `destination` sent through us (the relay keeps
+  /// the request's identifier, sequence and data, RFC 792).
+  public mutating func sendRelayedEchoReply(
+    from source: IPv4Address, to destination: IPv4Address, identifier: UInt16, sequence: UInt16,
+    payload: Span<UInt8>, now: Instant
+  ) throws(IPv4SendError) {
+    let reply = PacketBuffer(
+      capacity: PacketBuffer.defaultHeadroom + ICMPv4Header.length + payload.count)
+    reply.append(copying: payload)
+    ICMPv4Header.echo(reply: true, identifier: identifier, sequence: sequence).prepend(to: reply)
+    try send(
+      reply, protocolNumber: .icmp, to: destination, options: IPv4SendOptions(source: source),
+      now: now)
+    icmpCounters.echoRepliesRelayed += 1
+  }
+
   /// The largest ICMP error, as RFC 1812 §4.3.2.3 suggests: 576 bytes of IP datagram.
   static var maximumErrorLength: Int { 576 }
 
@@ -306,7 +353,9 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
       capacity: PacketBuffer.defaultHeadroom + ICMPv4Header.length + quoted)
     message.append(copying: quote.extracting(0..<quoted))
     error.prepend(to: message)
-    let source = destination == address?.address ? destination : nil
+    let source =
+      destination == address?.address || additionalAddresses.contains(destination)
+      ? destination : nil
     if (try? send(
       message, protocolNumber: .icmp, to: header.source, options: IPv4SendOptions(source: source),
       now: now)) != nil
@@ -424,14 +473,19 @@ public struct IPv4Delivery: Sendable {
   /// (``IPv4Layer/acceptsOtherAddressesWhileUnconfigured``). A transport hands it only to an
   /// endpoint that asked for it, and never answers it (no RST, no ICMP error).
   public var isForOtherAddress: Bool
+  /// Whether it is addressed to another host and goes to the relay
+  /// (``IPv4Layer/relaysOtherDestinations``), not to our transports; ICMP included.
+  public var isRelayed: Bool
 
   public init(
-    header: IPv4Header, headerLength: Int, linkBroadcast: Bool, isForOtherAddress: Bool = false
+    header: IPv4Header, headerLength: Int, linkBroadcast: Bool, isForOtherAddress: Bool = false,
+    isRelayed: Bool = false
   ) {
     self.header = header
     self.headerLength = headerLength
     self.linkBroadcast = linkBroadcast
     self.isForOtherAddress = isForOtherAddress
+    self.isRelayed = isRelayed
   }
 }
 

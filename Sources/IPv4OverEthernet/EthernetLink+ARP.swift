@@ -48,7 +48,11 @@ extension EthernetLink {
       arpCounters.addressConflicts += 1
       return
     }
-    let isForUs = ours != nil && message.targetProtocolAddress == ours
+    // Our address, or one of the others we answer for (a relay's DNS address).
+    let target = message.targetProtocolAddress
+    let answered: IPv4Address? =
+      ours == nil ? nil : target == ours || additionalAddresses.contains(target) ? target : nil
+    let isForUs = answered != nil
     if !sender.isUnspecified {
       let evictions = cache.evictions
       let resolved = cache.update(
@@ -60,10 +64,10 @@ extension EthernetLink {
         }
       }
     }
-    if message.operation == .request, isForUs, let ours {
+    if message.operation == .request, let answered {
       // A probe (sender 0.0.0.0, RFC 5227 §2.1.1) is answered like any request.
       let reply = ARPMessage(
-        operation: .reply, senderHardwareAddress: hardwareAddress, senderProtocolAddress: ours,
+        operation: .reply, senderHardwareAddress: hardwareAddress, senderProtocolAddress: answered,
         targetHardwareAddress: message.senderHardwareAddress, targetProtocolAddress: sender)
       sendARP(reply, to: message.senderHardwareAddress)
       arpCounters.repliesSent += 1

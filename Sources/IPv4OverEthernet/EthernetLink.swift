@@ -45,6 +45,9 @@ public struct EthernetLink: IPv4Link {
   /// An address being probed before use (RFC 5227 §2.1.1, a DHCP client's offer): ARP packets
   /// from other hosts that claim it are recorded in ``addressClaims``.
   public var watchedAddress: IPv4Address?
+  /// Addresses besides ``address`` whose ARP requests we answer with our MAC while we have an
+  /// address (a relay's DNS and host-loopback addresses, RFC 826); at most a few.
+  public var additionalAddresses: [IPv4Address] = []
   /// Claims of ``watchedAddress`` seen since the last ``takeAddressClaims()`` (at most
   /// ``addressClaimLimit``).
   public internal(set) var addressClaims: [ARPAddressClaim] = []

@@ -38,6 +38,9 @@ public final class DirectStackRuntime: @unchecked Sendable {
   public private(set) var failed = false
   /// Called on the loop with each DHCP client event (bound, renewed, lost, declined).
   public var onDHCPEvent: ((DHCPClientAction) -> Void)?
+  /// Called on the loop after each poll, for work beside the stack that reads what the poll
+  /// received and may queue frames (the relay's DNS and echo); frames it queues go out at once.
+  public var afterPoll: ((Instant) -> Void)?
 
   // Tasks waiting for something, resumed when the stack reports it.
   var readers = WaiterTable<TCPConnectionID>()
@@ -82,6 +85,10 @@ public final class DirectStackRuntime: @unchecked Sendable {
       return
     }
     reportDHCPEvents()
+    if let afterPoll {
+      afterPoll(now)
+      if !stack.transmitQueue.isEmpty { nextDeadline = now }
+    }
     wakeWaiters()
     let wantWritable = !stack.transmitQueue.isEmpty
     if wantWritable != watchingWritable {

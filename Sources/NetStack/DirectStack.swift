@@ -45,6 +45,8 @@ public struct DirectStack {
   public private(set) var dhcpEvents: [DHCPClientAction] = []
   private var dhcpClientEndpoint: UDPEndpointID?
   private var dhcpServerEndpoint: UDPEndpointID?
+  /// Relay mode's gateway, once ``startRelay(_:)`` has made the stack one.
+  public internal(set) var relay: RelayGateway?
 
   /// A stack with the configured address, which it announces at once with gratuitous ARP
   /// (the announcement waits in ``transmitQueue``).
@@ -134,6 +136,9 @@ public struct DirectStack {
   private mutating func deliver(
     _ delivery: IPv4Delivery, packet: Span<UInt8>, checksumVerified: Bool, now: Instant
   ) {
+    if delivery.isRelayed {
+      return relayInput(delivery, packet: packet, checksumVerified: checksumVerified, now: now)
+    }
     if delivery.isForOtherAddress && delivery.header.protocolNumber != .udp {
       ipv4.dropForOtherAddress()
       return
@@ -273,6 +278,7 @@ public struct DirectStack {
     report(budget)
     if let dhcpClient { report(dhcpClient.counters) }
     if let dhcpServer { report(dhcpServer.counters) }
+    if let relay { report(relay.counters) }
   }
 }
 

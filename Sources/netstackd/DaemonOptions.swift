@@ -95,6 +95,18 @@ struct DaemonOptions {
     idle: .seconds(120), interval: .seconds(20), probes: 4)
   /// `--http-header-timeout`, `--http-keepalive-timeout`, `--http-send-timeout`.
   var httpLimits = HTTPServerLimits()
+  /// `--relay`: the guests' network (``planRelay()``), and its options.
+  var relay = false
+  var relayDNS = RelayDNSChoice.planned
+  /// `--resolv-conf PATH` (nil: /etc/resolv.conf).
+  var resolvConf: String?
+  /// `--deny CIDR`, in order.
+  var denied: [IPv4CIDR] = []
+  /// `--host-loopback ADDR`.
+  var hostLoopback: IPv4Address?
+  /// `--relay-flows N`, `--relay-idle-timeout SECONDS` (nil: the tables' defaults).
+  var relayFlows: Int?
+  var relayIdleTimeout: Int?
   var showHelp = false
   var showVersion = false
 
@@ -131,6 +143,7 @@ struct DaemonOptions {
   init(arguments: [String]) throws(OptionError) {
     try Self.parser.parse(arguments, into: &self)
     if showHelp || showVersion { return }
+    try planRelay()
     try validate()
   }
 

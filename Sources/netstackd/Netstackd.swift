@@ -85,6 +85,10 @@ final class Daemon {
   var closeDevice: (() -> Void)?
   /// The device's own counters, when it keeps any beside the stack's (the Unix-socket link).
   var deviceCounters: (() -> [(group: String, name: String, value: UInt64)])?
+  /// `--relay`: the host sides of its ping and DNS.
+  var relayEcho: HostEchoRelay?
+  var relayUDP: HostUDPRelay?
+  var relayDNS: RelayDNSService?
 
   init(options: DaemonOptions) {
     self.options = options
@@ -165,6 +169,7 @@ final class Daemon {
           stack: runtime.stack, device: runtime.name, services: options.services.description,
           uptime: MonotonicClock.now() - self.started, now: MonotonicClock.now())
         report.networkNamespace = options.networkNamespace
+        report.relay = self.relayStatus(runtime.stack, now: MonotonicClock.now())
         report.counters += self.daemonCounters()
         return json ? report.json : report.text
       }
@@ -179,6 +184,7 @@ final class Daemon {
           Netstackd.fail("--serve \(kind.rawValue):\(port): \(error)", status: 2)
         }
       }
+      if options.relay { startRelay(on: runtime) }
       start(on: runtime.api, sockets: sockets, loop: loop)
       return serve(loop: loop, counters: runtime)
     }
@@ -547,6 +553,7 @@ final class Daemon {
   /// The counters the daemon keeps beside the stack's: the device's and the control socket's.
   func daemonCounters() -> [(group: String, name: String, value: UInt64)] {
     var counters = deviceCounters?() ?? []
+    counters += relayCounters()
     for (name, value) in control?.counters.all ?? [] { counters.append(("control", name, value)) }
     socketHost?.forEachCounter { group, name, value in
       counters.append(("\(group)", "\(name)", value))
@@ -562,6 +569,12 @@ final class Daemon {
 
   /// Puts back what the daemon changed on the host.
   func undo() {
+    relayEcho?.shutdown()
+    relayEcho = nil
+    relayUDP?.shutdown()
+    relayUDP = nil
+    relayDNS?.upstream.shutdown()
+    relayDNS = nil
     closeDevice?()
     closeDevice = nil
     if var host {

@@ -60,6 +60,8 @@ struct StatusReport {
   var services: String
   var dhcpClient: DHCPClientStatus?
   var dhcpServer: DHCPServerStatus?
+  /// Relay mode's DNS, policy and ICMP flows (nil: not relaying).
+  var relay: RelayStatus?
 
   /// The DHCP client's state and lease, times in seconds from now.
   struct DHCPClientStatus {
@@ -245,6 +247,7 @@ struct StatusReport {
         }
       }
     }
+    if let relay { lines += relay.textLines }
     if backend == "direct" || counters.contains(where: { $0.value != 0 }) {
       lines.append("counters:")
       for counter in counters where counter.value != 0 {
@@ -351,6 +354,7 @@ struct StatusReport {
           }
         }
       }
+      if let relay { relay.write(to: json) }
       json.key("counters")
       json.object {
         var groups: [String] = []

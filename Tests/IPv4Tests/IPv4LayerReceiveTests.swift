@@ -295,11 +295,11 @@ struct IPv4LayerReceiveTests {
     let layer = makeLayer()
     var names: [String] = []
     layer.counters.forEachCounter { name, _ in names.append(name.description) }
-    #expect(names.count == 21)
+    #expect(names.count == 23)
     #expect(Set(names).count == names.count)
     var icmpNames: [String] = []
     layer.icmpCounters.forEachCounter { name, _ in icmpNames.append(name.description) }
-    #expect(icmpNames.count == 12)
+    #expect(icmpNames.count == 13)
     #expect(IPv4Counters.groupName.description == "ipv4")
     #expect(ICMPv4Counters.groupName.description == "icmp")
   }

@@ -101,6 +101,22 @@ bad_option --serve yes --tap tap0 --serve bogus
 bad_option --serve yes --tap tap0 --serve http:0
 bad_option --serve yes --tap tap0 --serve http:80,echo:80
 bad_option --http-root no --tap tap0 --http-root /nonexistent/dir
+bad_option --relay yes --tap tap0 --relay --dhcp
+bad_option --relay yes --backend socket --relay
+bad_option --relay yes --tap tap0 --relay --ip 10.0.2.2/29
+bad_option --dns-address yes --tap tap0 --dns-address 10.0.2.3
+bad_option --dns-address yes --tap tap0 --relay --dns-address 10.0.3.3
+bad_option --dns-address yes --tap tap0 --relay --dns-address bogus
+bad_option --dns-address yes --tap tap0 --relay --ip 10.0.2.3/24
+bad_option --resolv-conf yes --tap tap0 --relay --resolv-conf ""
+bad_option --deny yes --tap tap0 --relay --deny 10.0.0.0/33
+bad_option --deny yes --tap tap0 --deny 10.0.0.0/8
+bad_option --host-loopback yes --tap tap0 --relay --host-loopback 127.0.0.1
+bad_option --host-loopback yes --tap tap0 --relay --host-loopback 10.0.2.2
+bad_option --dhcp-server yes --tap tap0 --relay --host-loopback 10.0.2.20
+bad_option --relay-flows yes --tap tap0 --relay --relay-flows 0
+bad_option --relay-flows yes --tap tap0 --relay-flows 8
+bad_option --relay-idle-timeout yes --tap tap0 --relay --relay-idle-timeout never
 bad_option "'--bogus'" yes --tap tap0 --bogus
 bad_option "'stray'" yes --tap tap0 stray
 bad_option --tap yes                                       # missing --tap

@@ -1,0 +1,246 @@
+import CLinuxShims
+import Glibc
+import IPv4
+import NetCore
+import NetStack
+
+/// The host side of the relay's ping: each guest echo flow (`ICMPEchoFlowTable`) gets an
+/// unprivileged ICMP socket (`socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)`, allowed for the
+/// groups in `net.ipv4.ping_group_range`); the guest's requests are sent from it with their
+/// sequence and data (the kernel sets the identifier, RFC 792), and the replies go back to the
+/// guest from the address it pinged, with its own identifier.
+///
+/// Where the host allows no ping sockets (the range is `1 0` by default), the first socket
+/// fails at start: the relay says so in the log and in status (``unavailableReason``), and the
+/// stack answers guests' echo requests to other hosts with "communication administratively
+/// prohibited" (counted). A send that fails answers "network" or "host unreachable". Flows
+/// expire after the table's idle timeout (a ``LoopTimer``). Loop thread only.
+public final class HostEchoRelay {
+  public private(set) var table: ICMPEchoFlowTable
+  /// Why ping sockets cannot be used, once they were refused; nil while they work.
+  public private(set) var unavailableReason: String?
+  public private(set) var counters = HostEchoRelayCounters()
+
+  private unowned let runtime: DirectStackRuntime
+  private let loop: EventLoop
+  private let logger: Logger
+  private let timer: LoopTimer
+  private var sockets: [UInt64: Int32] = [:]
+  private var buffer = [UInt8](repeating: 0, count: 65536)
+  /// Replies read per readiness event, so that one socket cannot hold the loop.
+  static let readsPerEvent = 16
+
+  /// Gets ready and checks at once that the host allows ping sockets (one is opened and
+  /// closed); if not, the stack is told to refuse echo requests to other hosts.
+  public init(runtime: DirectStackRuntime, table: ICMPEchoFlowTable, logger: Logger)
+    throws(SystemError)
+  {
+    self.runtime = runtime
+    self.loop = runtime.loop
+    self.logger = logger
+    self.table = table
+    timer = try LoopTimer()
+    try loop.register(timer.fileDescriptor, events: UInt32(EPOLLIN.rawValue)) {
+      [unowned self] _ in
+      timer.acknowledge()
+      expireFlows(now: MonotonicClock.now())
+    }
+    let probe = HostEchoRelay.openSocket()
+    if probe >= 0 {
+      close(probe)
+    } else {
+      refuse(errno: errno)
+    }
+  }
+
+  /// Closes every flow's socket and the timer.
+  public func shutdown() {
+    for id in Array(sockets.keys) { closeSocket(id) }
+    loop.unregister(timer.fileDescriptor)
+  }
+
+  /// Sockets open (one per flow).
+  public var openSockets: Int { sockets.count }
+
+  /// Sends the echo requests the last poll queued.
+  public func drain(now: Instant) {
+    for request in runtime.stack.takeRelayedEchoRequests() { send(request, now: now) }
+  }
+
+  // MARK: Sending
+
+  private func send(_ request: RelayedEchoRequest, now: Instant) {
+    let key = ICMPEchoFlowTable.Key(
+      guest: request.guest, identifier: request.identifier, destination: request.destination)
+    let use = table.use(key, hostDestination: request.hostDestination, now: now)
+    if let evicted = use.evicted { closeSocket(evicted) }
+    if use.created {
+      let descriptor = HostEchoRelay.openSocket()
+      guard descriptor >= 0 else {
+        let code = errno
+        table.remove(use.id)
+        counters.socketFailures += 1
+        if code == EACCES || code == EPERM { refuse(errno: code) }
+        runtime.stack.refuseRelayedEcho(
+          request, code: code == EACCES || code == EPERM ? .administrativelyProhibited : .host,
+          now: now)
+        return
+      }
+      do {
+        try loop.register(descriptor, events: UInt32(EPOLLIN.rawValue)) { [unowned self] _ in
+          readReplies(flow: use.id)
+        }
+      } catch {
+        close(descriptor)
+        table.remove(use.id)
+        counters.socketFailures += 1
+        return
+      }
+      sockets[use.id] = descriptor
+      counters.socketsOpened += 1
+      timer.arm(at: table.nextDeadline)
+    }
+    guard let descriptor = sockets[use.id] else { return }
+    // Type 8, code 0; the kernel fills in the identifier and the checksum.
+    var message: [UInt8] = [
+      8, 0, 0, 0, 0, 0, UInt8(request.sequence >> 8), UInt8(request.sequence & 0xFF),
+    ]
+    message += request.payload
+    var target = SocketNetworkStack.socketAddress(request.hostDestination, 0)
+    let sent = message.withUnsafeBytes { bytes in
+      withUnsafePointer(to: &target) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+          sendto(
+            descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0,
+            socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+      }
+    }
+    if sent == message.count {
+      counters.requestsSent += 1
+      return
+    }
+    let code = errno
+    counters.sendFailures += 1
+    logger.debug(
+      "relay: ping \(request.hostDestination) failed: \(String(cString: strerror(code)))")
+    if code == ENETUNREACH || code == EHOSTUNREACH || code == EACCES || code == EPERM {
+      runtime.stack.refuseRelayedEcho(
+        request,
+        code: code == ENETUNREACH
+          ? .network
+          : code == EHOSTUNREACH
+            ? .host
+            : .administrativelyProhibited, now: now)
+    }
+  }
+
+  // MARK: Receiving
+
+  private func readReplies(flow id: UInt64) {
+    for _ in 0..<HostEchoRelay.readsPerEvent {
+      guard let descriptor = sockets[id], let flow = table.flow(id) else { return }
+      var source = sockaddr_in()
+      var sourceLength = socklen_t(MemoryLayout<sockaddr_in>.size)
+      let count = buffer.withUnsafeMutableBytes { bytes in
+        withUnsafeMutablePointer(to: &source) {
+          $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            recvfrom(descriptor, bytes.baseAddress, bytes.count, 0, $0, &sourceLength)
+          }
+        }
+      }
+      if count < 0 {
+        let code = errno
+        if code == EAGAIN || code == EWOULDBLOCK || code == EINTR { return }
+        counters.receiveErrors += 1
+        return
+      }
+      let from = IPv4Address(rawValue: UInt32(bigEndian: source.sin_addr.s_addr))
+      // An echo reply (type 0) from the address pinged; anything else is not for the guest.
+      guard count >= 8, buffer[0] == 0, from == flow.hostDestination else {
+        counters.repliesDropped += 1
+        continue
+      }
+      let now = MonotonicClock.now()
+      table.recordReply(id, now: now)
+      counters.repliesReceived += 1
+      let sequence = UInt16(buffer[6]) << 8 | UInt16(buffer[7])
+      let payload = Array(buffer[8..<count])
+      runtime.stack.sendRelayedEchoReply(
+        from: flow.key.destination, to: flow.key.guest, identifier: flow.key.identifier,
+        sequence: sequence, payload: payload.span, now: now)
+    }
+  }
+
+  // MARK: Flows and sockets
+
+  private func expireFlows(now: Instant) {
+    for id in table.expire(now: now) { closeSocket(id) }
+    timer.arm(at: table.nextDeadline)
+  }
+
+  private func closeSocket(_ id: UInt64) {
+    guard let descriptor = sockets.removeValue(forKey: id) else { return }
+    loop.unregister(descriptor)
+    close(descriptor)
+  }
+
+  /// Records and reports that the host refuses ping sockets, and has the stack refuse guests'
+  /// echo requests to other hosts from now on.
+  private func refuse(errno code: Int32) {
+    guard unavailableReason == nil else { return }
+    let range = HostEchoRelay.pingGroupRange() ?? "unreadable"
+    unavailableReason =
+      "ICMP sockets refused (\(String(cString: strerror(code)))): net.ipv4.ping_group_range is "
+      + "'\(range)', netstackd's group is \(getgid())"
+    logger.warning(
+      "relay: \(unavailableReason!); guests' pings to other hosts are answered 'administratively "
+        + "prohibited' (allow the group with sysctl net.ipv4.ping_group_range)")
+    runtime.stack.setRelayEchoAvailable(false)
+  }
+
+  /// A non-blocking ICMP socket, or -1 with errno.
+  private static func openSocket() -> Int32 {
+    Glibc.socket(
+      AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue),
+      Int32(IPPROTO_ICMP))
+  }
+
+  /// The sysctl's two numbers, as the kernel shows them (tabs made spaces).
+  private static func pingGroupRange() -> String? {
+    let descriptor = open("/proc/sys/net/ipv4/ping_group_range", O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return nil }
+    defer { close(descriptor) }
+    var bytes = [UInt8](repeating: 0, count: 64)
+    let count = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+    guard count > 0 else { return nil }
+    let text = String(decoding: bytes[0..<count], as: UTF8.self)
+    return text.split(whereSeparator: { $0 == "\t" || $0 == " " || $0 == "\n" }).joined(
+      separator: " ")
+  }
+}
+
+/// What the host side of the ping relay did.
+public struct HostEchoRelayCounters: Sendable, Equatable {
+  public var socketsOpened: UInt64 = 0
+  /// ICMP sockets that could not be opened (refused, or out of descriptors).
+  public var socketFailures: UInt64 = 0
+  public var requestsSent: UInt64 = 0
+  public var sendFailures: UInt64 = 0
+  public var repliesReceived: UInt64 = 0
+  /// What arrived on a flow's socket that was no echo reply from the address pinged.
+  public var repliesDropped: UInt64 = 0
+  public var receiveErrors: UInt64 = 0
+
+  public init() {}
+
+  /// Name and value of each counter.
+  public var all: [(name: String, value: UInt64)] {
+    [
+      ("sockets_opened", socketsOpened), ("socket_failures", socketFailures),
+      ("requests_sent", requestsSent), ("send_failures", sendFailures),
+      ("replies_received", repliesReceived), ("replies_dropped", repliesDropped),
+      ("receive_errors", receiveErrors),
+    ]
+  }
+}

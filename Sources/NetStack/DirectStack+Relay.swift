@@ -1,0 +1,206 @@
+import IPv4
+import NetCore
+import UDP
+
+extension DirectStack {
+  /// Makes the stack the guests' gateway (relay mode): datagrams to other hosts come to
+  /// `relayInput`, the DNS address (and the policy's host-loopback address)
+  /// are answered for on the link, and the DNS address is taken as ours.
+  public mutating func startRelay(_ gateway: RelayGateway) {
+    relay = gateway
+    ipv4.relaysOtherDestinations = true
+    ipv4.additionalAddresses = gateway.dnsAddress.map { [$0] } ?? []
+    ipv4.link.additionalAddresses =
+      ipv4.additionalAddresses + (gateway.policy.hostLoopback.map { [$0] } ?? [])
+  }
+
+  /// A datagram to another host (`IPv4Delivery.isRelayed`): refused with ICMP "communication
+  /// administratively prohibited" if the policy says so, else an echo request or a UDP datagram
+  /// is queued for the host side; TCP and other protocols are not relayed yet.
+  /// `checksumVerified` when the device vouched for the transport checksum (a guest's kernel
+  /// that offloads it to the TAP leaves it unfinished).
+  mutating func relayInput(
+    _ delivery: IPv4Delivery, packet: Span<UInt8>, checksumVerified: Bool, now: Instant
+  ) {
+    guard var gateway = relay else {
+      ipv4.dropForOtherAddress()
+      return
+    }
+    // Taken out while it changes, so that its queue is not copied.
+    relay = nil
+    defer { relay = gateway }
+    let header = delivery.header
+    let hostAddress: IPv4Address
+    switch gateway.policy.decision(for: header.destination) {
+    case .refuse(let why):
+      switch why {
+      case .reserved: gateway.counters.refusedReserved += 1
+      case .guestSubnet: gateway.counters.refusedGuestSubnet += 1
+      case .denied: gateway.counters.refusedDenied += 1
+      }
+      ipv4.sendDestinationUnreachable(
+        .administrativelyProhibited, about: packet, linkBroadcast: delivery.linkBroadcast,
+        now: now)
+      return
+    case .relay(let address):
+      hostAddress = address
+    }
+    if header.protocolNumber == .udp {
+      relayUDP(
+        delivery, packet: packet, checksumVerified: checksumVerified, hostAddress: hostAddress,
+        gateway: &gateway)
+      return
+    }
+    guard header.protocolNumber == .icmp else {
+      gateway.counters.droppedUnsupportedProtocol += 1
+      return
+    }
+    let message: ICMPv4Packet
+    do {
+      message = try ICMPv4Packet(checking: packet.extracting(droppingFirst: delivery.headerLength))
+    } catch {
+      gateway.counters.icmpDropped += 1
+      return
+    }
+    guard message.type == .echoRequest else {
+      gateway.counters.icmpDropped += 1
+      return
+    }
+    guard gateway.echoAvailable else {
+      gateway.counters.echoRefusedUnavailable += 1
+      ipv4.sendDestinationUnreachable(
+        .administrativelyProhibited, about: packet, linkBroadcast: delivery.linkBroadcast,
+        now: now)
+      return
+    }
+    let request = RelayedEchoRequest(
+      guest: header.source, destination: header.destination, hostDestination: hostAddress,
+      identifier: message.header.identifier, sequence: message.header.sequence,
+      payload: message.payload.copyToArray(), packet: packet.copyToArray())
+    if gateway.echoRequests.append(request) {
+      gateway.counters.echoRequestsRelayed += 1
+    } else {
+      gateway.counters.echoDroppedQueueFull += 1
+    }
+  }
+
+  /// Queues a guest's UDP datagram for the host side, unless it is malformed or the queue is
+  /// full (counted).
+  private func relayUDP(
+    _ delivery: IPv4Delivery, packet: Span<UInt8>, checksumVerified: Bool,
+    hostAddress: IPv4Address, gateway: inout RelayGateway
+  ) {
+    let header = delivery.header
+    let datagram: UDPDatagram
+    do {
+      datagram = try UDPDatagram(checking: packet.extracting(droppingFirst: delivery.headerLength))
+    } catch {
+      gateway.counters.udpDroppedMalformed += 1
+      return
+    }
+    guard datagram.destinationPort != 0, datagram.sourcePort != 0,
+      checksumVerified
+        || datagram.checksumIsValid(source: header.source, destination: header.destination)
+    else {
+      gateway.counters.udpDroppedMalformed += 1
+      return
+    }
+    let payload = datagram.payload
+    guard gateway.udpQueuedBytes + payload.count <= RelayGateway.udpQueueByteLimit,
+      gateway.udpDatagrams.append(
+        RelayedUDPDatagram(
+          flow: UDPFlowKey(
+            guest: header.source, guestPort: datagram.sourcePort, destination: header.destination,
+            destinationPort: datagram.destinationPort),
+          hostDestination: hostAddress, payload: payload.copyToArray()))
+    else {
+      gateway.counters.udpDroppedQueueFull += 1
+      return
+    }
+    gateway.udpQueuedBytes += payload.count
+    gateway.counters.udpDatagramsRelayed += 1
+  }
+
+  /// Takes the UDP datagrams waiting for the host side.
+  public mutating func takeRelayedUDPDatagrams() -> [RelayedUDPDatagram] {
+    guard relay != nil, !relay!.udpDatagrams.isEmpty else { return [] }
+    var taken: [RelayedUDPDatagram] = []
+    while let datagram = relay!.udpDatagrams.popFirst() { taken.append(datagram) }
+    relay!.udpQueuedBytes = 0
+    return taken
+  }
+
+  /// Sends the guest of `flow` a datagram the host received on the flow's socket, from the
+  /// address and port the guest sent to. Returns false when it could not be sent (too long, no
+  /// route).
+  @discardableResult
+  public mutating func sendRelayedUDPReply(
+    on flow: UDPFlowKey, payload: Span<UInt8>, now: Instant
+  ) -> Bool {
+    guard payload.count <= UDPHeader.maximumPayload else { return false }
+    let packet = PacketBuffer(
+      capacity: PacketBuffer.defaultHeadroom + UDPHeader.length + payload.count)
+    packet.append(copying: payload)
+    UDPHeader(sourcePort: flow.destinationPort, destinationPort: flow.guestPort)
+      .prepend(to: packet, source: flow.destination, destination: flow.guest)
+    do {
+      try ipv4.send(
+        packet, protocolNumber: .udp, to: flow.guest,
+        options: IPv4SendOptions(source: flow.destination), now: now)
+    } catch {
+      return false
+    }
+    relay?.counters.udpRepliesSent += 1
+    return true
+  }
+
+  /// Answers the guest of `flow` with ICMP destination unreachable (`code`: port unreachable
+  /// when the destination refused, RFC 1122 §3.2.2.1), quoting the IPv4 and UDP headers of a
+  /// datagram of the flow.
+  public mutating func refuseRelayedUDP(
+    _ flow: UDPFlowKey, code: ICMPv4UnreachableCode, now: Instant
+  ) {
+    let quote = PacketBuffer(capacity: PacketBuffer.defaultHeadroom + UDPHeader.length)
+    UDPHeader(sourcePort: flow.guestPort, destinationPort: flow.destinationPort)
+      .prepend(to: quote, source: flow.guest, destination: flow.destination)
+    IPv4Header(
+      source: flow.guest, destination: flow.destination, protocolNumber: .udp,
+      payloadLength: UDPHeader.length
+    ).prepend(to: quote)
+    quote.withBytes {
+      ipv4.sendDestinationUnreachable(code, about: $0, linkBroadcast: false, now: now)
+    }
+  }
+
+  /// Takes the echo requests waiting for the host side.
+  public mutating func takeRelayedEchoRequests() -> [RelayedEchoRequest] {
+    guard relay != nil, !relay!.echoRequests.isEmpty else { return [] }
+    var taken: [RelayedEchoRequest] = []
+    while let request = relay!.echoRequests.popFirst() { taken.append(request) }
+    return taken
+  }
+
+  /// Sends `guest` the echo reply the host got from the address it pinged, as if it came
+  /// from `destination` (the address the guest pinged) with the guest's own identifier.
+  public mutating func sendRelayedEchoReply(
+    from destination: IPv4Address, to guest: IPv4Address, identifier: UInt16, sequence: UInt16,
+    payload: Span<UInt8>, now: Instant
+  ) {
+    try? ipv4.sendRelayedEchoReply(
+      from: destination, to: guest, identifier: identifier, sequence: sequence, payload: payload,
+      now: now)
+  }
+
+  /// Answers `request` with ICMP destination unreachable (`code`): the host could not send it.
+  public mutating func refuseRelayedEcho(
+    _ request: RelayedEchoRequest, code: ICMPv4UnreachableCode, now: Instant
+  ) {
+    ipv4.sendDestinationUnreachable(
+      code, about: request.packet.span, linkBroadcast: false, now: now)
+  }
+
+  /// Tells the stack whether the host allows ICMP sockets (see ``RelayGateway/echoAvailable``).
+  public mutating func setRelayEchoAvailable(_ available: Bool) {
+    relay?.echoAvailable = available
+  }
+}

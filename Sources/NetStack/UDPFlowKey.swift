@@ -1,0 +1,22 @@
+import NetCore
+
+/// What names a UDP flow of the relay: the guest's address and port and the destination's
+/// (RFC 768's four numbers; the host's socket has a port of its own).
+public struct UDPFlowKey: Hashable, Sendable {
+  public var guest: IPv4Address
+  public var guestPort: UInt16
+  public var destination: IPv4Address
+  public var destinationPort: UInt16
+
+  public init(
+    guest: IPv4Address, guestPort: UInt16, destination: IPv4Address, destinationPort: UInt16
+  ) {
+    self.guest = guest
+    self.guestPort = guestPort
+    self.destination = destination
+    self.destinationPort = destinationPort
+  }
+}
+
+/// The relay's UDP flows.
+public typealias UDPFlowTable = RelayFlowTable<UDPFlowKey>

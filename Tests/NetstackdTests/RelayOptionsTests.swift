@@ -1,0 +1,151 @@
+import NetCore
+import NetStack
+import Testing
+
+@testable import netstackd
+
+/// `--relay` and its options: slirp's address plan when nothing is given, every address
+/// settable, and a one-line refusal for every value that cannot work.
+struct RelayOptionsTests {
+  private func parse(_ arguments: [String]) throws(OptionError) -> DaemonOptions {
+    try DaemonOptions(arguments: arguments)
+  }
+
+  private func refusal(_ arguments: [String]) -> String? {
+    do {
+      _ = try DaemonOptions(arguments: arguments)
+      return nil
+    } catch {
+      return error.description
+    }
+  }
+
+  private func address(_ text: String) -> IPv4Address { try! IPv4Address(parsing: text) }
+
+  @Test func theAddressPlanWithoutOptions() throws {
+    let options = try parse(["--tap", "tap0", "--relay"])
+    #expect(options.stackAddress == IPv4CIDR(address: address("10.0.2.2"), prefixLength: 24))
+    #expect(options.dnsAddress == address("10.0.2.3"))
+    #expect(options.dhcpServerPool == address("10.0.2.15")...address("10.0.2.254"))
+    #expect(options.dhcpDNS == [address("10.0.2.3")])
+    #expect(options.hostAddress == DaemonOptions.HostAddress.none)
+    #expect(options.resolvConf == nil)
+    #expect(options.denied.isEmpty && options.hostLoopback == nil)
+    #expect(options.relayPolicy.decision(for: address("127.0.0.1")) == .refuse(.reserved))
+  }
+
+  @Test func everyAddressIsSettable() throws {
+    let options = try parse([
+      "--tap", "tap0", "--relay", "--ip", "192.168.50.1/24", "--dns-address", "192.168.50.53",
+      "--dhcp-server", "192.168.50.100-192.168.50.110", "--dhcp-dns", "192.168.50.53",
+      "--resolv-conf", "/tmp/r.conf", "--deny", "198.51.100.0/24", "--deny", "203.0.113.9",
+      "--host-loopback", "192.168.50.2", "--host-ip", "192.168.50.9/24", "--relay-flows", "64",
+      "--relay-idle-timeout", "5",
+    ])
+    #expect(options.relayFlows == 64 && options.relayIdleTimeout == 5)
+    #expect(options.stackAddress == IPv4CIDR(address: address("192.168.50.1"), prefixLength: 24))
+    #expect(options.dnsAddress == address("192.168.50.53"))
+    #expect(options.dhcpServerPool == address("192.168.50.100")...address("192.168.50.110"))
+    #expect(options.resolvConf == "/tmp/r.conf")
+    #expect(options.denied.map(\.description) == ["198.51.100.0/24", "203.0.113.9/32"])
+    #expect(options.hostLoopback == address("192.168.50.2"))
+    #expect(
+      options.relayPolicy.decision(for: address("192.168.50.2"))
+        == .relay(hostAddress: address("127.0.0.1")))
+    #expect(options.relayPolicy.decision(for: address("198.51.100.7")) == .refuse(.denied))
+    // The planned DNS of another network is its third host; 'none' turns DNS off.
+    #expect(
+      try parse(["--tap", "t", "--relay", "--ip", "172.16.0.1/16"]).dnsAddress
+        == address("172.16.0.3"))
+    let without = try parse(["--tap", "t", "--relay", "--dns-address", "none"])
+    #expect(without.dnsAddress == nil && without.dhcpDNS.isEmpty)
+  }
+
+  @Test(
+    arguments: [
+      (["--tap", "t", "--deny", "10.0.0.0/8"], "--deny: only applies with --relay"),
+      (
+        ["--tap", "t", "--host-loopback", "10.0.2.4"], "--host-loopback: only applies with --relay"
+      ),
+      (["--tap", "t", "--dns-address", "10.0.2.3"], "--dns-address: only applies with --relay"),
+      (["--tap", "t", "--resolv-conf", "/x"], "--resolv-conf: only applies with --relay"),
+      (
+        ["--tap", "t", "--relay", "--dhcp"],
+        "--relay: needs a fixed address: it cannot be combined with --dhcp"
+      ),
+      (
+        ["--backend", "socket", "--relay"],
+        "--relay: has no meaning with --backend socket (there is no device)"
+      ),
+      (
+        ["--tap", "t", "--relay", "--dns-address", "10.0.3.3"],
+        "--dns-address: '10.0.3.3' is not another host inside 10.0.2.0/24"
+      ),
+      (
+        ["--tap", "t", "--relay", "--dns-address", "10.0.2.2"],
+        "--dns-address: '10.0.2.2' is not another host inside 10.0.2.0/24"
+      ),
+      (
+        ["--tap", "t", "--relay", "--ip", "10.0.2.3/24"],
+        "--dns-address: the planned 10.0.2.3 is the stack's own address; give one"
+      ),
+      (
+        ["--tap", "t", "--relay", "--host-loopback", "127.0.0.1"],
+        "--host-loopback: '127.0.0.1' is not an address of its own for the host's loopback"
+      ),
+      (
+        ["--tap", "t", "--relay", "--host-loopback", "10.0.2.3"],
+        "--host-loopback: '10.0.2.3' is not an address of its own for the host's loopback"
+      ),
+      (
+        ["--tap", "t", "--relay", "--host-loopback", "10.0.2.20"],
+        "--dhcp-server: the planned pool 10.0.2.15-10.0.2.254 holds one of the stack's addresses; give one"
+      ),
+      (
+        ["--tap", "t", "--relay", "--ip", "10.0.2.2/29"],
+        "--relay: the --ip network 10.0.2.0/29 is too small for a guest network"
+      ),
+      (["--tap", "t", "--relay-flows", "8"], "--relay-flows: only applies with --relay"),
+      (
+        ["--tap", "t", "--relay-idle-timeout", "8"],
+        "--relay-idle-timeout: only applies with --relay"
+      ),
+      (
+        ["--tap", "t", "--relay", "--relay-flows", "0"],
+        "--relay-flows: '0' is not a number from 1 to 16384"
+      ),
+      (
+        ["--tap", "t", "--relay", "--relay-flows", "16385"],
+        "--relay-flows: '16385' is not a number from 1 to 16384"
+      ),
+      (
+        ["--tap", "t", "--relay", "--relay-idle-timeout", "0"],
+        "--relay-idle-timeout: '0' is not a number of seconds from 1 to 86400"
+      ),
+      (["--tap", "t", "--relay", "--deny", "10.0.0.0/33"], nil),
+    ] as [([String], String?)])
+  func badValuesAreRefusedInOneLine(_ arguments: [String], _ message: String?) {
+    let refused = refusal(arguments)
+    if let message {
+      #expect(refused == message)
+    } else {
+      #expect(refused?.hasPrefix("--deny: ") == true)
+    }
+  }
+
+  @Test func atMost64DeniedRanges() {
+    let many = (0..<65).flatMap { ["--deny", "198.51.\($0).0/24"] }
+    #expect(refusal(["--tap", "t", "--relay"] + many) == "--deny: more than 64 ranges")
+    #expect(refusal(["--tap", "t", "--relay"] + many.dropLast(2)) == nil)
+  }
+
+  @Test func theHelpNamesTheRelayOptions() {
+    let help = DaemonOptions.help
+    for option in [
+      "--relay", "--dns-address", "--resolv-conf", "--deny", "--host-loopback", "--relay-flows",
+      "--relay-idle-timeout",
+    ] {
+      #expect(help.contains(option))
+    }
+  }
+}
