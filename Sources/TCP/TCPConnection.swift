@@ -1,4 +1,3 @@
-import IPv4
 import NetCore
 
 /// One TCP connection: the state machine of RFC 9293 §3.10 with the send and receive
