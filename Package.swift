@@ -177,6 +177,12 @@ let package = Package(
       name: "UDPTests", dependencies: ["NetCore", "IPv4", "UDP"], swiftSettings: swiftSettings),
     .testTarget(
       name: "TCPTests", dependencies: ["NetCore", "IPv4", "TCP"], swiftSettings: swiftSettings),
+    // One TCP and one UDP over both network layers: two dual-stack hosts (IPv4Layer and
+    // IPv6Layer in a DualStackNetwork) on an in-memory wire with seeded impairments.
+    .testTarget(
+      name: "DualStackTests",
+      dependencies: ["NetCore", "IPv4", "IPv6", "TCP", "UDP", "NetStack"],
+      swiftSettings: swiftSettings),
     .testTarget(
       name: "DHCPTests", dependencies: ["NetCore", "DHCP"], swiftSettings: swiftSettings),
     .testTarget(name: "DNSTests", dependencies: ["NetCore", "DNS"], swiftSettings: swiftSettings),
