@@ -1,6 +1,6 @@
 import NetCore
 
-/// Per-datagram choices for ``IPv4Layer/send(_:protocolNumber:to:options:now:)`` (RFC 791
+/// Per-datagram choices for the IPv4 layer's own `send` to an `IPv4Address` (RFC 791
 /// §3.1: the source, DF, type of service and time to live of the header).
 public struct IPv4SendOptions: Sendable {
   /// The source address; nil picks the interface address (0.0.0.0 while there is none).

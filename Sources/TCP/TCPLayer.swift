@@ -4,7 +4,7 @@ import NetCore
 /// and the application calls (RFC 9293 §3.10 "event processing": OPEN, SEND, RECEIVE, CLOSE,
 /// ABORT).
 ///
-/// Sans-IO like every layer: segments come in through ``input(_:packet:checksumVerified:now:network:)``,
+/// Sans-IO like every layer: segments come in through ``input(_:segment:now:network:)``,
 /// timers run in ``poll(now:network:)``, and what received segments and the application made
 /// due goes out in ``flush(now:network:)`` (a runtime calls it after each batch of received
 /// frames and application calls); everything is sent through the `TransportNetwork` the caller
