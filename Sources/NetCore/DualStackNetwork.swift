@@ -4,13 +4,13 @@
 ///
 /// Holds both layers by value; a stack reaches them as ``ipv4`` and ``ipv6`` for their own
 /// work (receiving, ICMP, timers) and passes the pair to the transports.
-public struct DualStackNetwork<IPv4Network: TransportNetwork, IPv6Network: TransportNetwork>:
-  TransportNetwork
-{
-  public var ipv4: IPv4Network
-  public var ipv6: IPv6Network
+public struct DualStackNetwork<V4: TransportNetwork, V6: TransportNetwork>: TransportNetwork {
+  /// The IPv4 layer (`IPv4Layer` in a stack).
+  public var ipv4: V4
+  /// The IPv6 layer (`IPv6Layer` in a stack).
+  public var ipv6: V6
 
-  public init(ipv4: IPv4Network, ipv6: IPv6Network) {
+  public init(ipv4: V4, ipv6: V6) {
     self.ipv4 = ipv4
     self.ipv6 = ipv6
   }

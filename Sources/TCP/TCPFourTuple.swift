@@ -17,6 +17,10 @@ public struct TCPFourTuple: Hashable, Sendable {
     self.remotePort = remotePort
   }
 
+  /// The send MSS to assume when the peer's SYN has no MSS option (RFC 9293 §3.7.1): 536 over
+  /// IPv4 (576 − 40), 1220 over IPv6 (1280 − 60, RFC 8200 §5).
+  var defaultMaximumSegmentSize: Int { remoteAddress.isIPv4 ? 536 : 1220 }
+
   /// The tuple packed into 64-bit words, for hashing with a key (SipHash): two for IPv4 (both
   /// addresses in one word, the ports in the other), five for IPv6 (the four address halves
   /// and the ports). Addresses of mixed families, which no connection has, hash as IPv6 with

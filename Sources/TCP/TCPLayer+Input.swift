@@ -189,7 +189,9 @@ extension TCPLayer {
   private mutating func sendCookieSynAck<Network: TransportNetwork>(
     _ segment: borrowing TCPSegment, tuple: TCPFourTuple, now: Instant, network: inout Network
   ) {
-    let peerMSS = segment.options.maximumSegmentSize ?? 536
+    let peerMSS =
+      segment.options.maximumSegmentSize
+      ?? UInt16(tuple.defaultMaximumSegmentSize)
     let ourMSS = UInt16(
       clamping: network.maximumPayloadSize(to: tuple.remoteAddress) - TCPHeader.minimumLength)
     let mss = min(peerMSS, ourMSS)

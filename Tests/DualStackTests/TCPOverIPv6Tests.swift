@@ -128,3 +128,33 @@ struct TCPOverIPv6Tests {
     return result
   }
 }
+
+extension TCPOverIPv6Tests {
+  /// A peer whose SYN carries no MSS option is sent segments of the family's default
+  /// (RFC 9293 §3.7.1): 1220 bytes over IPv6, where IPv4's 536 would waste the 1280 minimum.
+  @Test func withoutAnMSSOptionTheIPv6DefaultIs1220() throws {
+    var wire = DualStackWire()
+    let listener = try wire.b.tcp.listen(port: Self.serverPort)
+    // The peer's SYN, from A's address and an unused port, with no options at all.
+    let header = TCPHeader(
+      sourcePort: 40_002, destinationPort: Self.serverPort, sequenceNumber: SequenceNumber(7),
+      acknowledgmentNumber: SequenceNumber(0), flags: .syn, window: 65535, options: TCPOptions())
+    let segment = PacketBuffer(capacity: PacketBuffer.defaultHeadroom + 64)
+    header.prepend(
+      to: segment, source: .v6(DualStackWire.ipv6A), destination: .v6(DualStackWire.ipv6B))
+    let delivery = TransportDelivery(
+      source: .v6(DualStackWire.ipv6A), destination: .v6(DualStackWire.ipv6B))
+    segment.withBytes { bytes in
+      wire.b.tcp.input(delivery, segment: bytes, now: wire.now, network: &wire.b.network)
+    }
+    wire.b.tcp.flush(now: wire.now, network: &wire.b.network)
+    var halfOpen: [TCPConnectionInfo] = []
+    wire.b.tcp.forEachConnection { _, info in
+      if info.tuple.remotePort == 40_002 { halfOpen.append(info) }
+    }
+    #expect(halfOpen.count == 1)
+    #expect(halfOpen.first?.state == .synReceived)
+    #expect(halfOpen.first?.sendMaximumSegmentSize == 1220)
+    #expect(wire.b.tcp.accept(listener) == nil)
+  }
+}
