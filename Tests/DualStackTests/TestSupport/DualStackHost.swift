@@ -89,7 +89,11 @@ struct DualStackHost {
           transport: bytes.extracting(start..<start + delivery.payloadLength), now: now)
       }
     case .error(let report):
+      // A packet too big lowered the path MTU in the IPv6 layer: TCP follows (RFC 8201 §5.2).
       errorReports.append(report)
+      if report.type == .packetTooBig && report.quotedNextHeader == .tcp {
+        tcp.pathMTUDecreased(towards: .v6(report.quotedDestination), network: network)
+      }
     }
   }
 

@@ -29,6 +29,12 @@ struct DualStackWire {
   var recording = false
   private(set) var framesFromA: [[UInt8]] = []
   private(set) var framesFromB: [[UInt8]] = []
+  /// A path MTU between the hosts: IP packets from A larger than this are dropped on the way,
+  /// as a router with a smaller link drops them (it would also send a packet too big, which a
+  /// test injects with ``inject(toA:version:)``).
+  var pathMTUFromA: Int?
+  /// Packets from A dropped for ``pathMTUFromA``.
+  private(set) var droppedTooBig = 0
 
   init(
     impairment: ImpairmentConfiguration = ImpairmentConfiguration(), seed: UInt64 = 1,
@@ -84,6 +90,12 @@ struct DualStackWire {
     b.receive(frame.span, now: now)
   }
 
+  /// Hands `packet` to host A as a frame from the wire.
+  mutating func inject(toA packet: [UInt8], version: UInt8) {
+    let frame = [version, 0] + packet
+    a.receive(frame.span, now: now)
+  }
+
   /// Delivers what is due, runs the timers and carries what was sent.
   private mutating func step() {
     carry()
@@ -104,6 +116,10 @@ struct DualStackWire {
     let time = now
     for frame in a.takeSent() {
       if recording { framesFromA.append(frame.withBytes { $0.copyToArray() }) }
+      if let pathMTUFromA, frame.count - WireHeader.length > pathMTUFromA {
+        droppedTooBig += 1
+        continue
+      }
       aToB.submit(frame, now: time)
     }
     for frame in b.takeSent() {
