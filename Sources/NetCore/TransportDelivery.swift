@@ -1,5 +1,5 @@
-/// A packet for a transport, as either network layer delivers it: the addresses and what the
-/// layers below learnt about it. The transport's bytes (its header and payload) travel beside
+/// A packet for a transport, as either network layer delivers it (RFC 1122 §3.4, RFC 8200
+/// §8): the addresses and what the layers below learnt about it. The transport's bytes (its header and payload) travel beside
 /// it, as a span of the received frame or of a reassembled packet.
 ///
 /// `IPv4Delivery` and IPv6's `IPv6Delivery` convert to it, so that TCP and UDP take one kind

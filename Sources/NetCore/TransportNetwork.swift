@@ -45,7 +45,7 @@ extension TransportNetwork {
 }
 
 /// Per-packet choices for ``TransportNetwork/send(_:protocolNumber:to:options:now:)``, the
-/// same for both families.
+/// same for both families: the header fields a transport may set (RFC 791 §3.1, RFC 8200 §3).
 public struct TransportSendOptions: Sendable {
   /// The source address; nil lets the network choose (IPv4: the interface address, 0.0.0.0
   /// while there is none; IPv6: RFC 6724 selection). Of the destination's family.
@@ -69,7 +69,8 @@ public struct TransportSendOptions: Sendable {
   }
 }
 
-/// Why a transport's packet could not be sent, by either network layer.
+/// Why a transport's packet could not be sent, by either network layer (RFC 1122 §3.4: IP
+/// reports such errors to the transport that sent).
 public enum TransportSendError: Error, Equatable, Sendable {
   /// No route covers the destination, or the network has no layer of its family.
   case noRoute
