@@ -4,9 +4,9 @@ import NetCore
 extension TCPLayer {
   /// The network learnt a smaller path MTU towards `destination` (an ICMPv6 packet too big it
   /// checked and took; an ICMPv4 fragmentation needed): every connection to it sends segments
-  /// of the network's new ``TransportNetwork/maximumPayloadSize(to:)`` from now on, and
-  /// resends at once, cut to fit, what it had in flight that no longer fits. What is due goes
-  /// out at the next ``flush(now:network:)``. Returns how many connections lowered their size.
+  /// of the network's new `maximumPayloadSize(to:)` from now on, and resends at once, cut to
+  /// fit, what it had in flight that no longer fits. What is due goes out at the next
+  /// ``flush(now:network:)``. Returns how many connections lowered their size.
   @discardableResult
   public mutating func pathMTUDecreased<Network: TransportNetwork>(
     towards destination: IPAddress, network: Network
