@@ -54,8 +54,10 @@ let package = Package(
       name: "IPv4OverEthernet", dependencies: ["NetCore", "Ethernet", "ARP"],
       swiftSettings: swiftSettings),
     .target(name: "IPv4", dependencies: ["NetCore"], swiftSettings: swiftSettings),
-    .target(name: "UDP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
-    .target(name: "TCP", dependencies: ["NetCore", "IPv4"], swiftSettings: swiftSettings),
+    // The transports, generic over NetCore's TransportNetwork: one TCP and one UDP over IPv4
+    // and IPv6.
+    .target(name: "UDP", dependencies: ["NetCore"], swiftSettings: swiftSettings),
+    .target(name: "TCP", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .target(name: "DHCP", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     // DNS for the guest network: messages, resolv.conf, the sans-IO forwarder.
     .target(name: "DNS", dependencies: ["NetCore"], swiftSettings: swiftSettings),
@@ -175,6 +177,12 @@ let package = Package(
       name: "UDPTests", dependencies: ["NetCore", "IPv4", "UDP"], swiftSettings: swiftSettings),
     .testTarget(
       name: "TCPTests", dependencies: ["NetCore", "IPv4", "TCP"], swiftSettings: swiftSettings),
+    // One TCP and one UDP over both network layers: two dual-stack hosts (IPv4Layer and
+    // IPv6Layer in a DualStackNetwork) on an in-memory wire with seeded impairments.
+    .testTarget(
+      name: "DualStackTests",
+      dependencies: ["NetCore", "IPv4", "IPv6", "TCP", "UDP", "NetStack"],
+      swiftSettings: swiftSettings),
     .testTarget(
       name: "DHCPTests", dependencies: ["NetCore", "DHCP"], swiftSettings: swiftSettings),
     .testTarget(name: "DNSTests", dependencies: ["NetCore", "DNS"], swiftSettings: swiftSettings),

@@ -5,11 +5,11 @@ import NetCore
 public struct Datagram: Equatable, Sendable {
   public var payload: [UInt8]
   /// The other end's address: the source of a datagram received, the destination of one sent.
-  public var address: IPv4Address
+  public var address: IPAddress
   /// The other end's port.
   public var port: UInt16
 
-  public init(payload: [UInt8], address: IPv4Address, port: UInt16) {
+  public init(payload: [UInt8], address: IPAddress, port: UInt16) {
     self.payload = payload
     self.address = address
     self.port = port

@@ -9,8 +9,8 @@ import NetCore
 /// time are there, and so are the other services that answer what they receive (DNS, NTP,
 /// SNMP), while no client's own port is (Linux picks them from 32768 up). Nor when it comes
 /// from the service's own port, which catches two echo services moved to the same higher
-/// port. Nothing goes back to a source that is not one host either (0.0.0.0, a multicast or
-/// reserved address).
+/// port. Nothing goes back to a source that is not one host either (0.0.0.0 or `::`, a
+/// multicast, loopback or reserved address).
 public enum UDPEchoRefusal: Equatable, Sendable {
   /// The source port is a system port (0-1023) or the service's own port.
   case servicePort
@@ -22,7 +22,7 @@ public enum UDPEchoRefusal: Equatable, Sendable {
 
   /// Why a service on `servicePort` must not answer a datagram from `address`:`port`; nil
   /// when it may.
-  public init?(address: IPv4Address, port: UInt16, servicePort: UInt16) {
+  public init?(address: IPAddress, port: UInt16, servicePort: UInt16) {
     if !address.isUnicast {
       self = .sourceAddress
     } else if port < UDPEchoRefusal.firstClientPort || port == servicePort {

@@ -6,8 +6,8 @@ import NetCore
 ///
 /// Generic over the link below (`EthernetLink` in the direct stack), which it owns. Transports
 /// are separate values: ``receive(_:linkBroadcast:now:)`` tells the caller which datagram to
-/// hand to which transport, and transports send through this layer as their ``IPv4Network``.
-public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
+/// hand to which transport, and transports send through this layer as their `TransportNetwork`.
+public struct IPv4Layer<Link: IPv4Link> {
   /// The link below.
   public var link: Link
   /// Our address on the link, with its prefix.
@@ -19,7 +19,7 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
   private var errorLimiter: ICMPv4RateLimiter
   private var nextIdentification: UInt16
 
-  public private(set) var counters = IPv4Counters()
+  public internal(set) var counters = IPv4Counters()
   public private(set) var icmpCounters = ICMPv4Counters()
 
   /// Echo replies received for requests this stack sent (``sendEchoRequest(to:identifier:sequence:payload:now:)``).
@@ -172,6 +172,8 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
   ) -> IPv4Delivery {
     IPv4Delivery(
       header: packet.header, headerLength: packet.headerLength, linkBroadcast: linkBroadcast,
+      isBroadcast: packet.destination.isBroadcast
+        || address?.isDirectedBroadcast(packet.destination) == true,
       isForOtherAddress: isForOtherAddress, isRelayed: isRelayed)
   }
 
@@ -366,20 +368,29 @@ public struct IPv4Layer<Link: IPv4Link>: IPv4Network {
 
   // MARK: Sending
 
+  /// The largest transport payload that fits one unfragmented packet on the link (MTU − 20).
   public var maximumPayloadSize: Int { link.mtu - IPv4Header.length }
+  /// Whether the link takes TCP segments larger than the MTU (TSO) and fills in transport
+  /// checksums.
   public var supportsSegmentationOffload: Bool { link.supportsSegmentationOffload }
+  /// Bytes of headers below the transport (IPv4's and the link's).
   public var headroom: Int { link.headerLength + IPv4Header.length }
 
+  /// An empty buffer to fill: the link's reused buffers where it has them.
   public mutating func makePacketBuffer(capacity: Int, headroom: Int) -> PacketBuffer {
     link.makePacketBuffer(capacity: capacity, headroom: headroom)
   }
 
+  /// The source address towards `destination`: the interface address (0.0.0.0 while there is
+  /// none, for a broadcast or multicast), or nil when no route covers it.
   public func sourceAddress(for destination: IPv4Address) -> IPv4Address? {
     if destination.isBroadcast || destination.isMulticast { return address?.address ?? .any }
     guard routes.nextHop(for: destination) != nil else { return nil }
     return address?.address
   }
 
+  /// Sends `payload` (a transport header and data, or an ICMP message) to `destination`
+  /// through the routing table, fragmenting it when it is larger than the MTU and DF is clear.
   public mutating func send(
     _ payload: PacketBuffer, protocolNumber: IPProtocolNumber, to destination: IPv4Address,
     options: IPv4SendOptions, now: Instant
@@ -468,6 +479,8 @@ public struct IPv4Delivery: Sendable {
   public var headerLength: Int
   /// Whether it came in a link-layer broadcast frame.
   public var linkBroadcast: Bool
+  /// Whether it is addressed to the limited broadcast or the interface's directed broadcast.
+  public var isBroadcast: Bool
   /// Whether it is addressed to a unicast address that is not ours, delivered only while the
   /// interface has no address and asked for such datagrams
   /// (``IPv4Layer/acceptsOtherAddressesWhileUnconfigured``). A transport hands it only to an
@@ -478,12 +491,13 @@ public struct IPv4Delivery: Sendable {
   public var isRelayed: Bool
 
   public init(
-    header: IPv4Header, headerLength: Int, linkBroadcast: Bool, isForOtherAddress: Bool = false,
-    isRelayed: Bool = false
+    header: IPv4Header, headerLength: Int, linkBroadcast: Bool, isBroadcast: Bool = false,
+    isForOtherAddress: Bool = false, isRelayed: Bool = false
   ) {
     self.header = header
     self.headerLength = headerLength
     self.linkBroadcast = linkBroadcast
+    self.isBroadcast = isBroadcast
     self.isForOtherAddress = isForOtherAddress
     self.isRelayed = isRelayed
   }

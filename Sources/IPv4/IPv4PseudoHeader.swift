@@ -7,11 +7,8 @@ extension InternetChecksum {
   public static func ipv4PseudoHeader(
     source: IPv4Address, destination: IPv4Address, protocolNumber: IPProtocolNumber, length: Int
   ) -> InternetChecksum {
-    var sum = InternetChecksum()
-    sum.add(source)
-    sum.add(destination)
-    sum.add(UInt16(protocolNumber.rawValue))
-    sum.add(UInt16(truncatingIfNeeded: length))
-    return sum
+    pseudoHeader(
+      source: .v4(source), destination: .v4(destination), protocolNumber: protocolNumber,
+      length: length)
   }
 }

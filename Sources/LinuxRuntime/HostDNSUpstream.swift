@@ -284,7 +284,7 @@ public final class HostDNSUpstream {
       let now = MonotonicClock.now()
       perform(
         forwarder.receiveUpstreamUDP(
-          datagram.span, socket: socket, from: SocketNetworkStack.endpoint(source).dnsEndpoint,
+          datagram.span, socket: socket, from: DNSEndpoint(source),
           now: now), now: now)
     }
   }
@@ -346,7 +346,11 @@ public final class HostDNSUpstream {
   }
 }
 
-extension SocketAddress {
-  /// The same address and port for the DNS module.
-  var dnsEndpoint: DNSEndpoint { DNSEndpoint(address, port) }
+extension DNSEndpoint {
+  /// The address and port of a `sockaddr_in`.
+  init(_ address: sockaddr_in) {
+    self.init(
+      IPv4Address(rawValue: UInt32(bigEndian: address.sin_addr.s_addr)),
+      UInt16(bigEndian: address.sin_port))
+  }
 }

@@ -27,7 +27,7 @@ public final class RelayDNSService {
     self.address = address
     self.upstream = upstream
     self.runtime = runtime
-    endpoint = try runtime.stack.udp.bind(address: address, port: DNSEndpoint.serverPort)
+    endpoint = try runtime.stack.udp.bind(address: .v4(address), port: DNSEndpoint.serverPort)
     upstream.onGuestAction = { [unowned self] action in answer(action) }
   }
 
@@ -42,8 +42,10 @@ public final class RelayDNSService {
   /// Hands the queries the last poll received to the forwarder.
   public func drain() {
     while let query = runtime.stack.udp.receive(from: endpoint) {
+      // The endpoint is bound to the IPv4 DNS address, so every query comes over IPv4.
+      guard let source = query.source.ipv4 else { continue }
       upstream.receiveGuestUDP(
-        query.payload.span, from: DNSEndpoint(query.source, query.sourcePort),
+        query.payload.span, from: DNSEndpoint(source, query.sourcePort),
         to: DNSEndpoint(address, DNSEndpoint.serverPort))
     }
   }
@@ -55,7 +57,7 @@ public final class RelayDNSService {
     }
     do {
       try runtime.stack.sendUDP(
-        message.span, from: endpoint, to: guest.address, port: guest.port,
+        message.span, from: endpoint, to: .v4(guest.address), port: guest.port,
         now: MonotonicClock.now())
     } catch {
       answersNotSent += 1

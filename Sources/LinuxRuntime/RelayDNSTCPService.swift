@@ -89,7 +89,7 @@ public final class RelayDNSTCPService: @unchecked Sendable {
       } catch {
         return
       }
-      guard connection.localAddress.address == address else {
+      guard connection.localAddress.address == .v4(address) else {
         connectionsRefused += 1
         await connection.abort()
         continue

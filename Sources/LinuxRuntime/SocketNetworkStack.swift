@@ -61,6 +61,15 @@ public final class SocketNetworkStack: NetworkStack, @unchecked Sendable {
     return result
   }
 
+  /// The IPv4 address of `address`: the socket backend speaks IPv4 only so far (issue 13), and
+  /// refuses an IPv6 destination with a clear error.
+  static func ipv4Address(of address: SocketAddress) throws(NetworkError) -> IPv4Address {
+    guard case .v4(let ipv4) = address.address else {
+      throw .other("the socket backend does not support IPv6 yet (\(address))")
+    }
+    return ipv4
+  }
+
   /// The address and port in a `sockaddr_in`.
   static func endpoint(_ address: sockaddr_in) -> SocketAddress {
     SocketAddress(
@@ -126,9 +135,10 @@ public final class SocketNetworkStack: NetworkStack, @unchecked Sendable {
 
   public func connect(to address: SocketAddress) async throws(NetworkError) -> SocketTCPConnection {
     try await loop.run { () async throws(NetworkError) -> SocketTCPConnection in
+      var target = SocketNetworkStack.socketAddress(
+        try SocketNetworkStack.ipv4Address(of: address), address.port)
       let descriptor = try makeSocket(type: Int32(SOCK_STREAM.rawValue), bindPort: nil)
       try register(descriptor)
-      var target = SocketNetworkStack.socketAddress(address.address, address.port)
       let result = withUnsafePointer(to: &target) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
           Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
@@ -310,7 +320,8 @@ public struct SocketUDPSocket: UDPSocketHandle {
 
   public func send(_ payload: [UInt8], to destination: SocketAddress) async throws(NetworkError) {
     try await stack.loop.run { () async throws(NetworkError) in
-      var target = SocketNetworkStack.socketAddress(destination.address, destination.port)
+      var target = SocketNetworkStack.socketAddress(
+        try SocketNetworkStack.ipv4Address(of: destination), destination.port)
       while true {
         let count = payload.withUnsafeBytes { bytes in
           withUnsafePointer(to: &target) {

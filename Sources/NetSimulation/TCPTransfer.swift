@@ -42,7 +42,7 @@ public struct TCPTransfer {
     timeLimit: Interval = .seconds(600), writeChunk: Int = 65536
   ) -> Result {
     let start = network.now
-    let serverAddress = network.right.ipv4.address!.address
+    let serverAddress = IPAddress.v4(network.right.ipv4.address!.address)
     var failure: String? = nil
     let listener: TCPListenerID
     do {

@@ -100,7 +100,8 @@ extension DirectStack {
     }
     guard datagram.destinationPort != 0, datagram.sourcePort != 0,
       checksumVerified
-        || datagram.checksumIsValid(source: header.source, destination: header.destination)
+        || datagram.checksumIsValid(
+          source: .v4(header.source), destination: .v4(header.destination))
     else {
       gateway.counters.udpDroppedMalformed += 1
       return
@@ -142,7 +143,7 @@ extension DirectStack {
       capacity: PacketBuffer.defaultHeadroom + UDPHeader.length + payload.count)
     packet.append(copying: payload)
     UDPHeader(sourcePort: flow.destinationPort, destinationPort: flow.guestPort)
-      .prepend(to: packet, source: flow.destination, destination: flow.guest)
+      .prepend(to: packet, source: .v4(flow.destination), destination: .v4(flow.guest))
     do {
       try ipv4.send(
         packet, protocolNumber: .udp, to: flow.guest,
@@ -162,7 +163,7 @@ extension DirectStack {
   ) {
     let quote = PacketBuffer(capacity: PacketBuffer.defaultHeadroom + UDPHeader.length)
     UDPHeader(sourcePort: flow.guestPort, destinationPort: flow.destinationPort)
-      .prepend(to: quote, source: flow.guest, destination: flow.destination)
+      .prepend(to: quote, source: .v4(flow.guest), destination: .v4(flow.destination))
     IPv4Header(
       source: flow.guest, destination: flow.destination, protocolNumber: .udp,
       payloadLength: UDPHeader.length

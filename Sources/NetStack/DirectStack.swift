@@ -145,7 +145,10 @@ public struct DirectStack {
     }
     switch delivery.header.protocolNumber {
     case .udp:
-      switch udp.input(delivery, packet: packet, checksumVerified: checksumVerified) {
+      switch udp.input(
+        TransportDelivery(delivery, checksumVerified: checksumVerified),
+        datagram: packet.extracting(droppingFirst: delivery.headerLength))
+      {
       case .delivered(let endpoint) where endpoint == dhcpClientEndpoint:
         dhcpClientReceive(now: now)
       case .delivered(let endpoint) where endpoint == dhcpServerEndpoint:
@@ -160,7 +163,9 @@ public struct DirectStack {
       }
     case .tcp:
       tcp.input(
-        delivery, packet: packet, checksumVerified: checksumVerified, now: now, network: &ipv4)
+        TransportDelivery(delivery, checksumVerified: checksumVerified),
+        segment: packet.extracting(droppingFirst: delivery.headerLength), now: now,
+        network: &ipv4)
     default:
       ipv4.sendDestinationUnreachable(
         .protocolUnreachable, about: packet, linkBroadcast: delivery.linkBroadcast, now: now)
@@ -170,7 +175,7 @@ public struct DirectStack {
   // MARK: Application calls that send at once
 
   /// Opens a TCP connection (its SYN is sent now).
-  public mutating func connectTCP(to address: IPv4Address, port: UInt16, now: Instant)
+  public mutating func connectTCP(to address: IPAddress, port: UInt16, now: Instant)
     throws(TCPError) -> TCPConnectionID
   {
     try tcp.connect(to: address, port: port, now: now, network: &ipv4)
@@ -178,7 +183,7 @@ public struct DirectStack {
 
   /// Sends a UDP datagram from a bound endpoint.
   public mutating func sendUDP(
-    _ payload: Span<UInt8>, from endpoint: UDPEndpointID, to address: IPv4Address, port: UInt16,
+    _ payload: Span<UInt8>, from endpoint: UDPEndpointID, to address: IPAddress, port: UInt16,
     now: Instant
   ) throws(UDPError) {
     try udp.send(payload, from: endpoint, to: address, port: port, through: &ipv4, now: now)
@@ -348,7 +353,7 @@ extension DirectStack {
       }
       let bytes = reply.message.encoded
       try? udp.send(
-        bytes.span, from: endpoint, to: destination, port: DHCPPort.client, through: &ipv4,
+        bytes.span, from: endpoint, to: .v4(destination), port: DHCPPort.client, through: &ipv4,
         now: now)
     }
   }
@@ -370,7 +375,8 @@ extension DirectStack {
         guard let endpoint = dhcpClientEndpoint else { break }
         let bytes = message.encoded
         try? udp.send(
-          bytes.span, from: endpoint, to: destination, port: DHCPPort.server, through: &ipv4,
+          bytes.span, from: endpoint, to: .v4(destination), port: DHCPPort.server,
+          through: &ipv4,
           now: now)
       case .probe(let address):
         ipv4.link.sendProbe(for: address)

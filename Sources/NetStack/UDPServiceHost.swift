@@ -46,7 +46,7 @@ public struct UDPServiceHost {
 
   /// Answers every datagram waiting on a service's endpoint that is in `readable`, and takes
   /// those endpoints off the list (the rest are the application API's).
-  public mutating func serve<Network: IPv4Network>(
+  public mutating func serve<Network: TransportNetwork>(
     readable: inout [UDPEndpointID], udp: inout UDPLayer, network: inout Network, now: Instant
   ) {
     for index in bindings.indices {

@@ -94,19 +94,26 @@ public protocol UDPSocketHandle: Sendable {
   func close() async
 }
 
-/// An IPv4 address and port.
+/// An IP address of either family and a port.
 public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
-  /// The IPv4 address.
-  public var address: IPv4Address
+  /// The IPv4 or IPv6 address.
+  public var address: IPAddress
   /// The TCP or UDP port.
   public var port: UInt16
 
   /// The address and port `address:port`.
-  public init(_ address: IPv4Address, _ port: UInt16) {
+  public init(_ address: IPAddress, _ port: UInt16) {
     self.address = address
     self.port = port
   }
 
-  /// `a.b.c.d:port`.
-  public var description: String { "\(address):\(port)" }
+  /// An IPv4 address and port.
+  public init(_ address: IPv4Address, _ port: UInt16) {
+    self.init(.v4(address), port)
+  }
+
+  /// `a.b.c.d:port`, or `[v6]:port` (RFC 5952 §6).
+  public var description: String {
+    address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)"
+  }
 }

@@ -16,8 +16,7 @@ public struct InitialSequenceNumberGenerator: Sendable {
 
   /// The ISN for a connection on `tuple` opened at `now`.
   public func isn(for tuple: TCPFourTuple, now: Instant) -> SequenceNumber {
-    let (first, second) = tuple.words
-    let offset = UInt32(truncatingIfNeeded: hasher.hash(first, second))
+    let offset = UInt32(truncatingIfNeeded: hasher.hash(tuple.words))
     let ticks = UInt32(truncatingIfNeeded: now.nanoseconds / 4_000)
     return SequenceNumber(ticks &+ offset)
   }

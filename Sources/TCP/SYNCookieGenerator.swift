@@ -72,8 +72,8 @@ public struct SYNCookieGenerator: Sendable {
   private func hash(
     _ tuple: TCPFourTuple, _ clientSequence: SequenceNumber, _ counter: UInt32, mssIndex: UInt32
   ) -> UInt32 {
-    let (first, second) = tuple.words
-    let third = UInt64(clientSequence.rawValue) << 32 | UInt64(counter << 3 | mssIndex)
-    return UInt32(truncatingIfNeeded: hasher.hash(first, second, third)) & 0x00FF_FFFF
+    var words = tuple.words
+    words.append(UInt64(clientSequence.rawValue) << 32 | UInt64(counter << 3 | mssIndex))
+    return UInt32(truncatingIfNeeded: hasher.hash(words)) & 0x00FF_FFFF
   }
 }

@@ -1,4 +1,3 @@
-import IPv4
 import NetCore
 
 /// Deciding what to send and building segments: the send side of RFC 9293 §3.8.6 (windows,
@@ -12,7 +11,7 @@ extension TCPConnection {
   static let maximumOffloadSegment = 65_000
 
   /// Sends whatever is due: a reset, the SYN, retransmissions, new data, FIN, or a bare ACK.
-  func output<Network: IPv4Network>(now: Instant, network: inout Network) {
+  func output<Network: TransportNetwork>(now: Instant, network: inout Network) {
     if let sequence = resetToSend {
       resetToSend = nil
       sendReset(sequence: sequence, acknowledging: nil, now: now, network: &network)
@@ -105,7 +104,7 @@ extension TCPConnection {
   }
 
   /// The SYN (active open) or SYN-ACK (passive or simultaneous open), with our options.
-  private func sendSynchronize<Network: IPv4Network>(now: Instant, network: inout Network) {
+  private func sendSynchronize<Network: TransportNetwork>(now: Instant, network: inout Network) {
     var options = TCPOptions()
     options.maximumSegmentSize = UInt16(min(receiveMaximumSegmentSize, 65535))
     let answering = state == .synReceived
@@ -152,7 +151,7 @@ extension TCPConnection {
   /// Sends new data (and FIN) as the windows, Nagle and silly-window avoidance allow (with
   /// `override`, what the windows allow: the override timeout of RFC 9293 §3.8.6.2.1).
   /// Returns whether anything was sent.
-  func sendNewData<Network: IPv4Network>(
+  func sendNewData<Network: TransportNetwork>(
     now: Instant, network: inout Network, limit: Int = .max, override: Bool = false
   ) -> Bool {
     let mss = segmentPayloadLimit
@@ -199,7 +198,7 @@ extension TCPConnection {
 
   /// Builds and sends one segment: `payloadLength` bytes of the send buffer from `sequence`,
   /// with our ACK, window and options.
-  func sendSegment<Network: IPv4Network>(
+  func sendSegment<Network: TransportNetwork>(
     sequence: SequenceNumber, flags: TCPFlags, payloadLength: Int = 0, now: Instant,
     network: inout Network
   ) {
@@ -243,7 +242,7 @@ extension TCPConnection {
   }
 
   /// An RST: `<SEQ=sequence><CTL=RST>`, or with `acknowledging`, `<SEQ><ACK><CTL=RST,ACK>`.
-  func sendReset<Network: IPv4Network>(
+  func sendReset<Network: TransportNetwork>(
     sequence: SequenceNumber, acknowledging: SequenceNumber?, now: Instant, network: inout Network
   ) {
     let header = TCPHeader(
@@ -294,7 +293,7 @@ extension TCPConnection {
   }
 
   /// Fills a buffer with the header and payload and hands it to the network layer.
-  private func transmit<Network: IPv4Network>(
+  private func transmit<Network: TransportNetwork>(
     _ header: TCPHeader, payloadLength: Int, payloadOffset: Int = 0, now: Instant,
     network: inout Network
   ) {
@@ -316,7 +315,7 @@ extension TCPConnection {
     do {
       try network.send(
         packet, protocolNumber: .tcp, to: tuple.remoteAddress,
-        options: IPv4SendOptions(source: tuple.localAddress, dontFragment: true), now: now)
+        options: TransportSendOptions(source: tuple.localAddress, dontFragment: true), now: now)
       shared.counters.segmentsSent += 1
     } catch {
       // No route (the retransmission timer will try again); never too large, since segments

@@ -1,4 +1,3 @@
-import IPv4
 import NetCore
 
 /// What the output sends again: segments the scoreboard judged lost, oldest first, within
@@ -28,7 +27,7 @@ extension TCPConnection {
   /// an owed retransmission (``retransmissionOwed``: the fast retransmit, RFC 6675 §5 step
   /// 4.3, or NewReno's partial-ACK one) goes regardless, once. Returns whether anything was
   /// sent.
-  func retransmitLost<Network: IPv4Network>(now: Instant, network: inout Network) -> Bool {
+  func retransmitLost<Network: TransportNetwork>(now: Instant, network: inout Network) -> Bool {
     var sent = false
     while let offset = recovery.retransmissionQueue.firstLost {
       var record = recovery.retransmissionQueue[offset]
@@ -54,7 +53,7 @@ extension TCPConnection {
   /// else the last one again, to draw an acknowledgment that shows what is missing. Returns
   /// whether a probe was sent (not when the last segment is larger than one MSS).
   @discardableResult
-  func sendProbe<Network: IPv4Network>(now: Instant, network: inout Network) -> Bool {
+  func sendProbe<Network: TransportNetwork>(now: Instant, network: inout Network) -> Bool {
     recovery.probeDeadline = nil
     guard !recovery.retransmissionQueue.isEmpty else { return false }
     recovery.probeOutstanding = true

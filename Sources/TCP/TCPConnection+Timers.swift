@@ -1,4 +1,3 @@
-import IPv4
 import NetCore
 
 /// The connection's timers: retransmission (RFC 6298 §5), persist (zero-window probes,
@@ -32,7 +31,7 @@ extension TCPConnection {
   }
 
   /// Handles every timer that is due, then sends what became due.
-  func timersExpire<Network: IPv4Network>(now: Instant, network: inout Network) {
+  func timersExpire<Network: TransportNetwork>(now: Instant, network: inout Network) {
     if let due = userTimeoutDue, due <= now {
       // The peer took nothing for the user timeout: give up, with a reset as Linux does.
       sendReset(sequence: sender.maximum, acknowledging: receiver.next, now: now, network: &network)

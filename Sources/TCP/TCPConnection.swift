@@ -1,4 +1,3 @@
-import IPv4
 import NetCore
 
 /// One TCP connection: the state machine of RFC 9293 §3.10 with the send and receive
@@ -50,7 +49,8 @@ final class TCPConnection {
 
   // MARK: Options
 
-  /// Largest payload the peer accepts (its MSS option, default 536), within our MTU.
+  /// Largest payload the peer accepts (its MSS option, default 536 over IPv4 and 1220 over
+  /// IPv6), within our MTU.
   var sendMaximumSegmentSize: Int
   /// The MSS we advertise.
   let receiveMaximumSegmentSize: Int
@@ -161,12 +161,13 @@ final class TCPConnection {
           underPressure: shared.budget.isUnderPressure),
         budget: shared.budget),
       now: now)
-    sendMaximumSegmentSize = min(536, receiveMaximumSegmentSize)
+    sendMaximumSegmentSize = min(tuple.defaultMaximumSegmentSize, receiveMaximumSegmentSize)
     self.timestampOffset = timestampOffset
     retransmissionTimeout = RetransmissionTimeoutEstimator()
     retransmissionTimeout.minimum = configuration.minimumRetransmissionTimeout
     retransmissionTimeout.maximum = configuration.maximumRetransmissionTimeout
-    congestion = CongestionController(configuration.congestionAlgorithm, maximumSegmentSize: 536)
+    congestion = CongestionController(
+      configuration.congestionAlgorithm, maximumSegmentSize: tuple.defaultMaximumSegmentSize)
     nagle = configuration.nagle
     keepalive = configuration.keepalive
     lastReceived = now
@@ -213,7 +214,7 @@ final class TCPConnection {
   /// `weOffered` is what our own SYN carried (nil for a passive open: we answer with whatever
   /// we support and the peer offered).
   func negotiate(peer: TCPOptions, weOffered: TCPOptions?, now: Instant) {
-    let peerMSS = Int(peer.maximumSegmentSize ?? 536)
+    let peerMSS = peer.maximumSegmentSize.map(Int.init) ?? tuple.defaultMaximumSegmentSize
     sendMaximumSegmentSize = max(min(peerMSS, receiveMaximumSegmentSize), 64)
     let offeredScale = weOffered.map { $0.windowScale != nil } ?? configuration.windowScaling
     if let shift = peer.windowScale, offeredScale {

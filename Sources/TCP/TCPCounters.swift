@@ -65,6 +65,8 @@ public struct TCPCounters: CounterGroup, Sendable, Equatable {
   public var connectionsRefusedMemory: UInt64 = 0
   /// Times memory pressure shrank buffers (a reclaim pass over the connections).
   public var memoryReclaims: UInt64 = 0
+  /// Connections that cut their segments to a smaller path MTU (RFC 8201 §5.2).
+  public var pathMTUDecreases: UInt64 = 0
 
   public init() {}
 
@@ -110,5 +112,6 @@ public struct TCPCounters: CounterGroup, Sendable, Equatable {
     body("dropped_memory_limit", droppedMemoryLimit)
     body("connections_refused_memory", connectionsRefusedMemory)
     body("memory_reclaims", memoryReclaims)
+    body("path_mtu_decreases", pathMTUDecreases)
   }
 }

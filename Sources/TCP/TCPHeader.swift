@@ -1,4 +1,3 @@
-import IPv4
 import NetCore
 
 /// The parsed meaning of a TCP header, and how to write one with its checksum (RFC 9293 §3.1).
@@ -32,12 +31,12 @@ public struct TCPHeader: Equatable, Sendable {
   /// Header length with options.
   public var length: Int { TCPHeader.minimumLength + options.encodedLength }
 
-  /// The checksum of the IPv4 pseudo-header (RFC 9293 §3.1): addresses, protocol 6, length.
+  /// The checksum of the pseudo-header of either family (RFC 9293 §3.1, RFC 8200 §8.1):
+  /// addresses, protocol 6, length.
   public static func pseudoHeaderSum(
-    source: IPv4Address, destination: IPv4Address, length: Int
+    source: IPAddress, destination: IPAddress, length: Int
   ) -> InternetChecksum {
-    .ipv4PseudoHeader(
-      source: source, destination: destination, protocolNumber: .tcp, length: length)
+    .pseudoHeader(source: source, destination: destination, protocolNumber: .tcp, length: length)
   }
 
   /// Prepends this header to `packet`, whose data is the payload, and fills in the checksum.
@@ -46,7 +45,7 @@ public struct TCPHeader: Equatable, Sendable {
   /// the device to finish (`TransmitOffload`); with `segmentSize` as well, the device also
   /// cuts the segment into pieces of that many payload bytes (TSO).
   public func prepend(
-    to packet: PacketBuffer, source: IPv4Address, destination: IPv4Address,
+    to packet: PacketBuffer, source: IPAddress, destination: IPAddress,
     offloadChecksum: Bool = false, segmentSize: Int? = nil
   ) {
     let headerLength = length

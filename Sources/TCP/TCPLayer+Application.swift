@@ -1,4 +1,3 @@
-import IPv4
 import NetCore
 
 /// The application calls of RFC 9293 §3.10 "event processing" (OPEN, SEND, RECEIVE, CLOSE,
@@ -8,13 +7,14 @@ import NetCore
 /// flush without the call having to say so.
 extension TCPLayer {
   /// Listens on `port` (RFC 9293 §3.10.1, passive OPEN) with room for `backlog` connections
-  /// waiting to be accepted.
-  public mutating func listen(port: UInt16, address: IPv4Address? = nil, backlog: Int = 128)
+  /// waiting to be accepted. With no `address` (or an unspecified one) the listener takes
+  /// connections to any of our addresses, IPv4 and IPv6 alike; with one, only to it.
+  public mutating func listen(port: UInt16, address: IPAddress? = nil, backlog: Int = 128)
     throws(TCPError) -> TCPListenerID
   {
     guard port != 0, listeners[port] == nil else { throw .addressInUse }
     listeners[port] = TCPListener(
-      port: port, address: address == .any ? nil : address, backlog: backlog)
+      port: port, address: address?.isUnspecified == true ? nil : address, backlog: backlog)
     return TCPListenerID(port: port)
   }
 
@@ -54,9 +54,10 @@ extension TCPLayer {
   }
 
   /// Opens a connection to `address`:`port` (RFC 9293 §3.10.1, active OPEN) from an
-  /// ephemeral port; the SYN goes out at once.
-  public mutating func connect<Network: IPv4Network>(
-    to address: IPv4Address, port: UInt16, now: Instant, network: inout Network
+  /// ephemeral port and the source address the network chooses towards it; the SYN goes out
+  /// at once, its MSS from the network's payload limit to that destination.
+  public mutating func connect<Network: TransportNetwork>(
+    to address: IPAddress, port: UInt16, now: Instant, network: inout Network
   ) throws(TCPError) -> TCPConnectionID {
     guard connectionCount < configuration.maximumConnections else { throw .tooManyConnections }
     guard address.isUnicast, let source = network.sourceAddress(for: address), !source.isUnspecified
@@ -80,7 +81,8 @@ extension TCPLayer {
     guard reserveConnection() else { throw .noMemory }
     let connection = TCPConnection(
       activeOpen: tuple, initialSequence: sequenceNumbers.isn(for: tuple, now: now),
-      maximumPayload: network.maximumPayloadSize, configuration: configuration, shared: shared,
+      maximumPayload: network.maximumPayloadSize(to: address), configuration: configuration,
+      shared: shared,
       timestampOffset: timestampOffset(for: tuple), now: now)
     let id = insert(connection, owner: .application)
     shared.counters.activeOpens += 1

@@ -1,4 +1,3 @@
-import IPv4
 import NetCore
 
 /// Received segments: demultiplexing by 4-tuple, and the cases that have no connection
@@ -9,17 +8,18 @@ extension TCPLayer {
   /// 64 KiB frames, what two full segments' worth is on a TSO or 64 KiB link.
   static let acknowledgmentBatchLimit = 2 * 65_536
 
-  /// Handles a segment the IPv4 layer delivered. `packet` is the whole IPv4 packet. What a
-  /// connection sends in answer (ACKs, data the ACK released) goes out at the next
+  /// Handles a segment either network layer delivered: `segment` is the TCP header and
+  /// payload, `delivery` its addresses and what the layers below learnt. What a connection
+  /// sends in answer (ACKs, data the ACK released) goes out at the next
   /// ``flush(now:network:)``, which the runtime calls after each batch of received frames.
-  public mutating func input<Network: IPv4Network>(
-    _ delivery: IPv4Delivery, packet: Span<UInt8>, checksumVerified: Bool, now: Instant,
+  public mutating func input<Network: TransportNetwork>(
+    _ delivery: TransportDelivery, segment bytes: Span<UInt8>, now: Instant,
     network: inout Network
   ) {
     shared.counters.segmentsReceived += 1
     let segment: TCPSegment
     do {
-      segment = try TCPSegment(checking: packet.extracting(droppingFirst: delivery.headerLength))
+      segment = try TCPSegment(checking: bytes)
     } catch .truncated {
       shared.counters.droppedTruncated += 1
       return
@@ -27,24 +27,23 @@ extension TCPLayer {
       shared.counters.droppedBadHeader += 1
       return
     }
-    let header = delivery.header
     // TCP is unicast only (RFC 1122 §4.2.3.10): nothing to or from a broadcast or multicast
     // address, our subnet's directed broadcast included.
-    guard header.destination.isUnicast, header.source.isUnicast, !delivery.linkBroadcast,
-      network.address?.isDirectedBroadcast(header.destination) != true
+    guard delivery.destination.isUnicast, delivery.source.isUnicast, !delivery.linkBroadcast,
+      !delivery.isBroadcast, !delivery.isForOtherAddress
     else {
       shared.counters.droppedBadHeader += 1
       return
     }
-    if !checksumVerified
-      && !segment.checksumIsValid(source: header.source, destination: header.destination)
+    if !delivery.checksumVerified
+      && !segment.checksumIsValid(source: delivery.source, destination: delivery.destination)
     {
       shared.counters.droppedBadChecksum += 1
       return
     }
     let tuple = TCPFourTuple(
-      localAddress: header.destination, localPort: segment.destinationPort,
-      remoteAddress: header.source, remotePort: segment.sourcePort)
+      localAddress: delivery.destination, localPort: segment.destinationPort,
+      remoteAddress: delivery.source, remotePort: segment.sourcePort)
 
     if let slot = slotByTuple[tuple], let occupant = occupant(ofSlot: slot),
       let connection = touch(occupant.id)
@@ -75,7 +74,7 @@ extension TCPLayer {
   }
 
   /// CLOSED (§3.10.7.1): everything but a RST is answered with a RST.
-  private mutating func closedSegmentArrives<Network: IPv4Network>(
+  private mutating func closedSegmentArrives<Network: TransportNetwork>(
     _ segment: borrowing TCPSegment, tuple: TCPFourTuple, now: Instant, network: inout Network
   ) {
     shared.counters.segmentsToClosedPort += 1
@@ -96,7 +95,7 @@ extension TCPLayer {
 
   /// TIME-WAIT. Returns false when a newer SYN ended the TIME-WAIT and should go to the
   /// listener.
-  private mutating func timeWaitSegmentArrives<Network: IPv4Network>(
+  private mutating func timeWaitSegmentArrives<Network: TransportNetwork>(
     _ segment: borrowing TCPSegment, entry: TCPTimeWaitTable.Entry, now: Instant,
     network: inout Network
   ) -> Bool {
@@ -135,7 +134,7 @@ extension TCPLayer {
 
   /// LISTEN (§3.10.7.2): a SYN opens a connection in SYN-RECEIVED (or, with the SYN backlog
   /// full, gets a SYN cookie); an ACK may complete a cookie handshake; anything else is reset.
-  private mutating func listenSegmentArrives<Network: IPv4Network>(
+  private mutating func listenSegmentArrives<Network: TransportNetwork>(
     _ segment: borrowing TCPSegment, tuple: TCPFourTuple, listener: TCPListener, now: Instant,
     network: inout Network
   ) {
@@ -178,7 +177,8 @@ extension TCPLayer {
     let connection = TCPConnection(
       passiveOpen: tuple, synSequence: segment.sequenceNumber, synOptions: segment.options,
       synWindow: segment.window, initialSequence: sequenceNumbers.isn(for: tuple, now: now),
-      maximumPayload: network.maximumPayloadSize, configuration: configuration, shared: shared,
+      maximumPayload: network.maximumPayloadSize(to: tuple.remoteAddress),
+      configuration: configuration, shared: shared,
       timestampOffset: timestampOffset(for: tuple), now: now)
     let id = insert(connection, owner: .listener(listener.port))
     listener.halfOpen += 1
@@ -186,16 +186,19 @@ extension TCPLayer {
   }
 
   /// Answers a SYN with a SYN-ACK whose sequence number is a cookie, keeping no state.
-  private mutating func sendCookieSynAck<Network: IPv4Network>(
+  private mutating func sendCookieSynAck<Network: TransportNetwork>(
     _ segment: borrowing TCPSegment, tuple: TCPFourTuple, now: Instant, network: inout Network
   ) {
-    let peerMSS = segment.options.maximumSegmentSize ?? 536
-    let mss = min(peerMSS, UInt16(clamping: network.maximumPayloadSize - TCPHeader.minimumLength))
+    let peerMSS =
+      segment.options.maximumSegmentSize
+      ?? UInt16(tuple.defaultMaximumSegmentSize)
+    let ourMSS = UInt16(
+      clamping: network.maximumPayloadSize(to: tuple.remoteAddress) - TCPHeader.minimumLength)
+    let mss = min(peerMSS, ourMSS)
     let cookie = cookies.cookie(
       for: tuple, clientSequence: segment.sequenceNumber, maximumSegmentSize: mss, now: now)
     var options = TCPOptions()
-    options.maximumSegmentSize = UInt16(
-      clamping: network.maximumPayloadSize - TCPHeader.minimumLength)
+    options.maximumSegmentSize = ourMSS
     let peer = segment.options
     let scaling = configuration.windowScaling && peer.windowScale != nil
     let sack = configuration.selectiveAcknowledgments && peer.sackPermitted
@@ -221,13 +224,14 @@ extension TCPLayer {
     sendBareSegment(
       tuple: tuple, sequence: cookie, acknowledgment: segment.sequenceNumber + 1,
       flags: [.syn, .ack],
-      window: UInt16(cookieWindow(network: network)), options: options, now: now,
+      window: UInt16(cookieWindow(to: tuple.remoteAddress, network: network)), options: options,
+      now: now,
       network: &network)
     shared.counters.synCookiesSent += 1
   }
 
   /// The ACK of a cookie handshake: rebuild the connection if the cookie is ours and fresh.
-  private mutating func establishFromCookie<Network: IPv4Network>(
+  private mutating func establishFromCookie<Network: TransportNetwork>(
     _ segment: borrowing TCPSegment, tuple: TCPFourTuple, listener: TCPListener, now: Instant,
     network: inout Network
   ) -> Bool {
@@ -255,14 +259,15 @@ extension TCPLayer {
     let connection = TCPConnection(
       passiveOpen: tuple, synSequence: clientSequence, synOptions: options,
       synWindow: segment.window,
-      initialSequence: ourSequence, maximumPayload: network.maximumPayloadSize,
+      initialSequence: ourSequence,
+      maximumPayload: network.maximumPayloadSize(to: tuple.remoteAddress),
       configuration: configuration, shared: shared, timestampOffset: timestampOffset(for: tuple),
       now: now)
     // The SYN-ACK was sent: the connection is where it would be after sending it.
     connection.sender.next = ourSequence + 1
     connection.sender.maximum = ourSequence + 1
     connection.receiver.advertisedWindowEdge =
-      connection.receiver.next + cookieWindow(network: network)
+      connection.receiver.next + cookieWindow(to: tuple.remoteAddress, network: network)
     let id = insert(connection, owner: .listener(listener.port))
     listener.halfOpen += 1
     shared.counters.synCookiesAccepted += 1
@@ -273,17 +278,19 @@ extension TCPLayer {
 
   /// The window a cookie SYN-ACK offers: the one a connection would start with (never
   /// scaled, RFC 7323 §2.2).
-  private func cookieWindow<Network: IPv4Network>(network: Network) -> Int {
+  private func cookieWindow<Network: TransportNetwork>(
+    to destination: IPAddress, network: Network
+  ) -> Int {
     min(
       TCPConnection.initialReceiveLimit(
         configuration: configuration,
-        segmentSize: max(network.maximumPayloadSize - TCPHeader.minimumLength, 64),
+        segmentSize: max(network.maximumPayloadSize(to: destination) - TCPHeader.minimumLength, 64),
         underPressure: shared.budget.isUnderPressure), 65535)
   }
 
   /// Sends a segment that belongs to no connection object (RST, TIME-WAIT ACK, cookie
   /// SYN-ACK).
-  func sendBareSegment<Network: IPv4Network>(
+  func sendBareSegment<Network: TransportNetwork>(
     tuple: TCPFourTuple, sequence: SequenceNumber, acknowledgment: SequenceNumber?, flags: TCPFlags,
     window: UInt16 = 0, options: TCPOptions = TCPOptions(), now: Instant, network: inout Network
   ) {
@@ -301,7 +308,7 @@ extension TCPLayer {
     do {
       try network.send(
         packet, protocolNumber: .tcp, to: tuple.remoteAddress,
-        options: IPv4SendOptions(source: tuple.localAddress, dontFragment: true), now: now)
+        options: TransportSendOptions(source: tuple.localAddress, dontFragment: true), now: now)
       shared.counters.segmentsSent += 1
     } catch {}
   }

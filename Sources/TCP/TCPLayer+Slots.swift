@@ -1,4 +1,3 @@
-import IPv4
 import NetCore
 
 /// The connection table's bookkeeping: the one door through which anything that may change a
@@ -28,7 +27,8 @@ extension TCPLayer {
   /// After anything happened to a connection: send what is due, move it to TIME-WAIT or free
   /// it when it is finished, hand it to its listener when established, re-arm its timer, and
   /// note its events for the application. The slot is no longer touched: what was due went.
-  mutating func settle<Network: IPv4Network>(_ slot: Int, now: Instant, network: inout Network) {
+  mutating func settle<Network: TransportNetwork>(_ slot: Int, now: Instant, network: inout Network)
+  {
     if slots[slot].touched {
       slots[slot].touched = false
       touchedCount -= 1
@@ -49,7 +49,7 @@ extension TCPLayer {
 
   /// A listener's connection that completed its handshake joins the accept queue (or is reset
   /// when the queue is full); one that closed before leaves the listener's half-open count.
-  private mutating func handOver<Network: IPv4Network>(
+  private mutating func handOver<Network: TransportNetwork>(
     _ id: TCPConnectionID, _ connection: TCPConnection, to port: UInt16, now: Instant,
     network: inout Network
   ) {

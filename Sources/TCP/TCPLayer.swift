@@ -1,14 +1,13 @@
-import IPv4
 import NetCore
 
 /// TCP for one stack: the table of connections by 4-tuple, listeners, the TIME-WAIT table,
 /// and the application calls (RFC 9293 §3.10 "event processing": OPEN, SEND, RECEIVE, CLOSE,
 /// ABORT).
 ///
-/// Sans-IO like every layer: segments come in through ``input(_:packet:checksumVerified:now:network:)``,
+/// Sans-IO like every layer: segments come in through ``input(_:segment:now:network:)``,
 /// timers run in ``poll(now:network:)``, and what received segments and the application made
 /// due goes out in ``flush(now:network:)`` (a runtime calls it after each batch of received
-/// frames and application calls); everything is sent through the `IPv4Network` the caller
+/// frames and application calls); everything is sent through the `TransportNetwork` the caller
 /// passes.
 /// Every table is bounded: connections, TIME-WAIT records, each listener's queues.
 ///
@@ -172,7 +171,7 @@ public struct TCPLayer {
   /// Sends what received segments and application calls made due (call after each batch of
   /// them): each connection touched since it last settled works out from its state what is
   /// due, and only those: the flush never walks the whole table.
-  public mutating func flush<Network: IPv4Network>(now: Instant, network: inout Network) {
+  public mutating func flush<Network: TransportNetwork>(now: Instant, network: inout Network) {
     while let slot = touchedSlots.popLast() {
       guard slots[slot].touched else { continue }  // settled since it was touched
       settle(slot, now: now, network: &network)
@@ -183,7 +182,7 @@ public struct TCPLayer {
   }
 
   /// Runs the timers that are due and expires TIME-WAIT records.
-  public mutating func poll<Network: IPv4Network>(now: Instant, network: inout Network) {
+  public mutating func poll<Network: TransportNetwork>(now: Instant, network: inout Network) {
     timeWait.expire(now: now)
     if shared.budget.isUnderPressure && now >= nextReclaim {
       reclaimMemory()
@@ -238,7 +237,6 @@ public struct TCPLayer {
   /// Our timestamp offset for a 4-tuple (RFC 7323 §7.1: random per connection; derived from
   /// the tuple so that SYN cookies can recompute it).
   func timestampOffset(for tuple: TCPFourTuple) -> UInt32 {
-    let (first, second) = tuple.words
-    return UInt32(truncatingIfNeeded: timestampOffsets.hash(first, second))
+    UInt32(truncatingIfNeeded: timestampOffsets.hash(tuple.words))
   }
 }

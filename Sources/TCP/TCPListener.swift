@@ -5,14 +5,14 @@ import NetCore
 /// bounded (Linux's accept backlog and SYN backlog).
 final class TCPListener {
   let port: UInt16
-  /// The local address it accepts connections on; nil for any of ours.
-  let address: IPv4Address?
+  /// The local address it accepts connections on; nil for any of ours, of either family.
+  let address: IPAddress?
   /// Established connections not yet accepted.
   var acceptQueue: BoundedQueue<TCPConnectionID>
   /// Connections in SYN-RECEIVED for this listener.
   var halfOpen = 0
 
-  init(port: UInt16, address: IPv4Address?, backlog: Int) {
+  init(port: UInt16, address: IPAddress?, backlog: Int) {
     self.port = port
     self.address = address
     acceptQueue = BoundedQueue(limit: max(backlog, 1))

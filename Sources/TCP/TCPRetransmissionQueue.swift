@@ -278,6 +278,15 @@ public struct TCPRetransmissionQueue: Sendable {
     }
   }
 
+  /// Marks lost every outstanding record longer than `length` bytes that is not SACKed: the
+  /// segments a smaller path MTU no longer carries (RFC 8201 §5.2, RFC 1191 §6.4).
+  public mutating func markLost(longerThan length: Int) {
+    for index in head..<records.count
+    where !records[index].sacked && !records[index].lost && records[index].length > length {
+      markLost(index)
+    }
+  }
+
   /// Forgets SACK information (RFC 2018 §8: the receiver may renege; after a timeout).
   public mutating func clearSACKs() {
     for index in head..<records.count where records[index].sacked {

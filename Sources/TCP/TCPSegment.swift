@@ -1,4 +1,3 @@
-import IPv4
 import NetCore
 
 /// A received TCP segment, viewed in place (RFC 9293 §3.1).
@@ -64,8 +63,9 @@ public struct TCPSegment: ~Escapable {
     payload.count + (flags.contains(.syn) ? 1 : 0) + (flags.contains(.fin) ? 1 : 0)
   }
 
-  /// Whether the checksum verifies over the IPv4 pseudo-header and the segment.
-  public func checksumIsValid(source: IPv4Address, destination: IPv4Address) -> Bool {
+  /// Whether the checksum verifies over the pseudo-header (of the addresses' family) and the
+  /// segment.
+  public func checksumIsValid(source: IPAddress, destination: IPAddress) -> Bool {
     var sum = TCPHeader.pseudoHeaderSum(
       source: source, destination: destination, length: bytes.count)
     sum.add(bytes)

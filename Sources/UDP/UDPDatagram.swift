@@ -1,4 +1,3 @@
-import IPv4
 import NetCore
 
 /// A received UDP datagram, viewed in place (RFC 768).
@@ -37,10 +36,11 @@ public struct UDPDatagram: ~Escapable {
     get { bytes.extracting(droppingFirst: UDPHeader.length) }
   }
 
-  /// Whether the checksum verifies over the pseudo-header and the datagram; a zero checksum
-  /// means the sender computed none, which IPv4 allows (RFC 768).
-  public func checksumIsValid(source: IPv4Address, destination: IPv4Address) -> Bool {
-    if checksum == 0 { return true }
+  /// Whether the checksum verifies over the pseudo-header (of the addresses' family) and the
+  /// datagram. A zero checksum means the sender computed none, which IPv4 allows (RFC 768)
+  /// and IPv6 does not (RFC 8200 §8.1: such a datagram is discarded).
+  public func checksumIsValid(source: IPAddress, destination: IPAddress) -> Bool {
+    if checksum == 0 { return source.isIPv4 && destination.isIPv4 }
     var sum = UDPHeader.pseudoHeaderSum(source: source, destination: destination, length: length)
     sum.add(bytes)
     return sum.isValid
@@ -54,7 +54,8 @@ public struct UDPHeader: Equatable, Sendable {
 
   /// Bytes in the header.
   public static let length = 8
-  /// The largest payload in one IPv4 datagram: 65535 − 20 − 8.
+  /// The largest payload in one IPv4 datagram: 65535 − 20 − 8 (also the limit over IPv6,
+  /// which would allow 20 bytes more).
   public static let maximumPayload = 65507
 
   public init(sourcePort: UInt16, destinationPort: UInt16) {
@@ -62,17 +63,17 @@ public struct UDPHeader: Equatable, Sendable {
     self.destinationPort = destinationPort
   }
 
-  /// The checksum of the IPv4 pseudo-header (RFC 768): addresses, protocol 17, UDP length.
+  /// The checksum of the pseudo-header of either family (RFC 768, RFC 8200 §8.1): addresses,
+  /// protocol 17, UDP length.
   public static func pseudoHeaderSum(
-    source: IPv4Address, destination: IPv4Address, length: Int
+    source: IPAddress, destination: IPAddress, length: Int
   ) -> InternetChecksum {
-    .ipv4PseudoHeader(
-      source: source, destination: destination, protocolNumber: .udp, length: length)
+    .pseudoHeader(source: source, destination: destination, protocolNumber: .udp, length: length)
   }
 
   /// Prepends this header to `packet` (whose data is the payload) and computes the checksum;
-  /// a computed zero is sent as all ones (RFC 768).
-  public func prepend(to packet: PacketBuffer, source: IPv4Address, destination: IPv4Address) {
+  /// a computed zero is sent as all ones (RFC 768, RFC 8200 §8.1).
+  public func prepend(to packet: PacketBuffer, source: IPAddress, destination: IPAddress) {
     packet.prepend(UDPHeader.length)
     let length = packet.count
     packet.withMutableBytes { bytes in

@@ -1,4 +1,3 @@
-import IPv4
 import NetCore
 
 /// One bound UDP port: where datagrams for it wait until the application reads them.
@@ -6,8 +5,8 @@ import NetCore
 /// The queue is bounded in datagrams and in bytes, and charged to the stack's memory budget; a
 /// datagram that does not fit is dropped and counted (as a full socket buffer drops in Linux).
 public struct UDPEndpoint {
-  /// The local address it is bound to; nil for any of ours.
-  public let localAddress: IPv4Address?
+  /// The local address it is bound to; nil for any of ours, of either family.
+  public let localAddress: IPAddress?
   public let localPort: UInt16
   /// Whether it takes datagrams addressed to a unicast address that is not ours, which the
   /// IPv4 layer delivers only while the interface has no address and asks for them
@@ -23,7 +22,7 @@ public struct UDPEndpoint {
   public private(set) var drops: UInt64 = 0
 
   public init(
-    localAddress: IPv4Address?, localPort: UInt16, acceptsOtherAddresses: Bool = false,
+    localAddress: IPAddress?, localPort: UInt16, acceptsOtherAddresses: Bool = false,
     datagramLimit: Int, byteLimit: Int
   ) {
     self.localAddress = localAddress
@@ -33,11 +32,11 @@ public struct UDPEndpoint {
     self.byteLimit = byteLimit
   }
 
-  /// Whether a datagram the IPv4 layer delivered is for this endpoint: sent to the address it
+  /// Whether a datagram a network layer delivered is for this endpoint: sent to the address it
   /// is bound to (any of ours when none), or to another host's when it asked for those.
-  func accepts(_ delivery: IPv4Delivery) -> Bool {
+  func accepts(_ delivery: TransportDelivery) -> Bool {
     if delivery.isForOtherAddress { return acceptsOtherAddresses }
-    return localAddress == nil || localAddress == delivery.header.destination
+    return localAddress == nil || localAddress == delivery.destination
   }
 
   /// What a queued datagram is charged to the memory budget: its payload and its storage.
@@ -68,13 +67,13 @@ public struct UDPEndpoint {
 
 /// A datagram waiting in an endpoint's receive queue.
 public struct UDPReceivedDatagram: Sendable {
-  public var source: IPv4Address
+  public var source: IPAddress
   public var sourcePort: UInt16
-  /// The address it was sent to (ours, or a broadcast address).
-  public var destination: IPv4Address
+  /// The address it was sent to (ours, a group, or a broadcast address).
+  public var destination: IPAddress
   public var payload: [UInt8]
 
-  public init(source: IPv4Address, sourcePort: UInt16, destination: IPv4Address, payload: [UInt8]) {
+  public init(source: IPAddress, sourcePort: UInt16, destination: IPAddress, payload: [UInt8]) {
     self.source = source
     self.sourcePort = sourcePort
     self.destination = destination

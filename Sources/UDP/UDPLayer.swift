@@ -1,12 +1,11 @@
-import IPv4
 import NetCore
 
 /// UDP for one stack: port demultiplexing, bound endpoints with bounded receive queues,
 /// checksums both ways (RFC 768, RFC 1122 §4.1).
 ///
 /// Sans-IO like every layer: received datagrams come in through
-/// ``input(_:packet:checksumVerified:)`` and are queued on their endpoint; sending goes out
-/// through whatever `IPv4Network` the caller passes.
+/// ``input(_:datagram:)`` and are queued on their endpoint; sending goes out through whatever
+/// `TransportNetwork` the caller passes: one UDP over IPv4 and IPv6 (RFC 8200 §8).
 public struct UDPLayer {
   /// Limits and port ranges.
   public struct Configuration: Sendable {
@@ -43,11 +42,12 @@ public struct UDPLayer {
 
   // MARK: Endpoints
 
-  /// Binds `port` (0 picks a free ephemeral port) on `address` (nil: any of ours). With
-  /// `acceptsOtherAddresses`, the endpoint also takes datagrams to a unicast address that is
-  /// not ours while the IPv4 layer delivers them (``UDPEndpoint/acceptsOtherAddresses``).
+  /// Binds `port` (0 picks a free ephemeral port) on `address` (nil: any of ours, of either
+  /// family). With `acceptsOtherAddresses`, the endpoint also takes datagrams to a unicast
+  /// address that is not ours while the IPv4 layer delivers them
+  /// (``UDPEndpoint/acceptsOtherAddresses``).
   public mutating func bind(
-    address: IPv4Address? = nil, port: UInt16, acceptsOtherAddresses: Bool = false
+    address: IPAddress? = nil, port: UInt16, acceptsOtherAddresses: Bool = false
   ) throws(UDPError) -> UDPEndpointID {
     guard !endpoints.isFull else { throw .tooManyEndpoints }
     let chosen: UInt16
@@ -59,7 +59,7 @@ public struct UDPLayer {
       chosen = free
     }
     let endpoint = UDPEndpoint(
-      localAddress: address == .any ? nil : address, localPort: chosen,
+      localAddress: address?.isUnspecified == true ? nil : address, localPort: chosen,
       acceptsOtherAddresses: acceptsOtherAddresses,
       datagramLimit: configuration.queueDatagramLimit, byteLimit: configuration.queueByteLimit)
     guard let id = endpoints.insert(endpoint) else { throw .tooManyEndpoints }
@@ -97,16 +97,18 @@ public struct UDPLayer {
 
   // MARK: Sending
 
-  /// Sends `payload` from the endpoint to `destination`:`port`.
-  public mutating func send<Network: IPv4Network>(
-    _ payload: Span<UInt8>, from id: UDPEndpointID, to destination: IPv4Address, port: UInt16,
+  /// Sends `payload` from the endpoint to `destination`:`port`, from the address the endpoint
+  /// is bound to or the one the network chooses (0.0.0.0 for an IPv4 limited broadcast
+  /// before the interface has an address: DHCP's DISCOVER).
+  public mutating func send<Network: TransportNetwork>(
+    _ payload: Span<UInt8>, from id: UDPEndpointID, to destination: IPAddress, port: UInt16,
     through network: inout Network, now: Instant
   ) throws(UDPError) {
     guard let endpoint = endpoint(id) else { throw .invalidEndpoint }
     guard payload.count <= UDPHeader.maximumPayload else { throw .messageTooLong }
     guard
       let source = endpoint.localAddress ?? network.sourceAddress(for: destination)
-        ?? (destination.isBroadcast ? IPv4Address.any : nil)
+        ?? (destination.isLimitedBroadcast ? IPAddress.v4(.any) : nil)
     else {
       counters.sendErrors += 1
       throw .noRoute
@@ -119,7 +121,8 @@ public struct UDPLayer {
       .prepend(to: packet, source: source, destination: destination)
     do {
       try network.send(
-        packet, protocolNumber: .udp, to: destination, options: IPv4SendOptions(source: source),
+        packet, protocolNumber: .udp, to: destination,
+        options: TransportSendOptions(source: source),
         now: now)
     } catch {
       counters.sendErrors += 1
@@ -130,15 +133,15 @@ public struct UDPLayer {
 
   // MARK: Receiving
 
-  /// Handles a datagram the IPv4 layer delivered. `packet` is the whole IPv4 packet;
-  /// `checksumVerified` when the device vouched for the checksum.
-  public mutating func input(
-    _ delivery: IPv4Delivery, packet: Span<UInt8>, checksumVerified: Bool
-  ) -> UDPInput {
+  /// Handles a datagram either network layer delivered: `bytes` is the UDP header and
+  /// payload, `delivery` its addresses and whether the device vouched for the checksum.
+  public mutating func input(_ delivery: TransportDelivery, datagram bytes: Span<UInt8>)
+    -> UDPInput
+  {
     counters.datagramsReceived += 1
     let datagram: UDPDatagram
     do {
-      datagram = try UDPDatagram(checking: packet.extracting(droppingFirst: delivery.headerLength))
+      datagram = try UDPDatagram(checking: bytes)
     } catch .truncated {
       counters.droppedTruncated += 1
       return .dropped
@@ -146,9 +149,8 @@ public struct UDPLayer {
       counters.droppedBadLength += 1
       return .dropped
     }
-    let header = delivery.header
-    if !checksumVerified
-      && !datagram.checksumIsValid(source: header.source, destination: header.destination)
+    if !delivery.checksumVerified
+      && !datagram.checksumIsValid(source: delivery.source, destination: delivery.destination)
     {
       counters.droppedBadChecksum += 1
       return .dropped
@@ -159,7 +161,7 @@ public struct UDPLayer {
       return refuse(delivery)
     }
     let received = UDPReceivedDatagram(
-      source: header.source, sourcePort: datagram.sourcePort, destination: header.destination,
+      source: delivery.source, sourcePort: datagram.sourcePort, destination: delivery.destination,
       payload: datagram.payload.copyToArray())
     let budget = budget
     guard endpoints.update(id, { $0.enqueue(received, budget: budget) }) == true else {
@@ -172,7 +174,7 @@ public struct UDPLayer {
 
   /// No endpoint takes the datagram: port unreachable, unless it was addressed to another
   /// host, which nothing answers.
-  private mutating func refuse(_ delivery: IPv4Delivery) -> UDPInput {
+  private mutating func refuse(_ delivery: TransportDelivery) -> UDPInput {
     if delivery.isForOtherAddress {
       counters.droppedNotForUs += 1
       return .dropped
@@ -182,7 +184,7 @@ public struct UDPLayer {
   }
 }
 
-/// What ``UDPLayer/input(_:packet:checksumVerified:)`` did with a datagram.
+/// What ``UDPLayer/input(_:datagram:)`` did with a datagram.
 public enum UDPInput: Equatable, Sendable {
   /// Queued on this endpoint.
   case delivered(UDPEndpointID)

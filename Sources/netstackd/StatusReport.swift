@@ -2,6 +2,7 @@ import ARP
 import DHCP
 import NetCore
 import NetStack
+import NetworkAPI
 import TCP
 
 /// What `netstackd status` shows: the interface, the ARP table, listeners and connections,
@@ -115,8 +116,8 @@ struct StatusReport {
       let tuple = connection.tuple
       connections.append(
         Connection(
-          local: "\(tuple.localAddress):\(tuple.localPort)",
-          remote: "\(tuple.remoteAddress):\(tuple.remotePort)",
+          local: "\(SocketAddress(tuple.localAddress, tuple.localPort))",
+          remote: "\(SocketAddress(tuple.remoteAddress, tuple.remotePort))",
           state: connection.state.name, bytesReceived: connection.bytesReceived,
           bytesSent: connection.bytesSent,
           retransmitted: connection.segmentsRetransmitted,

@@ -5,7 +5,7 @@ import Testing
 /// UDP echo (RFC 862) as a handler: what it answers, and the datagrams it must leave
 /// unanswered (CERT CA-1996-01 loops), each counted.
 struct UDPEchoHandlerTests {
-  static let client = IPv4Address(10, 77, 0, 1)
+  static let client = IPAddress.v4(IPv4Address(10, 77, 0, 1))
 
   /// Gives the handler on `port` each datagram; returns its answers and its counters.
   static func echo(_ incoming: [Datagram], port: UInt16 = 7)
@@ -55,9 +55,10 @@ struct UDPEchoHandlerTests {
 
   @Test(
     arguments: [
-      IPv4Address.any, .broadcast, IPv4Address(224, 0, 0, 1), IPv4Address(240, 0, 0, 1),
+      IPAddress.v4(.any), .v4(.broadcast), .v4(IPv4Address(224, 0, 0, 1)),
+      .v4(IPv4Address(240, 0, 0, 1)), .v6(.unspecified), .v6(.loopback), .v6(.allNodes),
     ])
-  func nothingGoesBackToASourceThatIsNoHost(_ address: IPv4Address) {
+  func nothingGoesBackToASourceThatIsNoHost(_ address: IPAddress) {
     let (answers, counters) = Self.echo([Datagram(payload: [1], address: address, port: 40_000)])
     #expect(answers.isEmpty)
     #expect(counters.refusedFromSourceAddress == 1 && counters.refusedFromServicePort == 0)
@@ -83,7 +84,7 @@ struct UDPEchoHandlerTests {
       Datagram(payload: [1], address: Self.client, port: 19),
     ])
     let (_, second) = Self.echo(
-      [Datagram(payload: [1], address: .any, port: 40_000)], port: 7007)
+      [Datagram(payload: [1], address: .v4(.any), port: 40_000)], port: 7007)
     let sum = first + second
     #expect(sum.datagramsReceived == 3 && sum.datagramsEchoed == 1)
     #expect(sum.refusedFromServicePort == 1 && sum.refusedFromSourceAddress == 1)

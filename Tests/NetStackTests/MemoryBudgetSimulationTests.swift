@@ -33,7 +33,7 @@ import Testing
     for _ in 0..<count {
       var ipv4 = network.left.ipv4
       if let id = try? network.left.tcp.connect(
-        to: serverAddress, port: port, now: network.now, network: &ipv4)
+        to: .v4(serverAddress), port: port, now: network.now, network: &ipv4)
       {
         ids.append(id)
       }

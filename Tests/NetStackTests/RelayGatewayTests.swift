@@ -167,7 +167,7 @@ struct RelayGatewayTests {
   {
     let datagram = PacketBuffer(copying: payload.span)
     UDPHeader(sourcePort: port, destinationPort: destinationPort).prepend(
-      to: datagram, source: Self.guest, destination: Self.remote)
+      to: datagram, source: .v4(Self.guest), destination: .v4(Self.remote))
     return frame(datagram, .udp, to: Self.remote)
   }
 
@@ -192,7 +192,8 @@ struct RelayGatewayTests {
     let parsed = try UDPDatagram(checking: udpBytes.span)
     let ports = (parsed.sourcePort, parsed.destinationPort)
     let payload = parsed.payload.copyToArray()
-    let checksumVerifies = parsed.checksumIsValid(source: Self.remote, destination: Self.guest)
+    let checksumVerifies = parsed.checksumIsValid(
+      source: .v4(Self.remote), destination: .v4(Self.guest))
     #expect(ports == (9, 5000))
     #expect(payload == [7, 8])
     #expect(checksumVerifies)
@@ -273,15 +274,15 @@ struct RelayGatewayTests {
     #expect(try pong.first.map { try ipv4($0).source } == Self.dns)
 
     // UDP to port 53 there reaches an endpoint bound to it; port 53 of 10.0.2.2 is closed.
-    let endpoint = try stack.udp.bind(address: Self.dns, port: 53)
+    let endpoint = try stack.udp.bind(address: .v4(Self.dns), port: 53)
     let query = PacketBuffer(copying: [9, 9].span)
     UDPHeader(sourcePort: 4000, destinationPort: 53).prepend(
-      to: query, source: Self.guest, destination: Self.dns)
+      to: query, source: .v4(Self.guest), destination: .v4(Self.dns))
     #expect(receive(frame(query, .udp, to: Self.dns), &stack).isEmpty)
     #expect(stack.udp.receive(from: endpoint)?.payload == [9, 9])
     let other = PacketBuffer(copying: [9, 9].span)
     UDPHeader(sourcePort: 4000, destinationPort: 53).prepend(
-      to: other, source: Self.guest, destination: Self.subnet.address)
+      to: other, source: .v4(Self.guest), destination: .v4(Self.subnet.address))
     let refused = receive(frame(other, .udp, to: Self.subnet.address), &stack)
     #expect(refused.first.map { Array(icmp($0)[0..<2]) } == [3, 3])
   }

@@ -63,7 +63,7 @@ struct UnconfiguredReceiveTests {
   {
     let packet = PacketBuffer(copying: payload.span)
     UDPHeader(sourcePort: source, destinationPort: port)
-      .prepend(to: packet, source: Self.server.address, destination: address)
+      .prepend(to: packet, source: .v4(Self.server.address), destination: .v4(address))
     return frame(packet, .udp, to: address)
   }
 
@@ -101,7 +101,7 @@ struct UnconfiguredReceiveTests {
     TCPHeader(
       sourcePort: 40000, destinationPort: 80, sequenceNumber: SequenceNumber(1000),
       acknowledgmentNumber: SequenceNumber(0), flags: .syn, window: 65535
-    ).prepend(to: syn, source: Self.server.address, destination: Self.offered)
+    ).prepend(to: syn, source: .v4(Self.server.address), destination: .v4(Self.offered))
     #expect(receive(frame(syn, .tcp, to: Self.offered), &stack).isEmpty)
     #expect(stack.tcp.counters.segmentsReceived == 0)
     // An echo request: no reply.

@@ -184,7 +184,7 @@ struct EndToEndTests {
   ) throws -> TransferResult {
     let listener = try bed.guest.tcp.listen(port: 80)
     var host = Side(
-      id: try bed.host.connectTCP(to: guestAddress, port: 80, now: bed.now), sendSide: 0,
+      id: try bed.host.connectTCP(to: .v4(guestAddress), port: 80, now: bed.now), sendSide: 0,
       toSend: toGuest)
     var guest: Side? = nil
     var result = TransferResult()

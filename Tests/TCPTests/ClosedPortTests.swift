@@ -78,7 +78,7 @@ struct ClosedPortTests {
 
   @Test func listenerBoundToAnotherAddressDoesNotMatch() throws {
     var h = Harness()
-    h.listener = try h.tcp.listen(port: Harness.serverPort, address: IPv4Address(10, 0, 0, 9))
+    h.listener = try h.tcp.listen(port: Harness.serverPort, address: .v4(IPv4Address(10, 0, 0, 9)))
     h.deliver(Segment(.syn, seq: h.irs))
     h.expectSent(Segment([.rst, .ack], seq: SequenceNumber(0), ack: h.irs + 1, window: 0))
   }
@@ -108,7 +108,7 @@ struct ClosedPortTests {
       options: .with(mss: 1460))
     let packet = PacketBuffer(capacity: 256)
     header.prepend(
-      to: packet, source: Harness.remoteAddress, destination: Harness.localAddress,
+      to: packet, source: .v4(Harness.remoteAddress), destination: .v4(Harness.localAddress),
       offloadChecksum: true)
     // The checksum field holds only the pseudo-header sum, as with receive offload.
     h.deliver(tcpBytes: packet.withBytes { $0.copyToArray() }, checksumVerified: true)
@@ -122,7 +122,8 @@ struct ClosedPortTests {
       acknowledgmentNumber: SequenceNumber(0), flags: .syn, window: 65535,
       options: .with(mss: 1460))
     let packet = PacketBuffer(capacity: 256)
-    header.prepend(to: packet, source: Harness.remoteAddress, destination: Harness.localAddress)
+    header.prepend(
+      to: packet, source: .v4(Harness.remoteAddress), destination: .v4(Harness.localAddress))
     let good = packet.withBytes { $0.copyToArray() }
     // Shorter than a header.
     h.deliver(tcpBytes: Array(good[..<19]))

@@ -7,8 +7,8 @@ import Testing
 /// 4 µs: increasing with time for a tuple, unrelated between tuples and between secrets.
 struct InitialSequenceNumberTests {
   static let tuple = TCPFourTuple(
-    localAddress: IPv4Address(10, 0, 0, 1), localPort: 80,
-    remoteAddress: IPv4Address(10, 0, 0, 2), remotePort: 40000)
+    localAddress: .v4(IPv4Address(10, 0, 0, 1)), localPort: 80,
+    remoteAddress: .v4(IPv4Address(10, 0, 0, 2)), remotePort: 40000)
 
   @Test func increasesWithTimeForATuple() {
     let generator = InitialSequenceNumberGenerator(key0: 1, key1: 2)
@@ -36,7 +36,7 @@ struct InitialSequenceNumberTests {
     }
     #expect(seen.count == 100)
     var other = Self.tuple
-    other.remoteAddress = IPv4Address(10, 0, 0, 3)
+    other.remoteAddress = .v4(IPv4Address(10, 0, 0, 3))
     #expect(generator.isn(for: other, now: .zero) != generator.isn(for: Self.tuple, now: .zero))
   }
 

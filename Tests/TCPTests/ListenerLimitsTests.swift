@@ -55,7 +55,7 @@ struct ListenerLimitsTests {
     #expect(h.tcp.connectionCount == 1)
     #expect(throws: TCPError.tooManyConnections) {
       _ = try h.tcp.connect(
-        to: Harness.remoteAddress, port: 80, now: h.now, network: &h.network)
+        to: .v4(Harness.remoteAddress), port: 80, now: h.now, network: &h.network)
     }
   }
 
@@ -70,11 +70,11 @@ struct ListenerLimitsTests {
     var h = Harness()
     #expect(throws: TCPError.noRoute) {
       _ = try h.tcp.connect(
-        to: IPv4Address(192, 168, 1, 1), port: 80, now: h.now, network: &h.network)
+        to: .v4(IPv4Address(192, 168, 1, 1)), port: 80, now: h.now, network: &h.network)
     }
     #expect(throws: TCPError.noRoute) {
       _ = try h.tcp.connect(
-        to: IPv4Address(255, 255, 255, 255), port: 80, now: h.now, network: &h.network)
+        to: .v4(IPv4Address(255, 255, 255, 255)), port: 80, now: h.now, network: &h.network)
     }
   }
 
@@ -85,12 +85,13 @@ struct ListenerLimitsTests {
     var ports = Set<UInt16>()
     for _ in 0..<2 {
       let id = try? h.tcp.connect(
-        to: Harness.remoteAddress, port: 80, now: h.now, network: &h.network)
+        to: .v4(Harness.remoteAddress), port: 80, now: h.now, network: &h.network)
       if let id, let connection = h.tcp.connection(id) { ports.insert(connection.tuple.localPort) }
     }
     #expect(ports == [50000, 50001])
     #expect(throws: TCPError.addressInUse) {
-      _ = try h.tcp.connect(to: Harness.remoteAddress, port: 80, now: h.now, network: &h.network)
+      _ = try h.tcp.connect(
+        to: .v4(Harness.remoteAddress), port: 80, now: h.now, network: &h.network)
     }
   }
 }

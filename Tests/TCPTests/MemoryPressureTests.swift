@@ -62,7 +62,7 @@ struct MemoryPressureTests {
     #expect(h.tcp.counters.connectionsRefusedMemory == 1)
     #expect(throws: TCPError.noMemory) {
       _ = try h.tcp.connect(
-        to: Harness.remoteAddress, port: 80, now: h.now, network: &h.network)
+        to: .v4(Harness.remoteAddress), port: 80, now: h.now, network: &h.network)
     }
     // Below the level again, the client's retransmitted SYN is answered.
     budget.release(budget.admissionLevel, for: .udpQueues)

@@ -62,23 +62,23 @@ struct TCPSegmentTests {
   @Test func checksumIsVerifiedOverThePseudoHeader() throws {
     // The kernel's RST has a full checksum.
     try withSegment(C.tcp(C.linuxResetFromClosedPort)) { segment in
-      let valid = segment.checksumIsValid(source: Self.server, destination: Self.client)
+      let valid = segment.checksumIsValid(source: .v4(Self.server), destination: .v4(Self.client))
       #expect(valid)
       // Another address in the pseudo-header fails it (swapping the two would not: the sum
       // does not depend on order).
       let other = segment.checksumIsValid(
-        source: IPv4Address(10, 0, 0, 3), destination: Self.client)
+        source: .v4(IPv4Address(10, 0, 0, 3)), destination: .v4(Self.client))
       #expect(!other)
     }
     var corrupted = C.tcp(C.linuxResetFromClosedPort)
     corrupted[7] ^= 0x10
     try withSegment(corrupted) { segment in
-      let valid = segment.checksumIsValid(source: Self.server, destination: Self.client)
+      let valid = segment.checksumIsValid(source: .v4(Self.server), destination: .v4(Self.client))
       #expect(!valid)
     }
     // The socket's segments left the checksum to the device (see LinuxCaptures).
     try withSegment(C.tcp(C.linuxSyn)) { segment in
-      let valid = segment.checksumIsValid(source: Self.client, destination: Self.server)
+      let valid = segment.checksumIsValid(source: .v4(Self.client), destination: .v4(Self.server))
       #expect(!valid)
     }
   }
@@ -91,7 +91,7 @@ struct TCPSegmentTests {
     let packet = PacketBuffer(capacity: 256)
     packet.append(copying: segment.payload)
     segment.header.prepend(
-      to: packet, source: source, destination: destination, offloadChecksum: offload)
+      to: packet, source: .v4(source), destination: .v4(destination), offloadChecksum: offload)
     return packet.withBytes { $0.copyToArray() }
   }
 
@@ -123,14 +123,15 @@ struct TCPSegmentTests {
     let packet = PacketBuffer(capacity: 300)
     packet.append(copying: pattern(100).span)
     header.prepend(
-      to: packet, source: Self.client, destination: Self.server, offloadChecksum: true,
+      to: packet, source: .v4(Self.client), destination: .v4(Self.server), offloadChecksum: true,
       segmentSize: 40)
     #expect(
       packet.offload
         == .tcpSegmentation(
           start: packet.startIndex, checksumOffset: 16, headerLength: 20, segmentSize: 40))
     let small = PacketBuffer(capacity: 300)
-    header.prepend(to: small, source: Self.client, destination: Self.server, offloadChecksum: true)
+    header.prepend(
+      to: small, source: .v4(Self.client), destination: .v4(Self.server), offloadChecksum: true)
     #expect(small.offload == .checksum(start: small.startIndex, checksumOffset: 16))
   }
 

@@ -6,30 +6,35 @@ import UDP
 struct SentDatagram: Equatable {
   var bytes: [UInt8]
   var protocolNumber: IPProtocolNumber
-  var destination: IPv4Address
-  var source: IPv4Address?
+  var destination: IPAddress
+  var source: IPAddress?
 }
 
 /// A network layer that records what UDP sends, and can be told to fail.
-struct FakeNetwork: IPv4Network {
+struct FakeNetwork: TransportNetwork {
   var address: IPv4CIDR? = IPv4CIDR(address: LinuxCaptures.vb, prefixLength: 24)
   var maximumPayloadSize = 1480
   var supportsSegmentationOffload = false
   var headroom = 34
   var sent: [SentDatagram] = []
-  var failure: IPv4SendError? = nil
+  var failure: TransportSendError? = nil
 
-  /// On-link destinations and broadcasts only.
-  func sourceAddress(for destination: IPv4Address) -> IPv4Address? {
-    if destination.isBroadcast || destination.isMulticast { return address?.address ?? .any }
+  /// On-link IPv4 destinations and broadcasts only.
+  func sourceAddress(for destination: IPAddress) -> IPAddress? {
+    guard case .v4(let destination) = destination else { return nil }
+    if destination.isBroadcast || destination.isMulticast {
+      return .v4(address?.address ?? .any)
+    }
     guard let address, address.contains(destination) else { return nil }
-    return address.address
+    return .v4(address.address)
   }
 
+  func maximumPayloadSize(to destination: IPAddress) -> Int { maximumPayloadSize }
+
   mutating func send(
-    _ payload: PacketBuffer, protocolNumber: IPProtocolNumber, to destination: IPv4Address,
-    options: IPv4SendOptions, now: Instant
-  ) throws(IPv4SendError) {
+    _ payload: PacketBuffer, protocolNumber: IPProtocolNumber, to destination: IPAddress,
+    options: TransportSendOptions, now: Instant
+  ) throws(TransportSendError) {
     if let failure { throw failure }
     sent.append(
       SentDatagram(
@@ -73,7 +78,8 @@ func deliver(
   else { return nil }
   let length = delivery.headerLength + delivery.header.payloadLength
   return udp.input(
-    delivery, packet: packet.span.extracting(0..<length), checksumVerified: checksumVerified)
+    TransportDelivery(delivery, checksumVerified: checksumVerified),
+    datagram: packet.span.extracting(delivery.headerLength..<length))
 }
 
 /// Rewrites the IPv4 header checksum of `packet`.

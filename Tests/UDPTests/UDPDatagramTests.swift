@@ -22,7 +22,7 @@ struct UDPDatagramTests {
   ) -> [UInt8] {
     let packet = PacketBuffer(copying: payload.span)
     UDPHeader(sourcePort: sourcePort, destinationPort: destinationPort)
-      .prepend(to: packet, source: source, destination: destination)
+      .prepend(to: packet, source: .v4(source), destination: .v4(destination))
     return packet.withBytes { $0.copyToArray() }
   }
 
@@ -34,10 +34,13 @@ struct UDPDatagramTests {
     #expect(datagram.length == 23)
     #expect(datagram.checksum == 0x27EA)
     #expect(datagram.payload.copyToArray() == Array("hello netstack\n".utf8))
-    #expect(datagram.checksumIsValid(source: C.va, destination: C.vb) == true)
+    #expect(datagram.checksumIsValid(source: .v4(C.va), destination: .v4(C.vb)) == true)
     // The pseudo-header matters: other addresses do not verify.
-    #expect(datagram.checksumIsValid(source: C.vb, destination: C.va.advanced(1)) == false)
-    #expect(datagram.checksumIsValid(source: IPv4Address(10, 77, 0, 3), destination: C.vb) == false)
+    #expect(
+      datagram.checksumIsValid(source: .v4(C.vb), destination: .v4(C.va.advanced(1))) == false)
+    #expect(
+      datagram.checksumIsValid(source: .v4(IPv4Address(10, 77, 0, 3)), destination: .v4(C.vb))
+        == false)
   }
 
   @Test func emitReproducesCapturedDatagrams() {
@@ -50,8 +53,8 @@ struct UDPDatagramTests {
     let bytes = Array(C.noChecksum[20...])
     let datagram = try UDPDatagram(checking: bytes.span)
     #expect(datagram.checksum == 0)
-    #expect(datagram.checksumIsValid(source: C.va, destination: C.vb) == true)
-    #expect(datagram.checksumIsValid(source: .any, destination: .broadcast) == true)
+    #expect(datagram.checksumIsValid(source: .v4(C.va), destination: .v4(C.vb)) == true)
+    #expect(datagram.checksumIsValid(source: .v4(.any), destination: .v4(.broadcast)) == true)
   }
 
   /// RFC 768: a checksum that computes to zero is sent as all ones.
@@ -65,7 +68,7 @@ struct UDPDatagramTests {
     let bytes = emit(payload, from: 1234, to: 5678)
     #expect(bytes[6] == 0xFF && bytes[7] == 0xFF)
     let datagram = try UDPDatagram(checking: bytes.span)
-    #expect(datagram.checksumIsValid(source: C.va, destination: C.vb) == true)
+    #expect(datagram.checksumIsValid(source: .v4(C.va), destination: .v4(C.vb)) == true)
   }
 
   @Test func roundTripsEveryPayloadLength() throws {
@@ -79,7 +82,7 @@ struct UDPDatagramTests {
       #expect(datagram.payload.copyToArray() == payload)
       #expect(datagram.sourcePort == 53 && datagram.destinationPort == UInt16(length))
       #expect(datagram.checksum != 0)
-      #expect(datagram.checksumIsValid(source: source, destination: C.vb) == true)
+      #expect(datagram.checksumIsValid(source: .v4(source), destination: .v4(C.vb)) == true)
     }
   }
 
@@ -89,7 +92,9 @@ struct UDPDatagramTests {
       var bytes = original
       bytes[index] ^= 0x04
       let datagram = try UDPDatagram(checking: bytes.span)
-      #expect(datagram.checksumIsValid(source: C.va, destination: C.vb) == false, "byte \(index)")
+      #expect(
+        datagram.checksumIsValid(source: .v4(C.va), destination: .v4(C.vb)) == false,
+        "byte \(index)")
     }
   }
 
@@ -125,7 +130,7 @@ struct UDPDatagramTests {
     #expect(datagram.length == 23)
     #expect(datagram.bytes.count == 23)
     #expect(datagram.payload.count == 15)
-    #expect(datagram.checksumIsValid(source: C.va, destination: C.vb) == true)
+    #expect(datagram.checksumIsValid(source: .v4(C.va), destination: .v4(C.vb)) == true)
     var empty = Array(C.hello[20..<28])
     empty[4] = 0
     empty[5] = 8

@@ -12,16 +12,18 @@ struct UDPLayerEndpointTests {
     #expect(udp.endpoint(id)?.localAddress == nil)
     #expect(udp.endpointCount == 1)
     #expect(throws: UDPError.addressInUse) { try udp.bind(port: 7777) }
-    #expect(throws: UDPError.addressInUse) { try udp.bind(address: LinuxCaptures.vb, port: 7777) }
+    #expect(throws: UDPError.addressInUse) {
+      try udp.bind(address: .v4(LinuxCaptures.vb), port: 7777)
+    }
     #expect(udp.endpointCount == 1)
   }
 
   @Test func bindingToAnyMeansNoAddress() throws {
     var udp = UDPLayer()
-    let any = try udp.bind(address: .any, port: 1)
+    let any = try udp.bind(address: .v4(.any), port: 1)
     #expect(udp.endpoint(any)?.localAddress == nil)
-    let specific = try udp.bind(address: LinuxCaptures.vb, port: 2)
-    #expect(udp.endpoint(specific)?.localAddress == LinuxCaptures.vb)
+    let specific = try udp.bind(address: .v4(LinuxCaptures.vb), port: 2)
+    #expect(udp.endpoint(specific)?.localAddress == .v4(LinuxCaptures.vb))
   }
 
   @Test func ephemeralPortsAreInTheDynamicRangeAndDistinct() throws {
@@ -109,7 +111,8 @@ struct UDPLayerEndpointTests {
       #expect(udp.receive(from: handle) == nil)
       #expect(throws: UDPError.invalidEndpoint) {
         try udp.send(
-          payload.span, from: handle, to: LinuxCaptures.va, port: 9, through: &network, now: .zero)
+          payload.span, from: handle, to: .v4(LinuxCaptures.va), port: 9, through: &network,
+          now: .zero)
       }
     }
     #expect(network.sent.isEmpty)

@@ -14,7 +14,7 @@ struct UDPLayerReceiveTests {
     #expect(
       udp.receive(from: id)
         == UDPReceivedDatagram(
-          source: C.va, sourcePort: 40000, destination: C.vb,
+          source: .v4(C.va), sourcePort: 40000, destination: .v4(C.vb),
           payload: Array("hello netstack\n".utf8)))
     #expect(udp.receive(from: id) == nil)
     #expect(udp.counters.datagramsReceived == 1)
@@ -37,10 +37,10 @@ struct UDPLayerReceiveTests {
 
   @Test func endpointBoundToAnotherAddressDoesNotMatch() throws {
     var udp = UDPLayer()
-    let id = try udp.bind(address: IPv4Address(10, 77, 0, 3), port: 7777)
+    let id = try udp.bind(address: .v4(IPv4Address(10, 77, 0, 3)), port: 7777)
     #expect(deliver(C.hello, to: &udp) == .portUnreachable)
     udp.close(id)
-    let ours = try udp.bind(address: C.vb, port: 7777)
+    let ours = try udp.bind(address: .v4(C.vb), port: 7777)
     #expect(deliver(C.hello, to: &udp) == .delivered(ours))
   }
 
@@ -52,7 +52,9 @@ struct UDPLayerReceiveTests {
     guard case .local(let delivery) = ipv4.receive(packet.span, linkBroadcast: false, now: .zero),
       delivery.isForOtherAddress
     else { return nil }
-    return udp.input(delivery, packet: packet.span, checksumVerified: false)
+    return udp.input(
+      TransportDelivery(delivery, checksumVerified: false),
+      datagram: packet.span.extracting(droppingFirst: delivery.headerLength))
   }
 
   /// A datagram to another host's address goes only to an endpoint that asked for such
@@ -69,7 +71,7 @@ struct UDPLayerReceiveTests {
     let asking = try udp.bind(port: 7777, acceptsOtherAddresses: true)
     #expect(udp.endpoint(asking)?.acceptsOtherAddresses == true)
     #expect(deliverUnconfigured(C.hello, to: &udp) == .delivered(asking))
-    #expect(udp.receive(from: asking)?.destination == C.vb)
+    #expect(udp.receive(from: asking)?.destination == .v4(C.vb))
     // It takes datagrams to our own address as before.
     #expect(deliver(C.hello, to: &udp) == .delivered(asking))
     #expect(udp.counters.datagramsDelivered == 2 && udp.counters.droppedNotForUs == 2)
@@ -82,7 +84,7 @@ struct UDPLayerReceiveTests {
     broadcast.replaceSubrange(16..<20, with: [255, 255, 255, 255])
     fixHeaderChecksum(&broadcast)
     #expect(deliver(broadcast, to: &udp, linkBroadcast: true) == .delivered(id))
-    #expect(udp.receive(from: id)?.destination == .broadcast)
+    #expect(udp.receive(from: id)?.destination == .v4(.broadcast))
   }
 
   @Test func badChecksumIsDroppedUnlessTheDeviceVouched() throws {

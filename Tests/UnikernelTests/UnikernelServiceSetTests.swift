@@ -14,7 +14,7 @@ import UDP
 /// RFC 864's lines; UDP echo answers a client's port and not a system port. A client on a
 /// second stack across the simulated link (virtual time), so that drift shows without Xen.
 @Suite struct UnikernelServiceSetTests {
-  static let server = IPv4Address(10, 0, 0, 2)
+  static let server = IPAddress.v4(IPv4Address(10, 0, 0, 2))
 
   /// A client stack on the left, the unikernel's services on the right.
   static func network() throws -> SimulatedNetwork {

@@ -68,7 +68,7 @@ import Testing
     try UnikernelServices.start(on: &network.right, platform: platform)
     var ipv4 = network.left.ipv4
     let id = try network.left.tcp.connect(
-      to: try IPv4Address(parsing: "10.0.0.2"), port: port, now: network.now, network: &ipv4)
+      to: .v4(try IPv4Address(parsing: "10.0.0.2")), port: port, now: network.now, network: &ipv4)
     network.left.ipv4 = ipv4
     var client = Client(id: id, request: request, halfClose: halfClose)
     var scratch = [UInt8](repeating: 0, count: 65536)

@@ -92,8 +92,8 @@ struct Harness {
 
   var tuple: TCPFourTuple {
     TCPFourTuple(
-      localAddress: Harness.localAddress, localPort: localPort,
-      remoteAddress: Harness.remoteAddress, remotePort: remotePort)
+      localAddress: .v4(Harness.localAddress), localPort: localPort,
+      remoteAddress: .v4(Harness.remoteAddress), remotePort: remotePort)
   }
 
   /// The connection under test: by handle, else by 4-tuple (a listener's, not yet accepted).
@@ -165,7 +165,7 @@ struct Harness {
     let packet = PacketBuffer(
       capacity: PacketBuffer.defaultHeadroom + header.length + segment.payload.count)
     packet.append(copying: segment.payload.span)
-    header.prepend(to: packet, source: source, destination: destination)
+    header.prepend(to: packet, source: .v4(source), destination: .v4(destination))
     var bytes = packet.withBytes { $0.copyToArray() }
     if corruptChecksum { bytes[17] ^= 0x01 }
     deliver(tcpBytes: bytes, from: source, to: destination, flush: flush)
@@ -187,7 +187,8 @@ struct Harness {
     let delivery = IPv4Delivery(
       header: ipHeader, headerLength: IPv4Header.length, linkBroadcast: false)
     tcp.input(
-      delivery, packet: packet.span, checksumVerified: checksumVerified, now: now,
+      TransportDelivery(delivery, checksumVerified: checksumVerified),
+      segment: packet.span.extracting(droppingFirst: IPv4Header.length), now: now,
       network: &network)
     if flush { self.flush() }
   }
@@ -209,8 +210,8 @@ struct Harness {
       #expect(item.parseError == nil, "unparseable segment", sourceLocation: sourceLocation)
       #expect(item.checksumValid, "bad checksum on \(item.segment)", sourceLocation: sourceLocation)
       #expect(item.dontFragment, sourceLocation: sourceLocation)
-      #expect(item.source == Harness.localAddress, sourceLocation: sourceLocation)
-      #expect(item.destination == Harness.remoteAddress, sourceLocation: sourceLocation)
+      #expect(item.source == .v4(Harness.localAddress), sourceLocation: sourceLocation)
+      #expect(item.destination == .v4(Harness.remoteAddress), sourceLocation: sourceLocation)
       #expect(item.sourcePort == localPort, sourceLocation: sourceLocation)
       #expect(item.destinationPort == remotePort, sourceLocation: sourceLocation)
       if let timestamp = item.segment.options.timestamp { lastOurTimestamp = timestamp.value }
@@ -349,7 +350,7 @@ struct Harness {
     remotePort = Harness.serverPort
     do {
       id = try tcp.connect(
-        to: Harness.remoteAddress, port: Harness.serverPort, now: now, network: &network)
+        to: .v4(Harness.remoteAddress), port: Harness.serverPort, now: now, network: &network)
     } catch {
       Issue.record("connect failed: \(error)", sourceLocation: sourceLocation)
       return

@@ -4,8 +4,8 @@ import TCP
 
 /// One segment the TCP layer handed to the network, parsed back with `TCPSegment`.
 struct SentSegment {
-  var source: IPv4Address?
-  var destination: IPv4Address
+  var source: IPAddress?
+  var destination: IPAddress
   var sourcePort: UInt16
   var destinationPort: UInt16
   var segment: Segment
@@ -19,24 +19,27 @@ struct SentSegment {
 
 /// A network layer (gVisor's `link/channel` in spirit) that records every segment TCP sends,
 /// and can be told to refuse them.
-struct RecordingNetwork: IPv4Network {
+struct RecordingNetwork: TransportNetwork {
   var address: IPv4CIDR? = IPv4CIDR(address: Harness.localAddress, prefixLength: 24)
   var maximumPayloadSize = 1480
   var supportsSegmentationOffload = false
   var headroom = 34
   var sent: [SentSegment] = []
-  var failure: IPv4SendError? = nil
+  var failure: TransportSendError? = nil
 
-  /// On-link destinations only.
-  func sourceAddress(for destination: IPv4Address) -> IPv4Address? {
-    guard let address, address.contains(destination) else { return nil }
-    return address.address
+  /// On-link IPv4 destinations only.
+  func sourceAddress(for destination: IPAddress) -> IPAddress? {
+    guard case .v4(let destination) = destination, let address, address.contains(destination)
+    else { return nil }
+    return .v4(address.address)
   }
 
+  func maximumPayloadSize(to destination: IPAddress) -> Int { maximumPayloadSize }
+
   mutating func send(
-    _ payload: PacketBuffer, protocolNumber: IPProtocolNumber, to destination: IPv4Address,
-    options: IPv4SendOptions, now: Instant
-  ) throws(IPv4SendError) {
+    _ payload: PacketBuffer, protocolNumber: IPProtocolNumber, to destination: IPAddress,
+    options: TransportSendOptions, now: Instant
+  ) throws(TransportSendError) {
     if let failure { throw failure }
     precondition(protocolNumber == .tcp)
     // With ``supportsSegmentationOffload`` the checksum is left to the device: do its part.
@@ -49,7 +52,7 @@ struct RecordingNetwork: IPv4Network {
   }
 
   static func parse(
-    _ bytes: [UInt8], source: IPv4Address?, destination: IPv4Address, dontFragment: Bool
+    _ bytes: [UInt8], source: IPAddress?, destination: IPAddress, dontFragment: Bool
   ) -> SentSegment {
     let span = bytes.span
     do throws(WireError) {
@@ -60,7 +63,8 @@ struct RecordingNetwork: IPv4Network {
       return SentSegment(
         source: source, destination: destination, sourcePort: view.sourcePort,
         destinationPort: view.destinationPort, segment: segment, bytes: bytes,
-        checksumValid: view.checksumIsValid(source: source ?? .any, destination: destination),
+        checksumValid: view.checksumIsValid(
+          source: source ?? .v4(.any), destination: destination),
         dontFragment: dontFragment)
     } catch {
       return SentSegment(

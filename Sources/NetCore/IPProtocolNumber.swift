@@ -1,6 +1,6 @@
-import NetCore
-
-/// The protocol field of an IPv4 header (IANA "Assigned Internet Protocol Numbers").
+/// The upper-layer protocol of an IP packet: IPv4's protocol field (RFC 791 §3.1) and IPv6's
+/// next header of the upper layer (RFC 8200 §3), one number space (IANA "Assigned Internet
+/// Protocol Numbers").
 ///
 /// An open set: unknown numbers round-trip, so the stack can answer them with ICMP protocol
 /// unreachable.
