@@ -67,7 +67,7 @@ let package = Package(
     .target(
       name: "NetStack",
       dependencies: [
-        "NetCore", "Ethernet", "ARP", "IPv4OverEthernet", "IPv4", "UDP", "TCP", "DHCP",
+        "NetCore", "Ethernet", "ARP", "IPv4OverEthernet", "IPv4", "IPv6", "UDP", "TCP", "DHCP",
         "Applications",
       ],
       swiftSettings: swiftSettings),
@@ -123,9 +123,9 @@ let package = Package(
     .executableTarget(
       name: "netstackd",
       dependencies: [
-        "NetCore", "ARP", "TCP", "NetStack", "TAP", "LinuxRuntime", "CLinuxShims", "NetworkAPI",
-        "Services", "UnixSocket", "DHCP", "Applications", "Netfront", "XenLinuxPlatform",
-        "ControlProtocol",
+        "NetCore", "ARP", "IPv6", "TCP", "NetStack", "TAP", "LinuxRuntime", "CLinuxShims",
+        "NetworkAPI", "Services", "UnixSocket", "DHCP", "Applications", "Netfront",
+        "XenLinuxPlatform", "ControlProtocol",
       ],
       swiftSettings: swiftSettings),
 
@@ -181,8 +181,8 @@ let package = Package(
     .testTarget(
       name: "NetStackTests",
       dependencies: [
-        "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "DHCP", "Applications", "NetStack",
-        "NetSimulation",
+        "NetCore", "Ethernet", "ARP", "IPv4", "IPv6", "UDP", "TCP", "DHCP", "Applications",
+        "NetStack", "NetSimulation",
       ],
       swiftSettings: swiftSettings),
     .testTarget(
