@@ -32,7 +32,16 @@ public struct EthernetIPv6Link: IPv6Link, CounterGroup {
   /// The link MTU for IPv6: the device's, never below IPv6's minimum of 1280 (a smaller
   /// device has no IPv6; `DirectStack` does not start the layer there).
   public let mtu: Int
-  public var headerLength: Int { 14 }
+  /// The Ethernet header and, in front of it, the room the device below writes into (the
+  /// TAP's 12-byte virtio-net header): what every IPv6 packet leaves free before its header,
+  /// as IPv4's buffers do with `PacketBuffer.defaultHeadroom`.
+  public var headerLength: Int {
+    EthernetIPv6Link.ethernetHeaderLength + EthernetIPv6Link.deviceHeadroom
+  }
+  /// Bytes of an Ethernet II header (RFC 894, RFC 2464).
+  static let ethernetHeaderLength = 14
+  /// Room before the frame for the device: the TAP's virtio-net header (12 bytes) with margin.
+  public static let deviceHeadroom = 32
   public let supportsSegmentationOffload: Bool
   /// Requests waiting to be moved into the Ethernet link (at most ``outboxLimit``).
   public private(set) var outbox: [Request] = []

@@ -121,7 +121,11 @@ import Testing
     device.inbox.append(Self.frame(Self.echoRequest, to: Self.ourMAC))
     now = now + .milliseconds(1)
     _ = stack.poll(now: now, device: &device)
-    let sent = Self.decode(device.takeSent())
+    let frames = device.takeSent()
+    // Room in front of each frame for what a device writes there (a TAP's 12-byte virtio-net
+    // header), as every IPv4 frame has.
+    #expect(frames.allSatisfy { $0.headroom >= 12 })
+    let sent = Self.decode(frames)
     let advertisement = sent.first { $0.1.count > 40 && $0.1[40] == 136 }
     #expect(advertisement?.0.destination == Self.peerMAC)
     let replies = sent.filter { $0.1.count > 40 && $0.1[40] == 129 }
