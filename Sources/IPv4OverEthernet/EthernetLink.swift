@@ -7,7 +7,7 @@ import NetCore
 /// RFC 826, RFC 1122 §2.3.2). It also carries IPv6 (RFC 2464): received IPv6 frames come out
 /// as ``EthernetInput/ipv6(packet:linkMulticast:)``, IPv6 packets go out framed to the MAC the
 /// IPv6 layer resolved (``sendIPv6(_:to:)``), and its filter takes the IPv6 groups joined
-/// (``joinMulticastGroup(_:)-(IPv6Address)``). Neighbour discovery is IPv6's own.
+/// (`joinMulticastGroup(_:)` with an `IPv6Address`). Neighbour discovery is IPv6's own.
 ///
 /// This is the `IPv4Link` the direct stack runs on; the driver underneath (TAP, Unix socket,
 /// netfront) only ever sees whole frames through ``receive(_:now:)`` and ``transmitQueue``.
