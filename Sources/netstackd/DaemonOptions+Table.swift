@@ -84,7 +84,10 @@ extension DaemonOptions {
     },
     Option(
       "--mtu", value: .required("N"),
-      help: "largest IPv4 packet, 68-65535 (default 1500); on a TAP also set on the host side"
+      help: """
+        largest IP packet, 68-65535 (default 1500); on a TAP also set on the host side; below \
+        1280 the stack has no IPv6 (RFC 8200 §5)
+        """
     ) { options, value, name throws(OptionError) in
       options.mtu = try number(value, name, in: 68...65535, "an MTU from 68 to 65535")
     },

@@ -211,7 +211,7 @@ final class Daemon {
 
   /// "ip ADDR, gateway ADDR" for the startup line, or how the address will come.
   var addressSummary: String {
-    if options.dhcp { return "ip by DHCP" }
+    if options.dhcp { return "ip by DHCP" + ipv6Summary }
     var summary = "ip \(options.stackAddress), gateway \(options.gateway.map { "\($0)" } ?? "none")"
     if let pool = options.dhcpServerPool {
       summary += ", serving DHCP \(pool.lowerBound)-\(pool.upperBound)"
