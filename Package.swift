@@ -105,7 +105,8 @@ let package = Package(
     .target(
       name: "UnikernelMain",
       dependencies: [
-        "NetCore", "UDP", "TCP", "DHCP", "NetStack", "Netfront", "XenBareMetal", "Applications",
+        "NetCore", "IPv6", "UDP", "TCP", "DHCP", "NetStack", "Netfront", "XenBareMetal",
+        "Applications",
       ],
       path: "Unikernel/Main", swiftSettings: swiftSettings),
     // Netfront in a Linux guest's user space: /dev/xen/{gntalloc,evtchn,xenbus}.
