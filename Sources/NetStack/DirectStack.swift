@@ -23,7 +23,8 @@ public struct DirectStack {
   public var ipv4: IPv4Layer<EthernetLink>
   /// IPv6 (RFC 8200) with ICMPv6, neighbour discovery, SLAAC and MLDv2, over its side of the
   /// same Ethernet link (``EthernetIPv6Link``, whose outbox the stack moves into
-  /// `ipv4.link`). Not started on a link whose MTU is below IPv6's 1280 (RFC 8200 §5).
+  /// `ipv4.link`). Not started when the configuration turns it off
+  /// (``DirectStackConfiguration/ipv6Enabled``) or the MTU is below IPv6's 1280 (RFC 8200 §5).
   public var ipv6: IPv6Layer<EthernetIPv6Link>
   /// UDP endpoints.
   public var udp: UDPLayer
