@@ -69,7 +69,7 @@ let package = Package(
     .target(
       name: "NetStack",
       dependencies: [
-        "NetCore", "Ethernet", "ARP", "IPv4OverEthernet", "IPv4", "UDP", "TCP", "DHCP",
+        "NetCore", "Ethernet", "ARP", "IPv4OverEthernet", "IPv4", "IPv6", "UDP", "TCP", "DHCP",
         "Applications",
       ],
       swiftSettings: swiftSettings),
@@ -107,7 +107,8 @@ let package = Package(
     .target(
       name: "UnikernelMain",
       dependencies: [
-        "NetCore", "UDP", "TCP", "DHCP", "NetStack", "Netfront", "XenBareMetal", "Applications",
+        "NetCore", "IPv6", "UDP", "TCP", "DHCP", "NetStack", "Netfront", "XenBareMetal",
+        "Applications",
       ],
       path: "Unikernel/Main", swiftSettings: swiftSettings),
     // Netfront in a Linux guest's user space: /dev/xen/{gntalloc,evtchn,xenbus}.
@@ -125,9 +126,9 @@ let package = Package(
     .executableTarget(
       name: "netstackd",
       dependencies: [
-        "NetCore", "ARP", "TCP", "NetStack", "TAP", "LinuxRuntime", "CLinuxShims", "NetworkAPI",
-        "Services", "UnixSocket", "DHCP", "Applications", "Netfront", "XenLinuxPlatform",
-        "ControlProtocol",
+        "NetCore", "ARP", "IPv6", "TCP", "NetStack", "TAP", "LinuxRuntime", "CLinuxShims",
+        "NetworkAPI", "Services", "UnixSocket", "DHCP", "Applications", "Netfront",
+        "XenLinuxPlatform", "ControlProtocol",
       ],
       swiftSettings: swiftSettings),
 
@@ -189,8 +190,8 @@ let package = Package(
     .testTarget(
       name: "NetStackTests",
       dependencies: [
-        "NetCore", "Ethernet", "ARP", "IPv4", "UDP", "TCP", "DHCP", "Applications", "NetStack",
-        "NetSimulation",
+        "NetCore", "Ethernet", "ARP", "IPv4", "IPv6", "UDP", "TCP", "DHCP", "Applications",
+        "NetStack", "NetSimulation",
       ],
       swiftSettings: swiftSettings),
     .testTarget(

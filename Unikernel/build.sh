@@ -30,7 +30,7 @@ mkdir -p "$OUT"
 # The Swift modules, in dependency order (as scripts/embedded-check builds them).
 MODULES=(
   "NetCore Sources/NetCore" "Ethernet Sources/Ethernet" "ARP Sources/ARP"
-  "IPv4OverEthernet Sources/IPv4OverEthernet" "IPv4 Sources/IPv4" "UDP Sources/UDP"
+  "IPv4OverEthernet Sources/IPv4OverEthernet" "IPv4 Sources/IPv4" "IPv6 Sources/IPv6" "UDP Sources/UDP"
   "TCP Sources/TCP" "DHCP Sources/DHCP" "Applications Sources/Applications"
   "NetStack Sources/NetStack" "Netfront Drivers/Netfront" "XenBareMetal Unikernel/XenBareMetal"
   "UnikernelMain Unikernel/Main"

@@ -99,6 +99,39 @@ int netstack_interface_clear_ipv4(const char *name) {
   return interface_ioctl(SIOCSIFADDR, &request);
 }
 
+/// The kernel's struct in6_ifreq (linux/ipv6.h, which clashes with netinet/in.h).
+struct netstack_in6_ifreq {
+  struct in6_addr address;
+  uint32_t prefix_length;
+  int interface_index;
+};
+
+/// Adds (SIOCSIFADDR) or removes (SIOCDIFADDR) an IPv6 address, on a throw-away AF_INET6
+/// socket.
+static int interface_ipv6_ioctl(
+    unsigned long request_number, const char *name, const uint8_t *address, int prefix_length) {
+  unsigned int index = if_nametoindex(name);
+  if (index == 0) return -errno;
+  struct netstack_in6_ifreq request;
+  memset(&request, 0, sizeof(request));
+  memcpy(&request.address, address, 16);
+  request.prefix_length = (uint32_t)prefix_length;
+  request.interface_index = (int)index;
+  int sock = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return -errno;
+  int result = ioctl(sock, request_number, &request) < 0 ? -errno : 0;
+  close(sock);
+  return result;
+}
+
+int netstack_interface_add_ipv6(const char *name, const uint8_t *address, int prefix_length) {
+  return interface_ipv6_ioctl(SIOCSIFADDR, name, address, prefix_length);
+}
+
+int netstack_interface_remove_ipv6(const char *name, const uint8_t *address, int prefix_length) {
+  return interface_ipv6_ioctl(SIOCDIFADDR, name, address, prefix_length);
+}
+
 int netstack_interface_set_up(const char *name, int up) {
   struct ifreq request;
   copy_name(&request, name);

@@ -4,7 +4,10 @@ import NetCore
 
 /// IPv4 over Ethernet: frames IPv4 packets, pads frames to the minimum length, resolves next
 /// hops with ARP, answers ARP for our address, and queues frames for the device (RFC 894,
-/// RFC 826, RFC 1122 §2.3.2).
+/// RFC 826, RFC 1122 §2.3.2). It also carries IPv6 (RFC 2464): received IPv6 frames come out
+/// as ``EthernetInput/ipv6(packet:linkMulticast:)``, IPv6 packets go out framed to the MAC the
+/// IPv6 layer resolved (``sendIPv6(_:to:)``), and its filter takes the IPv6 groups joined
+/// (`joinMulticastGroup(_:)` with an `IPv6Address`). Neighbour discovery is IPv6's own.
 ///
 /// This is the `IPv4Link` the direct stack runs on; the driver underneath (TAP, Unix socket,
 /// netfront) only ever sees whole frames through ``receive(_:now:)`` and ``transmitQueue``.
@@ -93,6 +96,9 @@ public struct EthernetLink: IPv4Link {
     case .notForUs:
       ethernetCounters.droppedNotForUs += 1
       return .consumed
+    case .notJoined:
+      ethernetCounters.droppedNotJoined += 1
+      return .consumed
     case .badSource:
       ethernetCounters.droppedBadSource += 1
       return .consumed
@@ -100,6 +106,8 @@ public struct EthernetLink: IPv4Link {
     switch frame.etherType {
     case .ipv4:
       return .ipv4(packet: frame.payload, linkBroadcast: frame.destination.isMulticast)
+    case .ipv6:
+      return .ipv6(packet: frame.payload, linkMulticast: frame.destination.isMulticast)
     case .arp:
       receiveARP(frame.payload, now: now)
       return .consumed
@@ -151,6 +159,26 @@ public struct EthernetLink: IPv4Link {
   /// Accepts frames for an IPv4 multicast group.
   public mutating func joinMulticastGroup(_ group: IPv4Address) -> Bool {
     filter.join(group)
+  }
+
+  /// Accepts frames for an IPv6 multicast group (RFC 2464 §7); false when the filter is full
+  /// (counted).
+  @discardableResult
+  public mutating func joinMulticastGroup(_ group: IPv6Address) -> Bool {
+    if filter.join(group) { return true }
+    ethernetCounters.multicastJoinsRefused += 1
+    return false
+  }
+
+  /// Stops accepting frames for an IPv6 multicast group.
+  public mutating func leaveMulticastGroup(_ group: IPv6Address) {
+    filter.leave(group)
+  }
+
+  /// Frames an IPv6 packet to `destination` (a neighbour's MAC, or a group's 33:33 MAC: the
+  /// IPv6 layer resolved it) and queues it for the device (RFC 2464 §3).
+  public mutating func sendIPv6(_ packet: PacketBuffer, to destination: MACAddress) {
+    frame(packet, to: destination, type: .ipv6)
   }
 
   // MARK: Timers

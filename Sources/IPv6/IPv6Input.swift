@@ -10,6 +10,9 @@ public struct IPv6Delivery: Sendable {
   public var payloadOffset: Int
   /// Bytes of the upper-layer packet.
   public var payloadLength: Int
+  /// Where the next header field that named the upper layer is (the fixed header's, or the
+  /// last extension header's): the pointer of a parameter problem about it (RFC 8200 §4).
+  public var nextHeaderFieldOffset: Int
   public var hopLimit: UInt8
   public var trafficClass: UInt8
   /// Whether it came in a link-layer multicast or broadcast frame (never answered with an
@@ -19,8 +22,9 @@ public struct IPv6Delivery: Sendable {
   public init(
     source: IPv6Address, destination: IPv6Address, nextHeader: IPv6NextHeader,
     payloadOffset: Int, payloadLength: Int, hopLimit: UInt8, trafficClass: UInt8,
-    linkMulticast: Bool
+    linkMulticast: Bool, nextHeaderFieldOffset: Int = IPv6Packet.Field.nextHeader
   ) {
+    self.nextHeaderFieldOffset = nextHeaderFieldOffset
     self.source = source
     self.destination = destination
     self.nextHeader = nextHeader

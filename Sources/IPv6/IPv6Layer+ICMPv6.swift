@@ -188,7 +188,7 @@ extension IPv6Layer {
 
   /// Sends parameter problem `code` with `pointer` about `packet` (RFC 4443 §3.4). Code 2 may
   /// answer a packet to a group (§2.4 e.3: the option's type asked for it).
-  mutating func sendParameterProblem(
+  public mutating func sendParameterProblem(
     _ code: ICMPv6ParameterProblemCode, pointer: Int, about packet: Span<UInt8>,
     linkMulticast: Bool, now: Instant
   ) {

@@ -165,7 +165,7 @@ extension IPv6Layer {
         source: packet.source, destination: packet.destination, nextHeader: nextHeader,
         payloadOffset: offset, payloadLength: packet.bytes.count - offset,
         hopLimit: packet.hopLimit, trafficClass: packet.trafficClass,
-        linkMulticast: linkMulticast))
+        linkMulticast: linkMulticast, nextHeaderFieldOffset: nextHeaderField))
   }
 
   private mutating func count(_ reason: IPv6ChainDropReason) {

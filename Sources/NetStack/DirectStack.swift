@@ -2,12 +2,14 @@ import Applications
 import DHCP
 import IPv4
 import IPv4OverEthernet
+import IPv6
 import NetCore
 import TCP
 import UDP
 
-/// The whole stack on one Ethernet device: Ethernet and ARP, IPv4 with ICMP, UDP and TCP, wired
-/// together in one place (as mirage-tcpip's `tcpip_stack_direct.ml` wires its functors).
+/// The whole stack on one Ethernet device: Ethernet and ARP, IPv4 with ICMP, IPv6 with ICMPv6
+/// and neighbour discovery, UDP and TCP, wired together in one place (as mirage-tcpip's
+/// `tcpip_stack_direct.ml` wires its functors).
 ///
 /// Sans-IO, with one entry: a runtime calls ``poll(now:device:receiveBatch:)`` whenever the
 /// device is readable or the deadline it returned comes (smoltcp's `Interface::poll` and
@@ -17,8 +19,13 @@ import UDP
 /// netfront in a unikernel, each device wrapped as needed (``PcapDevice``,
 /// ``ImpairedDevice``, ``TracingDevice``).
 public struct DirectStack {
-  /// IPv4 and, below it, the Ethernet link with ARP.
+  /// IPv4 and, below it, the Ethernet link with ARP: the link's one owner.
   public var ipv4: IPv4Layer<EthernetLink>
+  /// IPv6 (RFC 8200) with ICMPv6, neighbour discovery, SLAAC and MLDv2, over its side of the
+  /// same Ethernet link (``EthernetIPv6Link``, whose outbox the stack moves into
+  /// `ipv4.link`). Not started when the configuration turns it off
+  /// (``DirectStackConfiguration/ipv6Enabled``) or the MTU is below IPv6's 1280 (RFC 8200 §5).
+  public var ipv6: IPv6Layer<EthernetIPv6Link>
   /// UDP endpoints.
   public var udp: UDPLayer
   /// TCP connections and listeners.
@@ -49,7 +56,9 @@ public struct DirectStack {
   public internal(set) var relay: RelayGateway?
 
   /// A stack with the configured address, which it announces at once with gratuitous ARP
-  /// (the announcement waits in ``transmitQueue``).
+  /// (the announcement waits in ``transmitQueue``). IPv6 starts at once too: the link-local
+  /// address and the configured ones begin duplicate address detection, and router
+  /// solicitation is scheduled (RFC 4862 §5.4, RFC 4861 §6.3.7).
   public init(configuration: DirectStackConfiguration, now: Instant) {
     var random = PseudoRandomGenerator(seed: configuration.seed)
     budget = MemoryBudget(limit: configuration.memoryLimit)
@@ -62,7 +71,21 @@ public struct DirectStack {
       link: link, identificationSeed: UInt16(truncatingIfNeeded: random.next()), budget: budget)
     udp = UDPLayer(seed: random.next(), budget: budget)
     tcp = TCPLayer(configuration: configuration.tcp, seed: random.next(), budget: budget)
+    var ipv6Configuration = IPv6Layer<EthernetIPv6Link>.Configuration()
+    ipv6Configuration.autoconfiguresAddresses = configuration.ipv6Autoconfiguration
+    ipv6 = IPv6Layer(
+      link: EthernetIPv6Link(
+        hardwareAddress: configuration.hardwareAddress, mtu: configuration.mtu,
+        supportsSegmentationOffload: configuration.segmentationOffload),
+      configuration: ipv6Configuration, secretKey: (random.next(), random.next()),
+      randomSeed: random.next(), budget: budget)
     configure(address: configuration.address, gateway: configuration.gateway, now: now)
+    if configuration.ipv6Enabled && configuration.mtu >= IPv6Header.minimumMTU {
+      ipv6.start(now: now)
+      for cidr in configuration.ipv6Addresses { try? ipv6.addAddress(cidr, now: now) }
+      ipv6.setGateway(configuration.ipv6Gateway, now: now)
+      moveIPv6Requests()
+    }
   }
 
   /// Sets or removes our address and gateway (DHCP calls this as leases come and go).
@@ -103,6 +126,7 @@ public struct DirectStack {
     }
     if let due = timersDeadline, due <= now { runTimers(now: now) }
     flush(now: now)
+    moveIPv6Requests()
     try device.transmit(&transmitQueue, now: now)
     // The buffers of the frames the device wrote go back to the pool.
     ipv4.link.transmitQueue.swapTakenFrames(&transmitted)
@@ -116,7 +140,20 @@ public struct DirectStack {
   mutating func receive(_ frame: Span<UInt8>, info: ReceivedFrameInfo, now: Instant) {
     let input = ipv4.link.receive(frame, now: now)
     if !ipv4.link.addressClaims.isEmpty { dhcpAddressClaims(now: now) }
-    guard case .ipv4(let packet, let linkBroadcast) = input else { return }
+    let packet: Span<UInt8>
+    let linkBroadcast: Bool
+    switch input {
+    case .consumed:
+      return
+    case .ipv6(let ipv6Packet, let linkMulticast):
+      receiveIPv6(
+        ipv6Packet, linkMulticast: linkMulticast,
+        checksumVerified: info.transportChecksumVerified, now: now)
+      return
+    case .ipv4(let ipv4Packet, let broadcast):
+      packet = ipv4Packet
+      linkBroadcast = broadcast
+    }
     switch ipv4.receive(packet, linkBroadcast: linkBroadcast, now: now) {
     case .consumed:
       return
@@ -127,6 +164,65 @@ public struct DirectStack {
         checksumVerified: info.transportChecksumVerified, now: now)
     case .reassembled(let delivery, let buffer):
       buffer.withBytes { deliver(delivery, packet: $0, checksumVerified: false, now: now) }
+    }
+  }
+
+  /// Handles one received IPv6 packet: the layer answers ICMPv6 (echo included), neighbour
+  /// discovery and MLD itself; what it delivers goes to the IPv6 `deliver`.
+  private mutating func receiveIPv6(
+    _ packet: Span<UInt8>, linkMulticast: Bool, checksumVerified: Bool, now: Instant
+  ) {
+    guard ipv6.isStarted else {
+      // IPv6 is off, or the link is below IPv6's minimum MTU (RFC 8200 §5).
+      ipv6.link.droppedNotRunning += 1
+      return
+    }
+    switch ipv6.receive(packet, linkMulticast: linkMulticast, now: now) {
+    case .consumed:
+      break
+    case .local(let delivery):
+      let length = delivery.payloadOffset + delivery.payloadLength
+      deliver(
+        delivery, packet: packet.extracting(0..<length), checksumVerified: checksumVerified,
+        now: now)
+    case .reassembled(let delivery, let buffer):
+      buffer.withBytes { deliver(delivery, packet: $0, checksumVerified: false, now: now) }
+    case .error:
+      // An ICMPv6 error about a transport's packet: no transport sends over IPv6 yet.
+      break
+    }
+    moveIPv6Requests()
+  }
+
+  /// Hands an IPv6 datagram to its transport: the one place where IPv6 meets TCP and UDP.
+  /// Until they run over IPv6 (issue 13), both are answered as a host with nothing on the
+  /// port answers: destination unreachable, port unreachable (RFC 4443 §3.1 code 4); any
+  /// other upper layer the IPv6 layer delivers gets parameter problem code 1 pointing at
+  /// the next header field that named it (RFC 8200 §4).
+  private mutating func deliver(
+    _ delivery: IPv6Delivery, packet: Span<UInt8>, checksumVerified: Bool, now: Instant
+  ) {
+    switch delivery.nextHeader {
+    case .tcp, .udp:
+      ipv6.sendDestinationUnreachable(
+        .portUnreachable, about: packet, linkMulticast: delivery.linkMulticast, now: now)
+    default:
+      ipv6.sendParameterProblem(
+        .unrecognizedNextHeader, pointer: delivery.nextHeaderFieldOffset, about: packet,
+        linkMulticast: delivery.linkMulticast, now: now)
+    }
+  }
+
+  /// Moves what the IPv6 layer asked of its link (``EthernetIPv6Link/outbox``) into the
+  /// Ethernet link: frames into its transmit queue, group joins and leaves into its filter.
+  private mutating func moveIPv6Requests() {
+    guard !ipv6.link.outbox.isEmpty else { return }
+    for request in ipv6.link.takeRequests() {
+      switch request {
+      case .send(let packet, let destination): ipv4.link.sendIPv6(packet, to: destination)
+      case .join(let group): ipv4.link.joinMulticastGroup(group)
+      case .leave(let group): ipv4.link.leaveMulticastGroup(group)
+      }
     }
   }
 
@@ -200,6 +296,10 @@ public struct DirectStack {
   /// Runs every layer's timers that are due.
   private mutating func runTimers(now: Instant) {
     ipv4.poll(now: now)
+    if ipv6.isStarted {
+      ipv6.poll(now: now)
+      moveIPv6Requests()
+    }
     tcp.poll(now: now, network: &ipv4)
     if let actions = dhcpClient?.poll(now: now) { perform(actions, now: now) }
     dhcpServer?.poll(now: now)
@@ -247,6 +347,7 @@ public struct DirectStack {
   /// When the timers next need to run, if ever.
   private var timersDeadline: Instant? {
     var deadline = Instant.earliest(ipv4.nextDeadline, tcp.nextDeadline)
+    if ipv6.isStarted { deadline = Instant.earliest(deadline, ipv6.nextDeadline) }
     if let client = dhcpClient { deadline = Instant.earliest(deadline, client.nextDeadline) }
     if let server = dhcpServer { deadline = Instant.earliest(deadline, server.nextDeadline) }
     return deadline
@@ -256,6 +357,7 @@ public struct DirectStack {
   /// deadline), if ever.
   public var nextDeadline: Instant? {
     var deadline = Instant.earliest(ipv4.nextDeadline, tcp.nextDeadline)
+    if ipv6.isStarted { deadline = Instant.earliest(deadline, ipv6.nextDeadline) }
     deadline = Instant.earliest(deadline, services.nextDeadline)
     if tcp.hasPendingNotifications { deadline = Instant.earliest(deadline, .zero) }
     if let client = dhcpClient { deadline = Instant.earliest(deadline, client.nextDeadline) }
@@ -275,6 +377,10 @@ public struct DirectStack {
     report(ipv4.link.transmitBuffers)
     report(ipv4.counters)
     report(ipv4.icmpCounters)
+    report(ipv6.link)
+    report(ipv6.counters)
+    report(ipv6.icmpCounters)
+    report(ipv6.ndpCounters)
     report(udp.counters)
     report(tcp.counters)
     report(services.counters)

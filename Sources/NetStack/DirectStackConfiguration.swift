@@ -20,6 +20,20 @@ public struct DirectStackConfiguration: Sendable {
   public var tcp: TCPConfiguration
   /// The most memory the stack's buffers may hold (`MemoryBudget`).
   public var memoryLimit: Int
+  /// Whether the link runs IPv6 at all (Linux's `disable_ipv6` turned around): on by default,
+  /// with a link-local address always; off, IPv6 frames are dropped and counted
+  /// (`ipv6_link.dropped_not_running`) and nothing of IPv6 is sent. IPv6 also stays off on a
+  /// link whose MTU is below its minimum of 1280 (RFC 8200 §5).
+  public var ipv6Enabled = true
+  /// IPv6 addresses to configure (`--ip6 ADDR/PREFIX`), each checked by duplicate address
+  /// detection first (RFC 4862 §5.4); unicast and distinct (a refused one is left out). The
+  /// link-local address comes by itself.
+  public var ipv6Addresses: [IPv6CIDR] = []
+  /// The IPv6 default router (`--gateway6`), if any; routers also come from advertisements.
+  public var ipv6Gateway: IPv6Address?
+  /// Form addresses from the prefixes routers advertise (SLAAC, RFC 4862 §5.5.3; `--ip6
+  /// auto`). Routers, the MTU and DNS servers are taken from advertisements either way.
+  public var ipv6Autoconfiguration = false
 
   /// A configuration; everything but the MAC address has a default: MTU 1500, no address (set
   /// one, or start the DHCP client), no gateway, seed 0 (pass real entropy on a host), no

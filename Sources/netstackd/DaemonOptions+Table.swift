@@ -85,7 +85,10 @@ extension DaemonOptions {
     },
     Option(
       "--mtu", value: .required("N"),
-      help: "largest IPv4 packet, 68-65535 (default 1500); on a TAP also set on the host side"
+      help: """
+        largest IP packet, 68-65535 (default 1500); on a TAP also set on the host side; below \
+        1280 the stack has no IPv6 (RFC 8200 §5)
+        """
     ) { options, value, name throws(OptionError) in
       options.mtu = try number(value, name, in: 68...65535, "an MTU from 68 to 65535")
     },
@@ -153,6 +156,49 @@ extension DaemonOptions {
         do { options.hostAddress = .address(try IPv4CIDR(parsing: value ?? "")) } catch {
           throw OptionError(name, "\(error)")
         }
+      }
+    },
+    Option(
+      "--ip6", value: .required("ADDR/PREFIX|auto"),
+      help: """
+        an IPv6 address of the stack (repeatable; a bare ADDR is a /128), used once duplicate \
+        address detection finds no other host with it; 'auto' forms addresses from the \
+        prefixes routers advertise (SLAAC). The stack always has a link-local address \
+        (fe80::/64, as Linux does), with no --ip6 too; it takes routers, the MTU and DNS \
+        servers from router advertisements either way
+        """
+    ) { options, value, name throws(OptionError) in
+      let text = value ?? ""
+      if text == "auto" {
+        options.ipv6Autoconfiguration = true
+      } else if !text.contains("/"), let plain = try? IPv6Address(parsing: text) {
+        options.ipv6Addresses.append(IPv6CIDR(address: plain, prefixLength: 128))
+      } else {
+        do { options.ipv6Addresses.append(try IPv6CIDR(parsing: text)) } catch {
+          throw OptionError(name, "\(error)")
+        }
+      }
+    },
+    Option(
+      "--gateway6", value: .required("ADDR"),
+      help: """
+        IPv6 default router: link-local, or inside an --ip6 prefix (default: the routers that \
+        advertise themselves)
+        """
+    ) { options, value, name throws(OptionError) in
+      do { options.ipv6Gateway = try IPv6Address(parsing: value ?? "") } catch {
+        throw OptionError(name, "\(error)")
+      }
+    },
+    Option(
+      "--host-ip6", value: .required("ADDR/PREFIX"),
+      help: """
+        give the host side of the TAP this IPv6 address too (default: none; the kernel gives \
+        it a link-local address of its own)
+        """
+    ) { options, value, name throws(OptionError) in
+      do { options.hostIPv6Address = try IPv6CIDR(parsing: value ?? "") } catch {
+        throw OptionError(name, "\(error)")
       }
     },
   ]

@@ -66,6 +66,14 @@ struct DaemonOptions {
   /// `--busy-poll`: how long the event loop polls after traffic before it sleeps.
   var busyPoll = Interval.zero
   var hostAddress: HostAddress?
+  /// `--ip6 ADDR/PREFIX`, in the order given.
+  var ipv6Addresses: [IPv6CIDR] = []
+  /// `--ip6 auto`: addresses from the prefixes routers advertise (SLAAC).
+  var ipv6Autoconfiguration = false
+  /// `--gateway6`.
+  var ipv6Gateway: IPv6Address?
+  /// `--host-ip6`: an IPv6 address for the host side of the TAP.
+  var hostIPv6Address: IPv6CIDR?
   var pcap: String?
   var logLevel = LogLevel.info
   var impairment: ImpairmentConfiguration?
@@ -129,7 +137,8 @@ struct DaemonOptions {
     \(parser.help())
 
     ICMP echo (ping) is always answered; closed TCP ports answer RST, closed UDP ports ICMP
-    port unreachable.
+    port unreachable. Over IPv6, ICMPv6 echo is answered at every address (link-local ones
+    included); TCP and UDP over IPv6 get ICMPv6 port unreachable until they run over it.
     SIGINT or SIGTERM stops the daemon; it closes the device and prints its counters.
     Exit status: 0 after a clean stop, 1 on a runtime failure, 2 on a bad option or a device
     or address that could not be set up.
@@ -177,6 +186,10 @@ struct DaemonOptions {
         (mtu.map { _ in "--mtu" }, "--mtu"), (gateway.map { _ in "--gateway" }, "--gateway"),
         (hostAddress.map { _ in "--host-ip" }, "--host-ip"), (pcap.map { _ in "--pcap" }, "--pcap"),
         (impairment.map { _ in "--impair" }, "--impair"),
+        (ipv6Addresses.first.map { _ in "--ip6" }, "--ip6"),
+        (ipv6Autoconfiguration ? "--ip6" : nil, "--ip6"),
+        (ipv6Gateway.map { _ in "--gateway6" }, "--gateway6"),
+        (hostIPv6Address.map { _ in "--host-ip6" }, "--host-ip6"),
       ] where given != nil {
         throw OptionError(option, "has no meaning with --backend socket (there is no device)")
       }
@@ -188,7 +201,10 @@ struct DaemonOptions {
       if case .tap = device {
       } else if hostAddress != nil {
         throw OptionError("--host-ip", "only applies to a TAP device")
+      } else if hostIPv6Address != nil {
+        throw OptionError("--host-ip6", "only applies to a TAP device")
       }
+      try validateIPv6()
     }
     if dhcp {
       if case .address(let host) = hostAddress, !host.address.isUnicast {
@@ -227,6 +243,48 @@ struct DaemonOptions {
     }
     try validateForwards()
   }
+
+  /// The IPv6 options against each other: distinct unicast addresses, a gateway and a host
+  /// address that are not ours.
+  private func validateIPv6() throws(OptionError) {
+    for (index, cidr) in ipv6Addresses.enumerated() {
+      let address = cidr.address
+      guard address.isUnicast, !address.isIPv4Mapped else {
+        throw OptionError("--ip6", "'\(cidr)' is not a unicast address")
+      }
+      if ipv6Addresses[..<index].contains(where: { $0.address == address }) {
+        throw OptionError("--ip6", "'\(address)' is given twice")
+      }
+    }
+    if ipv6Addresses.count > DaemonOptions.maximumIPv6Addresses {
+      throw OptionError(
+        "--ip6",
+        "at most \(DaemonOptions.maximumIPv6Addresses) addresses (given \(ipv6Addresses.count))")
+    }
+    if let gateway = ipv6Gateway {
+      guard gateway.isUnicast, !gateway.isIPv4Mapped,
+        !ipv6Addresses.contains(where: { $0.address == gateway })
+      else {
+        throw OptionError("--gateway6", "'\(gateway)' is not another host's unicast address")
+      }
+      guard gateway.isLinkLocal || ipv6Addresses.contains(where: { $0.contains(gateway) }) else {
+        throw OptionError(
+          "--gateway6", "'\(gateway)' is neither link-local nor inside an --ip6 prefix")
+      }
+    }
+    if let host = hostIPv6Address {
+      guard host.address.isUnicast, !host.address.isIPv4Mapped else {
+        throw OptionError("--host-ip6", "'\(host)' is not a unicast address")
+      }
+      guard !ipv6Addresses.contains(where: { $0.address == host.address }) else {
+        throw OptionError("--host-ip6", "'\(host)' is the stack's own address")
+      }
+    }
+  }
+
+  /// The most `--ip6` addresses: the IPv6 layer's address table holds the link-local address
+  /// and SLAAC's besides.
+  static let maximumIPv6Addresses = 8
 
   private func validateForwards() throws(OptionError) {
     for forward in forwards where services.entries.contains(where: { $0.port == forward.port }) {

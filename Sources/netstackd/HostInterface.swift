@@ -7,6 +7,8 @@ import NetCore
 struct HostInterface {
   let name: String
   private(set) var addedAddress = false
+  /// The IPv6 address this added (`--host-ip6`), to remove again.
+  private(set) var addedIPv6Address: IPv6CIDR?
   /// The MTU before this changed it, to put back.
   private var originalMTU: Int32?
   /// Whether this brought the link up (it was down).
@@ -29,6 +31,18 @@ struct HostInterface {
         "cannot give \(name) the address \(cidr): \(String(cString: strerror(-result)))")
     }
     addedAddress = true
+  }
+
+  /// Adds an IPv6 address (the kernel runs duplicate address detection on it first).
+  mutating func addIPv6Address(_ cidr: IPv6CIDR) throws(OptionError) {
+    let bytes = cidr.address.octets
+    let result = netstack_interface_add_ipv6(name, bytes, Int32(cidr.prefixLength))
+    guard result == 0 else {
+      throw OptionError(
+        "--host-ip6",
+        "cannot give \(name) the address \(cidr): \(String(cString: strerror(-result)))")
+    }
+    addedIPv6Address = cidr
   }
 
   mutating func setMTU(_ mtu: Int) throws(OptionError) {
@@ -70,6 +84,10 @@ struct HostInterface {
     if addedAddress {
       _ = netstack_interface_clear_ipv4(name)
       addedAddress = false
+    }
+    if let cidr = addedIPv6Address {
+      _ = netstack_interface_remove_ipv6(name, cidr.address.octets, Int32(cidr.prefixLength))
+      addedIPv6Address = nil
     }
   }
 }

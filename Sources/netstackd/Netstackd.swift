@@ -197,10 +197,14 @@ final class Daemon {
     var tcp = TCPConfiguration()
     tcp.userTimeout = options.userTimeout
     tcp.maximumConnections = options.maximumConnections
-    return DirectStackConfiguration(
+    var configuration = DirectStackConfiguration(
       hardwareAddress: mac, mtu: mtu, address: options.dhcp ? nil : options.stackAddress,
       gateway: options.gateway, seed: Netstackd.entropy(), segmentationOffload: offloads, tcp: tcp,
       memoryLimit: options.memoryLimit)
+    configuration.ipv6Addresses = options.ipv6Addresses
+    configuration.ipv6Gateway = options.ipv6Gateway
+    configuration.ipv6Autoconfiguration = options.ipv6Autoconfiguration
+    return configuration
   }
 
   /// The HTTP server of `--serve http`, for the stack named `platform`.
@@ -213,11 +217,21 @@ final class Daemon {
 
   /// "ip ADDR, gateway ADDR" for the startup line, or how the address will come.
   var addressSummary: String {
-    if options.dhcp { return "ip by DHCP" }
+    if options.dhcp { return "ip by DHCP" + ipv6Summary }
     var summary = "ip \(options.stackAddress), gateway \(options.gateway.map { "\($0)" } ?? "none")"
     if let pool = options.dhcpServerPool {
       summary += ", serving DHCP \(pool.lowerBound)-\(pool.upperBound)"
     }
+    return summary + ipv6Summary
+  }
+
+  /// ", ip6 ADDR/PREFIX,...,auto, gateway6 ADDR" for the startup line (the link-local address
+  /// always comes besides).
+  var ipv6Summary: String {
+    var parts = options.ipv6Addresses.map { "\($0)" }
+    if options.ipv6Autoconfiguration { parts.append("auto") }
+    var summary = ", ip6 \(parts.isEmpty ? "link-local only" : parts.joined(separator: ","))"
+    if let gateway = options.ipv6Gateway { summary += ", gateway6 \(gateway)" }
     return summary
   }
 
@@ -425,6 +439,17 @@ final class Daemon {
   func setUpHostSide(_ host: inout HostInterface, mtu: Int) throws(OptionError) -> String {
     try host.setMTU(mtu)
     host.setTransmitQueueLength(10_000)
+    var summary = try setUpHostIPv4(&host)
+    if let cidr = options.hostIPv6Address {
+      try host.addIPv6Address(cidr)
+      try host.bringUp()
+      summary += ", \(cidr)"
+    }
+    return summary
+  }
+
+  /// The host side's IPv4 address and link state, as `--host-ip` asks.
+  func setUpHostIPv4(_ host: inout HostInterface) throws(OptionError) -> String {
     switch options.hostAddress ?? .automatic {
     case .none:
       return "host side left as it is"

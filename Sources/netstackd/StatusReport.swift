@@ -6,7 +6,7 @@ import NetworkAPI
 import TCP
 
 /// What `netstackd status` shows: the interface, the ARP table, listeners and connections,
-/// and every layer's counters; rendered as text for people and JSON for programs.
+/// IPv6's addresses, neighbours and routers (``IPv6Status``), and every layer's counters; rendered as text for people and JSON for programs.
 struct StatusReport {
   struct Connection {
     var local: String
@@ -63,6 +63,8 @@ struct StatusReport {
   var dhcpServer: DHCPServerStatus?
   /// Relay mode's DNS, policy and ICMP flows (nil: not relaying).
   var relay: RelayStatus?
+  /// IPv6's addresses, neighbours, routers, prefixes and DNS servers (the direct stack's).
+  var ipv6: IPv6Status?
 
   /// The DHCP client's state and lease, times in seconds from now.
   struct DHCPClientStatus {
@@ -163,6 +165,7 @@ struct StatusReport {
           )
         })
     }
+    ipv6 = IPv6Status(stack: stack, now: now)
     stack.forEachCounter { group, name, value in counters.append(("\(group)", "\(name)", value)) }
   }
 
@@ -222,6 +225,7 @@ struct StatusReport {
         lines.append("  (\(connectionCount - connections.count) more not listed)")
       }
       lines.append("udp ports: \(udpPorts.map { "\($0)" }.joined(separator: ", "))")
+      if let ipv6 { lines.append(contentsOf: ipv6.lines) }
       if let client = dhcpClient {
         var line = "dhcp client: \(client.state)"
         if let address = client.address, let server = client.server {
@@ -324,6 +328,10 @@ struct StatusReport {
       }
       json.key("udp_ports")
       json.array(udpPorts) { json.value(Int64($0)) }
+      if let ipv6 {
+        json.key("ipv6")
+        ipv6.write(to: json)
+      }
       if let client = dhcpClient {
         json.key("dhcp_client")
         json.object {
@@ -428,6 +436,12 @@ final class JSONWriter {
   func value(_ number: Int64) {
     separate()
     output += "\(number)"
+  }
+
+  func field(_ name: String, _ flag: Bool) {
+    key(name)
+    separate()
+    output += flag ? "true" : "false"
   }
 
   static func quoted(_ text: String) -> String {

@@ -39,7 +39,7 @@ struct EthernetFilterTests {
     // IPv6 multicast: not joined.
     let ipv6 = LinuxCaptures.ipv6MulticastHeader
     #expect(
-      EthernetFilter(address: peer).check(try EthernetFrame(checking: ipv6.span)) == .notForUs)
+      EthernetFilter(address: peer).check(try EthernetFrame(checking: ipv6.span)) == .notJoined)
   }
 
   @Test func dropsOtherUnicastAndUnjoinedMulticast() {
@@ -48,9 +48,9 @@ struct EthernetFilterTests {
       verdict(filter, destination: MACAddress(0x02, 0, 0, 0, 0, 3), source: peer) == .notForUs)
     #expect(
       verdict(filter, destination: MACAddress(multicast: IPv4Address(224, 0, 0, 251)), source: peer)
-        == .notForUs)
+        == .notJoined)
     #expect(
-      verdict(filter, destination: MACAddress(0x33, 0x33, 0, 0, 0, 1), source: peer) == .notForUs)
+      verdict(filter, destination: MACAddress(0x33, 0x33, 0, 0, 0, 1), source: peer) == .notJoined)
   }
 
   @Test func acceptsTheAllHostsGroupAlways() {
@@ -97,5 +97,35 @@ struct EthernetFilterTests {
     filter.address = peer
     #expect(verdict(filter, destination: ours, source: MACAddress(2, 0, 0, 0, 0, 7)) == .notForUs)
     #expect(verdict(filter, destination: peer, source: MACAddress(2, 0, 0, 0, 0, 7)) == .accept)
+  }
+
+  @Test func joiningAnIPv6GroupAcceptsItsFramesUntilLeft() {
+    var filter = EthernetFilter(address: ours)
+    let solicited = IPv6Address(0xFF02, 0, 0, 0, 0, 1, 0xFF12, 0x3456)
+    let groupMAC = MACAddress(0x33, 0x33, 0xFF, 0x12, 0x34, 0x56)
+    #expect(verdict(filter, destination: groupMAC, source: peer) == .notJoined)
+    #expect(filter.join(solicited) == true)
+    #expect(verdict(filter, destination: groupMAC, source: peer) == .accept)
+    #expect(
+      verdict(filter, destination: MACAddress(0x33, 0x33, 0, 0, 0, 1), source: peer) == .notJoined)
+    // Another group with the same last 32 bits shares the MAC: leaving one keeps the other.
+    let twin = IPv6Address(0xFF05, 0, 0, 0, 0, 1, 0xFF12, 0x3456)
+    #expect(filter.join(twin) == true)
+    filter.leave(solicited)
+    #expect(verdict(filter, destination: groupMAC, source: peer) == .accept)
+    filter.leave(twin)
+    #expect(verdict(filter, destination: groupMAC, source: peer) == .notJoined)
+  }
+
+  @Test func ipv6GroupTableIsBounded() {
+    var filter = EthernetFilter(address: ours)
+    for index in 0..<EthernetFilter.ipv6MulticastLimit {
+      #expect(filter.join(IPv6Address(0xFF02, 0, 0, 0, 0, 1, 0xFF00, UInt16(index))) == true)
+    }
+    #expect(filter.join(IPv6Address(0xFF02, 0, 0, 0, 0, 1, 0xFF01, 0)) == false)
+    #expect(filter.ipv6MulticastGroups.count == EthernetFilter.ipv6MulticastLimit)
+    // A group already in the table is still accepted; the IPv4 table is separate.
+    #expect(filter.join(IPv6Address(0xFF02, 0, 0, 0, 0, 1, 0xFF00, 0)) == true)
+    #expect(filter.join(IPv4Address(239, 1, 1, 1)) == true)
   }
 }

@@ -14,6 +14,7 @@ struct EthernetLinkTests {
   /// can compare it.
   enum Outcome: Equatable {
     case ipv4(packet: [UInt8], linkBroadcast: Bool)
+    case ipv6(packet: [UInt8], linkMulticast: Bool)
     case consumed
   }
 
@@ -43,6 +44,8 @@ struct EthernetLinkTests {
     switch link.receive(frame.span, now: now) {
     case .ipv4(let packet, let linkBroadcast):
       .ipv4(packet: packet.copyToArray(), linkBroadcast: linkBroadcast)
+    case .ipv6(let packet, let linkMulticast):
+      .ipv6(packet: packet.copyToArray(), linkMulticast: linkMulticast)
     case .consumed:
       .consumed
     }
@@ -423,14 +426,14 @@ struct EthernetLinkTests {
     var mdns = C.echoRequest
     mdns.replaceSubrange(0..<6, with: [0x01, 0x00, 0x5E, 0x00, 0x00, 0xFB])
     #expect(receive(mdns, &link) == .consumed)
-    #expect(link.ethernetCounters.droppedNotForUs == 1)
+    #expect(link.ethernetCounters.droppedNotJoined == 1)
     #expect(link.joinMulticastGroup(IPv4Address(224, 0, 0, 251)) == true)
     #expect(receive(mdns, &link) == .ipv4(packet: packet, linkBroadcast: true))
 
     var otherHost = C.echoRequest
     otherHost.replaceSubrange(0..<6, with: [0x02, 0x4E, 0x53, 0x00, 0x00, 0x09])
     #expect(receive(otherHost, &link) == .consumed)
-    #expect(link.ethernetCounters.droppedNotForUs == 2)
+    #expect(link.ethernetCounters.droppedNotForUs == 1)
 
     var looped = C.echoRequest
     looped.replaceSubrange(6..<12, with: [0x02, 0x4E, 0x53, 0x00, 0x00, 0x02])
@@ -443,10 +446,11 @@ struct EthernetLinkTests {
     #expect(receive(Array(C.echoRequest[..<13]), &link) == .consumed)
     #expect(link.ethernetCounters.droppedTruncated == 1)
 
-    var ipv6 = C.echoRequest
-    ipv6[12] = 0x86
-    ipv6[13] = 0xDD
-    #expect(receive(ipv6, &link) == .consumed)
+    // A VLAN tag (802.1Q) is no type the link handles.
+    var tagged = C.echoRequest
+    tagged[12] = 0x81
+    tagged[13] = 0x00
+    #expect(receive(tagged, &link) == .consumed)
     #expect(link.ethernetCounters.droppedUnknownType == 1)
     #expect(link.ethernetCounters.framesReceived == 10)
     #expect(drain(&link).isEmpty)

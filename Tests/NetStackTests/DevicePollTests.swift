@@ -14,11 +14,13 @@ import Testing
   static let peerMAC = MACAddress(0x02, 0, 0, 0, 0, 1)
   static let start = Instant(nanoseconds: 1_000_000_000)
 
+  /// An IPv4-only stack: the frames and deadlines counted here are ARP's alone (IPv6's
+  /// start-up traffic is DirectStackIPv6Tests').
   static func stack() throws -> DirectStack {
-    DirectStack(
-      configuration: DirectStackConfiguration(
-        hardwareAddress: ourMAC, address: try IPv4CIDR(parsing: "10.0.0.2/24"), seed: 1),
-      now: start)
+    var configuration = DirectStackConfiguration(
+      hardwareAddress: ourMAC, address: try IPv4CIDR(parsing: "10.0.0.2/24"), seed: 1)
+    configuration.ipv6Enabled = false
+    return DirectStack(configuration: configuration, now: start)
   }
 
   /// An ARP request for our address from 10.0.0.1.

@@ -17,10 +17,12 @@ struct UnconfiguredReceiveTests {
   static let server = IPv4CIDR(address: IPv4Address(10, 0, 0, 1), prefixLength: 24)
   static let offered = IPv4Address(10, 0, 0, 100)
 
-  /// A stack with no address, its DHCP client started (its DISCOVER returned).
+  /// A stack with no address, its DHCP client started (its DISCOVER returned); IPv4 only, so
+  /// that every frame it sends is an answer to what the test gave it.
   func makeStack(dhcp: Bool = true) throws -> (DirectStack, discover: [UInt8]?) {
-    var stack = DirectStack(
-      configuration: DirectStackConfiguration(hardwareAddress: Self.ourMAC, seed: 7), now: .zero)
+    var configuration = DirectStackConfiguration(hardwareAddress: Self.ourMAC, seed: 7)
+    configuration.ipv6Enabled = false
+    var stack = DirectStack(configuration: configuration, now: .zero)
     guard dhcp else { return (stack, nil) }
     try stack.startDHCPClient(DHCPClient.Configuration(hardwareAddress: Self.ourMAC), now: .zero)
     let frames = drain(&stack)

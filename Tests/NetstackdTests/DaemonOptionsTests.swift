@@ -93,7 +93,8 @@ struct DaemonOptionsTests {
   @Test func theHelpNamesEveryOption() {
     for option in [
       "--backend", "--tap", "--netns", "--unix", "--unix-listen", "--netfront", "--mtu", "--mac",
-      "--no-offload", "--busy-poll", "--ip", "--gateway", "--host-ip", "--dhcp",
+      "--no-offload", "--busy-poll", "--ip", "--gateway", "--host-ip", "--ip6", "--gateway6",
+      "--host-ip6", "--dhcp",
       "--dhcp-server", "--dhcp-dns", "--dhcp-lease", "--serve", "--http-root", "--forward",
       "--echo-client", "--memory-limit", "--max-connections", "--tcp-user-timeout",
       "--tcp-keepalive", "--http-header-timeout", "--http-keepalive-timeout",

@@ -32,6 +32,28 @@ import Testing
     #expect(configuration.problems == ["gw=192.168.1.1 (outside 10.0.0.2/24)"])
   }
 
+  @Test func ipv6AddressesAutoconfigurationAndRouter() throws {
+    let configuration = BootConfiguration(
+      commandLine: "ip=10.0.0.2/24 ip6=fd00::2/64 ip6=fd00:1::9 ip6=auto gw6=fe80::1")
+    #expect(
+      configuration.ipv6Addresses == [
+        try IPv6CIDR(parsing: "fd00::2/64"), try IPv6CIDR(parsing: "fd00:1::9/128"),
+      ])
+    #expect(configuration.ipv6Autoconfiguration)
+    #expect(configuration.ipv6Gateway == (try IPv6Address(parsing: "fe80::1")))
+    #expect(configuration.problems.isEmpty)
+    // Nothing given: the link-local address only.
+    let none = BootConfiguration(commandLine: "ip=10.0.0.2/24")
+    #expect(none.ipv6Addresses.isEmpty && !none.ipv6Autoconfiguration && none.ipv6Gateway == nil)
+  }
+
+  @Test func badIPv6WordsAreReported() {
+    let configuration = BootConfiguration(commandLine: "ip6=ff02::1/64 ip6=nonsense gw6=ff02::2")
+    #expect(configuration.ipv6Addresses.isEmpty)
+    #expect(configuration.ipv6Gateway == nil)
+    #expect(configuration.problems == ["ip6=ff02::1/64", "ip6=nonsense", "gw6=ff02::2"])
+  }
+
   @Test func crashTestIsAWordOfItsOwn() {
     #expect(BootConfiguration(commandLine: "ip=10.0.0.2/24 crash-test").crashTest)
     #expect(!BootConfiguration(commandLine: "crash-tests").crashTest)

@@ -11,7 +11,7 @@ for _ in $(seq 100); do grep -q serving "$DAEMON_OUT" && break; daemon_running |
 banner=$(head -n 1 "$DAEMON_OUT")
 log "it printed: $banner"
 expect_match "startup line" \
-  '^netstackd: tap0 \(created\): mac [0-9a-f:]{17}, ip [0-9.]+/[0-9]+, gateway none, mtu 1500; host side [0-9.]+/[0-9]+$' \
+  '^netstackd: tap0 \(created\): mac [0-9a-f:]{17}, ip [0-9.]+/[0-9]+, gateway none, ip6 link-local only, mtu 1500; host side [0-9.]+/[0-9]+$' \
   "$banner"
 expect_match "services line names ping and echo on port 7" '^netstackd: serving .*icmp echo.*echo:7.*; stop with SIGINT or SIGTERM$' \
   "$(cat "$DAEMON_OUT")"

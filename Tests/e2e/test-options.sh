@@ -80,6 +80,14 @@ bad_option --busy-poll yes --tap tap0 --busy-poll soon
 bad_option --host-ip yes --tap tap0 --host-ip bad
 bad_option --host-ip yes --tap tap0 --host-ip 10.77.0.2/24  # equal to --ip
 bad_option --host-ip yes --tap tap0 --host-ip 10.78.0.1/24  # outside the --ip network
+bad_option --ip6 yes --tap tap0 --ip6 bad
+bad_option --ip6 yes --tap tap0 --ip6 fd77::2/129
+bad_option --ip6 yes --tap tap0 --ip6 ff02::1/64           # multicast
+bad_option --ip6 yes --tap tap0 --ip6 fd77::2/64 --ip6 fd77::2/64
+bad_option --gateway6 yes --tap tap0 --gateway6 fd78::1    # not link-local, no --ip6 prefix
+bad_option --gateway6 yes --tap tap0 --gateway6 nonsense
+bad_option --host-ip6 yes --tap tap0 --host-ip6 bad
+bad_option --host-ip6 yes --tap tap0 --ip6 fd77::2/64 --host-ip6 fd77::2/64  # equal to --ip6
 bad_option --log-level yes --tap tap0 --log-level bad
 bad_option --impair yes --tap tap0 --impair bad
 bad_option --impair yes --tap tap0 --impair loss=200%
@@ -142,4 +150,10 @@ bad_option_kept() {
 bad_option_kept --tap e2etap --host-ip 10.77.0.1/24 --pcap /nonexistent/dir/frames.pcap
 bad_option_kept --tap e2etap --pcap /nonexistent/dir/frames.pcap
 ns ip tuntap del dev e2etap mode tap
+
+# --host-ip6 on a host side whose IPv6 is off: the kernel refuses the address after the TAP
+# and its IPv4 address were set up; the daemon takes them back and exits 2 naming --host-ip6.
+ns sysctl -q -w net.ipv6.conf.default.disable_ipv6=1
+bad_option --host-ip6 no --tap tap0 --host-ip 10.77.0.1/24 --host-ip6 fd77::1/64
+ns sysctl -q -w net.ipv6.conf.default.disable_ipv6=0
 expect_clean_namespace "at the end"

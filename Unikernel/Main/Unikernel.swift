@@ -1,4 +1,5 @@
 import DHCP
+import IPv6
 import NetCore
 import NetStack
 import Netfront
@@ -72,12 +73,14 @@ public enum Unikernel<Architecture: GuestArchitecture> {
     tcp.maximumConnections = 1024
     tcp.maximumTimeWait = 1024
     tcp.synBacklog = 128
-    var stack = DirectStack(
-      configuration: DirectStackConfiguration(
-        hardwareAddress: mac, mtu: device.mtu, address: configuration.address,
-        gateway: configuration.gateway, seed: entropy.seed,
-        tcp: tcp),
-      now: now(architecture))
+    var stackConfiguration = DirectStackConfiguration(
+      hardwareAddress: mac, mtu: device.mtu, address: configuration.address,
+      gateway: configuration.gateway, seed: entropy.seed,
+      tcp: tcp)
+    stackConfiguration.ipv6Addresses = configuration.ipv6Addresses
+    stackConfiguration.ipv6Gateway = configuration.ipv6Gateway
+    stackConfiguration.ipv6Autoconfiguration = configuration.ipv6Autoconfiguration
+    var stack = DirectStack(configuration: stackConfiguration, now: now(architecture))
     if configuration.address == nil {
       do {
         try stack.startDHCPClient(
@@ -96,6 +99,15 @@ public enum Unikernel<Architecture: GuestArchitecture> {
     print(
       "netstack unikernel: serving \(UnikernelServices.summary) on \(address) after \((architecture.systemTime() - started) / 1_000_000) ms; heap \(heap.inUse / 1024) KiB of \(heap.size / 1024) KiB in use"
     )
+
+    // The link-local address is formed at start (RFC 4862 §5.3); the console names it so
+    // that dom0 can reach the guest there.
+    var ipv6 = "link-local"
+    for entry in stack.ipv6.addresses where entry.origin == .linkLocal { ipv6 = "\(entry.cidr)" }
+    for cidr in configuration.ipv6Addresses { ipv6 += ", \(cidr)" }
+    if configuration.ipv6Autoconfiguration { ipv6 += ", auto" }
+    if let router = configuration.ipv6Gateway { ipv6 += ", gateway \(router)" }
+    print("netstack unikernel: ipv6 \(ipv6)")
 
     if configuration.crashTest {
       fatalError("crash-test on the command line: trapping on purpose")

@@ -37,6 +37,13 @@ int netstack_interface_set_ipv4(const char *name, uint32_t address, uint32_t net
 /// SIOCDIFADDR-equivalent for IPv4: sets the address to 0.0.0.0, removing it.
 int netstack_interface_clear_ipv4(const char *name);
 
+/// SIOCSIFADDR on an AF_INET6 socket (struct in6_ifreq): adds the IPv6 address (16 bytes,
+/// network order) with its prefix length to the interface; -EEXIST if it has it already.
+int netstack_interface_add_ipv6(const char *name, const uint8_t *address, int prefix_length);
+
+/// SIOCDIFADDR on an AF_INET6 socket: removes that IPv6 address from the interface.
+int netstack_interface_remove_ipv6(const char *name, const uint8_t *address, int prefix_length);
+
 /// SIOCGIFFLAGS + SIOCSIFFLAGS: brings the interface up (or down).
 int netstack_interface_set_up(const char *name, int up);
 
