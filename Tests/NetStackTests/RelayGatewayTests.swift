@@ -24,10 +24,10 @@ struct RelayGatewayTests {
     relay: RelayGateway? = RelayGateway(
       policy: RelayDestinationPolicy(guestSubnet: Self.subnet), dnsAddress: Self.dns)
   ) -> DirectStack {
-    var stack = DirectStack(
-      configuration: DirectStackConfiguration(
-        hardwareAddress: Self.ourMAC, address: Self.subnet, seed: 3),
-      now: .zero)
+    var configuration = DirectStackConfiguration(
+      hardwareAddress: Self.ourMAC, address: Self.subnet, seed: 3)
+    configuration.ipv6Enabled = false  // IPv4 relaying only: no IPv6 start-up traffic
+    var stack = DirectStack(configuration: configuration, now: .zero)
     if let relay { stack.startRelay(relay) }
     stack.ipv4.link.learn(Self.guest, hardwareAddress: Self.guestMAC, now: .zero)
     while stack.transmitQueue.popFirst() != nil {}
