@@ -135,8 +135,13 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
         var start = range.lowerBound
         if offloads {
           start -= VirtioNetHeader.length
-          VirtioNetHeader(offload: frame.offload, frameStart: range.lowerBound).write(
-            to: storage.baseAddress! + start)
+          // The EtherType (bytes 12 and 13 of the frame) says which TCP a segment carries.
+          let carriesIPv6 =
+            range.count >= 14 && storage[range.lowerBound + 12] == 0x86
+            && storage[range.lowerBound + 13] == 0xDD
+          VirtioNetHeader(
+            offload: frame.offload, frameStart: range.lowerBound, carriesIPv6: carriesIPv6
+          ).write(to: storage.baseAddress! + start)
         }
         return write(fileDescriptor, storage.baseAddress! + start, range.upperBound - start)
       }

@@ -11,6 +11,7 @@ struct VirtioNetHeader: Equatable {
   /// `VIRTIO_NET_HDR_GSO_NONE`, `_TCPV4`, `_UDP`, `_TCPV6`; `_ECN` is a flag bit.
   static let gsoNone: UInt8 = 0
   static let gsoTCPv4: UInt8 = 1
+  static let gsoTCPv6: UInt8 = 4
 
   /// Bytes in the header.
   static let length = 12
@@ -35,8 +36,9 @@ struct VirtioNetHeader: Equatable {
   init() {}
 
   /// The header for a frame the stack sends, from its offload request (`frameStart` is the
-  /// frame's start in the buffer's storage).
-  init(offload: TransmitOffload, frameStart: Int) {
+  /// frame's start in the buffer's storage); `carriesIPv6` picks the segmentation type for a
+  /// TCP segment over IPv6 (`VIRTIO_NET_HDR_GSO_TCPV6`) instead of IPv4.
+  init(offload: TransmitOffload, frameStart: Int, carriesIPv6: Bool = false) {
     switch offload {
     case .none:
       break
@@ -48,7 +50,7 @@ struct VirtioNetHeader: Equatable {
       flags = VirtioNetHeader.needsChecksum
       checksumStart = UInt16(start - frameStart)
       checksumOffset = UInt16(offset)
-      gsoType = VirtioNetHeader.gsoTCPv4
+      gsoType = carriesIPv6 ? VirtioNetHeader.gsoTCPv6 : VirtioNetHeader.gsoTCPv4
       gsoSize = UInt16(segmentSize)
       headerLength = UInt16(start - frameStart + tcpHeaderLength)
     }

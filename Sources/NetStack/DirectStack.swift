@@ -19,13 +19,24 @@ import UDP
 /// netfront in a unikernel, each device wrapped as needed (``PcapDevice``,
 /// ``ImpairedDevice``, ``TracingDevice``).
 public struct DirectStack {
+  /// The network layers as the transports see them: one TCP and one UDP send through this
+  /// pair, each packet through the layer of its destination's family (RFC 4213 §2).
+  public var network: DualStackNetwork<IPv4Layer<EthernetLink>, IPv6Layer<EthernetIPv6Link>>
+
   /// IPv4 and, below it, the Ethernet link with ARP: the link's one owner.
-  public var ipv4: IPv4Layer<EthernetLink>
+  public var ipv4: IPv4Layer<EthernetLink> {
+    _read { yield network.ipv4 }
+    _modify { yield &network.ipv4 }
+  }
+
   /// IPv6 (RFC 8200) with ICMPv6, neighbour discovery, SLAAC and MLDv2, over its side of the
   /// same Ethernet link (``EthernetIPv6Link``, whose outbox the stack moves into
   /// `ipv4.link`). Not started when the configuration turns it off
   /// (``DirectStackConfiguration/ipv6Enabled``) or the MTU is below IPv6's 1280 (RFC 8200 §5).
-  public var ipv6: IPv6Layer<EthernetIPv6Link>
+  public var ipv6: IPv6Layer<EthernetIPv6Link> {
+    _read { yield network.ipv6 }
+    _modify { yield &network.ipv6 }
+  }
   /// UDP endpoints.
   public var udp: UDPLayer
   /// TCP connections and listeners.
@@ -67,18 +78,19 @@ public struct DirectStack {
       hardwareAddress: configuration.hardwareAddress, mtu: configuration.mtu,
       supportsSegmentationOffload: configuration.segmentationOffload, budget: budget)
     link.transmitQueue.keepsTakenFrames = true
-    ipv4 = IPv4Layer(
+    let ipv4Layer = IPv4Layer(
       link: link, identificationSeed: UInt16(truncatingIfNeeded: random.next()), budget: budget)
     udp = UDPLayer(seed: random.next(), budget: budget)
     tcp = TCPLayer(configuration: configuration.tcp, seed: random.next(), budget: budget)
     var ipv6Configuration = IPv6Layer<EthernetIPv6Link>.Configuration()
     ipv6Configuration.autoconfiguresAddresses = configuration.ipv6Autoconfiguration
-    ipv6 = IPv6Layer(
+    let ipv6Layer = IPv6Layer(
       link: EthernetIPv6Link(
         hardwareAddress: configuration.hardwareAddress, mtu: configuration.mtu,
         supportsSegmentationOffload: configuration.segmentationOffload),
       configuration: ipv6Configuration, secretKey: (random.next(), random.next()),
       randomSeed: random.next(), budget: budget)
+    network = DualStackNetwork(ipv4: ipv4Layer, ipv6: ipv6Layer)
     configure(address: configuration.address, gateway: configuration.gateway, now: now)
     if configuration.ipv6Enabled && configuration.mtu >= IPv6Header.minimumMTU {
       ipv6.start(now: now)
@@ -129,8 +141,10 @@ public struct DirectStack {
     moveIPv6Requests()
     try device.transmit(&transmitQueue, now: now)
     // The buffers of the frames the device wrote go back to the pool.
-    ipv4.link.transmitQueue.swapTakenFrames(&transmitted)
-    for index in transmitted.indices { ipv4.link.transmitBuffers.recycle(&transmitted[index]) }
+    network.ipv4.link.transmitQueue.swapTakenFrames(&transmitted)
+    for index in transmitted.indices {
+      network.ipv4.link.transmitBuffers.recycle(&transmitted[index])
+    }
     transmitted.removeAll(keepingCapacity: true)
     if received >= receiveBatch { return now }
     return Instant.earliest(nextDeadline, device.nextDeadline)
@@ -187,25 +201,44 @@ public struct DirectStack {
         now: now)
     case .reassembled(let delivery, let buffer):
       buffer.withBytes { deliver(delivery, packet: $0, checksumVerified: false, now: now) }
-    case .error:
-      // An ICMPv6 error about a transport's packet: no transport sends over IPv6 yet.
-      break
+    case .error(let report):
+      // A packet too big about a TCP segment of ours lowers that path's segment size at once
+      // (RFC 8201 §5.2; the layer has already lowered its path MTU). Other errors about a
+      // transport's packets are counted by the layer and left to the transports' timers.
+      if report.type == .packetTooBig && report.quotedNextHeader == .tcp {
+        tcp.pathMTUDecreased(towards: .v6(report.quotedDestination), network: network)
+      }
     }
     moveIPv6Requests()
   }
 
-  /// Hands an IPv6 datagram to its transport: the one place where IPv6 meets TCP and UDP.
-  /// Until they run over IPv6 (issue 13), both are answered as a host with nothing on the
-  /// port answers: destination unreachable, port unreachable (RFC 4443 §3.1 code 4); any
-  /// other upper layer the IPv6 layer delivers gets parameter problem code 1 pointing at
-  /// the next header field that named it (RFC 8200 §4).
+  /// Hands an IPv6 datagram to its transport: the one place where IPv6 meets TCP and UDP,
+  /// the same TCP and UDP that IPv4 delivers to. A UDP port nobody listens on is answered
+  /// destination unreachable, port unreachable (RFC 4443 §3.1 code 4); TCP answers a closed
+  /// port itself (RST); any other upper layer the IPv6 layer delivers gets parameter problem
+  /// code 1 pointing at the next header field that named it (RFC 8200 §4).
   private mutating func deliver(
     _ delivery: IPv6Delivery, packet: Span<UInt8>, checksumVerified: Bool, now: Instant
   ) {
+    let transportBytes = packet.extracting(
+      delivery.payloadOffset..<(delivery.payloadOffset + delivery.payloadLength))
     switch delivery.nextHeader {
-    case .tcp, .udp:
-      ipv6.sendDestinationUnreachable(
-        .portUnreachable, about: packet, linkMulticast: delivery.linkMulticast, now: now)
+    case .udp:
+      switch udp.input(
+        TransportDelivery(delivery, checksumVerified: checksumVerified), datagram: transportBytes)
+      {
+      case .delivered(let endpoint):
+        if !readableUDPEndpoints.contains(endpoint) { readableUDPEndpoints.append(endpoint) }
+      case .portUnreachable:
+        ipv6.sendDestinationUnreachable(
+          .portUnreachable, about: packet, linkMulticast: delivery.linkMulticast, now: now)
+      case .dropped:
+        break
+      }
+    case .tcp:
+      tcp.input(
+        TransportDelivery(delivery, checksumVerified: checksumVerified), segment: transportBytes,
+        now: now, network: &network)
     default:
       ipv6.sendParameterProblem(
         .unrecognizedNextHeader, pointer: delivery.nextHeaderFieldOffset, about: packet,
@@ -261,7 +294,7 @@ public struct DirectStack {
       tcp.input(
         TransportDelivery(delivery, checksumVerified: checksumVerified),
         segment: packet.extracting(droppingFirst: delivery.headerLength), now: now,
-        network: &ipv4)
+        network: &network)
     default:
       ipv4.sendDestinationUnreachable(
         .protocolUnreachable, about: packet, linkBroadcast: delivery.linkBroadcast, now: now)
@@ -274,7 +307,7 @@ public struct DirectStack {
   public mutating func connectTCP(to address: IPAddress, port: UInt16, now: Instant)
     throws(TCPError) -> TCPConnectionID
   {
-    try tcp.connect(to: address, port: port, now: now, network: &ipv4)
+    try tcp.connect(to: address, port: port, now: now, network: &network)
   }
 
   /// Sends a UDP datagram from a bound endpoint.
@@ -282,7 +315,7 @@ public struct DirectStack {
     _ payload: Span<UInt8>, from endpoint: UDPEndpointID, to address: IPAddress, port: UInt16,
     now: Instant
   ) throws(UDPError) {
-    try udp.send(payload, from: endpoint, to: address, port: port, through: &ipv4, now: now)
+    try udp.send(payload, from: endpoint, to: address, port: port, through: &network, now: now)
   }
 
   /// Takes the list of UDP endpoints that have data (for the runtime to wake their readers).
@@ -300,7 +333,7 @@ public struct DirectStack {
       ipv6.poll(now: now)
       moveIPv6Requests()
     }
-    tcp.poll(now: now, network: &ipv4)
+    tcp.poll(now: now, network: &network)
     if let actions = dhcpClient?.poll(now: now) { perform(actions, now: now) }
     dhcpServer?.poll(now: now)
   }
@@ -311,7 +344,7 @@ public struct DirectStack {
   /// runs it after receiving and the timers.
   mutating func flush(now: Instant) {
     if !readableUDPEndpoints.isEmpty {
-      udpServices.serve(readable: &readableUDPEndpoints, udp: &udp, network: &ipv4, now: now)
+      udpServices.serve(readable: &readableUDPEndpoints, udp: &udp, network: &network, now: now)
     }
     // A flush can give the services news (a handshake completed, room freed): a few rounds
     // let them act on it at once; what is left waits for the next turn (nextDeadline).
@@ -322,7 +355,7 @@ public struct DirectStack {
       if let deadline = services.nextDeadline, deadline <= now {
         services.runTimers(tcp: &tcp, now: now)
       }
-      tcp.flush(now: now, network: &ipv4)
+      tcp.flush(now: now, network: &network)
       if !tcp.hasPendingNotifications { break }
     }
   }
@@ -459,7 +492,7 @@ extension DirectStack {
       }
       let bytes = reply.message.encoded
       try? udp.send(
-        bytes.span, from: endpoint, to: .v4(destination), port: DHCPPort.client, through: &ipv4,
+        bytes.span, from: endpoint, to: .v4(destination), port: DHCPPort.client, through: &network,
         now: now)
     }
   }
@@ -482,7 +515,7 @@ extension DirectStack {
         let bytes = message.encoded
         try? udp.send(
           bytes.span, from: endpoint, to: .v4(destination), port: DHCPPort.server,
-          through: &ipv4,
+          through: &network,
           now: now)
       case .probe(let address):
         ipv4.link.sendProbe(for: address)

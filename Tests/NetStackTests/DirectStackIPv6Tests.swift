@@ -155,13 +155,13 @@ import Testing
     #expect(stack.ipv6.ndpCounters.neighbourSolicitationsReceived == 0)
   }
 
-  /// TCP and UDP over IPv6 wait for the transports: port unreachable, quoting the datagram.
-  @Test func udpOverIPv6IsAnsweredWithPortUnreachable() throws {
+  /// UDP over IPv6 to a port nobody listens on: port unreachable, quoting the datagram.
+  @Test func udpOverIPv6ToAClosedPortIsAnsweredWithPortUnreachable() throws {
     var device = MemoryDevice()
     var (stack, now) = try Self.stackPastDetection(device: &device)
     _ = device.takeSent()
-    // The echo request turned into a UDP datagram to port 7 (its checksum is not checked
-    // before the port: no transport takes it).
+    // The echo request turned into a UDP datagram to port 7, with a valid checksum (UDP
+    // checks it before it looks at the port).
     var datagram = Self.echoRequest
     datagram[6] = 17
     datagram[40] = 0x30
@@ -170,6 +170,15 @@ import Testing
     datagram[43] = 0x07
     datagram[44] = 0x00
     datagram[45] = 0x40
+    datagram[46] = 0
+    datagram[47] = 0
+    var sum = InternetChecksum.pseudoHeader(
+      source: .v6(Self.peer), destination: .v6(Self.ours), protocolNumber: .udp,
+      length: datagram.count - 40)
+    let transport = Array(datagram[40...])
+    sum.add(transport.span)
+    datagram[46] = UInt8(sum.value >> 8)
+    datagram[47] = UInt8(sum.value & 0xFF)
     device.inbox.append(
       Self.frame(
         Self.neighbourSolicitation,
