@@ -20,13 +20,16 @@
 // and checks what the device was given; at the end it lets every timer run out.
 // Checks: nothing traps; every frame the stack sends is well formed: Ethernet from our MAC,
 // at least 60 bytes long, ARP that parses, IPv4 that parses (checksum included), fits the MTU and comes from our
-// address, ICMP, UDP and TCP that parse and whose checksums verify.
+// address, ICMP, UDP and TCP that parse and whose checksums verify; IPv6 (the stack's
+// link-local address, its detection and MLD from ::) that parses, fits the MTU, and whose
+// ICMPv6 checksum verifies.
 
 import ARP
 import Applications
 import DHCP
 import Ethernet
 import IPv4
+import IPv6
 import NetCore
 import NetStack
 import TCP
@@ -160,6 +163,23 @@ private func checkSent(_ bytes: Span<UInt8>) {
         "sent a bad TCP checksum")
     default:
       fatalError("sent protocol \(packet.protocolNumber.rawValue)")
+    }
+  case .ipv6:
+    guard let packet = try? IPv6Packet(checking: frame.payload) else {
+      fatalError("sent an IPv6 packet that does not parse")
+    }
+    expect(
+      IPv6Header.length + packet.payloadLength <= 1500,
+      "sent \(IPv6Header.length + packet.payloadLength) bytes over a 1500 MTU")
+    // The fuzzed stack has no configured IPv6 address and forms none (no SLAAC).
+    expect(
+      packet.source.isUnspecified || packet.source.isLinkLocal, "sent from \(packet.source)")
+    expect(packet.hopLimit > 0, "sent hop limit 0")
+    if packet.nextHeader == .icmpv6 {
+      expect(
+        (try? ICMPv6Packet(
+          checking: packet.payload, source: packet.source, destination: packet.destination))
+          != nil, "sent bad ICMPv6")
     }
   default:
     fatalError("sent EtherType \(frame.etherType.rawValue)")
