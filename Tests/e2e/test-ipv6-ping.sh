@@ -6,8 +6,7 @@
 # no loss. `ping -6 -s 4000` and `-s 65000` reach the stack as fragments (the kernel cuts
 # them at the TAP's MTU of 1500), the stack reassembles them and answers with fragments that
 # the kernel reassembles: the pcap shows fragment headers both ways and no frame over the MTU.
-# TCP and UDP over IPv6 are answered with port unreachable (nc: connection refused) until the
-# transports run over IPv6.
+# TCP and UDP over IPv6 are test-ipv6-tcp.sh's.
 source "$(dirname "$0")/lib.sh"
 e2e_begin ipv6-ping
 
@@ -61,11 +60,6 @@ for size in 4000 65000; do
   expect_no_match "ping -6 -s $size: no duplicate or corrupted replies" 'DUP!|wrong data|truncated' \
     "$output"
 done
-
-# TCP and UDP over IPv6: port unreachable for now, which the kernel reports as refused.
-output=$(ns timeout 10 nc -6 -v -w 3 "$STACK_IP6" 80 </dev/null 2>&1) || true
-expect_match "TCP to [$STACK_IP6]:80 is answered with port unreachable (refused)" \
-  'Connection refused' "$output"
 
 status=$(daemon_status_json)
 neighbour=$(status_value "[n['mac'] for n in s['ipv6']['neighbours'] if n['ip'] == '$HOST_IP6']" "$status")
