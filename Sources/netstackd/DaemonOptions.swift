@@ -137,8 +137,8 @@ struct DaemonOptions {
     \(parser.help())
 
     ICMP echo (ping) is always answered; closed TCP ports answer RST, closed UDP ports ICMP
-    port unreachable. Over IPv6, ICMPv6 echo is answered at every address (link-local ones
-    included); TCP and UDP over IPv6 get ICMPv6 port unreachable until they run over it.
+    port unreachable. The direct stack speaks IPv6 beside IPv4: ICMPv6 echo at every address
+    (link-local ones included), and the same services, TCP and UDP over both.
     SIGINT or SIGTERM stops the daemon; it closes the device and prints its counters.
     Exit status: 0 after a clean stop, 1 on a runtime failure, 2 on a bad option or a device
     or address that could not be set up.
