@@ -85,7 +85,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
       while let datagram = stack.udp.receive(from: endpoint) {
         try? stack.udp.send(
           datagram.payload.span, from: endpoint, to: datagram.source, port: datagram.sourcePort,
-          through: &stack.ipv4, now: now)
+          through: &stack.network, now: now)
       }
     }
     if control & 16 != 0 {
@@ -152,14 +152,14 @@ private func checkSent(_ bytes: Span<UInt8>) {
       }
       expect(datagram.length == packet.payload.count, "UDP length")
       expect(
-        datagram.checksumIsValid(source: packet.source, destination: packet.destination),
+        datagram.checksumIsValid(source: .v4(packet.source), destination: .v4(packet.destination)),
         "sent a bad UDP checksum")
     case .tcp:
       guard let segment = try? TCPSegment(checking: packet.payload) else {
         fatalError("sent a TCP segment that does not parse")
       }
       expect(
-        segment.checksumIsValid(source: packet.source, destination: packet.destination),
+        segment.checksumIsValid(source: .v4(packet.source), destination: .v4(packet.destination)),
         "sent a bad TCP checksum")
     default:
       fatalError("sent protocol \(packet.protocolNumber.rawValue)")

@@ -39,14 +39,15 @@ private let denied = IPv4CIDR(address: IPv4Address(192, 0, 2, 128), prefixLength
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   var input = FuzzReader(data, size)
   var now = Instant(nanoseconds: 1_000_000_000)
-  var stack = DirectStack(
-    configuration: DirectStackConfiguration(hardwareAddress: ourMAC, address: subnet, seed: 1),
-    now: now)
+  var configuration = DirectStackConfiguration(
+    hardwareAddress: ourMAC, address: subnet, seed: 1)
+  configuration.ipv6Enabled = false  // the relay is IPv4's; IPv6 has the DirectStack target
+  var stack = DirectStack(configuration: configuration, now: now)
   var policy = RelayDestinationPolicy(guestSubnet: subnet.network)
   _ = policy.deny(denied)
   policy.hostLoopback = hostLoopback
   stack.startRelay(RelayGateway(policy: policy, dnsAddress: dns))
-  guard let endpoint = try? stack.udp.bind(address: dns, port: 53) else {
+  guard let endpoint = try? stack.udp.bind(address: .v4(dns), port: 53) else {
     fatalError("cannot bind 10.0.2.3 port 53")
   }
   var device = MemoryDevice(mtu: 1500)
@@ -115,7 +116,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     // The DNS address's service: every query answered with itself.
     while let query = stack.udp.receive(from: endpoint) {
-      expect(query.destination == dns, "a query to \(query.destination) reached 10.0.2.3:53")
+      expect(query.destination == .v4(dns), "a query to \(query.destination) reached 10.0.2.3:53")
       try? stack.sendUDP(
         query.payload.span, from: endpoint, to: query.source, port: query.sourcePort, now: now)
     }
@@ -168,7 +169,7 @@ private func checkSent(_ bytes: Span<UInt8>, replySources: Set<IPv4Address>) {
         fatalError("sent a UDP datagram that does not parse")
       }
       expect(
-        datagram.checksumIsValid(source: packet.source, destination: packet.destination),
+        datagram.checksumIsValid(source: .v4(packet.source), destination: .v4(packet.destination)),
         "sent a bad UDP checksum")
     case .tcp:
       break

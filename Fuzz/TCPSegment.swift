@@ -44,20 +44,22 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let pseudo = pseudoHeader(
       source: source, destination: destination, protocolNumber: 6, length: contents.count)
     expect(
-      segment.checksumIsValid(source: source, destination: destination)
+      segment.checksumIsValid(source: .v4(source), destination: .v4(destination))
         == referenceVerifies(pseudo, contents), "checksumIsValid disagrees with the reference")
 
     let header = segment.header
     guard header.options.encodedLength <= 40 else { return }
     let packet = PacketBuffer(copying: segment.payload)
-    header.prepend(to: packet, source: source, destination: destination)
+    header.prepend(to: packet, source: .v4(source), destination: .v4(destination))
     let written = packet.contents
     guard let reparsed = try? TCPSegment(checking: written.span) else {
       fatalError("a written segment does not parse")
     }
     expect(reparsed.header == header, "header round trip")
     expect(reparsed.payload.copyToArray() == segment.payload.copyToArray(), "payload round trip")
-    expect(reparsed.checksumIsValid(source: source, destination: destination), "written checksum")
+    expect(
+      reparsed.checksumIsValid(source: .v4(source), destination: .v4(destination)),
+      "written checksum")
   }
   return 0
 }

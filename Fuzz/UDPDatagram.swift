@@ -36,7 +36,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let contents = datagram.bytes.copyToArray()
     let pseudo = pseudoHeader(
       source: source, destination: destination, protocolNumber: 17, length: datagram.length)
-    let valid = datagram.checksumIsValid(source: source, destination: destination)
+    let valid = datagram.checksumIsValid(source: .v4(source), destination: .v4(destination))
     expect(
       valid == (datagram.checksum == 0 || referenceVerifies(pseudo, contents)),
       "checksumIsValid disagrees with the reference")
@@ -54,7 +54,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // Writing the datagram again.
     let packet = PacketBuffer(copying: datagram.payload)
     UDPHeader(sourcePort: datagram.sourcePort, destinationPort: datagram.destinationPort)
-      .prepend(to: packet, source: source, destination: destination)
+      .prepend(to: packet, source: .v4(source), destination: .v4(destination))
     let written = packet.contents
     guard let reparsed = try? UDPDatagram(checking: written.span) else {
       fatalError("a written datagram does not parse")
@@ -63,7 +63,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     expect(reparsed.destinationPort == datagram.destinationPort, "destination port")
     expect(reparsed.payload.copyToArray() == datagram.payload.copyToArray(), "payload")
     expect(reparsed.checksum != 0, "a written checksum is never zero")
-    expect(reparsed.checksumIsValid(source: source, destination: destination), "written checksum")
+    expect(
+      reparsed.checksumIsValid(source: .v4(source), destination: .v4(destination)),
+      "written checksum")
   }
   return 0
 }
