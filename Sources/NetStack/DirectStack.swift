@@ -227,6 +227,10 @@ public struct DirectStack {
       switch udp.input(
         TransportDelivery(delivery, checksumVerified: checksumVerified), datagram: transportBytes)
       {
+      case .delivered(let endpoint) where endpoint == dhcpClientEndpoint:
+        dhcpClientReceive(now: now)  // which drops it: DHCPv4 takes IPv4 datagrams only
+      case .delivered(let endpoint) where endpoint == dhcpServerEndpoint:
+        dhcpServerReceive(now: now)
       case .delivered(let endpoint):
         if !readableUDPEndpoints.contains(endpoint) { readableUDPEndpoints.append(endpoint) }
       case .portUnreachable:
@@ -469,7 +473,8 @@ extension DirectStack {
   private mutating func dhcpClientReceive(now: Instant) {
     guard let endpoint = dhcpClientEndpoint else { return }
     while let datagram = udp.receive(from: endpoint) {
-      guard datagram.sourcePort == DHCPPort.server,
+      // DHCPv4 is IPv4's: the endpoint takes either family, so one over IPv6 is dropped here.
+      guard datagram.source.isIPv4, datagram.sourcePort == DHCPPort.server,
         let actions = dhcpClient?.receive(datagram.payload.span, now: now)
       else { continue }
       perform(actions, now: now)
@@ -479,7 +484,7 @@ extension DirectStack {
   private mutating func dhcpServerReceive(now: Instant) {
     guard let endpoint = dhcpServerEndpoint else { return }
     while let datagram = udp.receive(from: endpoint) {
-      guard datagram.sourcePort == DHCPPort.client,
+      guard datagram.source.isIPv4, datagram.sourcePort == DHCPPort.client,
         let reply = dhcpServer?.receive(datagram.payload.span, now: now)
       else { continue }
       let destination: IPv4Address

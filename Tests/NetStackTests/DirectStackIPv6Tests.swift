@@ -1,3 +1,4 @@
+import DHCP
 import Ethernet
 import IPv6
 import NetCore
@@ -191,5 +192,44 @@ import Testing
     let packet = errors[0].1
     #expect(packet[41] == 4)  // port unreachable
     #expect(Array(packet[48...]) == datagram)  // the whole datagram quoted
+  }
+
+  /// DHCPv4's endpoints take datagrams of either family (they are bound to a port), but DHCPv4
+  /// is IPv4's: a datagram from port 67 to 68 over IPv6 is dropped, not queued for the client
+  /// nor reported as readable.
+  @Test func aDHCPDatagramOverIPv6DoesNotReachTheDHCPClient() throws {
+    var device = MemoryDevice()
+    var (stack, now) = try Self.stackPastDetection(device: &device)
+    try stack.startDHCPClient(DHCPClient.Configuration(hardwareAddress: Self.ourMAC), now: now)
+    _ = stack.poll(now: now, device: &device)
+    _ = device.takeSent()
+    _ = stack.takeReadableUDPEndpoints()
+    var datagram = Self.echoRequest
+    datagram[6] = 17
+    datagram[40] = 0x00
+    datagram[41] = 67
+    datagram[42] = 0x00
+    datagram[43] = 68
+    datagram[44] = 0x00
+    datagram[45] = 0x40
+    datagram[46] = 0
+    datagram[47] = 0
+    var sum = InternetChecksum.pseudoHeader(
+      source: .v6(Self.peer), destination: .v6(Self.ours), protocolNumber: .udp,
+      length: datagram.count - 40)
+    let transport = Array(datagram[40...])
+    sum.add(transport.span)
+    datagram[46] = UInt8(sum.value >> 8)
+    datagram[47] = UInt8(sum.value & 0xFF)
+    let delivered = stack.udp.counters.datagramsDelivered
+    device.inbox.append(
+      Self.frame(
+        Self.neighbourSolicitation,
+        to: MACAddress(multicast: Self.ours.solicitedNodeMulticast)))
+    device.inbox.append(Self.frame(datagram, to: Self.ourMAC))
+    now = now + .milliseconds(1)
+    _ = stack.poll(now: now, device: &device)
+    #expect(stack.udp.counters.datagramsDelivered == delivered + 1)  // UDP took it ...
+    #expect(stack.takeReadableUDPEndpoints().isEmpty)  // ... and DHCP dropped it at once
   }
 }
