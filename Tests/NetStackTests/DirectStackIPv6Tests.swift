@@ -72,6 +72,26 @@ import Testing
 
   /// A stack with fd00:77::2/64 whose addresses have passed duplicate address detection
   /// (nobody answered): polled for five virtual seconds.
+  /// The captured echo request turned into a UDP datagram between these ports, from the peer
+  /// to us, with a valid checksum (UDP checks it before it looks at the port).
+  static func udpDatagram(fromPort source: UInt16, toPort destination: UInt16) -> [UInt8] {
+    var datagram = echoRequest
+    datagram[6] = 17  // next header: UDP
+    let length = datagram.count - 40
+    let header: [UInt16] = [source, destination, UInt16(length), 0]
+    for (index, field) in header.enumerated() {
+      datagram[40 + 2 * index] = UInt8(field >> 8)
+      datagram[41 + 2 * index] = UInt8(field & 0xFF)
+    }
+    var sum = InternetChecksum.pseudoHeader(
+      source: .v6(peer), destination: .v6(ours), protocolNumber: .udp, length: length)
+    let transport = Array(datagram[40...])
+    sum.add(transport.span)
+    datagram[46] = UInt8(sum.value >> 8)
+    datagram[47] = UInt8(sum.value & 0xFF)
+    return datagram
+  }
+
   static func stackPastDetection(device: inout MemoryDevice) throws -> (DirectStack, Instant) {
     var configuration = DirectStackConfiguration(
       hardwareAddress: ourMAC, address: try IPv4CIDR(parsing: "10.0.0.2/24"), seed: 1)
@@ -161,25 +181,7 @@ import Testing
     var device = MemoryDevice()
     var (stack, now) = try Self.stackPastDetection(device: &device)
     _ = device.takeSent()
-    // The echo request turned into a UDP datagram to port 7, with a valid checksum (UDP
-    // checks it before it looks at the port).
-    var datagram = Self.echoRequest
-    datagram[6] = 17
-    datagram[40] = 0x30
-    datagram[41] = 0x39
-    datagram[42] = 0x00
-    datagram[43] = 0x07
-    datagram[44] = 0x00
-    datagram[45] = 0x40
-    datagram[46] = 0
-    datagram[47] = 0
-    var sum = InternetChecksum.pseudoHeader(
-      source: .v6(Self.peer), destination: .v6(Self.ours), protocolNumber: .udp,
-      length: datagram.count - 40)
-    let transport = Array(datagram[40...])
-    sum.add(transport.span)
-    datagram[46] = UInt8(sum.value >> 8)
-    datagram[47] = UInt8(sum.value & 0xFF)
+    let datagram = Self.udpDatagram(fromPort: 12345, toPort: 7)
     device.inbox.append(
       Self.frame(
         Self.neighbourSolicitation,
@@ -204,23 +206,7 @@ import Testing
     _ = stack.poll(now: now, device: &device)
     _ = device.takeSent()
     _ = stack.takeReadableUDPEndpoints()
-    var datagram = Self.echoRequest
-    datagram[6] = 17
-    datagram[40] = 0x00
-    datagram[41] = 67
-    datagram[42] = 0x00
-    datagram[43] = 68
-    datagram[44] = 0x00
-    datagram[45] = 0x40
-    datagram[46] = 0
-    datagram[47] = 0
-    var sum = InternetChecksum.pseudoHeader(
-      source: .v6(Self.peer), destination: .v6(Self.ours), protocolNumber: .udp,
-      length: datagram.count - 40)
-    let transport = Array(datagram[40...])
-    sum.add(transport.span)
-    datagram[46] = UInt8(sum.value >> 8)
-    datagram[47] = UInt8(sum.value & 0xFF)
+    let datagram = Self.udpDatagram(fromPort: 67, toPort: 68)
     let delivered = stack.udp.counters.datagramsDelivered
     device.inbox.append(
       Self.frame(
