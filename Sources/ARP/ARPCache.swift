@@ -59,27 +59,27 @@ public struct ARPCache {
   }
 
   public let configuration: Configuration
+  private var table: NeighbourTable<Entry>
   /// The entries, in a stable order (so that timers fire deterministically).
-  public private(set) var entries: [Entry] = []
-  private var index: [IPv4Address: Int] = [:]
+  public var entries: [Entry] { table.entries }
   /// Entries evicted because the cache was full.
   public private(set) var evictions: UInt64 = 0
 
   public init(configuration: Configuration = Configuration()) {
     precondition(configuration.capacity > 0)
     self.configuration = configuration
-    entries.reserveCapacity(configuration.capacity)
+    table = NeighbourTable(capacity: configuration.capacity)
   }
 
   /// The current entry for `address`, if any (does not count as a use).
   public func entry(for address: IPv4Address) -> Entry? {
-    index[address].map { entries[$0] }
+    table.position(of: address).map { table[$0] }
   }
 
   /// Looks up the hardware address to send to `address`, starting resolution or re-validation
   /// as needed.
   public mutating func lookup(_ address: IPv4Address, now: Instant) -> ARPLookup {
-    guard let position = index[address] else {
+    guard let position = table.position(of: address) else {
       insert(
         Entry(
           address: address,
@@ -87,16 +87,16 @@ public struct ARPCache {
           lastUsed: now))
       return .startResolution
     }
-    entries[position].lastUsed = now
-    switch entries[position].state {
+    table[position].lastUsed = now
+    switch table[position].state {
     case .incomplete:
       return .pending
     case .reachable(let mac, let until):
       if now < until { return .resolved(mac) }
       fallthrough
     case .stale:
-      let mac = entries[position].state.hardwareAddress!
-      entries[position].state = .probing(
+      let mac = table[position].state.hardwareAddress!
+      table[position].state = .probing(
         mac, probesSent: 1, nextProbe: now + configuration.retransmitInterval)
       return .resolvedProbe(mac)
     case .probing(let mac, _, _):
@@ -114,9 +114,9 @@ public struct ARPCache {
     _ address: IPv4Address, hardwareAddress: MACAddress, now: Instant, create: Bool
   ) -> Bool {
     let confirmed = State.reachable(hardwareAddress, until: now + configuration.reachableTime)
-    if let position = index[address] {
-      let wasIncomplete = entries[position].state.hardwareAddress == nil
-      entries[position].state = confirmed
+    if let position = table.position(of: address) {
+      let wasIncomplete = table[position].state.hardwareAddress == nil
+      table[position].state = confirmed
       return wasIncomplete
     }
     if create { insert(Entry(address: address, state: confirmed, lastUsed: now)) }
@@ -125,37 +125,37 @@ public struct ARPCache {
 
   /// Forgets `address`.
   public mutating func remove(_ address: IPv4Address) {
-    guard let position = index[address] else { return }
-    removeEntry(at: position)
+    guard let position = table.position(of: address) else { return }
+    table.remove(at: position)
   }
 
   /// Runs the timers: retransmits requests and probes, ages entries, gives up on addresses.
   public mutating func poll(now: Instant) -> [ARPCacheEvent] {
     var events: [ARPCacheEvent] = []
     var position = 0
-    while position < entries.count {
-      let entry = entries[position]
+    while position < table.count {
+      let entry = table[position]
       switch entry.state {
       case .incomplete(let sent, let next) where next <= now:
         if sent >= configuration.maximumRequests {
           events.append(.failed(entry.address))
-          removeEntry(at: position)
+          table.remove(at: position)
           continue
         }
-        entries[position].state = .incomplete(
+        table[position].state = .incomplete(
           requestsSent: sent + 1, nextRequest: now + configuration.retransmitInterval)
         events.append(.sendRequest(entry.address, to: nil))
       case .reachable(let mac, let until) where until <= now:
-        entries[position].state = .stale(mac, since: until)
+        table[position].state = .stale(mac, since: until)
       case .stale(_, let since) where now - since >= configuration.staleLifetime:
-        removeEntry(at: position)
+        table.remove(at: position)
         continue
       case .probing(let mac, let sent, let next) where next <= now:
         if sent >= configuration.maximumProbes {
-          removeEntry(at: position)
+          table.remove(at: position)
           continue
         }
-        entries[position].state = .probing(
+        table[position].state = .probing(
           mac, probesSent: sent + 1, nextProbe: now + configuration.retransmitInterval)
         events.append(.sendRequest(entry.address, to: mac))
       default:
@@ -180,44 +180,18 @@ public struct ARPCache {
     return earliest
   }
 
+  /// Adds an entry, first evicting the least recently used one if the cache is full.
   private mutating func insert(_ entry: Entry) {
-    if entries.count >= configuration.capacity { evictOne() }
-    index[entry.address] = entries.count
-    entries.append(entry)
-  }
-
-  /// Removes the least recently used entry, preferring those not being resolved.
-  private mutating func evictOne() {
-    var victim: Int? = nil
-    for (position, entry) in entries.enumerated() {
-      guard let current = victim else {
-        victim = position
-        continue
-      }
-      let candidateResolving = entry.state.hardwareAddress == nil
-      let currentResolving = entries[current].state.hardwareAddress == nil
-      if candidateResolving != currentResolving {
-        if !candidateResolving { victim = position }
-      } else if entry.lastUsed < entries[current].lastUsed {
-        victim = position
-      }
-    }
-    if let victim {
+    if table.isFull, let victim = table.leastRecentlyUsedPosition() {
       evictions += 1
-      removeEntry(at: victim)
+      table.remove(at: victim)
     }
+    table.append(entry)
   }
+}
 
-  /// Removes the entry at `position`, moving the last entry into its place.
-  private mutating func removeEntry(at position: Int) {
-    index[entries[position].address] = nil
-    let last = entries.count - 1
-    if position != last {
-      entries[position] = entries[last]
-      index[entries[position].address] = position
-    }
-    entries.removeLast()
-  }
+extension ARPCache.Entry: NeighbourTableEntry {
+  public var isResolved: Bool { state.hardwareAddress != nil }
 }
 
 /// The answer of ``ARPCache/lookup(_:now:)``.

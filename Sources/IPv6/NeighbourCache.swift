@@ -94,9 +94,9 @@ public struct NeighbourCache {
   /// Time between solicitations (RetransTimer).
   public var retransmitTimer = Interval.seconds(1)
 
+  private var table: NeighbourTable<Entry>
   /// The entries, in a stable order (so that timers fire deterministically).
-  public private(set) var entries: [Entry] = []
-  private var index: [IPv6Address: Int] = [:]
+  public var entries: [Entry] { table.entries }
   /// Packets waiting in all entries.
   public private(set) var queuedPackets = 0
   /// Entries evicted because the cache was full.
@@ -114,11 +114,12 @@ public struct NeighbourCache {
         && configuration.queuedTotal > 0)
     self.configuration = configuration
     self.budget = budget
+    table = NeighbourTable(capacity: configuration.capacity)
   }
 
   /// The entry for `address`, if any (not counted as a use).
   public func entry(for address: IPv6Address) -> Entry? {
-    index[address].map { entries[$0] }
+    table.position(of: address).map { table[$0] }
   }
 
   /// What a waiting packet is charged.
@@ -131,19 +132,19 @@ public struct NeighbourCache {
   public mutating func resolve(_ address: IPv6Address, packet: PacketBuffer, now: Instant)
     -> NeighbourResolution
   {
-    guard let position = index[address] else {
+    guard let position = table.position(of: address) else {
       insert(
         Entry(
           address: address,
           state: .incomplete(solicitationsSent: 1, nextSolicitation: now + retransmitTimer),
           isRouter: false, lastUsed: now))
-      guard let position = index[address], enqueue(packet, at: position) else {
+      guard let position = table.position(of: address), enqueue(packet, at: position) else {
         return .dropped
       }
       return .queued(solicit: true)
     }
-    entries[position].lastUsed = now
-    switch entries[position].state {
+    table[position].lastUsed = now
+    switch table[position].state {
     case .incomplete:
       return enqueue(packet, at: position) ? .queued(solicit: false) : .dropped
     case .reachable(let mac, let until) where now < until:
@@ -151,7 +152,7 @@ public struct NeighbourCache {
     case .reachable(let mac, _), .stale(let mac, _):
       // First use of a stale entry: wait a little for an upper layer's confirmation before
       // probing (§7.3.3).
-      entries[position].state = .delay(mac, until: now + configuration.delayFirstProbeTime)
+      table[position].state = .delay(mac, until: now + configuration.delayFirstProbeTime)
       return .send(mac)
     case .delay(let mac, _), .probe(let mac, _, _):
       return .send(mac)
@@ -159,22 +160,22 @@ public struct NeighbourCache {
   }
 
   private mutating func enqueue(_ packet: PacketBuffer, at position: Int) -> Bool {
-    guard entries[position].queue.count < configuration.queuedPerEntry,
+    guard table[position].queue.count < configuration.queuedPerEntry,
       queuedPackets < configuration.queuedTotal,
       budget.reserve(NeighbourCache.charge(packet), for: .neighbourQueues)
     else {
       queueOverflows += 1
       return false
     }
-    entries[position].queue.append(packet)
+    table[position].queue.append(packet)
     queuedPackets += 1
     return true
   }
 
   /// Takes the packets queued at `position`, giving back their charge.
   private mutating func takeQueue(at position: Int) -> [PacketBuffer] {
-    let queue = entries[position].queue
-    entries[position].queue = []
+    let queue = table[position].queue
+    table[position].queue = []
     queuedPackets -= queue.count
     for packet in queue { budget.release(NeighbourCache.charge(packet), for: .neighbourQueues) }
     return queue
@@ -191,21 +192,21 @@ public struct NeighbourCache {
   public mutating func learn(
     _ address: IPv6Address, linkLayerAddress mac: MACAddress, isRouter: Bool?, now: Instant
   ) -> [PacketBuffer] {
-    guard let position = index[address] else {
+    guard let position = table.position(of: address) else {
       insert(
         Entry(
           address: address, state: .stale(mac, since: now), isRouter: isRouter ?? false,
           lastUsed: now))
       return []
     }
-    if let isRouter { entries[position].isRouter = isRouter }
-    switch entries[position].state {
+    if let isRouter { table[position].isRouter = isRouter }
+    switch table[position].state {
     case .incomplete:
-      entries[position].state = .stale(mac, since: now)
+      table[position].state = .stale(mac, since: now)
       return takeQueue(at: position)
     default:
-      if entries[position].state.linkLayerAddress != mac {
-        entries[position].state = .stale(mac, since: now)
+      if table[position].state.linkLayerAddress != mac {
+        table[position].state = .stale(mac, since: now)
       }
       return []
     }
@@ -218,16 +219,16 @@ public struct NeighbourCache {
     router: Bool, now: Instant
   ) -> NeighbourAdvertisementOutcome {
     var outcome = NeighbourAdvertisementOutcome()
-    guard let position = index[target] else { return outcome }
-    let state = entries[position].state
+    guard let position = table.position(of: target) else { return outcome }
+    let state = table[position].state
     guard let cached = state.linkLayerAddress else {
       // INCOMPLETE: an advertisement without the address resolves nothing.
       guard let linkLayerAddress else { return outcome }
-      entries[position].state =
+      table[position].state =
         solicited
         ? .reachable(linkLayerAddress, until: now + reachableTime)
         : .stale(linkLayerAddress, since: now)
-      entries[position].isRouter = router
+      table[position].isRouter = router
       outcome.linkLayerAddress = linkLayerAddress
       outcome.released = takeQueue(at: position)
       return outcome
@@ -235,42 +236,42 @@ public struct NeighbourCache {
     let differs = linkLayerAddress != nil && linkLayerAddress != cached
     if !override && differs {
       // Another address without the override flag: keep ours, but doubt it.
-      if case .reachable = state { entries[position].state = .stale(cached, since: now) }
+      if case .reachable = state { table[position].state = .stale(cached, since: now) }
       return outcome
     }
     let mac = linkLayerAddress ?? cached
     if solicited {
-      entries[position].state = .reachable(mac, until: now + reachableTime)
+      table[position].state = .reachable(mac, until: now + reachableTime)
     } else if differs {
-      entries[position].state = .stale(mac, since: now)
+      table[position].state = .stale(mac, since: now)
     }
-    if entries[position].isRouter && !router { outcome.routerFlagCleared = true }
-    entries[position].isRouter = router
+    if table[position].isRouter && !router { outcome.routerFlagCleared = true }
+    table[position].isRouter = router
     return outcome
   }
 
   /// Sets the IsRouter flag of `address`'s entry, if there is one (RFC 4861 §6.3.4: an
   /// advertisement without a source link-layer address still marks its sender a router).
   public mutating func markRouter(_ address: IPv6Address) {
-    guard let position = index[address] else { return }
-    entries[position].isRouter = true
+    guard let position = table.position(of: address) else { return }
+    table[position].isRouter = true
   }
 
   /// An upper layer's confirmation that `address` is reachable (forward progress, RFC 4861
   /// §7.3.1): a known entry becomes REACHABLE.
   public mutating func confirmReachability(_ address: IPv6Address, now: Instant) {
-    guard let position = index[address],
-      let mac = entries[position].state.linkLayerAddress
+    guard let position = table.position(of: address),
+      let mac = table[position].state.linkLayerAddress
     else { return }
-    entries[position].state = .reachable(mac, until: now + reachableTime)
+    table[position].state = .reachable(mac, until: now + reachableTime)
   }
 
   /// Forgets `address`; returns the packets that were waiting for it.
   @discardableResult
   public mutating func remove(_ address: IPv6Address) -> [PacketBuffer] {
-    guard let position = index[address] else { return [] }
+    guard let position = table.position(of: address) else { return [] }
     let queue = takeQueue(at: position)
-    removeEntry(at: position)
+    table.remove(at: position)
     return queue
   }
 
@@ -281,34 +282,34 @@ public struct NeighbourCache {
   public mutating func poll(now: Instant) -> [NeighbourCacheEvent] {
     var events: [NeighbourCacheEvent] = []
     var position = 0
-    while position < entries.count {
-      let entry = entries[position]
+    while position < table.count {
+      let entry = table[position]
       switch entry.state {
       case .incomplete(let sent, let next) where next <= now:
         if sent >= configuration.maximumMulticastSolicitations {
           events.append(.failed(entry.address, queued: takeQueue(at: position)))
-          removeEntry(at: position)
+          table.remove(at: position)
           continue
         }
-        entries[position].state = .incomplete(
+        table[position].state = .incomplete(
           solicitationsSent: sent + 1, nextSolicitation: now + retransmitTimer)
         events.append(.solicit(entry.address, unicast: nil))
       case .reachable(let mac, let until) where until <= now:
-        entries[position].state = .stale(mac, since: until)
+        table[position].state = .stale(mac, since: until)
       case .stale(_, let since)
       where now - since >= configuration.staleLifetime
         && now - entry.lastUsed >= configuration.staleLifetime:
-        removeEntry(at: position)
+        table.remove(at: position)
         continue
       case .delay(let mac, let until) where until <= now:
-        entries[position].state = .probe(mac, probesSent: 1, nextProbe: now + retransmitTimer)
+        table[position].state = .probe(mac, probesSent: 1, nextProbe: now + retransmitTimer)
         events.append(.solicit(entry.address, unicast: mac))
       case .probe(let mac, let sent, let next) where next <= now:
         if sent >= configuration.maximumUnicastSolicitations {
-          removeEntry(at: position)
+          table.remove(at: position)
           continue
         }
-        entries[position].state = .probe(
+        table[position].state = .probe(
           mac, probesSent: sent + 1, nextProbe: now + retransmitTimer)
         events.append(.solicit(entry.address, unicast: mac))
       default:
@@ -335,45 +336,20 @@ public struct NeighbourCache {
 
   // MARK: Table
 
+  /// Adds an entry, first evicting the least recently used one (resolved ones first) if the
+  /// cache is full; what waited in the evicted entry is dropped and counted.
   private mutating func insert(_ entry: Entry) {
-    if entries.count >= configuration.capacity { evictOne() }
-    index[entry.address] = entries.count
-    entries.append(entry)
-  }
-
-  /// Removes the least recently used entry, preferring those that are resolved.
-  private mutating func evictOne() {
-    var victim: Int? = nil
-    for (position, entry) in entries.enumerated() {
-      guard let current = victim else {
-        victim = position
-        continue
-      }
-      let candidateResolving = entry.state.linkLayerAddress == nil
-      let currentResolving = entries[current].state.linkLayerAddress == nil
-      if candidateResolving != currentResolving {
-        if !candidateResolving { victim = position }
-      } else if entry.lastUsed < entries[current].lastUsed {
-        victim = position
-      }
+    if table.isFull, let victim = table.leastRecentlyUsedPosition() {
+      evictions += 1
+      queuedDroppedByEviction += UInt64(takeQueue(at: victim).count)
+      table.remove(at: victim)
     }
-    guard let victim else { return }
-    evictions += 1
-    queuedDroppedByEviction += UInt64(takeQueue(at: victim).count)
-    removeEntry(at: victim)
+    table.append(entry)
   }
+}
 
-  /// Removes the entry at `position` (its queue already taken), moving the last entry into
-  /// its place.
-  private mutating func removeEntry(at position: Int) {
-    index[entries[position].address] = nil
-    let last = entries.count - 1
-    if position != last {
-      entries[position] = entries[last]
-      index[entries[position].address] = position
-    }
-    entries.removeLast()
-  }
+extension NeighbourCache.Entry: NeighbourTableEntry {
+  public var isResolved: Bool { state.linkLayerAddress != nil }
 }
 
 /// The answer of ``NeighbourCache/resolve(_:packet:now:)``.
