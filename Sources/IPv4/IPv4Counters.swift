@@ -37,9 +37,6 @@ public struct IPv4Counters: CounterGroup, Sendable, Equatable {
   public var sendTooLarge: UInt64 = 0
   /// Datagrams to another host handed to the relay (``IPv4Layer/relaysOtherDestinations``).
   public var packetsRelayed: UInt64 = 0
-  /// Fragments to another host under ``IPv4Layer/relaysOtherDestinations``: the relay takes
-  /// whole datagrams only.
-  public var droppedRelayedFragments: UInt64 = 0
 
   public init() {}
 
@@ -66,7 +63,6 @@ public struct IPv4Counters: CounterGroup, Sendable, Equatable {
     body("send_no_route", sendNoRoute)
     body("send_too_large", sendTooLarge)
     body("packets_relayed", packetsRelayed)
-    body("dropped_relayed_fragments", droppedRelayedFragments)
   }
 }
 

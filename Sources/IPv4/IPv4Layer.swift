@@ -43,8 +43,9 @@ public struct IPv4Layer<Link: IPv4Link> {
   /// Whether, once the interface has an address, whole datagrams to a unicast address that is
   /// not ours (routed to us as the guests' gateway) are delivered too, marked
   /// ``IPv4Delivery/isRelayed``, ICMP included, for a relay to re-originate (RFC 1812 §5.2:
-  /// what a router receives for another host). Fragments of such datagrams are dropped
-  /// (``IPv4Counters/droppedRelayedFragments``). Off by default.
+  /// what a router receives for another host). Fragmented datagrams are reassembled first, in
+  /// the same bounded reassembler as ours, so that the relay always sees whole datagrams.
+  /// Off by default.
   public var relaysOtherDestinations = false
 
   /// A layer over `link`. `identificationSeed` starts the IP identification counter (the
@@ -105,10 +106,6 @@ public struct IPv4Layer<Link: IPv4Link> {
     }
     let isForOtherAddress = !isForUs(packet.destination)
     let isRelayed = isForOtherAddress && relays(packet.destination)
-    if isRelayed && packet.isFragment {
-      counters.droppedRelayedFragments += 1
-      return .consumed
-    }
     guard !isForOtherAddress || isRelayed || acceptsOtherAddress(packet) else {
       counters.droppedNotForUs += 1
       return .consumed
@@ -139,8 +136,13 @@ public struct IPv4Layer<Link: IPv4Link> {
       counters.datagramsReassembled += 1
       return buffer.withBytes { bytes -> IPv4Input in
         guard let whole = try? IPv4Packet(checking: bytes) else { return .consumed }
-        return accept(whole, linkBroadcast: linkBroadcast, isRelayed: false, now: now)
-          ? .reassembled(delivery(whole, linkBroadcast), buffer) : .consumed
+        // Every fragment had the same destination, so the whole datagram goes where the
+        // fragment that completed it would have gone: to us, or to the relay.
+        return accept(whole, linkBroadcast: linkBroadcast, isRelayed: isRelayed, now: now)
+          ? .reassembled(
+            delivery(
+              whole, linkBroadcast, isForOtherAddress: isForOtherAddress, isRelayed: isRelayed),
+            buffer) : .consumed
       }
     }
   }

@@ -295,7 +295,7 @@ struct IPv4LayerReceiveTests {
     let layer = makeLayer()
     var names: [String] = []
     layer.counters.forEachCounter { name, _ in names.append(name.description) }
-    #expect(names.count == 23)
+    #expect(names.count == 22)
     #expect(Set(names).count == names.count)
     var icmpNames: [String] = []
     layer.icmpCounters.forEachCounter { name, _ in icmpNames.append(name.description) }

@@ -46,18 +46,35 @@ struct IPv4RelayTests {
     #expect(layer.takeSent().isEmpty)
   }
 
-  @Test func relayedFragmentsAreDroppedAndCounted() {
+  @Test func fragmentsToAnotherHostAreReassembledIntoOneRelayedDatagram() {
     var layer = makeLayer()
     layer.relaysOtherDestinations = true
+    let datagram: [UInt8] = Array(0..<24)
+    func fragment(at offset: Int, _ bytes: ArraySlice<UInt8>, more: Bool) -> [UInt8] {
+      let header = IPv4Header(
+        source: C.va, destination: Self.remote, protocolNumber: .udp, payloadLength: 0,
+        identification: 77, moreFragments: more, fragmentOffset: offset)
+      return ipv4Packet(header, payload: Array(bytes))
+    }
     guard
       case .consumed = layer.receive(
-        packet(to: Self.remote, .icmp, fragment: true).span, linkBroadcast: false, now: .zero)
+        fragment(at: 0, datagram[0..<16], more: true).span, linkBroadcast: false, now: .zero)
     else {
-      Issue.record("a relayed fragment is dropped")
+      Issue.record("the first fragment waits for the rest")
       return
     }
-    #expect(layer.counters.droppedRelayedFragments == 1)
-    #expect(layer.counters.fragmentsReceived == 0)
+    let input = layer.receive(
+      fragment(at: 16, datagram[16...], more: false).span, linkBroadcast: false, now: .zero)
+    guard case .reassembled(let delivery, let buffer) = input else {
+      Issue.record("the last fragment completes the datagram")
+      return
+    }
+    #expect(delivery.isRelayed && delivery.isForOtherAddress)
+    #expect(delivery.header.destination == Self.remote && delivery.header.payloadLength == 24)
+    let payload = buffer.withBytes { Array($0.copyToArray()[delivery.headerLength...]) }
+    #expect(payload == datagram)
+    #expect(layer.counters.fragmentsReceived == 2 && layer.counters.datagramsReassembled == 1)
+    #expect(layer.counters.packetsRelayed == 1)
   }
 
   @Test func ourOwnAndBroadcastAddressesAreNeverRelayed() {

@@ -231,16 +231,32 @@ struct RelayGatewayTests {
     #expect(queued.count == 16)
   }
 
-  @Test func otherProtocolsAndFragmentsToOtherHostsAreDroppedAndCounted() {
+  @Test func otherProtocolsToOtherHostsAreDroppedAndCounted() {
     var stack = makeStack()
     let segment = PacketBuffer(copying: [UInt8](repeating: 0, count: 20).span)
     #expect(receive(frame(segment, .tcp, to: Self.remote), &stack).isEmpty)
     #expect(stack.relay?.counters.droppedUnsupportedProtocol == 1)
-    let piece = PacketBuffer(copying: [UInt8](repeating: 0, count: 16).span)
-    #expect(receive(frame(piece, .icmp, to: Self.remote, moreFragments: true), &stack).isEmpty)
-    #expect(stack.ipv4.counters.droppedRelayedFragments == 1)
-    let left = stack.takeRelayedEchoRequests()
-    #expect(left.isEmpty)
+  }
+
+  @Test func aFragmentedDatagramToAnotherHostIsRelayedWhole() throws {
+    var stack = makeStack()
+    // A 3000-byte UDP datagram in two fragments, as a guest with MTU 1500 sends it.
+    let payload = (0..<3000).map { UInt8(truncatingIfNeeded: $0 * 7) }
+    let datagram = PacketBuffer(copying: payload.span)
+    UDPHeader(sourcePort: 5000, destinationPort: 9).prepend(
+      to: datagram, source: .v4(Self.guest), destination: .v4(Self.remote))
+    let bytes = datagram.withBytes { $0.copyToArray() }
+    let head = Array(bytes[0..<1480])
+    let tail = Array(bytes[1480...])
+    let first = PacketBuffer(copying: head.span)
+    let second = PacketBuffer(copying: tail.span)
+    #expect(receive(frame(first, .udp, to: Self.remote, moreFragments: true), &stack).isEmpty)
+    #expect(stack.takeRelayedUDPDatagrams().isEmpty)
+    #expect(receive(frame(second, .udp, to: Self.remote, fragmentOffset: 1480), &stack).isEmpty)
+    let relayed = stack.takeRelayedUDPDatagrams()
+    let whole = try #require(relayed.first)
+    #expect(relayed.count == 1 && whole.payload == payload)
+    #expect(whole.flow.guestPort == 5000 && whole.flow.destinationPort == 9)
   }
 
   @Test func withoutRelayModeOtherHostsAreNotOurs() {

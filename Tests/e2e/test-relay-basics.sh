@@ -9,7 +9,8 @@
 #   1. the address plan: udhcpc in the guest gets 10.0.2.15 with router 10.0.2.2 and DNS
 #      10.0.2.3 from netstackd (no --ip given); the guest configures it (its own script);
 #   2. the guest pings the remote host 10.99.0.2 through the gateway: answered, through a ping
-#      socket (the remote host sees netstackd's namespace's address; status lists the flow);
+#      socket (the remote host sees netstackd's namespace's address; status lists the flow); a
+#      4000-byte ping (fragments both ways) is answered too;
 #   3. dig from the guest against 10.0.2.3 resolves www.relay.test and two A records of
 #      multi.relay.test (dnsmasq's log shows the queries came from netstackd's namespace);
 #      NXDOMAIN passes; the same over TCP (one query a connection, and two on one connection);
@@ -17,7 +18,8 @@
 #   4. UDP through the relay: a datagram to an echo server in the remote namespace comes back
 #      from the server's address and port (the server saw netstackd's namespace's address);
 #      one to a closed port there comes back as ICMP port unreachable (the guest's socket says
-#      "connection refused"); status lists the UDP flows;
+#      "connection refused"); status lists the UDP flows; a 4000-byte datagram, fragmented by
+#      the guest, is reassembled, relayed and comes back whole;
 #   5. --deny 10.99.0.3/32: the guest's ping there is refused ("Packet filtered": ICMP
 #      administratively prohibited) and counted (relay.refused_denied);
 #   6. the host loopback: 10.0.2.4 is not answered without --host-loopback; with
@@ -162,6 +164,10 @@ expect_eq "icmp.echo_replies_relayed" 3 "$(status_value 's["counters"]["icmp"]["
 text=$(timeout 10 "$NETSTACKD" status --control "$CONTROL")
 expect_match "text status: the relay line" "^relay: dns 10\.0\.2\.3 \(.*resolv\.conf: 10\.99\.0\.2\); denied 10\.99\.0\.3/32; host loopback unreachable$" "$text"
 expect_match "text status: the flow" "^  10\.0\.2\.15 id [0-9]+ -> 10\.99\.0\.2  requests 3  replies 3 " "$text"
+# A 4000-byte ping: the guest's request arrives in fragments, reassembled before it is relayed;
+# the reply goes back in fragments.
+out=$(guest ping -c 1 -W 3 -s 4000 10.99.0.2 2>&1 || true)
+expect_match "a 4000-byte ping of the remote host is answered" "4008 bytes from 10\.99\.0\.2" "$out"
 
 # --- 3. DNS at 10.0.2.3 -----------------------------------------------------------------------
 answer=$(guest dig +short +time=3 +tries=2 @10.0.2.3 www.relay.test A 2>&1 || true)
@@ -198,6 +204,12 @@ json=$(daemon_status_json)
 expect_eq "status lists the UDP flows" "10.99.0.2:7007 1 1,10.99.0.2:7008 1 0" \
   "$(status_value '",".join("%s %d %d" % (f["destination"], f["datagrams_out"], f["datagrams_in"]) for f in s["relay"]["udp_flows"])' "$json")"
 expect_eq "relay_udp.refusals_sent" 1 "$(status_value 's["counters"]["relay_udp"]["refusals_sent"]' "$json")"
+big=$(head -c 4000 /dev/zero | tr '\0' 'f')
+answer=$(guest "$PYTHON" "$WORK/udp-client.py" 10.99.0.2 7007 "$big" 2>&1 || true)
+expect_eq "a 4000-byte UDP datagram (fragments from the guest) comes back whole" "$big" "$answer"
+expect_match "the echo server got it whole" "^from 10\.99\.0\.1:[0-9]+ 4000 bytes$" "$(cat "$WORK/udp-echo.log")"
+expect_ge "ipv4.datagrams_reassembled (the ping's and the datagram's)" 2 \
+  "$(status_value 's["counters"]["ipv4"]["datagrams_reassembled"]')"
 
 # --- 5. A denied destination ------------------------------------------------------------------
 out=$(guest_ping 10.99.0.3)
