@@ -14,8 +14,10 @@
 #   4. a closed remote port: the guest's curl fails at once with "Connection refused" (RST);
 #   5. an unreachable address (no route in netstackd's namespace): curl fails at once with "No
 #      route to host" (ICMP host unreachable); a denied one (--deny) too (ICMP prohibited);
-#   6. RELAY_TCP_CONNECTIONS (default 1,000) concurrent relayed connections each echo a line;
-#      status (JSON and text) lists them while they are open, and they are freed after;
+#   6. RELAY_TCP_CONNECTIONS (default 10,000) concurrent relayed connections each echo a line;
+#      status (JSON and text) lists them while they are open, and they are freed after; the
+#      daemon stays within its memory budget (--memory-limit 256M: the budget's peak, and
+#      resident memory within the budget plus a fixed overhead);
 #   7. the counters (opened, refused, unreachable, closed) in status and the exit report.
 source "$(dirname "$0")/lib.sh"
 e2e_begin relay-tcp
@@ -23,7 +25,9 @@ for tool in dnsmasq udhcpc curl nc sha256sum; do
   command -v "$tool" >/dev/null || fail "$tool is not installed"
 done
 BYTES=${RELAY_TCP_BYTES:-$((1 << 30))}
-CONNECTIONS=${RELAY_TCP_CONNECTIONS:-1000}
+CONNECTIONS=${RELAY_TCP_CONNECTIONS:-10000}
+LIMIT_MIB=256
+OVERHEAD_MIB=64 # the daemon's code, runtime, thread stacks, the allocator's slack, the flows' tasks
 
 GUEST="ns-e2e-relay-tcp-guest-$$"
 REMOTE="ns-e2e-relay-tcp-remote-$$"
@@ -118,7 +122,7 @@ chmod 755 "$WORK/udhcpc.script"
 ulimit -Sn "$(ulimit -Hn)"
 daemon_start --tap tap0 --netns "/run/netns/$GUEST" --relay --mac "$MAC" \
   --resolv-conf "$WORK/resolv.conf" --deny 10.99.0.3/32 --control "$CONTROL" \
-  --relay-flows $((CONNECTIONS + 64))
+  --relay-flows $((CONNECTIONS + 64)) --memory-limit "${LIMIT_MIB}M"
 deadline=$((SECONDS + 30))
 until grep -q "serving" "$DAEMON_OUT"; do
   daemon_running || fail "netstackd exited during startup" "running" "$(cat "$DAEMON_ERR")"
@@ -270,6 +274,9 @@ until [[ "$(status_value 's["relay"]["tcp"]["active"]')" == 0 ]]; do
   sleep 0.5
 done
 ok "every relayed flow freed after the guest and the server closed"
+hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$DAEMON_PID/status")
+expect_le "peak resident memory (kB) within the budget plus the fixed overhead" \
+  $(((LIMIT_MIB + OVERHEAD_MIB) * 1024)) "$hwm"
 
 # --- 7. Counters ------------------------------------------------------------------------------
 json=$(daemon_status_json)
@@ -282,3 +289,4 @@ daemon_stop TERM
 expect_eq "netstackd exit status" 0 "$DAEMON_STATUS"
 expect_counters_printed
 expect_ge "relay_tcp.closed (exit report)" $((CONNECTIONS + 3)) "$(counter relay_tcp.closed)"
+expect_le "the budget's peak (bytes) within the limit" $((LIMIT_MIB << 20)) "$(counter memory.peak)"
