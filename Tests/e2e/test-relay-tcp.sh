@@ -14,6 +14,9 @@
 #   4. a closed remote port: the guest's curl fails at once with "Connection refused" (RST);
 #   5. an unreachable address (no route in netstackd's namespace): curl fails at once with "No
 #      route to host" (ICMP host unreachable); a denied one (--deny) too (ICMP prohibited);
+#   5b. a reset from the remote server reaches the guest as a reset and the guest's reaches the
+#      server; a guest that does not read holds the relay to its window and the stack's send
+#      buffer (the host socket is no longer read), and gets every byte once it reads;
 #   6. RELAY_TCP_CONNECTIONS (default 10,000) concurrent relayed connections each echo a line;
 #      status (JSON and text) lists them while they are open, and they are freed after; the
 #      daemon stays within its memory budget (--memory-limit 256M: the budget's peak, and
@@ -67,7 +70,7 @@ printf 'nameserver 10.99.0.2\noptions timeout:2 attempts:2\n' >"$WORK/resolv.con
 mkdir -p "$WORK/www"
 echo "relayed page" >"$WORK/www/page.txt"
 cat >"$WORK/servers.py" <<'PY'
-import asyncio, hashlib, http.server, resource, socketserver, sys, threading
+import asyncio, hashlib, http.server, resource, socket, socketserver, struct, sys, threading
 hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -95,11 +98,35 @@ async def echo(reader, writer):
         writer.write(line)
         await writer.drain()
     writer.close()
+async def reset_at_once(reader, writer):
+    await reader.readline()
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+async def expect_reset(reader, writer):
+    try:
+        while await reader.read(65536):
+            pass
+        print("9301 eof", flush=True)
+    except ConnectionResetError:
+        print("9301 reset", flush=True)
+    writer.close()
+async def flood(reader, writer):
+    chunk = bytes(range(256)) * 256
+    for _ in range(1024):  # 64 MiB
+        writer.write(chunk)
+        await writer.drain()
+    writer.close()
 async def main():
-    a = await asyncio.start_server(digest, "10.99.0.2", 9100)
-    b = await asyncio.start_server(echo, "10.99.0.2", 9200, backlog=4096)
+    servers = [
+        await asyncio.start_server(digest, "10.99.0.2", 9100),
+        await asyncio.start_server(echo, "10.99.0.2", 9200, backlog=4096),
+        await asyncio.start_server(reset_at_once, "10.99.0.2", 9300),
+        await asyncio.start_server(expect_reset, "10.99.0.2", 9301),
+        await asyncio.start_server(flood, "10.99.0.2", 9400),
+    ]
     print("listening", flush=True)
-    await asyncio.gather(a.serve_forever(), b.serve_forever())
+    await asyncio.gather(*(server.serve_forever() for server in servers))
 asyncio.run(main())
 PY
 remote "$PYTHON" -u "$WORK/servers.py" "$WORK/www" >"$WORK/servers.log" 2>&1 </dev/null &
@@ -221,6 +248,66 @@ expect_fast_failure "a closed remote port (RST)" 10.99.0.2 8999 ECONNREFUSED
 expect_fast_failure "an unreachable address (ICMP host unreachable)" 10.98.0.5 8080 EHOSTUNREACH
 expect_fast_failure "a denied address, --deny 10.99.0.3/32 (ICMP prohibited)" 10.99.0.3 8080 EHOSTUNREACH
 
+# --- 5b. Resets both ways, and back-pressure -----------------------------------------------------
+cat >"$WORK/resets.py" <<'PY'
+import socket, struct, time
+s = socket.create_connection(("10.99.0.2", 9300), timeout=20)
+s.sendall(b"reset me\n")
+try:
+    print("host reset: got %r" % s.recv(100))
+except ConnectionResetError:
+    print("host reset: ECONNRESET")
+s = socket.create_connection(("10.99.0.2", 9301), timeout=20)
+s.sendall(b"some bytes")
+time.sleep(0.2)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+print("guest reset sent")
+PY
+out=$(guest "$PYTHON" "$WORK/resets.py" 2>&1 || true)
+expect_match "the remote server's reset reaches the guest as a reset" "^host reset: ECONNRESET$" "$out"
+wait_for_line "$WORK/servers.log" "^9301 " 20 >/dev/null
+expect_eq "the guest's reset reaches the remote server as a reset" "9301 reset" "$(grep '^9301 ' "$WORK/servers.log")"
+
+# A guest that does not read while the server sends 64 MiB: the relay stops reading the host
+# socket once the guest's window and the stack's send buffer are full (about 10 MiB), then
+# everything arrives once the guest reads.
+cat >"$WORK/slow-reader.py" <<'PY'
+import socket, sys
+s = socket.create_connection(("10.99.0.2", 9400), timeout=60)
+print("connected", flush=True)
+sys.stdin.readline()
+total = 0
+while True:
+    piece = s.recv(1 << 20)
+    if not piece:
+        break
+    total += len(piece)
+print("read %d" % total, flush=True)
+PY
+mkfifo "$WORK/slow.in"
+guest "$PYTHON" -u "$WORK/slow-reader.py" <"$WORK/slow.in" >"$WORK/slow.out" 2>&1 &
+slow_pid=$!
+HELPER_PIDS+=($slow_pid)
+exec 8>"$WORK/slow.in"
+wait_for_line "$WORK/slow.out" "^connected$" 20 >/dev/null
+relayed_in() { status_value 'sum(f["bytes_host_to_guest"] for f in s["relay"]["tcp"]["flows"] if f["destination"] == "10.99.0.2:9400")'; }
+previous=-1
+deadline=$((SECONDS + 60))
+while :; do
+  now_in=$(relayed_in)
+  ((now_in > 0 && now_in == previous)) && break
+  ((SECONDS < deadline)) || fail "the relayed bytes to a guest that does not read stop growing within 60 s" "steady" "$now_in"
+  previous=$now_in
+  sleep 1
+done
+log "bytes relayed to a guest that does not read: $now_in"
+expect_le "  ... bounded by the guest's window and the stack's send buffer (12 MiB)" $((12 << 20)) "$now_in"
+echo go >&8
+exec 8>&-
+wait_for_line "$WORK/slow.out" "^read " 60 >/dev/null
+expect_eq "once the guest reads, all 64 MiB arrive" "read $((64 << 20))" "$(grep '^read ' "$WORK/slow.out")"
+
 # --- 6. Many connections at once --------------------------------------------------------------
 cat >"$WORK/many.py" <<'PY'
 import asyncio, resource, sys
@@ -280,13 +367,15 @@ expect_le "peak resident memory (kB) within the budget plus the fixed overhead" 
 
 # --- 7. Counters ------------------------------------------------------------------------------
 json=$(daemon_status_json)
-expect_ge "relay_tcp.opened" $((CONNECTIONS + 4)) "$(status_value 's["counters"]["relay_tcp"]["opened"]' "$json")"
+expect_ge "relay_tcp.opened" $((CONNECTIONS + 7)) "$(status_value 's["counters"]["relay_tcp"]["opened"]' "$json")"
 expect_eq "relay_tcp.refused" 2 "$(status_value 's["counters"]["relay_tcp"]["refused"]' "$json")"
 expect_eq "relay_tcp.unreachable" 2 "$(status_value 's["counters"]["relay_tcp"]["unreachable"]' "$json")"
 expect_ge "relay.refused_denied" 2 "$(status_value 's["counters"]["relay"]["refused_denied"]' "$json")"
+expect_ge "relay_tcp.reset_by_host" 1 "$(status_value 's["counters"]["relay_tcp"]["reset_by_host"]' "$json")"
+expect_ge "relay_tcp.reset_by_guest" 1 "$(status_value 's["counters"]["relay_tcp"]["reset_by_guest"]' "$json")"
 expect_eq "relay.dropped_unsupported_protocol" 0 "$(status_value 's["counters"]["relay"].get("dropped_unsupported_protocol", 0)' "$json")"
 daemon_stop TERM
 expect_eq "netstackd exit status" 0 "$DAEMON_STATUS"
 expect_counters_printed
-expect_ge "relay_tcp.closed (exit report)" $((CONNECTIONS + 3)) "$(counter relay_tcp.closed)"
+expect_ge "relay_tcp.closed (exit report)" $((CONNECTIONS + 4)) "$(counter relay_tcp.closed)"
 expect_le "the budget's peak (bytes) within the limit" $((LIMIT_MIB << 20)) "$(counter memory.peak)"
