@@ -10,23 +10,28 @@
 //   byte 0   control: bits 0-1 clock advance before the frame: 0, 1 ms, 1 s, 31 s;
 //            bit 2 correct the IPv4 header checksum and, for an unfragmented ICMP or UDP
 //            datagram, the transport checksum;
-//            bit 3 the host side answers the relayed echo requests and UDP datagrams (else it
-//            refuses them: host or port unreachable); bit 4 the host has no ping sockets
+//            bit 3 the host side answers the relayed echo requests and UDP datagrams and
+//            accepts the TCP opens (else it refuses them: host or port unreachable, a RST or
+//            ICMP for a TCP open, alternately); bit 4 the host has no ping sockets
 //            from now on; bit 5 the device vouches for the transport checksum
 //   1-2      frame length (big endian; cut to what the input has left)
 //   ...      the frame, from the destination MAC
 //
 // Checks: nothing traps; a relayed echo request or UDP datagram is never to a denied, reserved
 // or guest-subnet address, goes to 127.0.0.1 exactly when it was sent to 10.0.2.4, and carries
-// what the guest sent; the queues never hold more than their limits; every frame sent is well formed and
-// comes from our MAC and, for IPv4, from 10.0.2.2, 10.0.2.3 or an address a request was
-// relayed to (its echo reply); ARP answers only for 10.0.2.2, 10.0.2.3 and 10.0.2.4.
+// what the guest sent; a TCP open is never to a denied, reserved or guest-subnet address, and
+// the pending opens stay within their bound; the queues never hold more than their limits;
+// every frame sent is well formed and comes from our MAC and, for IPv4, from 10.0.2.2,
+// 10.0.2.3 or an address a request was relayed to (its echo reply), or for TCP from an
+// address the policy relays (the relayed connections and their RSTs); ARP answers only for
+// 10.0.2.2, 10.0.2.3 and 10.0.2.4.
 
 import ARP
 import Ethernet
 import IPv4
 import NetCore
 import NetStack
+import TCP
 import UDP
 
 private let ourMAC = MACAddress(0x02, 0, 0, 0, 0, 0x02)
@@ -114,6 +119,28 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         stack.refuseRelayedUDP(datagram.flow, code: .port, now: now)
       }
     }
+    expect(
+      (stack.tcp.pendingOpens?.count ?? 0) <= DirectStack.relayPendingOpenLimit,
+      "pending opens bound")
+    for (index, open) in stack.takeRelayedTCPOpens().enumerated() {
+      guard case .v4(let destination) = open.tuple.localAddress else {
+        fatalError("a TCP open to \(open.tuple.localAddress)")
+      }
+      expect(!denied.contains(destination), "TCP open to a denied address \(destination)")
+      expect(
+        destination.isUnicast && !destination.isLoopback && destination != dns
+          && (destination == hostLoopback || !subnet.contains(destination)),
+        "TCP open to \(destination)")
+      if control & 8 != 0 {
+        if let connection = stack.acceptRelayedTCPOpen(open.id, now: now) {
+          stack.tcp.abort(connection)
+        }
+      } else if index % 2 == 0 {
+        stack.refuseRelayedTCPOpen(open.id, now: now)
+      } else {
+        stack.rejectRelayedTCPOpen(open.id, code: .host, now: now)
+      }
+    }
     // The DNS address's service: every query answered with itself.
     while let query = stack.udp.receive(from: endpoint) {
       expect(query.destination == .v4(dns), "a query to \(query.destination) reached 10.0.2.3:53")
@@ -137,12 +164,15 @@ private func poll(
   replySources: Set<IPv4Address>
 ) {
   _ = stack.poll(now: now, device: &device)
+  let policy = stack.relay!.policy
   for buffer in device.takeSent() {
-    buffer.withBytes { bytes in checkSent(bytes, replySources: replySources) }
+    buffer.withBytes { bytes in checkSent(bytes, replySources: replySources, policy: policy) }
   }
 }
 
-private func checkSent(_ bytes: Span<UInt8>, replySources: Set<IPv4Address>) {
+private func checkSent(
+  _ bytes: Span<UInt8>, replySources: Set<IPv4Address>, policy: RelayDestinationPolicy
+) {
   guard let frame = try? EthernetFrame(checking: bytes) else { fatalError("sent a runt frame") }
   expect(frame.source == ourMAC, "sent a frame from another MAC")
   switch frame.etherType {
@@ -157,8 +187,12 @@ private func checkSent(_ bytes: Span<UInt8>, replySources: Set<IPv4Address>) {
       fatalError("sent an IPv4 packet that does not parse")
     }
     let source = packet.source
+    var relayed = false
+    if packet.protocolNumber == .tcp, case .relay = policy.decision(for: source) {
+      relayed = true
+    }
     expect(
-      source == subnet.address || source == dns || replySources.contains(source),
+      source == subnet.address || source == dns || replySources.contains(source) || relayed,
       "sent from \(source)")
     guard !packet.isFragment else { return }
     switch packet.protocolNumber {

@@ -23,11 +23,16 @@ public struct TransportDelivery: Sendable {
   /// IPv4 interface has no address (DHCP's offers). A transport hands it only to an endpoint
   /// that asked for it, and never answers it (no RST, no ICMP error).
   public var isForOtherAddress: Bool
+  /// Whether it is addressed to another host and was taken by a relay (relay mode): TCP
+  /// treats a SYN as an open to be relayed (a pending open) instead of a closed port.
+  public var isRelayed: Bool
 
   public init(
     source: IPAddress, destination: IPAddress, checksumVerified: Bool = false,
-    linkBroadcast: Bool = false, isBroadcast: Bool = false, isForOtherAddress: Bool = false
+    linkBroadcast: Bool = false, isBroadcast: Bool = false, isForOtherAddress: Bool = false,
+    isRelayed: Bool = false
   ) {
+    self.isRelayed = isRelayed
     self.source = source
     self.destination = destination
     self.checksumVerified = checksumVerified

@@ -9,6 +9,7 @@ extension DirectStack {
   public mutating func startRelay(_ gateway: RelayGateway) {
     relay = gateway
     ipv4.relaysOtherDestinations = true
+    tcp.startRelayingOpens(limit: DirectStack.relayPendingOpenLimit)
     ipv4.additionalAddresses = gateway.dnsAddress.map { [$0] } ?? []
     ipv4.link.additionalAddresses =
       ipv4.additionalAddresses + (gateway.policy.hostLoopback.map { [$0] } ?? [])
@@ -16,7 +17,8 @@ extension DirectStack {
 
   /// A datagram to another host (`IPv4Delivery.isRelayed`): refused with ICMP "communication
   /// administratively prohibited" if the policy says so, else an echo request or a UDP datagram
-  /// is queued for the host side; TCP and other protocols are not relayed yet.
+  /// is queued for the host side, TCP goes to the TCP layer as a relayed segment (see
+  /// `DirectStack+TCPRelay.swift`); other protocols are not relayed.
   /// `checksumVerified` when the device vouched for the transport checksum (a guest's kernel
   /// that offloads it to the TAP leaves it unfinished).
   mutating func relayInput(
@@ -49,6 +51,11 @@ extension DirectStack {
       relayUDP(
         delivery, packet: packet, checksumVerified: checksumVerified, hostAddress: hostAddress,
         gateway: &gateway)
+      return
+    }
+    if header.protocolNumber == .tcp {
+      gateway.counters.tcpSegmentsRelayed += 1
+      relayTCP(delivery, packet: packet, checksumVerified: checksumVerified, now: now)
       return
     }
     guard header.protocolNumber == .icmp else {

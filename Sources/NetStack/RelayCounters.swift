@@ -27,7 +27,10 @@ public struct RelayCounters: CounterGroup, Sendable, Equatable {
   public var udpDroppedMalformed: UInt64 = 0
   /// UDP datagrams sent to a guest from the host side's answers.
   public var udpRepliesSent: UInt64 = 0
-  /// TCP and other protocols to other hosts, dropped: not relayed yet.
+  /// TCP segments to other hosts handed to the TCP layer (pending opens and relayed
+  /// connections).
+  public var tcpSegmentsRelayed: UInt64 = 0
+  /// Protocols other than ICMP, UDP and TCP to other hosts, dropped: not relayed.
   public var droppedUnsupportedProtocol: UInt64 = 0
 
   public init() {}
@@ -44,6 +47,7 @@ public struct RelayCounters: CounterGroup, Sendable, Equatable {
     body("udp_dropped_queue_full", udpDroppedQueueFull)
     body("udp_dropped_malformed", udpDroppedMalformed)
     body("udp_replies_sent", udpRepliesSent)
+    body("tcp_segments_relayed", tcpSegmentsRelayed)
     body("dropped_unsupported_protocol", droppedUnsupportedProtocol)
   }
 }

@@ -64,6 +64,10 @@ extension TCPLayer {
     if let entry = timeWait.entry(for: tuple) {
       if timeWaitSegmentArrives(segment, entry: entry, now: now, network: &network) { return }
     }
+    if delivery.isRelayed {
+      relayedSegmentArrives(segment, tuple: tuple, now: now, network: &network)
+      return
+    }
     if let listener = listeners[segment.destinationPort],
       listener.address == nil || listener.address == tuple.localAddress
     {
@@ -74,7 +78,7 @@ extension TCPLayer {
   }
 
   /// CLOSED (§3.10.7.1): everything but a RST is answered with a RST.
-  private mutating func closedSegmentArrives<Network: TransportNetwork>(
+  mutating func closedSegmentArrives<Network: TransportNetwork>(
     _ segment: borrowing TCPSegment, tuple: TCPFourTuple, now: Instant, network: inout Network
   ) {
     shared.counters.segmentsToClosedPort += 1

@@ -57,6 +57,9 @@ public struct TCPLayer {
   var slotByTuple: [TCPFourTuple: Int] = [:]
   var listeners: [UInt16: TCPListener] = [:]
   var timeWait: TCPTimeWaitTable
+  /// Guests' SYNs to foreign addresses waiting for a relay's answer; nil unless relaying
+  /// (``startRelayingOpens(limit:)``).
+  public internal(set) var pendingOpens: TCPPendingOpenTable?
   var timers = DeadlineQueue()
   let sequenceNumbers: InitialSequenceNumberGenerator
   let cookies: SYNCookieGenerator

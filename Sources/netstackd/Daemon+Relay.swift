@@ -30,6 +30,13 @@ extension Daemon {
       undo()
       Netstackd.fail("relay: \(error)", status: 1)
     }
+    let tcp: HostTCPRelay
+    do {
+      tcp = try HostTCPRelay(runtime: runtime, maximumFlows: flowLimit, logger: logger)
+    } catch {
+      undo()
+      Netstackd.fail("relay: \(error)", status: 1)
+    }
     var dns: RelayDNSService? = nil
     let resolvConf = options.resolvConf ?? "/etc/resolv.conf"
     if let address = options.dnsAddress {
@@ -51,11 +58,13 @@ extension Daemon {
     }
     relayEcho = echo
     relayUDP = udp
+    relayTCP = tcp
     relayDNS = dns
     runtime.afterPoll = { now in
       dns?.drain()
       echo.drain(now: now)
       udp.drain(now: now)
+      tcp.drain(now: now)
     }
     var summary = "netstackd: relay: gateway \(options.stackAddress.address)"
     if let address = options.dnsAddress {
@@ -76,7 +85,7 @@ extension Daemon {
     print(summary)
   }
 
-  /// `--relay-flows`: the most flows of each kind.
+  /// `--relay-flows`: the most flows of each kind (ping, UDP, TCP).
   var flowLimit: Int { options.relayFlows ?? 1024 }
   /// `--relay-idle-timeout`: how long a flow lives without traffic.
   var flowIdleTimeout: Interval { .seconds(Int64(options.relayIdleTimeout ?? 60)) }
@@ -135,6 +144,7 @@ extension Daemon {
           ageSeconds: (now - flow.created).seconds, idleSeconds: (now - flow.lastUsed).seconds)
       }
     }
+    if let tcp = relayTCP { status.addTCPFlows(of: tcp, now: now) }
     return status
   }
 
@@ -165,6 +175,7 @@ extension Daemon {
       counters.append(("relay_udp", "flows_evicted", udp.table.evictions))
       counters.append(("relay_udp", "flows_expired", udp.table.expirations))
     }
+    if let tcp = relayTCP { counters += tcpRelayCounters(tcp) }
     return counters
   }
 }

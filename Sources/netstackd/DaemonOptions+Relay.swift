@@ -14,8 +14,8 @@ extension DaemonOptions {
     Option(
       "--relay",
       help: """
-        be the network of the guests on the link: ping and UDP to other hosts go out through \
-        the host's sockets, DNS at --dns-address is forwarded to the host's name servers. \
+        be the network of the guests on the link: ping, UDP and TCP to other hosts go out \
+        through the host's sockets, DNS at --dns-address is forwarded to the host's name servers. \
         Without --ip the stack is 10.0.2.2/24, DNS 10.0.2.3, and the DHCP server leases from \
         10.0.2.15 with that router and DNS; the TAP's host side is left alone
         """
@@ -67,8 +67,9 @@ extension DaemonOptions {
     Option(
       "--relay-flows", value: .required("N"),
       help: """
-        with --relay: the most ping flows and the most UDP flows at once, each with a host \
-        socket, 1-16384 (default 1024); at the limit the least recently used is closed
+        with --relay: the most ping flows, the most UDP flows and the most TCP connections \
+        at once, each with a host socket, 1-16384 (default 1024); at the limit the least \
+        recently used ping or UDP flow is closed, a new TCP connection refused
         """
     ) { options, value, name throws(OptionError) in
       let text = value ?? ""

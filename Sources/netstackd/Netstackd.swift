@@ -88,6 +88,7 @@ final class Daemon {
   /// `--relay`: the host sides of its ping and DNS.
   var relayEcho: HostEchoRelay?
   var relayUDP: HostUDPRelay?
+  var relayTCP: HostTCPRelay?
   var relayDNS: RelayDNSService?
 
   init(options: DaemonOptions) {
@@ -598,6 +599,8 @@ final class Daemon {
     relayEcho = nil
     relayUDP?.shutdown()
     relayUDP = nil
+    relayTCP?.shutdown()
+    relayTCP = nil
     relayDNS?.upstream.shutdown()
     relayDNS = nil
     closeDevice?()

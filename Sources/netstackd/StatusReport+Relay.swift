@@ -38,6 +38,8 @@ extension StatusReport {
     var udpFlowLimit = 0
     var udpIdleTimeoutSeconds: Int64 = 0
     var udpFlows: [UDPFlow] = []
+    /// The relayed TCP connections (``TCPRelayStatus``), when the relay runs.
+    var tcp: TCPRelayStatus?
 
     var textLines: [String] {
       var lines: [String] = []
@@ -69,6 +71,7 @@ extension StatusReport {
           "  \(flow.guest) -> \(via)  out \(flow.datagramsOut)  in \(flow.datagramsIn)  age \(flow.ageSeconds) s  idle \(flow.idleSeconds) s"
         )
       }
+      lines += tcp?.textLines ?? []
       return lines
     }
 
@@ -112,6 +115,7 @@ extension StatusReport {
             json.field("idle_seconds", flow.idleSeconds)
           }
         }
+        tcp?.write(to: json)
       }
     }
   }

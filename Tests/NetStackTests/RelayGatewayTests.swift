@@ -233,8 +233,9 @@ struct RelayGatewayTests {
 
   @Test func otherProtocolsToOtherHostsAreDroppedAndCounted() {
     var stack = makeStack()
+    // GRE (47): neither ICMP, UDP nor TCP, which the relay takes.
     let segment = PacketBuffer(copying: [UInt8](repeating: 0, count: 20).span)
-    #expect(receive(frame(segment, .tcp, to: Self.remote), &stack).isEmpty)
+    #expect(receive(frame(segment, IPProtocolNumber(rawValue: 47), to: Self.remote), &stack).isEmpty)
     #expect(stack.relay?.counters.droppedUnsupportedProtocol == 1)
   }
 
