@@ -13,7 +13,8 @@ import NetStack
 /// Where the host allows no ping sockets (the range is `1 0` by default), the first socket
 /// fails at start: the relay says so in the log and in status (``unavailableReason``), and the
 /// stack answers guests' echo requests to other hosts with "communication administratively
-/// prohibited" (counted). A send that fails answers "network" or "host unreachable". Flows
+/// prohibited" (counted). A send that fails answers "network" or "host unreachable", and so
+/// does an ICMP error about a request that reaches the socket (`IP_RECVERR`). Flows
 /// expire after the table's idle timeout (a ``LoopTimer``). Loop thread only.
 public final class HostEchoRelay {
   public private(set) var table: ICMPEchoFlowTable
@@ -86,8 +87,12 @@ public final class HostEchoRelay {
           now: now)
         return
       }
+      // ICMP errors about the requests (a router's unreachable, or no neighbour answering in
+      // the host's own network) come to the socket's error queue.
+      if !SocketQueuedError.enable(on: descriptor) { counters.errorQueueUnavailable += 1 }
       do {
-        try loop.register(descriptor, events: UInt32(EPOLLIN.rawValue)) { [unowned self] _ in
+        try loop.register(descriptor, events: UInt32(EPOLLIN.rawValue)) { [unowned self] events in
+          if events & UInt32(EPOLLERR.rawValue) != 0 { readErrors(flow: use.id) }
           readReplies(flow: use.id)
         }
       } catch {
@@ -172,6 +177,40 @@ public final class HostEchoRelay {
     }
   }
 
+  /// Passes the ICMP errors queued on a flow's socket to the guest as destination
+  /// unreachable about its request (matched by the sequence number the error quotes).
+  private func readErrors(flow id: UInt64) {
+    for _ in 0..<HostEchoRelay.readsPerEvent {
+      guard let descriptor = sockets[id], let flow = table.flow(id),
+        let error = SocketQueuedError.take(from: descriptor)
+      else { return }
+      let code: ICMPv4UnreachableCode?
+      switch error.origin {
+      case .icmp where error.icmpType == 3:
+        code = ICMPv4UnreachableCode(rawValue: error.icmpCode) ?? .host
+      case .local:
+        code =
+          error.errno == ENETUNREACH
+          ? .network
+          : error.errno == EHOSTUNREACH
+            ? .host
+            : error.errno == EACCES || error.errno == EPERM ? .administrativelyProhibited : nil
+      default:
+        code = nil
+      }
+      // The error quotes our echo request: type 8, code 0, checksum, identifier, sequence.
+      guard let code, error.payload.count >= 8, error.payload[0] == 8 else {
+        counters.errorsDropped += 1
+        continue
+      }
+      counters.errorsRelayed += 1
+      let sequence = UInt16(error.payload[6]) << 8 | UInt16(error.payload[7])
+      runtime.stack.sendRelayedEchoError(
+        code, guest: flow.key.guest, destination: flow.key.destination,
+        identifier: flow.key.identifier, sequence: sequence, now: MonotonicClock.now())
+    }
+  }
+
   // MARK: Flows and sockets
 
   private func expireFlows(now: Instant) {
@@ -231,6 +270,12 @@ public struct HostEchoRelayCounters: Sendable, Equatable {
   /// What arrived on a flow's socket that was no echo reply from the address pinged.
   public var repliesDropped: UInt64 = 0
   public var receiveErrors: UInt64 = 0
+  /// ICMP errors about guests' requests passed on to them as destination unreachable.
+  public var errorsRelayed: UInt64 = 0
+  /// Queued errors not passed on (time exceeded, or not about an echo request).
+  public var errorsDropped: UInt64 = 0
+  /// Sockets on which the kernel refused `IP_RECVERR` (their errors are not seen).
+  public var errorQueueUnavailable: UInt64 = 0
 
   public init() {}
 
@@ -240,7 +285,8 @@ public struct HostEchoRelayCounters: Sendable, Equatable {
       ("sockets_opened", socketsOpened), ("socket_failures", socketFailures),
       ("requests_sent", requestsSent), ("send_failures", sendFailures),
       ("replies_received", repliesReceived), ("replies_dropped", repliesDropped),
-      ("receive_errors", receiveErrors),
+      ("receive_errors", receiveErrors), ("errors_relayed", errorsRelayed),
+      ("errors_dropped", errorsDropped), ("error_queue_unavailable", errorQueueUnavailable),
     ]
   }
 }

@@ -110,6 +110,26 @@ struct RelayGatewayTests {
     #expect(stack.ipv4.icmpCounters.echoRepliesRelayed == 1)
   }
 
+  @Test func anErrorTheHostLearntReachesTheGuestQuotingItsRequest() throws {
+    var stack = makeStack()
+    stack.sendRelayedEchoError(
+      .host, guest: Self.guest, destination: Self.remote, identifier: 0x1234, sequence: 7,
+      now: .zero)
+    let sent = stack.transmitQueue.popFirst()
+    let frame = try #require(sent).withBytes { $0.copyToArray() }
+    let header = try ipv4(frame)
+    #expect(header.source == Self.subnet.address && header.destination == Self.guest)
+    let message = icmp(frame)
+    // Destination unreachable, host; the quote: the request's IP header, then its echo header.
+    #expect(Array(message[0..<2]) == [3, 1])
+    let quote = Array(message[8..<36])
+    let quoted = try IPv4Packet(checking: quote.span).header
+    #expect(quoted.source == Self.guest && quoted.destination == Self.remote)
+    #expect(quoted.protocolNumber == .icmp)
+    #expect(Array(message[28..<30]) == [8, 0])
+    #expect(Array(message[32..<36]) == [0x12, 0x34, 0, 7])
+  }
+
   @Test func aDeniedDestinationIsAnsweredAdministrativelyProhibited() throws {
     var policy = RelayDestinationPolicy(guestSubnet: Self.subnet)
     let added = policy.deny(IPv4CIDR(address: IPv4Address(192, 0, 2, 0), prefixLength: 24))
@@ -235,7 +255,8 @@ struct RelayGatewayTests {
     var stack = makeStack()
     // GRE (47): neither ICMP, UDP nor TCP, which the relay takes.
     let segment = PacketBuffer(copying: [UInt8](repeating: 0, count: 20).span)
-    #expect(receive(frame(segment, IPProtocolNumber(rawValue: 47), to: Self.remote), &stack).isEmpty)
+    #expect(
+      receive(frame(segment, IPProtocolNumber(rawValue: 47), to: Self.remote), &stack).isEmpty)
     #expect(stack.relay?.counters.droppedUnsupportedProtocol == 1)
   }
 

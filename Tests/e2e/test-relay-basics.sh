@@ -10,7 +10,8 @@
 #      10.0.2.3 from netstackd (no --ip given); the guest configures it (its own script);
 #   2. the guest pings the remote host 10.99.0.2 through the gateway: answered, through a ping
 #      socket (the remote host sees netstackd's namespace's address; status lists the flow); a
-#      4000-byte ping (fragments both ways) is answered too;
+#      4000-byte ping (fragments both ways) is answered too; a ping of an absent remote host
+#      gets host unreachable (the ping socket's error queue, IP_RECVERR);
 #   3. dig from the guest against 10.0.2.3 resolves www.relay.test and two A records of
 #      multi.relay.test (dnsmasq's log shows the queries came from netstackd's namespace);
 #      NXDOMAIN passes; the same over TCP (one query a connection, and two on one connection);
@@ -168,6 +169,12 @@ expect_match "text status: the flow" "^  10\.0\.2\.15 id [0-9]+ -> 10\.99\.0\.2 
 # the reply goes back in fragments.
 out=$(guest ping -c 1 -W 3 -s 4000 10.99.0.2 2>&1 || true)
 expect_match "a 4000-byte ping of the remote host is answered" "4008 bytes from 10\.99\.0\.2" "$out"
+# No host at 10.99.0.7: netstackd's namespace finds no neighbour there, its ping socket gets the
+# error (IP_RECVERR) and the guest a host unreachable about its request.
+out=$(guest ping -c 1 -W 8 10.99.0.7 2>&1 || true)
+expect_match "a ping of an absent remote host: host unreachable to the guest" \
+  "From 10\.0\.2\.2 icmp_seq=1 Destination Host Unreachable" "$out"
+expect_ge "relay_icmp.errors_relayed" 1 "$(status_value 's["counters"]["relay_icmp"]["errors_relayed"]')"
 
 # --- 3. DNS at 10.0.2.3 -----------------------------------------------------------------------
 answer=$(guest dig +short +time=3 +tries=2 @10.0.2.3 www.relay.test A 2>&1 || true)
