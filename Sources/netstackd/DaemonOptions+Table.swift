@@ -165,7 +165,8 @@ extension DaemonOptions {
         address detection finds no other host with it; 'auto' forms addresses from the \
         prefixes routers advertise (SLAAC). The stack always has a link-local address \
         (fe80::/64, as Linux does), with no --ip6 too; it takes routers, the MTU and DNS \
-        servers from router advertisements either way
+        servers from router advertisements either way. With --backend socket, an IPv6 address \
+        services bind to besides --ip (default ::1, when the host has it)
         """
     ) { options, value, name throws(OptionError) in
       let text = value ?? ""
