@@ -271,8 +271,9 @@ extension DaemonOptions {
     Option(
       "--forward", value: .required("tcp:PORT=HOST:PORT"),
       help: """
-        relay connections to PORT on the stack to HOST:PORT through the host's sockets, both \
-        ways, with half-close (repeatable)
+        relay connections to PORT on the stack (over IPv4 or IPv6) to HOST:PORT through the \
+        host's sockets, both ways, with half-close (repeatable); an IPv6 HOST in brackets: \
+        tcp:8080=[fd00::1]:80
         """
     ) { options, value, _ throws(OptionError) in
       options.forwards.append(try parseForward(value ?? ""))
