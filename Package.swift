@@ -223,7 +223,7 @@ let package = Package(
     .testTarget(
       name: "LinuxRuntimeTests",
       dependencies: [
-        "LinuxRuntime", "NetCore", "NetStack", "Applications", "CLinuxShims", "DNS",
+        "LinuxRuntime", "NetCore", "NetStack", "Applications", "CLinuxShims", "DNS", "NetworkAPI",
       ],
       swiftSettings: swiftSettings),
     // The TAP driver's framing: the virtio-net header.

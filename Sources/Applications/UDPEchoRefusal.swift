@@ -10,7 +10,10 @@ import NetCore
 /// SNMP), while no client's own port is (Linux picks them from 32768 up). Nor when it comes
 /// from the service's own port, which catches two echo services moved to the same higher
 /// port. Nothing goes back to a source that is not one host either (0.0.0.0 or `::`, a
-/// multicast, loopback or reserved address).
+/// multicast or reserved address). A loopback source (127.0.0.0/8, `::1`) counts as one host
+/// in both families alike: the host's own sockets deliver `::1` as they do 127.0.0.1
+/// (`netstackd --backend socket`), and the IPv6 layer drops a packet that brings `::1` from a
+/// link (RFC 4291 §2.5.3) before it reaches a service.
 public enum UDPEchoRefusal: Equatable, Sendable {
   /// The source port is a system port (0-1023) or the service's own port.
   case servicePort
@@ -23,7 +26,7 @@ public enum UDPEchoRefusal: Equatable, Sendable {
   /// Why a service on `servicePort` must not answer a datagram from `address`:`port`; nil
   /// when it may.
   public init?(address: IPAddress, port: UInt16, servicePort: UInt16) {
-    if !address.isUnicast {
+    if !address.isUnicast && address.ipv6?.isLoopback != true {
       self = .sourceAddress
     } else if port < UDPEchoRefusal.firstClientPort || port == servicePort {
       self = .servicePort

@@ -9,35 +9,62 @@ import NetworkAPI
 /// Every socket is non-blocking and registered with the same ``EventLoop`` the services run
 /// on (edge-triggered epoll); a call tries its system call first and suspends only on
 /// `EAGAIN`, until epoll reports the descriptor ready.
+///
+/// Both families: a listener or UDP socket is one socket per bind address, IPv6 ones with
+/// `IPV6_V6ONLY` (RFC 3493 §5.3), rather than one dual-stack socket on `::`, so that each
+/// family binds its own chosen address and peers are reported as what they are (no
+/// IPv4-mapped `::ffff:a.b.c.d`). Connections go out over the family of their destination.
 public final class SocketNetworkStack: NetworkStack, @unchecked Sendable {
   /// The loop the sockets are registered with, and the services run on.
   public let loop: EventLoop
-  /// The local address services listen on (`netstackd --ip`, default 127.0.0.1).
-  public let bindAddress: IPv4Address
+  /// The local addresses services listen on (`netstackd --ip` and `--ip6`, default 127.0.0.1
+  /// and ::1), each family on its own sockets.
+  public let bindAddresses: [IPAddress]
   var readers = WaiterTable<Int32>()
   var writers = WaiterTable<Int32>()
 
-  /// A stack of host sockets on `loop`, listening on `bindAddress`.
-  public init(loop: EventLoop, bindAddress: IPv4Address) {
+  /// A stack of host sockets on `loop`, listening on each of `bindAddresses`.
+  public init(loop: EventLoop, bindAddresses: [IPAddress]) {
     self.loop = loop
-    self.bindAddress = bindAddress
+    self.bindAddresses = bindAddresses
   }
 
-  public var stackDescription: String { "the host's own sockets (\(bindAddress))" }
+  /// A stack of host sockets on `loop`, listening on the IPv4 `bindAddress` only.
+  public convenience init(loop: EventLoop, bindAddress: IPv4Address) {
+    self.init(loop: loop, bindAddresses: [.v4(bindAddress)])
+  }
+
+  public var stackDescription: String {
+    "the host's own sockets (\(bindAddresses.map { "\($0)" }.joined(separator: ", ")))"
+  }
+
+  /// Whether the host has `address`: a UDP socket can be bound to it (an IPv6 loopback is
+  /// missing where IPv6 is disabled).
+  public static func hostHas(_ address: IPAddress) -> Bool {
+    let descriptor = socket(
+      HostSocketAddress.family(of: address),
+      Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard descriptor >= 0 else { return false }
+    defer { Glibc.close(descriptor) }
+    let local = HostSocketAddress(SocketAddress(address, 0))
+    return local.withSockaddr { Glibc.bind(descriptor, $0, $1) } == 0
+  }
 
   // MARK: Descriptors on the loop
 
-  /// Registers a new socket with the loop; readiness wakes its waiters.
-  func register(_ descriptor: Int32) throws(NetworkError) {
+  /// Registers a new socket with the loop; readiness wakes the waiters of `key` (the socket
+  /// itself, or the first socket of a listener or UDP socket bound to several addresses).
+  func register(_ descriptor: Int32, wakes key: Int32? = nil) throws(NetworkError) {
+    let key = key ?? descriptor
     let events =
       UInt32(EPOLLIN.rawValue | EPOLLOUT.rawValue | EPOLLRDHUP.rawValue) | UInt32(EPOLLET.rawValue)
     do {
       try loop.register(descriptor, events: events) { [unowned self] ready in
         let failure = UInt32(EPOLLERR.rawValue | EPOLLHUP.rawValue)
         if ready & (UInt32(EPOLLIN.rawValue | EPOLLRDHUP.rawValue) | failure) != 0 {
-          readers.resumeAll(descriptor)
+          readers.resumeAll(key)
         }
-        if ready & (UInt32(EPOLLOUT.rawValue) | failure) != 0 { writers.resumeAll(descriptor) }
+        if ready & (UInt32(EPOLLOUT.rawValue) | failure) != 0 { writers.resumeAll(key) }
       }
     } catch {
       throw .other("\(error)")
@@ -52,7 +79,12 @@ public final class SocketNetworkStack: NetworkStack, @unchecked Sendable {
     writers.resumeAll(descriptor)
   }
 
-  /// A socket address for `address`:`port`.
+  /// Releases the sockets of one listener or UDP socket (its first is the waiters' key).
+  func release(_ descriptors: [Int32]) {
+    for descriptor in descriptors.reversed() { release(descriptor) }
+  }
+
+  /// An IPv4 socket address for `address`:`port` (the host relays' sockets, IPv4 only).
   static func socketAddress(_ address: IPv4Address, _ port: UInt16) -> sockaddr_in {
     var result = sockaddr_in()
     result.sin_family = sa_family_t(AF_INET)
@@ -61,54 +93,38 @@ public final class SocketNetworkStack: NetworkStack, @unchecked Sendable {
     return result
   }
 
-  /// The IPv4 address of `address`: the socket backend speaks IPv4 only so far (issue 13), and
-  /// refuses an IPv6 destination with a clear error.
-  static func ipv4Address(of address: SocketAddress) throws(NetworkError) -> IPv4Address {
-    guard case .v4(let ipv4) = address.address else {
-      throw .other("the socket backend does not support IPv6 yet (\(address))")
+  static func localEndpoint(_ descriptor: Int32) -> SocketAddress? {
+    var address = HostSocketAddress()
+    guard address.withMutableSockaddr({ getsockname(descriptor, $0, $1) }) == 0 else {
+      return nil
     }
-    return ipv4
+    return address.socketAddress
   }
 
-  /// The address and port in a `sockaddr_in`.
-  static func endpoint(_ address: sockaddr_in) -> SocketAddress {
-    SocketAddress(
-      IPv4Address(rawValue: UInt32(bigEndian: address.sin_addr.s_addr)),
-      UInt16(bigEndian: address.sin_port))
-  }
-
-  static func localEndpoint(_ descriptor: Int32) -> SocketAddress {
-    var address = sockaddr_in()
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+  static func remoteEndpoint(_ descriptor: Int32) -> SocketAddress? {
+    var address = HostSocketAddress()
+    guard address.withMutableSockaddr({ getpeername(descriptor, $0, $1) }) == 0 else {
+      return nil
     }
-    return endpoint(address)
+    return address.socketAddress
   }
 
-  static func remoteEndpoint(_ descriptor: Int32) -> SocketAddress {
-    var address = sockaddr_in()
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(descriptor, $0, &length) }
-    }
-    return endpoint(address)
-  }
-
-  /// Creates a socket, optionally bound to `port` on ``bindAddress``.
-  func makeSocket(type: Int32, bindPort: UInt16?) throws(NetworkError) -> Int32 {
+  /// Creates a socket of `address`'s family, bound to it when `bind` is set (IPv6 ones to IPv6
+  /// only, RFC 3493 §5.3).
+  func makeSocket(type: Int32, family: Int32, bindTo local: SocketAddress?) throws(NetworkError)
+    -> Int32
+  {
     let descriptor = socket(
-      AF_INET, type | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+      family, type | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard descriptor >= 0 else { throw NetworkError(errno: errno) }
-    if let bindPort {
+    if let local {
       var one: Int32 = 1
       setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-      var address = SocketNetworkStack.socketAddress(bindAddress, bindPort)
-      let result = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-          Glibc.bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
+      if family == AF_INET6 {
+        setsockopt(
+          descriptor, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
       }
+      let result = HostSocketAddress(local).withSockaddr { Glibc.bind(descriptor, $0, $1) }
       if result != 0 {
         let code = errno
         Glibc.close(descriptor)
@@ -118,32 +134,81 @@ public final class SocketNetworkStack: NetworkStack, @unchecked Sendable {
     return descriptor
   }
 
+  /// One socket of `type` on `port` of every bind address; with port 0, the port the first
+  /// got, on all. Registered with the loop, all waking the first's waiters.
+  func makeBoundSockets(type: Int32, port: UInt16, listening backlog: Int?)
+    throws(NetworkError) -> [Int32]
+  {
+    var descriptors: [Int32] = []
+    var port = port
+    do throws(NetworkError) {
+      for address in bindAddresses {
+        let descriptor = try makeSocket(
+          type: type, family: HostSocketAddress.family(of: address),
+          bindTo: SocketAddress(address, port))
+        if let backlog, Glibc.listen(descriptor, Int32(min(backlog, 65535))) != 0 {
+          let code = errno
+          Glibc.close(descriptor)
+          throw NetworkError(errno: code)
+        }
+        try register(descriptor, wakes: descriptors.first)
+        descriptors.append(descriptor)
+        if port == 0 { port = SocketNetworkStack.localEndpoint(descriptor)?.port ?? 0 }
+      }
+    } catch {
+      release(descriptors)
+      throw error
+    }
+    guard !descriptors.isEmpty else { throw .other("the socket backend has no address to bind") }
+    return descriptors
+  }
+
+  /// Which bind address sends to `destination`: of its family, a loopback one for a loopback
+  /// destination and another for any other (RFC 6724 §5, rule 2: the matching scope), and
+  /// among those the one sharing the longest prefix with it (rule 8). So an answer to `::1`
+  /// leaves from `::1` and one to a peer on fd77::/64 from fd77::2: a client's connected UDP
+  /// socket takes an answer only from the address it sent to. Nil when none is of its family.
+  func sourceIndex(for destination: IPAddress) -> Int? {
+    var best: (index: Int, sameScope: Bool, length: Int)?
+    for (index, address) in bindAddresses.enumerated() {
+      let length: Int
+      let sameScope: Bool
+      switch (address, destination) {
+      case (.v4(let ours), .v4(let theirs)):
+        length = (ours.rawValue ^ theirs.rawValue).leadingZeroBitCount
+        sameScope = ours.isLoopback == theirs.isLoopback
+      case (.v6(let ours), .v6(let theirs)):
+        length = ours.commonPrefixLength(with: theirs)
+        sameScope = ours.isLoopback == theirs.isLoopback
+      default:
+        continue
+      }
+      let better =
+        best.map { sameScope != $0.sameScope ? sameScope : length > $0.length } ?? true
+      if better { best = (index, sameScope, length) }
+    }
+    return best?.index
+  }
+
   // MARK: NetworkStack
 
   public func listen(port: UInt16, backlog: Int) async throws(NetworkError) -> SocketTCPListener {
     try await loop.run { () throws(NetworkError) -> SocketTCPListener in
-      let descriptor = try makeSocket(type: Int32(SOCK_STREAM.rawValue), bindPort: port)
-      guard Glibc.listen(descriptor, Int32(min(backlog, 65535))) == 0 else {
-        let code = errno
-        Glibc.close(descriptor)
-        throw NetworkError(errno: code)
-      }
-      try register(descriptor)
-      return SocketTCPListener(stack: self, descriptor: descriptor, localPort: port)
+      let descriptors = try makeBoundSockets(
+        type: Int32(SOCK_STREAM.rawValue), port: port, listening: backlog)
+      return SocketTCPListener(
+        stack: self, descriptors: descriptors,
+        localPort: SocketNetworkStack.localEndpoint(descriptors[0])?.port ?? port)
     }
   }
 
   public func connect(to address: SocketAddress) async throws(NetworkError) -> SocketTCPConnection {
     try await loop.run { () async throws(NetworkError) -> SocketTCPConnection in
-      var target = SocketNetworkStack.socketAddress(
-        try SocketNetworkStack.ipv4Address(of: address), address.port)
-      let descriptor = try makeSocket(type: Int32(SOCK_STREAM.rawValue), bindPort: nil)
+      let descriptor = try makeSocket(
+        type: Int32(SOCK_STREAM.rawValue), family: HostSocketAddress.family(of: address.address),
+        bindTo: nil)
       try register(descriptor)
-      let result = withUnsafePointer(to: &target) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-          Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-      }
+      let result = HostSocketAddress(address).withSockaddr { Glibc.connect(descriptor, $0, $1) }
       if result != 0 && errno != EINPROGRESS {
         let code = errno
         release(descriptor)
@@ -160,51 +225,55 @@ public final class SocketNetworkStack: NetworkStack, @unchecked Sendable {
           throw NetworkError(errno: failure)
         }
       }
-      return SocketTCPConnection(stack: self, descriptor: descriptor)
+      return SocketTCPConnection(stack: self, descriptor: descriptor, remote: address)
     }
   }
 
   public func bindUDP(port: UInt16) async throws(NetworkError) -> SocketUDPSocket {
     try await loop.run { () throws(NetworkError) -> SocketUDPSocket in
-      let descriptor = try makeSocket(type: Int32(SOCK_DGRAM.rawValue), bindPort: port)
-      try register(descriptor)
+      let descriptors = try makeBoundSockets(
+        type: Int32(SOCK_DGRAM.rawValue), port: port, listening: nil)
       return SocketUDPSocket(
-        stack: self, descriptor: descriptor,
-        localPort: SocketNetworkStack.localEndpoint(descriptor).port)
+        stack: self, descriptors: descriptors,
+        localPort: SocketNetworkStack.localEndpoint(descriptors[0])?.port ?? port)
     }
   }
 }
 
-/// A listening socket.
+/// A listening socket: one per bind address, accepted from in turn.
 public struct SocketTCPListener: TCPListenerHandle {
   let stack: SocketNetworkStack
-  let descriptor: Int32
+  /// The sockets, one per bind address; the first is the key its waiters wait on.
+  let descriptors: [Int32]
   public let localPort: UInt16
 
   public func accept() async throws(NetworkError) -> SocketTCPConnection {
     try await stack.loop.run { () async throws(NetworkError) -> SocketTCPConnection in
       while true {
-        let connection = netstack_accept(descriptor)
-        if connection >= 0 {
-          var one: Int32 = 1
-          setsockopt(
-            connection, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-          try stack.register(connection)
-          return SocketTCPConnection(stack: stack, descriptor: connection)
+        for descriptor in descriptors {
+          let connection = netstack_accept(descriptor)
+          if connection >= 0 {
+            var one: Int32 = 1
+            setsockopt(
+              connection, Int32(IPPROTO_TCP), TCP_NODELAY, &one,
+              socklen_t(MemoryLayout<Int32>.size))
+            try stack.register(connection)
+            return SocketTCPConnection(stack: stack, descriptor: connection, remote: nil)
+          }
+          let code = -connection
+          switch code {
+          case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED: break
+          case EBADF, EINVAL: throw .closed
+          default: throw NetworkError(errno: code)
+          }
         }
-        let code = -connection
-        switch code {
-        case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED: break
-        case EBADF, EINVAL: throw .closed
-        default: throw NetworkError(errno: code)
-        }
-        await stack.readers.wait(descriptor)
+        await stack.readers.wait(descriptors[0])
       }
     }
   }
 
   public func close() async {
-    await stack.loop.run { () in stack.release(descriptor) }
+    await stack.loop.run { () in stack.release(descriptors) }
   }
 }
 
@@ -215,11 +284,14 @@ public struct SocketTCPConnection: TCPConnectionHandle {
   public let localAddress: SocketAddress
   public let remoteAddress: SocketAddress
 
-  init(stack: SocketNetworkStack, descriptor: Int32) {
+  /// The connection on `descriptor`; `remote` stands in for a peer the kernel no longer
+  /// names (one that reset at once).
+  init(stack: SocketNetworkStack, descriptor: Int32, remote: SocketAddress?) {
+    let nowhere = SocketAddress(IPv4Address(0, 0, 0, 0), 0)
     self.stack = stack
     self.descriptor = descriptor
-    localAddress = SocketNetworkStack.localEndpoint(descriptor)
-    remoteAddress = SocketNetworkStack.remoteEndpoint(descriptor)
+    localAddress = SocketNetworkStack.localEndpoint(descriptor) ?? nowhere
+    remoteAddress = SocketNetworkStack.remoteEndpoint(descriptor) ?? remote ?? nowhere
   }
 
   public func read(into buffer: inout [UInt8]) async throws(NetworkError) -> Int {
@@ -288,10 +360,12 @@ public struct SocketTCPConnection: TCPConnectionHandle {
   }
 }
 
-/// A bound UDP socket.
+/// A bound UDP socket: one per bind address; datagrams come in on any, and go out from the
+/// one of the destination's family.
 public struct SocketUDPSocket: UDPSocketHandle {
   let stack: SocketNetworkStack
-  let descriptor: Int32
+  /// The sockets, one per bind address; the first is the key its waiters wait on.
+  let descriptors: [Int32]
   public let localPort: UInt16
 
   public func receive() async throws(NetworkError) -> (payload: [UInt8], from: SocketAddress) {
@@ -299,37 +373,37 @@ public struct SocketUDPSocket: UDPSocketHandle {
       () async throws(NetworkError) -> (payload: [UInt8], from: SocketAddress) in
       var buffer = [UInt8](repeating: 0, count: 65536)
       while true {
-        var source = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let count = buffer.withUnsafeMutableBytes { bytes in
-          withUnsafeMutablePointer(to: &source) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-              recvfrom(descriptor, bytes.baseAddress, bytes.count, 0, $0, &length)
+        for descriptor in descriptors {
+          var source = HostSocketAddress()
+          let count = buffer.withUnsafeMutableBytes { bytes in
+            source.withMutableSockaddr {
+              recvfrom(descriptor, bytes.baseAddress, bytes.count, 0, $0, $1)
             }
           }
+          if count >= 0, let from = source.socketAddress { return (Array(buffer[0..<count]), from) }
+          if count >= 0 { continue }  // from a family other than IPv4 and IPv6: not ours
+          let code = errno
+          guard code == EAGAIN || code == EWOULDBLOCK || code == EINTR else {
+            throw NetworkError(errno: code)
+          }
         }
-        if count >= 0 { return (Array(buffer[0..<count]), SocketNetworkStack.endpoint(source)) }
-        let code = errno
-        guard code == EAGAIN || code == EWOULDBLOCK || code == EINTR else {
-          throw NetworkError(errno: code)
-        }
-        await stack.readers.wait(descriptor)
+        await stack.readers.wait(descriptors[0])
       }
     }
   }
 
   public func send(_ payload: [UInt8], to destination: SocketAddress) async throws(NetworkError) {
     try await stack.loop.run { () async throws(NetworkError) in
-      var target = SocketNetworkStack.socketAddress(
-        try SocketNetworkStack.ipv4Address(of: destination), destination.port)
+      guard let index = stack.sourceIndex(for: destination.address) else {
+        throw .other(
+          "the socket backend has no \(destination.address.isIPv4 ? "IPv4" : "IPv6") address bound")
+      }
+      let descriptor = descriptors[index]
+      let target = HostSocketAddress(destination)
       while true {
         let count = payload.withUnsafeBytes { bytes in
-          withUnsafePointer(to: &target) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-              sendto(
-                descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0,
-                socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
+          target.withSockaddr {
+            sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0, $1)
           }
         }
         if count >= 0 { return }
@@ -337,13 +411,13 @@ public struct SocketUDPSocket: UDPSocketHandle {
         guard code == EAGAIN || code == EWOULDBLOCK || code == EINTR else {
           throw NetworkError(errno: code)
         }
-        await stack.writers.wait(descriptor)
+        await stack.writers.wait(descriptors[0])
       }
     }
   }
 
   public func close() async {
-    await stack.loop.run { () in stack.release(descriptor) }
+    await stack.loop.run { () in stack.release(descriptors) }
   }
 }
 

@@ -2,6 +2,7 @@ import Applications
 import CLinuxShims
 import Glibc
 import NetCore
+import NetworkAPI
 
 /// Runs the services' handlers (`ServiceHandler`) over the host kernel's own TCP sockets
 /// (`netstackd --backend socket`), stepped by the event loop as `TCPServiceHost` steps them
@@ -18,7 +19,8 @@ public final class SocketServiceHost {
   let loop: EventLoop
   /// Where the sessions and their buffers are charged.
   public let budget: MemoryBudget
-  let bindAddress: IPv4Address
+  /// The addresses each service listens on, one socket each (IPv6 ones IPv6-only).
+  let bindAddresses: [IPAddress]
   private var listeners: [Int32: Service] = [:]
   private var sessions: [Int32: Session] = [:]
   private var timers = DeadlineQueue()
@@ -60,37 +62,47 @@ public final class SocketServiceHost {
   }
   private var nextGeneration: UInt32 = 0
 
-  public init(loop: EventLoop, bindAddress: IPv4Address, budget: MemoryBudget) {
+  /// A host whose services listen on each of `bindAddresses`.
+  public init(loop: EventLoop, bindAddresses: [IPAddress], budget: MemoryBudget) {
     self.loop = loop
-    self.bindAddress = bindAddress
+    self.bindAddresses = bindAddresses
     self.budget = budget
+  }
+
+  /// A host whose services listen on the IPv4 `bindAddress` only.
+  public convenience init(loop: EventLoop, bindAddress: IPv4Address, budget: MemoryBudget) {
+    self.init(loop: loop, bindAddresses: [.v4(bindAddress)], budget: budget)
   }
 
   /// Connections being served.
   public var sessionCount: Int { sessions.count }
 
-  /// Listens on `port` of the bind address and serves `service` there.
+  /// Listens on `port` of every bind address and serves `service` there.
   public func start(_ service: Service, port: UInt16) throws(SystemError) {
+    for address in bindAddresses {
+      try start(service, on: SocketAddress(address, port))
+    }
+  }
+
+  /// Listens on `local` (an IPv6 one for IPv6 only, RFC 3493 §5.3) and serves `service` there.
+  private func start(_ service: Service, on local: SocketAddress) throws(SystemError) {
+    let family = HostSocketAddress.family(of: local.address)
     let descriptor = socket(
-      AF_INET,
+      family,
       Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
         | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard descriptor >= 0 else { throw SystemError(operation: "socket", errno: errno) }
     var one: Int32 = 1
     setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = port.bigEndian
-    address.sin_addr.s_addr = bindAddress.rawValue.bigEndian
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
+    if family == AF_INET6 {
+      setsockopt(
+        descriptor, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
+    let bound = HostSocketAddress(local).withSockaddr { bind(descriptor, $0, $1) }
     guard bound == 0, listen(descriptor, 4096) == 0 else {
       let code = errno
       close(descriptor)
-      throw SystemError(operation: "bind/listen on port \(port)", errno: code)
+      throw SystemError(operation: "bind/listen on \(local)", errno: code)
     }
     try loop.register(descriptor, events: UInt32(EPOLLIN.rawValue)) { [unowned self] _ in
       acceptAll(on: descriptor, MonotonicClock.now())

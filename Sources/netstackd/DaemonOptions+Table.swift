@@ -165,7 +165,8 @@ extension DaemonOptions {
         address detection finds no other host with it; 'auto' forms addresses from the \
         prefixes routers advertise (SLAAC). The stack always has a link-local address \
         (fe80::/64, as Linux does), with no --ip6 too; it takes routers, the MTU and DNS \
-        servers from router advertisements either way
+        servers from router advertisements either way. With --backend socket, an IPv6 address \
+        services bind to besides --ip (default ::1, when the host has it)
         """
     ) { options, value, name throws(OptionError) in
       let text = value ?? ""
@@ -270,8 +271,9 @@ extension DaemonOptions {
     Option(
       "--forward", value: .required("tcp:PORT=HOST:PORT"),
       help: """
-        relay connections to PORT on the stack to HOST:PORT through the host's sockets, both \
-        ways, with half-close (repeatable)
+        relay connections to PORT on the stack (over IPv4 or IPv6) to HOST:PORT through the \
+        host's sockets, both ways, with half-close (repeatable); an IPv6 HOST in brackets: \
+        tcp:8080=[fd00::1]:80
         """
     ) { options, value, _ throws(OptionError) in
       options.forwards.append(try parseForward(value ?? ""))

@@ -36,8 +36,17 @@ extension DaemonOptions {
     return seconds
   }
 
-  /// `ADDR:PORT`, or nil.
+  /// `ADDR:PORT` (IPv4), `[ADDR]:PORT` (IPv6, the brackets of RFC 3986 §3.2.2), or nil.
   static func parseEndpoint(_ text: String) -> SocketAddress? {
+    if text.hasPrefix("[") {
+      let parts = text.dropFirst().split(
+        separator: "]", maxSplits: 1, omittingEmptySubsequences: false)
+      guard parts.count == 2, parts[1].hasPrefix(":"),
+        let address = try? IPv6Address(parsing: String(parts[0])),
+        let port = UInt16(parts[1].dropFirst()), port > 0
+      else { return nil }
+      return SocketAddress(.v6(address), port)
+    }
     let parts = text.split(separator: ":")
     guard parts.count == 2, let address = try? IPv4Address(parsing: String(parts[0])),
       let port = UInt16(parts[1]), port > 0
@@ -45,7 +54,7 @@ extension DaemonOptions {
     return SocketAddress(address, port)
   }
 
-  /// `tcp:PORT=HOST:PORT`.
+  /// `tcp:PORT=HOST:PORT`, HOST an IPv4 address or a bracketed IPv6 one.
   static func parseForward(_ text: String) throws(OptionError) -> Forward {
     let problem = "'\(text)' is not tcp:PORT=HOST:PORT"
     guard text.hasPrefix("tcp:") else { throw OptionError("--forward", problem) }
@@ -53,6 +62,11 @@ extension DaemonOptions {
     guard rule.count == 2, let port = UInt16(rule[0]), port > 0,
       let target = parseEndpoint(String(rule[1]))
     else { throw OptionError("--forward", problem) }
+    if let ipv6 = target.address.ipv6, ipv6.isLinkLocal || ipv6.isMulticast || ipv6.isUnspecified {
+      throw OptionError(
+        "--forward",
+        "'\(text)': \(ipv6) is not a unicast address (a link-local one would need a zone)")
+    }
     return Forward(port: port, target: target)
   }
 }

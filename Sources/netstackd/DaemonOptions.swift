@@ -127,7 +127,7 @@ struct DaemonOptions {
     Usage: netstackd --tap NAME [options]
            netstackd --unix PATH | --unix-listen PATH [options]
            netstackd --netfront [INDEX] [options]
-           netstackd --backend socket [--ip ADDR] [options]
+           netstackd --backend socket [--ip ADDR] [--ip6 ADDR]... [options]
            netstackd status --control PATH [--json]
 
     Runs the netstack Swift TCP/IP stack on a Linux TAP device or a Unix-socket frame link
@@ -138,7 +138,8 @@ struct DaemonOptions {
 
     ICMP echo (ping) is always answered; closed TCP ports answer RST, closed UDP ports ICMP
     port unreachable. The direct stack speaks IPv6 beside IPv4: ICMPv6 echo at every address
-    (link-local ones included), and the same services, TCP and UDP over both.
+    (link-local ones included), and the same services, TCP and UDP over both. So does the
+    socket backend: its services listen on --ip and on each --ip6 (default ::1).
     SIGINT or SIGTERM stops the daemon; it closes the device and prints its counters.
     Exit status: 0 after a clean stop, 1 on a runtime failure, 2 on a bad option or a device
     or address that could not be set up.
@@ -186,13 +187,13 @@ struct DaemonOptions {
         (mtu.map { _ in "--mtu" }, "--mtu"), (gateway.map { _ in "--gateway" }, "--gateway"),
         (hostAddress.map { _ in "--host-ip" }, "--host-ip"), (pcap.map { _ in "--pcap" }, "--pcap"),
         (impairment.map { _ in "--impair" }, "--impair"),
-        (ipv6Addresses.first.map { _ in "--ip6" }, "--ip6"),
         (ipv6Autoconfiguration ? "--ip6" : nil, "--ip6"),
         (ipv6Gateway.map { _ in "--gateway6" }, "--gateway6"),
         (hostIPv6Address.map { _ in "--host-ip6" }, "--host-ip6"),
       ] where given != nil {
         throw OptionError(option, "has no meaning with --backend socket (there is no device)")
       }
+      try validateSocketIPv6()
     } else {
       guard let device else {
         throw OptionError(
@@ -279,6 +280,30 @@ struct DaemonOptions {
       guard !ipv6Addresses.contains(where: { $0.address == host.address }) else {
         throw OptionError("--host-ip6", "'\(host)' is the stack's own address")
       }
+    }
+  }
+
+  /// The socket backend's `--ip6` addresses, each bound by its services: distinct, unicast or
+  /// the loopback `::1`, and not link-local (binding one needs an interface, which the option
+  /// does not name).
+  private func validateSocketIPv6() throws(OptionError) {
+    for (index, cidr) in ipv6Addresses.enumerated() {
+      let address = cidr.address
+      guard address.isUnicast || address.isLoopback, !address.isIPv4Mapped else {
+        throw OptionError("--ip6", "'\(cidr)' is not a unicast address")
+      }
+      guard !address.isLinkLocal else {
+        throw OptionError(
+          "--ip6", "'\(address)' is link-local: the socket backend binds no link-local address")
+      }
+      if ipv6Addresses[..<index].contains(where: { $0.address == address }) {
+        throw OptionError("--ip6", "'\(address)' is given twice")
+      }
+    }
+    if ipv6Addresses.count > DaemonOptions.maximumIPv6Addresses {
+      throw OptionError(
+        "--ip6",
+        "at most \(DaemonOptions.maximumIPv6Addresses) addresses (given \(ipv6Addresses.count))")
     }
   }
 

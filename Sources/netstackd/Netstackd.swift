@@ -119,23 +119,26 @@ final class Daemon {
     } catch {
       Netstackd.fail("\(error)", status: 1)
     }
-    let sockets = SocketNetworkStack(loop: loop, bindAddress: options.stackAddress.address)
+    let bindAddresses = socketBindAddresses
+    let sockets = SocketNetworkStack(loop: loop, bindAddresses: bindAddresses)
+    let boundTo = bindAddresses.map { "\($0)" }.joined(separator: ", ")
 
     switch options.backend {
     case .socket:
       setUpControl(loop: loop) { [options] json in
         var report = StatusReport(
           socketBackendBoundTo: "\(options.stackAddress.address)",
+          ipv6: bindAddresses.compactMap { $0.ipv6.map { "\($0)" } },
           services: options.services.description,
           uptime: MonotonicClock.now() - self.started)
         report.counters += self.daemonCounters()
         return json ? report.json : report.text
       }
       print(
-        "netstackd: socket backend: services bind to \(options.stackAddress.address) (the host kernel answers ping)"
+        "netstackd: socket backend: services bind to \(boundTo) (the host kernel answers ping)"
       )
       let host = SocketServiceHost(
-        loop: loop, bindAddress: options.stackAddress.address,
+        loop: loop, bindAddresses: bindAddresses,
         budget: MemoryBudget(limit: options.memoryLimit))
       socketHost = host
       loop.deadline = { host.nextDeadline }
@@ -206,6 +209,18 @@ final class Daemon {
     configuration.ipv6Gateway = options.ipv6Gateway
     configuration.ipv6Autoconfiguration = options.ipv6Autoconfiguration
     return configuration
+  }
+
+  /// What the socket backend's services bind to: `--ip`, and each `--ip6`, or `::1` without
+  /// one when the host has it (not where IPv6 is disabled). The direct backend's host sockets
+  /// bind nothing (forwards connect out), so the list serves only the socket backend.
+  var socketBindAddresses: [IPAddress] {
+    let ipv4: [IPAddress] = [.v4(options.stackAddress.address)]
+    guard options.backend == .socket else { return ipv4 }
+    guard options.ipv6Addresses.isEmpty else {
+      return ipv4 + options.ipv6Addresses.map { .v6($0.address) }
+    }
+    return SocketNetworkStack.hostHas(.v6(.loopback)) ? ipv4 + [.v6(.loopback)] : ipv4
   }
 
   /// The HTTP server of `--serve http`, for the stack named `platform`.

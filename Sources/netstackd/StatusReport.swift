@@ -46,6 +46,8 @@ struct StatusReport {
   var uptimeSeconds: Int64
   var hardwareAddress: String?
   var address: String
+  /// The socket backend's IPv6 bind addresses (`--ip6`, default ::1).
+  var socketIPv6Addresses: [String] = []
   var gateway: String?
   var mtu: Int?
   var arp: [(address: String, hardwareAddress: String, state: String)] = []
@@ -177,10 +179,13 @@ struct StatusReport {
   }
 
   /// A report on the host-sockets backend (which has no tables of its own to show).
-  init(socketBackendBoundTo address: String, services: String, uptime: Interval) {
+  init(
+    socketBackendBoundTo address: String, ipv6: [String] = [], services: String, uptime: Interval
+  ) {
     backend = "socket"
     device = "host sockets"
     self.address = address
+    socketIPv6Addresses = ipv6
     self.services = services
     uptimeSeconds = uptime.seconds
   }
@@ -191,6 +196,9 @@ struct StatusReport {
       "netstackd \(DaemonOptions.version): \(backend) backend on \(device), up \(uptimeSeconds) s")
     if let networkNamespace { lines.append("network namespace: \(networkNamespace)") }
     var interface = "interface: ip \(address)"
+    if !socketIPv6Addresses.isEmpty {
+      interface += ", ip6 \(socketIPv6Addresses.joined(separator: ", "))"
+    }
     if let hardwareAddress { interface += ", mac \(hardwareAddress)" }
     if backend == "direct" { interface += ", gateway \(gateway ?? "none")" }
     if let mtu { interface += ", mtu \(mtu)" }
@@ -274,6 +282,10 @@ struct StatusReport {
       json.key("interface")
       json.object {
         json.field("ip", address)
+        if !socketIPv6Addresses.isEmpty {
+          json.key("ip6")
+          json.array(socketIPv6Addresses) { json.value($0) }
+        }
         if let hardwareAddress { json.field("mac", hardwareAddress) }
         if let gateway { json.field("gateway", gateway) }
         if let mtu { json.field("mtu", Int64(mtu)) }

@@ -75,8 +75,15 @@ struct IPv6OptionsTests {
     ),
     (["--unix", "s", "--host-ip6", "2001:db8::1/64"], "--host-ip6: only applies to a TAP device"),
     (
-      ["--backend", "socket", "--ip6", "2001:db8::2/64"],
-      "--ip6: has no meaning with --backend socket (there is no device)"
+      ["--backend", "socket", "--ip6", "fe80::2"],
+      "--ip6: 'fe80::2' is link-local: the socket backend binds no link-local address"
+    ),
+    (["--backend", "socket", "--ip6", "ff02::1"], "--ip6: 'ff02::1/128' is not a unicast address"),
+    (["--backend", "socket", "--ip6", "::"], "--ip6: '::/128' is not a unicast address"),
+    (["--backend", "socket", "--ip6", "::1", "--ip6", "::1/128"], "--ip6: '::1' is given twice"),
+    (
+      ["--backend", "socket", "--gateway6", "fe80::1"],
+      "--gateway6: has no meaning with --backend socket (there is no device)"
     ),
     (
       ["--backend", "socket", "--ip6", "auto"],
@@ -96,6 +103,13 @@ struct IPv6OptionsTests {
   func aValueThatDoesNotParseNamesTheOption(arguments: [String]) {
     let message = refusal(arguments) ?? ""
     #expect(message.hasPrefix(arguments[2] + ": "), "\(message)")
+  }
+
+  @Test func theSocketBackendTakesTheIPv6AddressesItsServicesBindTo() throws {
+    let options = try DaemonOptions(arguments: [
+      "--backend", "socket", "--ip", "10.77.0.2", "--ip6", "fd77::2/64", "--ip6", "::1",
+    ])
+    #expect(options.ipv6Addresses.map(\.address) == [address("fd77::2"), .loopback])
   }
 
   @Test func atMostEightAddresses() {

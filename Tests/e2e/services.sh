@@ -3,7 +3,8 @@
 # services on the host kernel's sockets), which set BACKEND first. Not a test by itself.
 #
 # direct: netstackd --tap tap0 --ip 10.77.0.2/24 --host-ip 10.77.0.1/24 in the namespace.
-# socket: netstackd --backend socket --ip 10.77.0.2, the namespace's loopback given 10.77.0.2/32.
+# socket: netstackd --backend socket --ip 10.77.0.2 --ip6 fd77::2 --ip6 ::1, the namespace's
+#         loopback given 10.77.0.2/32 and fd77::2/128.
 # Then, against 10.77.0.2 from inside the namespace, the same checks:
 #   http     GET / (the page, naming the stack), GET /bytes/N for several N (exact size and
 #            SHA-256 of the pattern), keep-alive (two requests on one connection), HEAD (a raw
@@ -14,6 +15,9 @@
 #            from port 19, the refusal and the echoes counted in the exit report (udp_echo.*);
 #   discard  2 MB accepted, then a clean FIN after the client's half-close;
 #   chargen  2 MB of exact RFC 864 lines, and the stream ends once the client half-closes.
+# The socket backend over IPv6 too (issue 13), against fd77::2 and ::1: GET / and
+# /bytes/100000 with curl -g, 1 MB through TCP echo with nc -6, the UDP echo datagrams (answered
+# to the IPv6 peer the socket reported), discard and chargen.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ "${BACKEND:-}" == direct || "${BACKEND:-}" == socket ]] || {
   echo "  FAIL: BACKEND must be direct or socket" >&2
@@ -21,6 +25,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 }
 e2e_begin "services-$BACKEND"
 CHECK=("$PYTHON" "$TOOLS/service-check.py")
+IPV6_TARGETS=() # the addresses the IPv6 checks run against (the socket backend's)
 URL="http://$STACK_IP"
 
 # Files for --http-root: random data, a text file in a subdirectory.
@@ -35,9 +40,13 @@ case "$BACKEND" in
     DESCRIPTION="netstack over TAP tap0"
     ;;
   socket)
+    STACK_IP6=fd77::2
     ns ip addr add "$STACK_IP/32" dev lo
-    daemon_start --backend socket --ip "$STACK_IP" --http-root "$WORK/root"
-    DESCRIPTION="the host's own sockets ($STACK_IP)"
+    ns ip -6 addr add "$STACK_IP6/128" dev lo
+    daemon_start --backend socket --ip "$STACK_IP" --ip6 "$STACK_IP6" --ip6 ::1 \
+      --http-root "$WORK/root"
+    DESCRIPTION="the host's own sockets ($STACK_IP, $STACK_IP6, ::1)"
+    IPV6_TARGETS=("$STACK_IP6" ::1)
     ;;
 esac
 daemon_wait_ready
@@ -152,10 +161,37 @@ while read -r line; do ok "$line"; done <<<"$output"
 output=$(ns "${CHECK[@]}" chargen "$STACK_IP" 19 10000 2>&1) || fail "chargen again" "ok" "$output"
 ok "chargen serves the next client too"
 
+# --- IPv6 (the socket backend) ---------------------------------------------------------------
+for address in "${IPV6_TARGETS[@]}"; do
+  page=$(ns curl -gsS -m 10 "http://[$address]/") || fail "curl -g http://[$address]/"
+  expect_match "GET / over IPv6 at [$address]: names the stack serving it" \
+    "running on $description_re\.</p>$" "$page"
+  result=$(ns curl -gsS -m 60 -o "$WORK/bytes6" -w '%{http_code} %{size_download}' \
+    "http://[$address]/bytes/100000") || fail "curl -g http://[$address]/bytes/100000"
+  expect_eq "GET /bytes/100000 over IPv6 at [$address]: status and size" "200 100000" "$result"
+  expect_eq "GET /bytes/100000 over IPv6 at [$address]: content" "$("${CHECK[@]}" pattern 100000)" \
+    "$(sha256sum <"$WORK/bytes6" | cut -d' ' -f1)"
+  head -c 1000000 "$WORK/echo.in" >"$WORK/echo6.in"
+  ns timeout 60 nc -6 -N "$address" 7 <"$WORK/echo6.in" >"$WORK/echo6.out" && status=0 || status=$?
+  expect_eq "TCP echo over IPv6 at [$address]: nc -6 -N finished" 0 "$status"
+  cmp -s "$WORK/echo6.in" "$WORK/echo6.out" \
+    || fail "TCP echo over IPv6 at [$address]: the bytes came back identical"
+  ok "TCP echo over IPv6 at [$address]: 1000000 bytes came back identical"
+  output=$(ns "$PYTHON" "$TOOLS/udp-echo-check.py" "$address" 7 $sizes 2>&1) \
+    || fail "UDP echo over IPv6 at [$address]: every datagram came back identical" \
+      "$sizes bytes echoed identical" "$output"
+  ok "UDP echo over IPv6 at [$address]: every datagram ($sizes bytes) came back identical"
+  output=$(ns "${CHECK[@]}" discard "$address" 9 200000 2>&1) || fail "discard over IPv6" "ok" "$output"
+  ok "over IPv6 at [$address]: $output"
+  output=$(ns "${CHECK[@]}" chargen "$address" 19 200000 2>&1) || fail "chargen over IPv6" "ok" "$output"
+  while read -r line; do ok "over IPv6 at [$address]: $line"; done <<<"$output"
+done
+
 # --- Stop ------------------------------------------------------------------------------------
 daemon_alive || fail "netstackd still runs after the checks"
 daemon_stop TERM
 expect_eq "exit status after SIGTERM" 0 "$DAEMON_STATUS"
 expect_counters_printed
-expect_eq "exit report: udp_echo.datagrams_echoed" "$(wc -w <<<"$sizes")" "$(counter udp_echo.datagrams_echoed)"
+expect_eq "exit report: udp_echo.datagrams_echoed" "$(($(wc -w <<<"$sizes") * (1 + ${#IPV6_TARGETS[@]})))" \
+  "$(counter udp_echo.datagrams_echoed)"
 expect_eq "exit report: udp_echo.refused_service_port" 1 "$(counter udp_echo.refused_service_port)"

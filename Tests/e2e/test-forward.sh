@@ -8,6 +8,10 @@
 #     half-close passed on, the other direction still open), and both directions at once;
 #   - nc -N through the forward, and curl of a 2 MB file from http.server (SHA-256);
 #   - a target that refuses: the client's connection is reset at once, not left hanging;
+#   - IPv6 (issue 13): a forward to an IPv6 host address (tcp:8010=[fd77::1]:9010) reached
+#     over IPv4 and over IPv6, the IPv4 forwards reached over IPv6 (a v6 client of the stack),
+#     curl -g through the forward, the startup line naming [fd77::1]:9010, and malformed
+#     bracketed forms refused with exit status 2 naming --forward;
 #   - the daemon still serves afterwards and stops cleanly.
 source "$(dirname "$0")/lib.sh"
 e2e_begin forward
@@ -16,9 +20,22 @@ PEER=("$PYTHON" "$TOOLS/forward-peer.py")
 UP=4000000
 DOWN=3000000
 
-# The targets, on the host side of the TAP (which the daemon creates with 10.77.0.1).
+STACK_IP6=fd77::2
+HOST_IP6=fd77::1
+
+# Malformed IPv6 targets: refused before anything is set up, exit status 2, naming the option.
+for rule in "tcp:8010=$HOST_IP6:9010" "tcp:8010=[$HOST_IP6:9010" "tcp:8010=[$HOST_IP6]" \
+  "tcp:8010=[$HOST_IP6]:0" "tcp:8010=[fe80::1]:9010"; do
+  ns "$NETSTACKD" --tap tap0 --forward "$rule" >"$WORK/bad.out" 2>"$WORK/bad.err" && status=0 || status=$?
+  expect_eq "--forward $rule: exit status" 2 "$status"
+  expect_match "--forward $rule: the message names the option" "^netstackd: --forward: '$(sed 's/[][\.*^$]/\\&/g' <<<"$rule")'" "$(cat "$WORK/bad.err")"
+done
+
+# The targets, on the host side of the TAP (which the daemon creates with 10.77.0.1), and
+# fd77::1 there for the IPv6 target (no duplicate address detection: the link is ours).
 ns ip tuntap add dev tap0 mode tap vnet_hdr
 ns ip addr add "$HOST_IP/$PREFIX" dev tap0
+ns ip -6 addr add "$HOST_IP6/64" dev tap0 nodad
 ns ip link set tap0 up
 start_peer() { # PORT MODE
   ip netns exec "$NS" "${PEER[@]}" server "$HOST_IP" "$1" "$2" "$DOWN" >"$WORK/peer-$2.out" 2>&1 </dev/null &
@@ -28,6 +45,9 @@ start_peer() { # PORT MODE
 start_peer 9000 after
 start_peer 9001 first
 start_peer 9002 duplex
+ip netns exec "$NS" "${PEER[@]}" server "$HOST_IP6" 9010 duplex "$DOWN" >"$WORK/peer-v6.out" 2>&1 </dev/null &
+HELPER_PIDS+=($!)
+wait_for_line "$WORK/peer-v6.out" "^listening on" 10 >/dev/null
 mkdir "$WORK/www"
 head -c 2097152 /dev/urandom >"$WORK/www/file.bin"
 ip netns exec "$NS" "$PYTHON" -m http.server --bind "$HOST_IP" --directory "$WORK/www" 9080 \
@@ -37,23 +57,26 @@ for ((i = 0; i < 50; i++)); do
   ns curl -s -m 1 -o /dev/null "http://$HOST_IP:9080/" && break
   sleep 0.2
 done
-ok "targets listening on $HOST_IP: 9000 (after), 9001 (first), 9002 (duplex), 9080 (http.server)"
+ok "targets listening on $HOST_IP: 9000 (after), 9001 (first), 9002 (duplex), 9080 (http.server); on $HOST_IP6: 9010 (duplex)"
 
-daemon_start --tap tap0 --ip "$STACK_IP/$PREFIX" --host-ip none \
+daemon_start --tap tap0 --ip "$STACK_IP/$PREFIX" --host-ip none --ip6 "$STACK_IP6/64" \
   --forward "tcp:8000=$HOST_IP:9000" --forward "tcp:8001=$HOST_IP:9001" \
   --forward "tcp:8002=$HOST_IP:9002" --forward "tcp:8080=$HOST_IP:9080" \
-  --forward "tcp:8099=$HOST_IP:9099"
+  --forward "tcp:8099=$HOST_IP:9099" --forward "tcp:8010=[$HOST_IP6]:9010"
 daemon_wait_ready
+# The stack's IPv6 address is usable once its duplicate address detection is done.
+daemon_wait_ready "$STACK_IP6" 30
 expect_match "startup line lists the forwards" \
-  "forwarding tcp:8000 to $HOST_IP:9000; forwarding tcp:8001 to $HOST_IP:9001; forwarding tcp:8002 to $HOST_IP:9002; forwarding tcp:8080 to $HOST_IP:9080; forwarding tcp:8099 to $HOST_IP:9099" \
+  "forwarding tcp:8000 to $HOST_IP:9000; forwarding tcp:8001 to $HOST_IP:9001; forwarding tcp:8002 to $HOST_IP:9002; forwarding tcp:8080 to $HOST_IP:9080; forwarding tcp:8099 to $HOST_IP:9099; forwarding tcp:8010 to \[$HOST_IP6\]:9010" \
   "$(cat "$DAEMON_OUT")"
 
 up_sha=$("${PEER[@]}" stream to-server "$UP")
-# check_target MODE N: the target's report of its Nth connection: it got the client's bytes.
+# check_target MODE N [FILE]: the target's report of its Nth connection: it got the client's
+# bytes (FILE: the report of the target on $HOST_IP6).
 check_target() {
-  local line="" i
+  local line="" i file=${3:-$WORK/peer-$1.out}
   for ((i = 0; i < 100; i++)); do
-    line=$(grep "^$1: " "$WORK/peer-$1.out" | sed -n "$2p" || true)
+    line=$(grep "^$1: " "$file" | sed -n "$2p" || true)
     [[ -n "$line" ]] && break
     sleep 0.1
   done
@@ -85,6 +108,26 @@ expect_eq "curl http://$STACK_IP:8080/file.bin: status and size" "200 2097152" "
 expect_eq "curl: the file intact (sha256)" "$(sha256sum <"$WORK/www/file.bin" | cut -d' ' -f1)" \
   "$(sha256sum <"$WORK/file.got" | cut -d' ' -f1)"
 
+# IPv6: the target on [$HOST_IP6]:9010 reached over IPv4 and over IPv6; an IPv4 target reached
+# over IPv6; curl -g through the forward.
+output=$(ns timeout 90 "${PEER[@]}" client "$STACK_IP" 8010 duplex "$UP" "$DOWN" 2>&1) \
+  || fail "duplex: an IPv4 client through port 8010 to [$HOST_IP6]:9010" "identical data" "$output"
+ok "IPv4 client through $STACK_IP:8010 to [$HOST_IP6]:9010: $output"
+check_target duplex 1 "$WORK/peer-v6.out"
+output=$(ns timeout 90 "${PEER[@]}" client "$STACK_IP6" 8010 duplex "$UP" "$DOWN" 2>&1) \
+  || fail "duplex: an IPv6 client through [$STACK_IP6]:8010 to [$HOST_IP6]:9010" "identical data" "$output"
+ok "IPv6 client through [$STACK_IP6]:8010 to [$HOST_IP6]:9010: $output"
+check_target duplex 2 "$WORK/peer-v6.out"
+output=$(ns timeout 90 "${PEER[@]}" client "$STACK_IP6" 8000 after "$UP" "$DOWN" 2>&1) \
+  || fail "after: an IPv6 client through [$STACK_IP6]:8000 to $HOST_IP:9000" "identical data" "$output"
+ok "IPv6 client through [$STACK_IP6]:8000 to $HOST_IP:9000: $output"
+check_target after 3
+result=$(ns curl -gsS -m 30 -o "$WORK/file6.got" -w '%{http_code} %{size_download}' \
+  "http://[$STACK_IP6]:8080/file.bin") || fail "curl -g through [$STACK_IP6]:8080"
+expect_eq "curl http://[$STACK_IP6]:8080/file.bin: status and size" "200 2097152" "$result"
+expect_eq "curl over IPv6: the file intact (sha256)" "$(sha256sum <"$WORK/www/file.bin" | cut -d' ' -f1)" \
+  "$(sha256sum <"$WORK/file6.got" | cut -d' ' -f1)"
+
 # A target that refuses: the client is reset, it does not hang.
 output=$(ns "${PEER[@]}" refused "$STACK_IP" 8099 2>&1) || fail "refused target" "reset or close" "$output"
 expect_match "a refused target resets the client's connection" "^connection reset \(" "$output"
@@ -112,5 +155,5 @@ ns ping -c 1 -W 2 -q "$STACK_IP" >/dev/null || fail "ping after the forwards"
 ok "the stack still answers ping"
 daemon_stop TERM
 expect_eq "exit status after SIGTERM" 0 "$DAEMON_STATUS"
-expect_ge "tcp.passive_opens" 10 "$(counter tcp.passive_opens)"
+expect_ge "tcp.passive_opens" 14 "$(counter tcp.passive_opens)"
 expect_ge "tcp.resets_sent (the refused target)" 2 "$(counter tcp.resets_sent)"

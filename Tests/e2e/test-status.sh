@@ -141,9 +141,10 @@ text=$(status_text) || fail "status of the socket backend"
 log "--- status of the socket backend ---"
 sed 's/^/    | /' <<<"$text"
 expect_match "socket backend: header" "^netstackd [0-9.]+: socket backend on host sockets, up [0-9]+ s$" "$text"
-expect_match "socket backend: the bind address" "^interface: ip 10\.77\.9\.2$" "$text"
+expect_match "socket backend: the bind addresses (::1 by default)" "^interface: ip 10\.77\.9\.2, ip6 ::1$" "$text"
 json=$(status_json)
 "$PYTHON" -m json.tool <<<"$json" >/dev/null || fail "socket backend: status --json is valid JSON" "valid" "$json"
 expect_match "socket backend: --json" '"backend":"socket"' "$json"
+expect_match "socket backend: --json lists the IPv6 bind address" '"ip6":\["::1"\]' "$json"
 daemon_stop TERM
 expect_eq "socket backend: exit status after SIGTERM" 0 "$DAEMON_STATUS"

@@ -47,7 +47,7 @@ static void on_alarm(int signal) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: bulk send|recv ADDR PORT BYTES [-b BUFFER] [-s SOCKBUF] [-t SECONDS]\n");
+  fprintf(stderr, "usage: bulk send|recv ADDR|ADDR6 PORT BYTES [-b BUFFER] [-s SOCKBUF] [-t SECONDS]\n");
   exit(2);
 }
 
@@ -56,8 +56,23 @@ int main(int argc, char **argv) {
   const char *mode = argv[1];
   int sending = strcmp(mode, "send") == 0;
   if (!sending && strcmp(mode, "recv") != 0) usage();
-  struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3]))};
-  if (inet_pton(AF_INET, argv[2], &address.sin_addr) != 1) usage();
+  // ADDR: IPv4, or IPv6 (a colon in it).
+  struct sockaddr_storage address = {0};
+  socklen_t address_length;
+  uint16_t port = htons((uint16_t)atoi(argv[3]));
+  if (strchr(argv[2], ':')) {
+    struct sockaddr_in6 *inet6 = (struct sockaddr_in6 *)&address;
+    inet6->sin6_family = AF_INET6;
+    inet6->sin6_port = port;
+    if (inet_pton(AF_INET6, argv[2], &inet6->sin6_addr) != 1) usage();
+    address_length = sizeof *inet6;
+  } else {
+    struct sockaddr_in *inet = (struct sockaddr_in *)&address;
+    inet->sin_family = AF_INET;
+    inet->sin_port = port;
+    if (inet_pton(AF_INET, argv[2], &inet->sin_addr) != 1) usage();
+    address_length = sizeof *inet;
+  }
   uint64_t bytes = strtoull(argv[4], NULL, 10);
   size_t buffer_size = 1 << 20;
   int socket_buffer = 0;
@@ -77,7 +92,7 @@ int main(int argc, char **argv) {
   signal(SIGALRM, on_alarm);
   alarm(limit);
 
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int fd = socket(address.ss_family, SOCK_STREAM, 0);
   if (fd < 0) { perror("bulk: socket"); return 1; }
   if (socket_buffer > 0) {
     int option = sending ? SO_SNDBUFFORCE : SO_RCVBUFFORCE;
@@ -85,7 +100,7 @@ int main(int argc, char **argv) {
       perror("bulk: setsockopt (socket buffer)");
   }
   double start = now_seconds();
-  if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+  if (connect(fd, (struct sockaddr *)&address, address_length) != 0) {
     perror("bulk: connect");
     return 1;
   }

@@ -41,13 +41,16 @@ static const char default_page[] =
     "<p>Try <a href=\"/bytes/1048576\">/bytes/1048576</a> for a megabyte.</p>\n"
     "</body></html>\n";
 
+// One dual-stack listener on [::]:PORT (IPV6_V6ONLY off): IPv4 clients arrive as IPv4 packets
+// on it, IPv6 ones as IPv6, so both families of the benchmark meet the same server.
 static int listen_on(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int fd = socket(AF_INET6, SOCK_STREAM, 0);
   if (fd < 0) { perror("servers: socket"); exit(1); }
-  int one = 1;
+  int one = 1, zero = 0;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                                .sin_addr.s_addr = htonl(INADDR_ANY)};
+  setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  struct sockaddr_in6 address = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
+                                 .sin6_addr = IN6ADDR_ANY_INIT};
   if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0) {
     fprintf(stderr, "servers: bind port %d: %s\n", port, strerror(errno));
     exit(1);

@@ -3,7 +3,7 @@
 
 Usage:
   forward-peer.py server HOST PORT MODE REPLY_BYTES
-      Listens on HOST:PORT and serves connections one after the other, for as long as it
+      Listens on HOST:PORT (HOST an IPv4 or IPv6 address) and serves connections one after the other, for as long as it
       runs. Each connection, by MODE:
         after   read until the client's FIN, then send REPLY_BYTES and close;
         first   send REPLY_BYTES and half-close, then read until the client's FIN, close;
@@ -54,7 +54,8 @@ def read_to_end(sock):
 
 def serve(host, port, mode, reply_count):
     reply = stream("to-client", reply_count)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host, port))
     listener.listen(16)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Sends UDP datagrams of the given sizes to HOST PORT and checks each comes back identical.
 
-Usage: udp-echo-check.py HOST PORT SIZE... (stdlib only; one connected socket, 3 s timeout per
-datagram). The payloads are seeded pseudo-random bytes, so a corrupted or truncated echo shows.
+Usage: udp-echo-check.py HOST PORT SIZE... (HOST an IPv4 or IPv6 address; stdlib only; one
+connected socket, 3 s timeout per datagram). The payloads are seeded pseudo-random bytes, so a corrupted or truncated echo shows.
 Prints one line per size; exits 1 if any echo is missing or differs.
 """
 import random
@@ -15,7 +15,8 @@ def main() -> int:
     sizes = [int(size) for size in sys.argv[3:]]
     generator = random.Random(7)
     failures = 0
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         sock.settimeout(3.0)
         sock.connect((host, port))
