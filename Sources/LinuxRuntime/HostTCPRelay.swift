@@ -146,7 +146,7 @@ public final class HostTCPRelay: @unchecked Sendable {
         }
       }
       if connected == 0 {
-        established(id, hostPort: local.port, now: now)
+        established(id, hostPort: local?.port ?? 0, now: now)
         return
       }
       await sockets.writers.wait(flow.descriptor)
