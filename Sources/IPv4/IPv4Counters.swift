@@ -12,7 +12,8 @@ public struct IPv4Counters: CounterGroup, Sendable, Equatable {
   public var droppedBadHeaderLength: UInt64 = 0
   public var droppedBadChecksum: UInt64 = 0
   public var droppedBadOptions: UInt64 = 0
-  /// A source that cannot be a host: broadcast (limited or our subnet's), multicast or class E.
+  /// A source that cannot be a host on the link: broadcast (limited or our subnet's), multicast,
+  /// class E or loopback.
   public var droppedBadSource: UInt64 = 0
   /// Addressed to another host.
   public var droppedNotForUs: UInt64 = 0

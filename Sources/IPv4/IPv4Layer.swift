@@ -97,8 +97,9 @@ public struct IPv4Layer<Link: IPv4Link> {
       return .consumed
     }
     let source = packet.source
-    // Our subnet's broadcast address is no host either: answering it would broadcast.
-    if source.isBroadcast || source.isMulticast || source.isReserved
+    // Our subnet's broadcast address is no host either: answering it would broadcast. A
+    // loopback source never comes from a link (RFC 1122 §3.2.1.3 (g)).
+    if source.isBroadcast || source.isMulticast || source.isReserved || source.isLoopback
       || address?.isDirectedBroadcast(source) == true
     {
       counters.droppedBadSource += 1

@@ -100,6 +100,7 @@ struct IPv4LayerReceiveTests {
   @Test(arguments: [
     [255, 255, 255, 255] as [UInt8], [224, 0, 0, 9], [240, 1, 2, 3],
     [10, 77, 0, 255],  // our subnet's broadcast address
+    [127, 0, 0, 1], [127, 9, 8, 7],  // loopback: never on a link (RFC 1122 §3.2.1.3)
   ])
   func dropsImpossibleSources(source: [UInt8]) {
     var layer = makeLayer()
