@@ -84,11 +84,13 @@ public struct DirectStack {
     tcp = TCPLayer(configuration: configuration.tcp, seed: random.next(), budget: budget)
     var ipv6Configuration = IPv6Layer<EthernetIPv6Link>.Configuration()
     ipv6Configuration.autoconfiguresAddresses = configuration.ipv6Autoconfiguration
+    let drawnSecret = (random.next(), random.next())
     let ipv6Layer = IPv6Layer(
       link: EthernetIPv6Link(
         hardwareAddress: configuration.hardwareAddress, mtu: configuration.mtu,
         supportsSegmentationOffload: configuration.segmentationOffload),
-      configuration: ipv6Configuration, secretKey: (random.next(), random.next()),
+      configuration: ipv6Configuration,
+      secretKey: configuration.ipv6StableSecret ?? drawnSecret,
       randomSeed: random.next(), budget: budget)
     network = DualStackNetwork(ipv4: ipv4Layer, ipv6: ipv6Layer)
     configure(address: configuration.address, gateway: configuration.gateway, now: now)
