@@ -88,6 +88,15 @@ public struct ICMPv4Counters: CounterGroup, Sendable, Equatable {
   public var droppedUnclaimedReplies: UInt64 = 0
   /// Echo replies sent on behalf of another host, from a relay's answer.
   public var echoRepliesRelayed: UInt64 = 0
+  /// Destination unreachable, fragmentation needed (RFC 1191 §4) received.
+  public var fragmentationNeededReceived: UInt64 = 0
+  /// Of those: a next-hop MTU below IPv4's minimum of 68 (RFC 791), zero from a router older
+  /// than RFC 1191 included.
+  public var droppedFragmentationNeededBelowMinimum: UInt64 = 0
+  /// Of those: a quote too short to name a transport, or of a datagram we did not send.
+  public var droppedUnmatchedErrors: UInt64 = 0
+  /// Of those: the queue of reports for the transports (``IPv4Layer/pathMTUReports``) was full.
+  public var droppedPathMTUReportsQueueFull: UInt64 = 0
 
   public init() {}
 
@@ -105,5 +114,9 @@ public struct ICMPv4Counters: CounterGroup, Sendable, Equatable {
     body("dropped_broadcast_echo", droppedBroadcastEcho)
     body("dropped_unclaimed_replies", droppedUnclaimedReplies)
     body("echo_replies_relayed", echoRepliesRelayed)
+    body("fragmentation_needed_received", fragmentationNeededReceived)
+    body("dropped_fragmentation_needed_below_minimum", droppedFragmentationNeededBelowMinimum)
+    body("dropped_unmatched_errors", droppedUnmatchedErrors)
+    body("dropped_path_mtu_reports_queue_full", droppedPathMTUReportsQueueFull)
   }
 }

@@ -20,10 +20,14 @@ public struct IPv4Layer<Link: IPv4Link> {
   private var nextIdentification: UInt16
 
   public internal(set) var counters = IPv4Counters()
-  public private(set) var icmpCounters = ICMPv4Counters()
+  public internal(set) var icmpCounters = ICMPv4Counters()
 
   /// Echo replies received for requests this stack sent (``sendEchoRequest(to:identifier:sequence:payload:now:)``).
   public var echoReplies = BoundedQueue<ICMPv4EchoReply>(limit: 256)
+  /// Checked "fragmentation needed" reports about datagrams this stack sent, for the
+  /// transport that sent them to take (``receiveFragmentationNeeded(_:reporter:)``); a report
+  /// that finds the queue full is dropped and counted.
+  public var pathMTUReports = BoundedQueue<ICMPv4PathMTUReport>(limit: 16)
   /// Whether to answer echo requests sent to a broadcast or multicast address (Linux: no).
   public var answersBroadcastEcho = false
   /// TTL of datagrams we originate.
@@ -274,6 +278,10 @@ public struct IPv4Layer<Link: IPv4Link> {
       } else {
         icmpCounters.droppedUnclaimedReplies += 1
       }
+    case .destinationUnreachable
+    where message.code == ICMPv4UnreachableCode.fragmentationNeeded.rawValue:
+      icmpCounters.errorsReceived += 1
+      receiveFragmentationNeeded(message, reporter: packet.source)
     default:
       if message.type.isError { icmpCounters.errorsReceived += 1 }
     }

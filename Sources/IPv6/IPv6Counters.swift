@@ -51,6 +51,9 @@ public struct IPv6Counters: CounterGroup, Sendable, Equatable {
   public var sendNoRoute: UInt64 = 0
   /// No usable source address for the destination.
   public var sendNoSourceAddress: UInt64 = 0
+  /// Packets not sent because their destination was an IPv4-mapped address (::ffff:0:0/96),
+  /// which must never appear on the wire (RFC 4038 §4.2, RFC 4942 §2.2).
+  public var sendIPv4Mapped: UInt64 = 0
   /// Larger than the path MTU with fragmentation refused, or than 65,535 bytes.
   public var sendTooLarge: UInt64 = 0
   /// Packets dropped while waiting for a neighbour (queue full, budget, or no answer).
@@ -85,6 +88,7 @@ public struct IPv6Counters: CounterGroup, Sendable, Equatable {
     body("reassembly_dropped_memory", reassemblyDroppedMemory)
     body("fragments_sent", fragmentsSent)
     body("send_no_route", sendNoRoute)
+    body("send_ipv4_mapped", sendIPv4Mapped)
     body("send_no_source_address", sendNoSourceAddress)
     body("send_too_large", sendTooLarge)
     body("send_neighbour_dropped", sendNeighbourDropped)

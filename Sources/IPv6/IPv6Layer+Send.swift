@@ -55,6 +55,12 @@ extension IPv6Layer {
       counters.sendNoRoute += 1
       throw .noRoute
     }
+    guard !destination.isIPv4Mapped else {
+      // An IPv4 destination written as IPv6 (RFC 4038 §4.2): it belongs to IPv4, never to
+      // the IPv6 wire (RFC 4942 §2.2).
+      counters.sendIPv4Mapped += 1
+      throw .noRoute
+    }
     let source: IPv6Address
     if let given = options.source {
       guard addressTable.isAssigned(given) else {

@@ -162,7 +162,7 @@ public struct IPv6Layer<Link: IPv6Link> {
   public mutating func addAddress(_ cidr: IPv6CIDR, now: Instant)
     throws(IPv6ConfigurationError)
   {
-    guard cidr.address.isUnicast else { throw .notUnicast }
+    guard cidr.address.isUnicast, !cidr.address.isIPv4Mapped else { throw .notUnicast }
     guard addressTable.entry(for: cidr.address) == nil else { throw .exists }
     guard let events = addressTable.addManual(cidr, now: now, random: &random) else {
       ndpCounters.addressesRefused += 1

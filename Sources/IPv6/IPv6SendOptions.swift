@@ -51,7 +51,8 @@ extension IPv6SendError: CustomStringConvertible {
 
 /// Why an address could not be configured.
 public enum IPv6ConfigurationError: Error, Equatable, Sendable {
-  /// Not a unicast address (unspecified, loopback or multicast).
+  /// Not a unicast address (unspecified, loopback or multicast), or an IPv4-mapped one
+  /// (RFC 4942 §2.2: no interface has one).
   case notUnicast
   /// The interface has the address already.
   case exists

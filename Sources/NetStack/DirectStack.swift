@@ -84,11 +84,13 @@ public struct DirectStack {
     tcp = TCPLayer(configuration: configuration.tcp, seed: random.next(), budget: budget)
     var ipv6Configuration = IPv6Layer<EthernetIPv6Link>.Configuration()
     ipv6Configuration.autoconfiguresAddresses = configuration.ipv6Autoconfiguration
+    let drawnSecret = (random.next(), random.next())
     let ipv6Layer = IPv6Layer(
       link: EthernetIPv6Link(
         hardwareAddress: configuration.hardwareAddress, mtu: configuration.mtu,
         supportsSegmentationOffload: configuration.segmentationOffload),
-      configuration: ipv6Configuration, secretKey: (random.next(), random.next()),
+      configuration: ipv6Configuration,
+      secretKey: configuration.ipv6StableSecret ?? drawnSecret,
       randomSeed: random.next(), budget: budget)
     network = DualStackNetwork(ipv4: ipv4Layer, ipv6: ipv6Layer)
     configure(address: configuration.address, gateway: configuration.gateway, now: now)
@@ -170,6 +172,7 @@ public struct DirectStack {
     }
     switch ipv4.receive(packet, linkBroadcast: linkBroadcast, now: now) {
     case .consumed:
+      if !ipv4.pathMTUReports.isEmpty { takeIPv4PathMTUReports() }
       return
     case .local(let delivery):
       let length = delivery.headerLength + delivery.header.payloadLength
@@ -210,6 +213,18 @@ public struct DirectStack {
       }
     }
     moveIPv6Requests()
+  }
+
+  /// Hands the IPv4 layer's checked "fragmentation needed" reports about TCP segments to TCP,
+  /// which lowers the segment size of the connection a report names (RFC 1191 §6.4). IPv4
+  /// keeps no path MTU per destination: the lowered size lives in the connection.
+  private mutating func takeIPv4PathMTUReports() {
+    while let report = ipv4.pathMTUReports.popFirst() {
+      guard report.quotedProtocol == .tcp else { continue }
+      tcp.pathMTUDecreased(
+        quotedHeader: report.quotedTransportHeader.span, from: .v4(report.quotedSource),
+        to: .v4(report.quotedDestination), maximumPayload: report.mtu - IPv4Header.length)
+    }
   }
 
   /// Hands an IPv6 datagram to its transport: the one place where IPv6 meets TCP and UDP,

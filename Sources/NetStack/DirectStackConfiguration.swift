@@ -34,6 +34,10 @@ public struct DirectStackConfiguration: Sendable {
   /// Form addresses from the prefixes routers advertise (SLAAC, RFC 4862 §5.5.3; `--ip6
   /// auto`). Routers, the MTU and DNS servers are taken from advertisements either way.
   public var ipv6Autoconfiguration = false
+  /// The secret of the stable interface identifiers (RFC 7217 §5's secret_key): the same
+  /// secret gives the same link-local and SLAAC addresses on the same link; nil draws one
+  /// from ``seed``, which a host runtime seeds anew each run.
+  public var ipv6StableSecret: (UInt64, UInt64)?
 
   /// A configuration; everything but the MAC address has a default: MTU 1500, no address (set
   /// one, or start the DHCP client), no gateway, seed 0 (pass real entropy on a host), no

@@ -10,8 +10,12 @@ import NetCore
 /// SACK-permitted, so those options survive too.
 public struct SYNCookieGenerator: Sendable {
   private let hasher: SipHash
-  /// MSS values a cookie can name (Linux's table for IPv4).
-  static let mssTable: [UInt16] = [536, 1300, 1440, 1460, 4312, 8960, 16344, 65495]
+  /// MSS values a cookie can name, for both families: Linux's IPv4 table (536, 1300, 1440,
+  /// 1460) and its IPv6 one (1220 for the 1280 minimum MTU, 1440 for Ethernet, 8940 for
+  /// 9000-byte jumbo frames), with 4312 and IPv4 loopback's 65495. A SYN's MSS is rounded
+  /// down to the largest entry not above it, so an IPv6 peer at the minimum MTU keeps 1220
+  /// rather than falling to 536, and an IPv4 jumbo peer (8960) loses only 20 bytes.
+  static let mssTable: [UInt16] = [536, 1220, 1300, 1440, 1460, 4312, 8940, 65495]
   /// How long a cookie stays valid, in 64-second periods (current and previous).
   static let period: Int64 = 64_000_000_000
 

@@ -67,6 +67,9 @@ public struct TCPCounters: CounterGroup, Sendable, Equatable {
   public var memoryReclaims: UInt64 = 0
   /// Connections that cut their segments to a smaller path MTU (RFC 8201 §5.2).
   public var pathMTUDecreases: UInt64 = 0
+  /// IPv4 "fragmentation needed" reports ignored: the quoted segment named no connection of
+  /// ours, or a sequence number outside what it has in flight (RFC 5927 §4.1).
+  public var pathMTUReportsIgnored: UInt64 = 0
 
   public init() {}
 
@@ -113,5 +116,6 @@ public struct TCPCounters: CounterGroup, Sendable, Equatable {
     body("connections_refused_memory", connectionsRefusedMemory)
     body("memory_reclaims", memoryReclaims)
     body("path_mtu_decreases", pathMTUDecreases)
+    body("path_mtu_reports_ignored", pathMTUReportsIgnored)
   }
 }

@@ -181,6 +181,18 @@ extension DaemonOptions {
       }
     },
     Option(
+      "--ip6-secret-file", value: .required("PATH"),
+      help: """
+        keep the secret of the stack's IPv6 interface identifiers (RFC 7217) in PATH, so that \
+        its link-local and SLAAC addresses stay the same across restarts (without --mac, the \
+        MAC is derived from it too); created with a random secret, mode 0600, if missing \
+        (default: a new secret and MAC each run)
+        """
+    ) { options, value, name throws(OptionError) in
+      guard let path = value, !path.isEmpty else { throw OptionError(name, "a path is needed") }
+      options.ipv6SecretFile = path
+    },
+    Option(
       "--gateway6", value: .required("ADDR"),
       help: """
         IPv6 default router: link-local, or inside an --ip6 prefix (default: the routers that \

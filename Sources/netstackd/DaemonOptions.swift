@@ -74,6 +74,8 @@ struct DaemonOptions {
   var ipv6Gateway: IPv6Address?
   /// `--host-ip6`: an IPv6 address for the host side of the TAP.
   var hostIPv6Address: IPv6CIDR?
+  /// `--ip6-secret-file`: where the secret of the stable interface identifiers is kept.
+  var ipv6SecretFile: String?
   var pcap: String?
   var logLevel = LogLevel.info
   var impairment: ImpairmentConfiguration?

@@ -91,6 +91,9 @@ final class Daemon {
   var relayTCP: HostTCPRelay?
   var relayDNS: RelayDNSService?
 
+  /// The secret of the IPv6 interface identifiers from `--ip6-secret-file`, if given.
+  var ipv6StableSecret: (UInt64, UInt64)?
+
   init(options: DaemonOptions) {
     self.options = options
     logger = Logger(level: options.logLevel)
@@ -104,6 +107,11 @@ final class Daemon {
         Netstackd.fail("--http-root: '\(root)' is not a directory", status: 2)
       }
       files = directory
+    }
+    if let path = options.ipv6SecretFile {
+      do { ipv6StableSecret = try IPv6SecretFile.loadOrCreate(path: path) } catch {
+        Netstackd.fail("\(error)", status: 2)
+      }
     }
     let loop: EventLoop
     do {
@@ -208,6 +216,7 @@ final class Daemon {
     configuration.ipv6Addresses = options.ipv6Addresses
     configuration.ipv6Gateway = options.ipv6Gateway
     configuration.ipv6Autoconfiguration = options.ipv6Autoconfiguration
+    configuration.ipv6StableSecret = ipv6StableSecret
     return configuration
   }
 
@@ -251,8 +260,13 @@ final class Daemon {
     return summary
   }
 
+  /// `--mac`; else, with `--ip6-secret-file`, one derived from the secret (the stable
+  /// identifiers hash the MAC too, RFC 7217 §5's Net_Iface, so it must not change either);
+  /// else a random one, locally administered.
   var chosenMAC: MACAddress {
-    options.mac ?? MACAddress(rawValue: 0x0200_0000_0000 | (Netstackd.entropy() & 0x00FF_FFFF_FFFF))
+    if let mac = options.mac { return mac }
+    if let secret = ipv6StableSecret { return IPv6SecretFile.hardwareAddress(for: secret) }
+    return MACAddress(rawValue: 0x0200_0000_0000 | (Netstackd.entropy() & 0x00FF_FFFF_FFFF))
   }
 
   /// Opens the TAP device, configures its host side, and builds the stack over it. With

@@ -355,3 +355,23 @@ status_value() {
   [[ -n "$json" ]] || json=$(daemon_status_json) || return 1
   "$PYTHON" -c 'import json, sys; s = json.loads(sys.stdin.read()); print(eval(sys.argv[1]))' "$1" <<<"$json"
 }
+
+# --- IPv6 ------------------------------------------------------------------------------------
+
+# ipv6_wait_ready ADDRESS [SECONDS]: waits until duplicate address detection is over on both
+# sides of tap0: the namespace has no tentative address, and the daemon (started with
+# --control "$WORK/control") shows ADDRESS and its link-local address preferred; then checks
+# that ADDRESS answers ping. Fails after SECONDS (default 30).
+ipv6_wait_ready() {
+  local address=$1 seconds=${2:-30} deadline states
+  deadline=$((SECONDS + seconds))
+  while ((SECONDS < deadline)); do
+    states=$(status_value "sorted(a['state'] for a in s['ipv6']['addresses'] if a['address'].startswith('$address/') or a['origin'] == 'link-local')")
+    [[ -z "$(ns ip -6 addr show dev tap0 tentative)" && "$states" == "['preferred', 'preferred']" ]] && break
+    sleep 0.2
+  done
+  expect_eq "the host side of tap0 has no tentative address" "" "$(ns ip -6 addr show dev tap0 tentative)"
+  expect_eq "status: $address and the link-local address are preferred" "['preferred', 'preferred']" "$states"
+  ns ping -c 1 -W 5 -q "$address" >/dev/null || fail "no answer to ping -6 $address"
+  ok "$address answers ping"
+}

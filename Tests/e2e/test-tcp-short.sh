@@ -15,8 +15,20 @@
 #     than the first batches) cost no more memory: a leak of 200 bytes or more per connection
 #     would show;
 # and after each batch, no connection is left open but TIME-WAIT ones.
+#
+# With SHORT_FAMILY=6 (test-ipv6-tcp-short.sh) the connections go over IPv6, to fd77::2.
 source "$(dirname "$0")/lib.sh"
-e2e_begin tcp-short
+if [[ "${SHORT_FAMILY:-4}" == 6 ]]; then
+  e2e_begin ipv6-tcp-short
+  TARGET=fd77::2
+  URL_HOST="[$TARGET]"
+  IPV6_ARGS=(--ip6 "$TARGET/64" --host-ip6 fd77::1/64)
+else
+  e2e_begin tcp-short
+  TARGET=$STACK_IP
+  URL_HOST=$TARGET
+  IPV6_ARGS=()
+fi
 
 BATCH=10000
 GROWTH_KB=8192
@@ -25,15 +37,16 @@ AB_TIMEOUT=10     # seconds ab waits for any answer before it gives up: a stall
 BATCH_LIMIT=150   # seconds one batch may take (about 7 s in release on a busy machine)
 
 daemon_start --tap tap0 --ip "$STACK_IP/$PREFIX" --host-ip "$HOST_IP/$PREFIX" \
-  --control "$WORK/control"
+  "${IPV6_ARGS[@]}" --control "$WORK/control"
 daemon_wait_ready
+[[ "$TARGET" == "$STACK_IP" ]] || ipv6_wait_ready "$TARGET"
 
 # batch N: N connections with ab; checks the report; prints nothing.
 connections_done=0
 batch() {
   local n=$1 status=0 started=$SECONDS
   ns timeout "$BATCH_LIMIT" ab -q -n "$n" -c 4 -s "$AB_TIMEOUT" -H 'Connection: close' \
-    "http://$STACK_IP/" >"$WORK/ab.out" 2>"$WORK/ab.err" || status=$?
+    "http://$URL_HOST/" >"$WORK/ab.out" 2>"$WORK/ab.err" || status=$?
   if ((status != 0)); then
     fail "ab stopped with status $status after $((SECONDS - started)) s (124: over ${BATCH_LIMIT} s)" \
       "exit 0" "$(grep -E 'Complete|Failed|apr_|timeout' "$WORK/ab.out" "$WORK/ab.err" | head -5)"

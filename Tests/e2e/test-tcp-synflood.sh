@@ -22,11 +22,33 @@
 # and the daemon handles the floods within bounds: SYN cookies were sent (tcp.syn_cookies_sent)
 # and the SYN-ACKs reached the spoofed address, the half-open connections never exceed the SYN
 # backlog (1024) by more than a few, the resident memory grows by at most RSS_LIMIT_KB.
+#
+# With SYNFLOOD_FAMILY=6 (test-ipv6-tcp-synflood.sh) everything goes over IPv6 instead: the
+# stack at fd77::2, the spoofed source fd77::1:3, and, as hping3 has no IPv6, the second flood
+# is tools/syn-flood.py sending as fast as it can (RATE 0) for HPING_SECONDS. The spoofed
+# address is deprecated (preferred_lft 0) and shares a shorter prefix with fd77::2 than
+# fd77::1 does, so that the kernel never picks it as the source of the test's own
+# connections (RFC 6724 §5 rules 3 and 8), whose answers the nftables rule would drop.
 source "$(dirname "$0")/lib.sh"
-e2e_begin tcp-synflood
-
-command -v hping3 >/dev/null || fail "hping3 is not installed"
-SPOOFED=10.77.0.3
+FAMILY=${SYNFLOOD_FAMILY:-4}
+if ((FAMILY == 6)); then
+  e2e_begin ipv6-tcp-synflood
+  TARGET=fd77::2
+  URL_HOST="[$TARGET]"
+  SPOOFED=fd77::1:3
+  SPOOFED_PREFIX=128
+  NFT_MATCH="ip6 daddr"
+  IPV6_ARGS=(--ip6 "$TARGET/64" --host-ip6 fd77::1/64)
+else
+  e2e_begin tcp-synflood
+  command -v hping3 >/dev/null || fail "hping3 is not installed"
+  TARGET=$STACK_IP
+  URL_HOST=$TARGET
+  SPOOFED=10.77.0.3
+  SPOOFED_PREFIX=32
+  NFT_MATCH="ip daddr"
+  IPV6_ARGS=()
+fi
 FLOOD_RATE=5000
 FLOOD_SECONDS=6
 HPING_SECONDS=3
@@ -39,21 +61,26 @@ mkdir "$WORK/root"
 head -c "$SIZE" /dev/urandom >"$WORK/root/long.bin"
 expected=$(sha256sum <"$WORK/root/long.bin" | cut -d' ' -f1)
 daemon_start --tap tap0 --ip "$STACK_IP/$PREFIX" --host-ip "$HOST_IP/$PREFIX" \
-  --http-root "$WORK/root" --control "$WORK/control"
+  "${IPV6_ARGS[@]}" --http-root "$WORK/root" --control "$WORK/control"
 daemon_wait_ready
+((FAMILY == 6)) && ipv6_wait_ready "$TARGET"
 
 # The spoofed source: an address of the namespace whose packets are dropped on the way in.
-ns ip addr add "$SPOOFED/32" dev tap0
+if ((FAMILY == 6)); then
+  ns ip addr add "$SPOOFED/$SPOOFED_PREFIX" dev tap0 nodad preferred_lft 0
+else
+  ns ip addr add "$SPOOFED/$SPOOFED_PREFIX" dev tap0
+fi
 ns nft -f - <<RULES || fail "nft: could not add the rule for the spoofed address"
 table inet e2e_flood {
   chain in { type filter hook input priority 0; policy accept;
-    ip daddr $SPOOFED counter drop; }
+    $NFT_MATCH $SPOOFED counter drop; }
 }
 RULES
 rss_before=$(daemon_rss_kb)
 
 # --- Before the floods: a long download and an idle echo connection ---
-ip netns exec "$NS" timeout 120 "$PYTHON" "$TOOLS/paced-download.py" "$STACK_IP" 80 /long.bin \
+ip netns exec "$NS" timeout 120 "$PYTHON" "$TOOLS/paced-download.py" "$TARGET" 80 /long.bin \
   "$RATE" "$WORK/long.bin" >"$WORK/download.out" 2>"$WORK/download.err" </dev/null &
 download_pid=$!
 HELPER_PIDS+=("$download_pid")
@@ -62,7 +89,7 @@ ip netns exec "$NS" bash -c '
   echo "before the floods" >&3; read -r -t 10 line <&3; echo "$line"
   while [[ ! -e $2 ]]; do sleep 0.2; done
   echo "after the floods" >&3; read -r -t 10 line <&3; echo "$line"' \
-  _ "$STACK_IP" "$WORK/floods-over" >"$WORK/idle.out" 2>"$WORK/idle.err" </dev/null &
+  _ "$TARGET" "$WORK/floods-over" >"$WORK/idle.out" 2>"$WORK/idle.err" </dev/null &
 idle_pid=$!
 HELPER_PIDS+=("$idle_pid")
 for _ in $(seq 100); do
@@ -86,7 +113,7 @@ sample() {
 }
 
 # --- 1. The paced flood, and new curls during it ---
-ip netns exec "$NS" "$PYTHON" "$TOOLS/syn-flood.py" "$SPOOFED" "$STACK_IP" 80 "$FLOOD_RATE" \
+ip netns exec "$NS" "$PYTHON" "$TOOLS/syn-flood.py" "$SPOOFED" "$TARGET" 80 "$FLOOD_RATE" \
   "$FLOOD_SECONDS" >"$WORK/flood.out" 2>&1 </dev/null &
 flood_pid=$!
 HELPER_PIDS+=("$flood_pid")
@@ -95,7 +122,7 @@ sleep 0.5
 during_ok=0
 during_failed=0
 while process_running "$flood_pid"; do
-  if ns curl -sS -m 5 -o /dev/null "http://$STACK_IP/" 2>>"$WORK/during.err"; then
+  if ns curl -gsS -m 5 -o /dev/null "http://$URL_HOST/" 2>>"$WORK/during.err"; then
     during_ok=$((during_ok + 1))
   else
     during_failed=$((during_failed + 1))
@@ -120,9 +147,14 @@ expect_eq "the download still runs when the paced flood ends" yes "$still_runnin
 expect_ge "tcp.syn_cookies_sent after the paced flood (the SYN backlog filled)" \
   $((FLOOD_RATE * FLOOD_SECONDS / 2)) "$cookies"
 
-# --- 2. hping3 --flood ---
-ip netns exec "$NS" timeout -s INT "$HPING_SECONDS" hping3 -S --flood -p 80 -a "$SPOOFED" "$STACK_IP" \
-  >"$WORK/hping.out" 2>&1 </dev/null &
+# --- 2. hping3 --flood (over IPv6: syn-flood.py as fast as it can) ---
+if ((FAMILY == 6)); then
+  ip netns exec "$NS" "$PYTHON" "$TOOLS/syn-flood.py" "$SPOOFED" "$TARGET" 80 0 "$HPING_SECONDS" \
+    >"$WORK/hping.out" 2>&1 </dev/null &
+else
+  ip netns exec "$NS" timeout -s INT "$HPING_SECONDS" hping3 -S --flood -p 80 -a "$SPOOFED" "$TARGET" \
+    >"$WORK/hping.out" 2>&1 </dev/null &
+fi
 hping_pid=$!
 HELPER_PIDS+=("$hping_pid")
 while process_running "$hping_pid"; do
@@ -131,19 +163,23 @@ while process_running "$hping_pid"; do
 done
 wait "$hping_pid" || true
 helper_stop "$hping_pid"
-sent=$(awk '/packets transmitted/ { print $1 }' "$WORK/hping.out")
-log "hping3 --flood: ${sent:-?} SYNs in $HPING_SECONDS s"
-expect_ge "SYNs hping3 sent" 10000 "${sent:-0}"
+if ((FAMILY == 6)); then
+  sent=$(awk '/^sent/ { print $2 }' "$WORK/hping.out")
+else
+  sent=$(awk '/packets transmitted/ { print $1 }' "$WORK/hping.out")
+fi
+log "unpaced flood: ${sent:-?} SYNs in $HPING_SECONDS s"
+expect_ge "SYNs the unpaced flood sent" 10000 "${sent:-0}"
 sample
 touch "$WORK/floods-over"
 
 # --- After the floods ---
 after_failed=0
 for _ in $(seq 5); do
-  ns curl -sS -m 5 -o /dev/null "http://$STACK_IP/" 2>>"$WORK/after.err" || after_failed=$((after_failed + 1))
+  ns curl -gsS -m 5 -o /dev/null "http://$URL_HOST/" 2>>"$WORK/after.err" || after_failed=$((after_failed + 1))
 done
 expect_eq "curls after the floods that failed (of 5)" 0 "$after_failed"
-ns ping -c 2 -i 0.2 -W 2 -q "$STACK_IP" >/dev/null || fail "ping after the floods"
+ns ping -c 2 -i 0.2 -W 2 -q "$TARGET" >/dev/null || fail "ping after the floods"
 ok "ping answers after the floods"
 wait "$idle_pid" || true
 helper_stop "$idle_pid"

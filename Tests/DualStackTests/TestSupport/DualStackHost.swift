@@ -53,7 +53,13 @@ struct DualStackHost {
   private mutating func receiveIPv4(_ packet: Span<UInt8>, linkBroadcast: Bool, now: Instant) {
     switch network.ipv4.receive(packet, linkBroadcast: linkBroadcast, now: now) {
     case .consumed:
-      break
+      // A fragmentation needed about a TCP segment goes to TCP (RFC 1191 §6.4).
+      while let report = network.ipv4.pathMTUReports.popFirst() {
+        guard report.quotedProtocol == .tcp else { continue }
+        tcp.pathMTUDecreased(
+          quotedHeader: report.quotedTransportHeader.span, from: .v4(report.quotedSource),
+          to: .v4(report.quotedDestination), maximumPayload: report.mtu - IPv4Header.length)
+      }
     case .local(let delivery):
       let end = delivery.headerLength + delivery.header.payloadLength
       deliver(

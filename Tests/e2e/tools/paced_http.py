@@ -20,13 +20,15 @@ def fetch(host, port, path, rate, output, keep_alive=False, timeout=60):
     connection (as curl does: the server leaves it ESTABLISHED and the client closes it after
     the body); otherwise it sends `Connection: close`. `timeout` bounds each socket call (seconds). Returns (status, body bytes received,
     Content-Length)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
     sock.settimeout(timeout)
     try:
         sock.connect((host, port))
         connection = "" if keep_alive else "Connection: close\r\n"
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{connection}\r\n".encode())
+        name = f"[{host}]" if ":" in host else host
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {name}\r\n{connection}\r\n".encode())
         start = time.monotonic()
         head = b""
         while b"\r\n\r\n" not in head:
