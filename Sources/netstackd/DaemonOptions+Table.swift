@@ -16,6 +16,7 @@ extension DaemonOptions {
     Section(title: "DHCP", options: dhcpOptions),
     Section(title: "Services", options: serviceOptions),
     Section(title: "Relay (a network for guests on the link)", options: relayOptions),
+    Section(title: "Published ports (the host into the guests)", options: publishOptions),
     Section(
       title: "Limits and timeouts (every table, queue and buffer is bounded; see the README)",
       options: limitOptions),
@@ -268,13 +269,20 @@ extension DaemonOptions {
       options.httpRoot = try nonEmpty(value, name, "needs a directory")
     },
     Option(
-      "--forward", value: .required("tcp:PORT=HOST:PORT"),
+      "--forward", value: .required("tcp|udp:PORT=HOST:PORT"),
       help: """
         relay connections to PORT on the stack to HOST:PORT through the host's sockets, both \
-        ways, with half-close (repeatable)
+        ways, with half-close; udp: each sender's datagrams to PORT go to HOST:PORT from a \
+        host socket of its own, answers back to the sender (flows: --relay-idle-timeout, \
+        at most --relay-flows) (repeatable)
         """
     ) { options, value, _ throws(OptionError) in
-      options.forwards.append(try parseForward(value ?? ""))
+      let text = value ?? ""
+      if text.hasPrefix("udp:") {
+        options.udpForwards.append(try parseForward(text, transport: "udp"))
+      } else {
+        options.forwards.append(try parseForward(text))
+      }
     },
     Option(
       "--echo-client", value: .required("ADDR:PORT[,BYTES]"),
