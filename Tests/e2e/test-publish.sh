@@ -10,7 +10,8 @@
 #      the port the client used;
 #   2. 100 MB up through tcp:8080 into a guest server that answers the sha256 of what it read
 #      after the client's half-close (so the client's FIN went through, and the answer came
-#      back after it);
+#      back after it); the other way round through tcp:8084: the guest's server half-closes
+#      first, the client sees the EOF and then sends 1 MB that the guest still reads whole;
 #   3. a client on netstackd's loopback appears in the guest as the gateway 10.0.2.2;
 #   4. a published port whose guest port is closed: the client's connection is reset at once
 #      (counted as refused by the guest);
@@ -124,6 +125,44 @@ for attempt in range(5):
     except socket.timeout:
         print("timeout")
 PY
+# The guest half-closes first: a server on 8002 sends "first", shuts down its writing side,
+# then reads until the client's EOF and logs the sha256 of what came after its own FIN.
+cat >"$WORK/first.py" <<'PY'
+import hashlib, socket
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("0.0.0.0", 8002))
+server.listen(8)
+print("listening", flush=True)
+while True:
+    connection, peer = server.accept()
+    connection.sendall(b"first\n")
+    connection.shutdown(socket.SHUT_WR)
+    digest = hashlib.sha256()
+    while True:
+        data = connection.recv(1 << 20)
+        if not data:
+            break
+        digest.update(data)
+    print("after-fin %s" % digest.hexdigest(), flush=True)
+    connection.close()
+PY
+# Its client: reads until the server's EOF, then sends FILE and half-closes.
+cat >"$WORK/after-fin.py" <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=60)
+got = b""
+while True:
+    data = s.recv(4096)
+    if not data:
+        break
+    got += data
+print("got " + got.decode().strip(), flush=True)
+with open(sys.argv[3], "rb") as f:
+    s.sendall(f.read())
+s.shutdown(socket.SHUT_WR)
+s.recv(1)
+PY
 # A client that connects and holds the connection until killed (for status).
 cat >"$WORK/hold.py" <<'PY'
 import socket, sys, time
@@ -135,7 +174,7 @@ PY
 daemon_start --tap tap0 --netns "/run/netns/$GUEST" --relay --mac "$MAC" --dns-address none \
   --control "$CONTROL" --publish tcp:8080=10.0.2.15:8000 --publish tcp:8081=10.0.2.15:8001 \
   --publish tcp:127.0.0.1:8082=10.0.2.15:8000 --publish tcp:8083=10.0.2.15:9 \
-  --publish udp:7070=10.0.2.15:7007
+  --publish tcp:8084=10.0.2.15:8002 --publish udp:7070=10.0.2.15:7007
 deadline=$((SECONDS + 30))
 until grep -q "serving" "$DAEMON_OUT"; do
   daemon_running || fail "netstackd exited during startup" "running" "$(cat "$DAEMON_ERR")"
@@ -157,6 +196,9 @@ ip netns exec "$GUEST" "$PYTHON" -u "$WORK/sink.py" >"$WORK/sink.log" 2>&1 </dev
 HELPER_PIDS+=($!)
 ip netns exec "$GUEST" "$PYTHON" -u "$WORK/udp-echo.py" >"$WORK/udp-echo.log" 2>&1 </dev/null &
 HELPER_PIDS+=($!)
+ip netns exec "$GUEST" "$PYTHON" -u "$WORK/first.py" >"$WORK/first.log" 2>&1 </dev/null &
+HELPER_PIDS+=($!)
+wait_for_line "$WORK/first.log" "^listening" 10 >/dev/null
 wait_for_line "$WORK/sink.log" "^listening" 10 >/dev/null
 wait_for_line "$WORK/udp-echo.log" "^listening" 10 >/dev/null
 wait_for_line "$WORK/http.log" "Serving HTTP" 10 >/dev/null
@@ -196,6 +238,15 @@ if ns curl -sS --max-time 5 -o /dev/null http://10.99.0.1:8082/ 2>/dev/null; the
 fi
 ok "tcp:127.0.0.1:8082 listens on the loopback only"
 
+# The guest's half-close: its FIN reaches the client, whose data still flows in after it.
+head -c 1000000 /dev/urandom >"$WORK/mega.bin"
+out=$(remote "$PYTHON" -u "$WORK/after-fin.py" 10.99.0.1 8084 "$WORK/mega.bin" 2>&1) \
+  || fail "the after-FIN client through tcp:8084 failed" "exit 0" "$out"
+expect_eq "the guest's half-close reached the client (EOF after 'first')" "got first" "$out"
+line=$(wait_for_line "$WORK/first.log" "^after-fin " 20)
+expect_eq "1 MB from the client reached the guest after the guest's FIN, sha256" \
+  "after-fin $(sha256sum <"$WORK/mega.bin" | cut -d' ' -f1)" "$line"
+
 # --- 4. the guest refuses: the client is reset -------------------------------------------------
 start=$SECONDS
 status=0
@@ -228,7 +279,7 @@ while :; do
   sleep 0.2
 done
 ok "status --json lists the open flow with its client 10.99.0.2:$hold_port"
-expect_eq "status --json lists the five published ports" 5 "$(status_value 'len(s["published"]["ports"])' "$json")"
+expect_eq "status --json lists the six published ports" 6 "$(status_value 'len(s["published"]["ports"])' "$json")"
 expect_ge "status --json counts the client addresses shown" 2 \
   "$(status_value '[p for p in s["published"]["ports"] if p["host"] == "0.0.0.0:8080"][0]["counters"]["client_address_shown"]' "$json")"
 text=$(timeout 10 "$NETSTACKD" status --control "$CONTROL")
@@ -244,7 +295,7 @@ expect_match "the added port reaches the guest's HTTP server" "big\.bin" "$body"
 out=$(publish list)
 expect_match "publish list shows the added port" "tcp 0\.0\.0\.0:9090 -> 10\.0\.2\.15:8001" "$out"
 json=$(publish list --json)
-expect_eq "publish list --json shows six ports, the added one among them" "6 True" \
+expect_eq "publish list --json shows seven ports, the added one among them" "7 True" \
   "$(status_value '"%d %s" % (len(s["published"]["ports"]), any(p["spec"] == "tcp:0.0.0.0:9090=10.0.2.15:8001" for p in s["published"]["ports"]))' "$json")"
 out=$(publish remove tcp:9090=10.0.2.15:8001 2>&1) || fail "publish remove tcp:9090" "exit 0" "$out"
 expect_match "publish remove answers" "^removed tcp:0\.0\.0\.0:9090" "$out"
