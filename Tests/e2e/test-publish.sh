@@ -16,7 +16,8 @@
 #   4. a published port whose guest port is closed: the client's connection is reset at once
 #      (counted as refused by the guest);
 #   5. udp:7070 echoes through a guest UDP echo server, two clients each get their own answers;
-#   6. status lists the published ports and an open flow with its client address;
+#   6. status lists the published ports and an open flow with its client address; 266 held
+#      connections to one port: 256 relayed, 10 reset and counted, all gone when the client goes;
 #   7. at run time: `publish add` makes a port reachable, `list` and `list --json` show it,
 #      `remove` makes it refused; a bad spec, a port published already and a port another
 #      process holds give a clear error and exit status 1; the daemon survives all of it.
@@ -266,7 +267,7 @@ out=$(remote "$PYTHON" -u "$WORK/udp-client.py" 10.99.0.1 7070 hello-two)
 expect_eq "udp:7070 echoes through the guest (remote namespace)" "hello-two" "$(tail -n 1 <<<"$out")"
 
 # --- 6. status ---------------------------------------------------------------------------------
-remote "$PYTHON" -u "$WORK/hold.py" 10.99.0.1 8080 >"$WORK/hold.out" 2>&1 </dev/null &
+ip netns exec "$REMOTE" "$PYTHON" -u "$WORK/hold.py" 10.99.0.1 8080 >"$WORK/hold.out" 2>&1 </dev/null &
 hold_pid=$!
 HELPER_PIDS+=("$hold_pid")
 hold_port=$(wait_for_line "$WORK/hold.out" "^local " 10 | awk '{ print $2 }')
@@ -285,6 +286,42 @@ expect_ge "status --json counts the client addresses shown" 2 \
 text=$(timeout 10 "$NETSTACKD" status --control "$CONTROL")
 expect_match "status (text) lists the flow" "10\.99\.0\.2:$hold_port => 10\.99\.0\.2:$hold_port -> 10\.0\.2\.15:8000" "$text"
 helper_stop "$hold_pid"
+
+# The bound: 256 flows a port. 266 held connections: 256 relayed, the other 10 reset, counted.
+cat >"$WORK/hold-many.py" <<'PY'
+import socket, sys, time
+held = []
+for _ in range(int(sys.argv[3])):
+    held.append(socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30))
+print("connected %d" % len(held), flush=True)
+time.sleep(120)
+PY
+port_8080='[p for p in s["published"]["ports"] if p["host"] == "0.0.0.0:8080"][0]'
+deadline=$((SECONDS + 30))
+until [[ "$(status_value "len($port_8080[\"flows\"])")" == 0 ]]; do
+  ((SECONDS < deadline)) || fail "the held flow ends when its client goes"
+  sleep 0.2
+done
+refused_before=$(status_value "$port_8080[\"counters\"][\"connections_refused_full\"]")
+ip netns exec "$REMOTE" "$PYTHON" -u "$WORK/hold-many.py" 10.99.0.1 8080 266 >"$WORK/hold-many.out" 2>&1 </dev/null &
+many_pid=$!
+HELPER_PIDS+=("$many_pid")
+wait_for_line "$WORK/hold-many.out" "^connected 266" 30 >/dev/null
+deadline=$((SECONDS + 30))
+while :; do
+  seen=$(status_value "(len($port_8080[\"flows\"]), $port_8080[\"counters\"][\"connections_refused_full\"] - $refused_before)")
+  [[ "$seen" == "(256, 10)" ]] && break
+  ((SECONDS < deadline)) || fail "266 connections to tcp:8080: 256 flows, 10 more refused" "(256, 10)" "$seen"
+  sleep 0.5
+done
+ok "266 connections to tcp:8080: 256 flows relayed, 10 reset and counted (connections_refused_full)"
+helper_stop "$many_pid"
+deadline=$((SECONDS + 30))
+until [[ "$(status_value "len($port_8080[\"flows\"])")" == 0 ]]; do
+  ((SECONDS < deadline)) || fail "the held flows end when their clients go"
+  sleep 0.5
+done
+ok "the flows end when their clients go"
 
 # --- 7. at run time -----------------------------------------------------------------------------
 publish() { timeout 15 "$NETSTACKD" publish --control "$CONTROL" "$@"; }
