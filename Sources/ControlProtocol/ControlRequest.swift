@@ -108,9 +108,9 @@ public enum ControlRequestError: Equatable, Sendable {
   public var answer: String {
     switch self {
     case .tooLong:
-      "error: request longer than \(ControlRequest.maximumLength) bytes (expected 'status' or 'status json')\n"
+      "error: request longer than \(ControlRequest.maximumLength) bytes (expected 'status', 'status json' or 'publish add|remove|list ...')\n"
     case .unknown(let excerpt):
-      "error: unknown request '\(excerpt)' (expected 'status' or 'status json')\n"
+      "error: unknown request '\(excerpt)' (expected 'status', 'status json' or 'publish add|remove|list ...')\n"
     case .badPublishSpec(let excerpt, let why):
       "error: '\(excerpt)' is not a published port: \(why) (expected \(PublishSpec.form))\n"
     }
