@@ -92,7 +92,7 @@ let package = Package(
       name: "UnixSocket", dependencies: ["NetCore", "CLinuxShims", "UnixSocketFraming"],
       path: "Drivers/UnixSocket", swiftSettings: swiftSettings),
     // The daemon's control-socket requests: standard library only, fuzzed.
-    .target(name: "ControlProtocol", swiftSettings: swiftSettings),
+    .target(name: "ControlProtocol", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     // The Xen netfront driver: standard library only, so that it links into a unikernel.
     .target(
       name: "Netfront", dependencies: ["NetCore"], path: "Drivers/Netfront",
@@ -209,13 +209,14 @@ let package = Package(
       name: "UnixSocketTests", dependencies: ["NetCore", "UnixSocket", "UnixSocketFraming"],
       swiftSettings: swiftSettings),
     .testTarget(
-      name: "ControlProtocolTests", dependencies: ["ControlProtocol"], swiftSettings: swiftSettings),
+      name: "ControlProtocolTests", dependencies: ["ControlProtocol", "NetCore"],
+      swiftSettings: swiftSettings),
     // The daemon's own pieces: the option parser, the --http-root file source.
     .testTarget(
       name: "NetstackdTests",
       dependencies: [
         "netstackd", "CLinuxShims", "Applications", "LinuxRuntime", "NetCore", "NetStack",
-        "NetworkAPI", "TCP",
+        "NetworkAPI", "TCP", "ControlProtocol",
       ],
       swiftSettings: swiftSettings),
     // The Linux runtime: the event loop, waiters, the pcap file, the socket backend's service

@@ -9,9 +9,12 @@
 // decision comes with the line feed (or the limit), not a byte earlier, and bytes after it do not
 // change it (so the daemon decides at once and keeps no more than the limit); an unknown request is
 // quoted back in printable ASCII, at most 64 characters and "...", and every error answer is one
-// line.
+// line. A line starting with "publish" is a publish request or an error: an added or removed spec
+// (PublishSpec.parse) prints as a spec that parses back to itself, its ports are not 0 and its
+// guest address is unicast; `publish list` only with nothing but `json` or `text` after it.
 
 import ControlProtocol
+import NetCore
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -46,6 +49,21 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     expect(result == .request(.status(json: false)), "status: \(result)")
   case Array("status json".utf8):
     expect(result == .request(.status(json: true)), "status json: \(result)")
+  case let words where words.starts(with: Array("publish".utf8)):
+    switch result {
+    case .request(.publishAdd(let spec)), .request(.publishRemove(let spec)):
+      expect((try? PublishSpec.parse(spec.description)) == spec, "spec does not round-trip")
+      expect(spec.hostPort != 0 && spec.guestPort != 0, "port 0 taken")
+      expect(
+        !spec.guestAddress.isLoopback && spec.guestAddress != .any, "guest address not unicast")
+    case .request(.publishList):
+      let text = String(decoding: words, as: UTF8.self)
+      expect(
+        ["publish list", "publish list json", "publish list text"].contains(text),
+        "list parsed from \(text)")
+    case .invalid(.unknown), .invalid(.badPublishSpec): break
+    default: expect(false, "a publish line parsed as \(result)")
+    }
   default:
     guard case .invalid(.unknown(let excerpt)) = result else {
       expect(false, "an unknown line parsed as \(result)")

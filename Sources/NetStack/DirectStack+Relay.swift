@@ -24,6 +24,12 @@ extension DirectStack {
   mutating func relayInput(
     _ delivery: IPv4Delivery, packet: Span<UInt8>, checksumVerified: Bool, now: Instant
   ) {
+    // A published port's connection that took its client's address (DirectStack+ChosenSource).
+    if deliverToOwnTCPConnection(
+      delivery, packet: packet, checksumVerified: checksumVerified, now: now)
+    {
+      return
+    }
     guard var gateway = relay else {
       ipv4.dropForOtherAddress()
       return

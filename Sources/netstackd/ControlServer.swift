@@ -5,8 +5,8 @@ import LinuxRuntime
 import NetCore
 
 /// The daemon's control socket (`--control PATH`): a Unix stream socket, mode 0600, that
-/// answers one request per connection (``ControlRequest``: `status` or `status json`); the
-/// answer is the status report, then the server closes the connection.
+/// answers one request per connection (``ControlRequest``: `status` or `status json`, the
+/// status report; `publish ...`, through ``answerOther``), then closes the connection.
 ///
 /// Runs on the event loop like everything else: the listening socket and each client are
 /// non-blocking descriptors registered with the loop, so a slow client never stalls the stack.
@@ -43,6 +43,8 @@ final class ControlServer {
   /// Until when the listener rests, after an `accept` failure.
   private var listenerRestsUntil: Instant?
   private(set) var counters = ControlCounters()
+  /// Answers the requests other than `status` (`publish ...`); nil: they get an error.
+  var answerOther: ((ControlRequest) -> String)?
 
   init(path: String, loop: EventLoop, report: @escaping (_ json: Bool) -> String)
     throws(OptionError)
@@ -258,6 +260,10 @@ final class ControlServer {
         } else {
           client.answer = report
         }
+        return true
+      case .request(let other):
+        client.answer = Array(
+          (answerOther?(other) ?? "error: this daemon has no published ports to change\n").utf8)
         return true
       case .invalid(let error):
         counters.requestsInvalid += 1

@@ -120,7 +120,9 @@ extension DaemonOptions {
       for (given, option) in [
         (relayDNS != .planned, "--dns-address"), (resolvConf != nil, "--resolv-conf"),
         (!denied.isEmpty, "--deny"), (hostLoopback != nil, "--host-loopback"),
-        (relayFlows != nil, "--relay-flows"), (relayIdleTimeout != nil, "--relay-idle-timeout"),
+        // UDP forwards and published ports take these two too (their flows).
+        (relayFlows != nil && !hasUDPFlows, "--relay-flows"),
+        (relayIdleTimeout != nil && !hasUDPFlows, "--relay-idle-timeout"),
       ] where given {
         throw OptionError(option, "only applies with --relay")
       }

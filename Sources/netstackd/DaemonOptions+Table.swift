@@ -16,6 +16,7 @@ extension DaemonOptions {
     Section(title: "DHCP", options: dhcpOptions),
     Section(title: "Services", options: serviceOptions),
     Section(title: "Relay (a network for guests on the link)", options: relayOptions),
+    Section(title: "Published ports (the host into the guests)", options: publishOptions),
     Section(
       title: "Limits and timeouts (every table, queue and buffer is bounded; see the README)",
       options: limitOptions),
@@ -281,14 +282,21 @@ extension DaemonOptions {
       options.httpRoot = try nonEmpty(value, name, "needs a directory")
     },
     Option(
-      "--forward", value: .required("tcp:PORT=HOST:PORT"),
+      "--forward", value: .required("tcp|udp:PORT=HOST:PORT"),
       help: """
         relay connections to PORT on the stack (over IPv4 or IPv6) to HOST:PORT through the \
-        host's sockets, both ways, with half-close (repeatable); an IPv6 HOST in brackets: \
-        tcp:8080=[fd00::1]:80
+        host's sockets, both ways, with half-close; an IPv6 HOST in brackets: \
+        tcp:8080=[fd00::1]:80; udp: each sender's datagrams to PORT go to HOST:PORT from a \
+        host socket of its own, answers back to the sender (flows: --relay-idle-timeout, at \
+        most --relay-flows) (repeatable)
         """
     ) { options, value, _ throws(OptionError) in
-      options.forwards.append(try parseForward(value ?? ""))
+      let text = value ?? ""
+      if text.hasPrefix("udp:") {
+        options.udpForwards.append(try parseForward(text, transport: "udp"))
+      } else {
+        options.forwards.append(try parseForward(text))
+      }
     },
     Option(
       "--echo-client", value: .required("ADDR:PORT[,BYTES]"),

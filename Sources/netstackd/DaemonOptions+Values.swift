@@ -54,11 +54,14 @@ extension DaemonOptions {
     return SocketAddress(address, port)
   }
 
-  /// `tcp:PORT=HOST:PORT`, HOST an IPv4 address or a bracketed IPv6 one.
-  static func parseForward(_ text: String) throws(OptionError) -> Forward {
-    let problem = "'\(text)' is not tcp:PORT=HOST:PORT"
-    guard text.hasPrefix("tcp:") else { throw OptionError("--forward", problem) }
-    let rule = text.dropFirst(4).split(separator: "=")
+  /// `tcp:PORT=HOST:PORT` (or, with `transport` "udp", `udp:PORT=HOST:PORT`), HOST an IPv4
+  /// address or a bracketed IPv6 one.
+  static func parseForward(_ text: String, transport: String = "tcp") throws(OptionError)
+    -> Forward
+  {
+    let problem = "'\(text)' is not \(transport):PORT=HOST:PORT"
+    guard text.hasPrefix("\(transport):") else { throw OptionError("--forward", problem) }
+    let rule = text.dropFirst(transport.count + 1).split(separator: "=")
     guard rule.count == 2, let port = UInt16(rule[0]), port > 0,
       let target = parseEndpoint(String(rule[1]))
     else { throw OptionError("--forward", problem) }

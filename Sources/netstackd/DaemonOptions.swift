@@ -1,4 +1,5 @@
 import Applications
+import ControlProtocol
 import LinuxRuntime
 import NetCore
 import NetStack
@@ -85,6 +86,10 @@ struct DaemonOptions {
   /// `--echo-client ADDR:PORT[,BYTES]`: the stack connects out to an echo server.
   var echoClient: (server: SocketAddress, bytes: Int)?
   var forwards: [Forward] = []
+  /// `--forward udp:PORT=HOST:PORT`, in order.
+  var udpForwards: [Forward] = []
+  /// `--publish SPEC`, in order.
+  var publishes: [PublishSpec] = []
   var control: String?
   /// `--dhcp`: get the stack's address from a DHCP server instead of `--ip`.
   var dhcp = false
@@ -131,6 +136,7 @@ struct DaemonOptions {
            netstackd --netfront [INDEX] [options]
            netstackd --backend socket [--ip ADDR] [--ip6 ADDR]... [options]
            netstackd status --control PATH [--json]
+           netstackd publish --control PATH add|remove|list [SPEC] [--json]
 
     Runs the netstack Swift TCP/IP stack on a Linux TAP device or a Unix-socket frame link
     (QEMU -netdev stream, passt), or runs the same services on the host's own sockets. The
@@ -157,6 +163,7 @@ struct DaemonOptions {
     if showHelp || showVersion { return }
     try planRelay()
     try validate()
+    try validatePublishing()
   }
 
   /// Chooses the device; a second, different one is an error.

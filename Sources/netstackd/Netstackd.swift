@@ -24,6 +24,9 @@ struct Netstackd {
     if arguments.first == "status" {
       exit(StatusCommand.run(Array(arguments.dropFirst())))
     }
+    if arguments.first == "publish" {
+      exit(PublishCommand.run(Array(arguments.dropFirst())))
+    }
     // Block SIGINT/SIGTERM before any thread starts, so that they arrive through the loop.
     let signals: SignalReceiver
     do {
@@ -90,6 +93,9 @@ final class Daemon {
   var relayUDP: HostUDPRelay?
   var relayTCP: HostTCPRelay?
   var relayDNS: RelayDNSService?
+  /// `--publish` and `netstackd publish`: the published ports; `--forward udp:`'s forwarders.
+  var published: PublishedPortTable?
+  var udpForwarders: [UDPFlowForwarder<DirectUDPSocket, SocketNetworkStack>] = []
 
   /// The secret of the IPv6 interface identifiers from `--ip6-secret-file`, if given.
   var ipv6StableSecret: (UInt64, UInt64)?
@@ -182,6 +188,9 @@ final class Daemon {
           uptime: MonotonicClock.now() - self.started, now: MonotonicClock.now())
         report.networkNamespace = options.networkNamespace
         report.relay = self.relayStatus(runtime.stack, now: MonotonicClock.now())
+        report.published = self.published.map {
+          StatusReport.PublishStatus($0, now: MonotonicClock.now())
+        }
         report.counters += self.daemonCounters()
         return json ? report.json : report.text
       }
@@ -197,6 +206,8 @@ final class Daemon {
         }
       }
       if options.relay { startRelay(on: runtime) }
+      startPublishing(on: runtime, loop: loop)
+      startUDPForwards(on: runtime, loop: loop)
       start(on: runtime.api, sockets: sockets, loop: loop)
       return serve(loop: loop, counters: runtime)
     }
@@ -565,6 +576,10 @@ final class Daemon {
     for forward in options.forwards {
       summary += "; forwarding tcp:\(forward.port) to \(forward.target)"
     }
+    for forward in options.udpForwards {
+      summary += "; forwarding udp:\(forward.port) to \(forward.target)"
+    }
+    for spec in options.publishes { summary += "; publishing \(spec)" }
     if let path = options.control { summary += "; control socket \(path)" }
     if let path = options.pcap { summary += "; writing frames to \(path)" }
     if let impairment = options.impairment, impairment.isActive {
@@ -609,6 +624,7 @@ final class Daemon {
   func daemonCounters() -> [(group: String, name: String, value: UInt64)] {
     var counters = deviceCounters?() ?? []
     counters += relayCounters()
+    counters += udpForwardCounters()
     for (name, value) in control?.counters.all ?? [] { counters.append(("control", name, value)) }
     socketHost?.forEachCounter { group, name, value in
       counters.append(("\(group)", "\(name)", value))
@@ -624,6 +640,8 @@ final class Daemon {
 
   /// Puts back what the daemon changed on the host.
   func undo() {
+    published?.shutdown()
+    published = nil
     relayEcho?.shutdown()
     relayEcho = nil
     relayUDP?.shutdown()

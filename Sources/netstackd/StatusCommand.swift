@@ -45,7 +45,8 @@ enum StatusCommand {
         )
         return 1
       }
-      answer = exchange(descriptor, json: json, deadline: deadline)
+      answer = exchange(
+        descriptor, request: json ? "status json\n" : "status\n", deadline: deadline)
       close(descriptor)
       if !answer.isEmpty || MonotonicClock.now() >= deadline { break }
       usleep(100_000)
@@ -60,13 +61,13 @@ enum StatusCommand {
 
   /// Sends the request on a connected control socket and reads the answer until the daemon
   /// closes, the deadline passes, or the connection fails; returns what arrived.
-  static func exchange(_ descriptor: Int32, json: Bool, deadline: Instant) -> [UInt8] {
+  static func exchange(_ descriptor: Int32, request: String, deadline: Instant) -> [UInt8] {
     let remaining = max(deadline - MonotonicClock.now(), .milliseconds(1))
     var timeout = timeval(
       tv_sec: Int(remaining.seconds), tv_usec: Int(remaining.microseconds % 1_000_000))
     setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    let request = Array((json ? "status json\n" : "status\n").utf8)
+    let request = Array(request.utf8)
     let sent = request.withUnsafeBytes {
       send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
     }

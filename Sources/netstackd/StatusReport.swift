@@ -65,6 +65,8 @@ struct StatusReport {
   var dhcpServer: DHCPServerStatus?
   /// Relay mode's DNS, policy and ICMP flows (nil: not relaying).
   var relay: RelayStatus?
+  /// The published ports and their flows (nil: the daemon publishes none and cannot).
+  var published: PublishStatus?
   /// IPv6's addresses, neighbours, routers, prefixes and DNS servers (the direct stack's).
   var ipv6: IPv6Status?
 
@@ -261,6 +263,7 @@ struct StatusReport {
       }
     }
     if let relay { lines += relay.textLines }
+    if let published { lines += published.textLines }
     if backend == "direct" || counters.contains(where: { $0.value != 0 }) {
       lines.append("counters:")
       for counter in counters where counter.value != 0 {
@@ -376,6 +379,7 @@ struct StatusReport {
         }
       }
       if let relay { relay.write(to: json) }
+      if let published { published.write(to: json) }
       json.key("counters")
       json.object {
         var groups: [String] = []

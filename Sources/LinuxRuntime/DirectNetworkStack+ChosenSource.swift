@@ -1,0 +1,50 @@
+import NetCore
+import NetStack
+import NetworkAPI
+import TCP
+import UDP
+
+extension DirectNetworkStack {
+  /// Opens a TCP connection to `address` from a chosen local address and port (a published
+  /// port's connection into the guest, showing it the real client; see
+  /// ``DirectStack/connectTCP(to:port:from:sourcePort:now:)``). A RST from the peer is
+  /// `connectionRefused`.
+  public func connect(to address: SocketAddress, from source: SocketAddress)
+    async throws(NetworkError) -> DirectTCPConnection
+  {
+    try await runtime.loop.run { () async throws(NetworkError) -> DirectTCPConnection in
+      let id: TCPConnectionID
+      do throws(TCPError) {
+        id = try runtime.stack.connectTCP(
+          to: address.address, port: address.port, from: source.address,
+          sourcePort: source.port, now: MonotonicClock.now())
+      } catch {
+        throw NetworkError(error)
+      }
+      while true {
+        guard let state = runtime.stack.tcp.state(id), let tuple = runtime.stack.tcp.tuple(id)
+        else { throw .closed }
+        if let error = runtime.stack.tcp.error(id) {
+          runtime.stack.tcp.release(id)
+          throw NetworkError(error)
+        }
+        if state.isSynchronized {
+          return DirectTCPConnection(runtime: runtime, id: id, tuple: tuple)
+        }
+        await runtime.writers.wait(id)
+      }
+    }
+  }
+
+  /// Binds a UDP endpoint of the stack to `port` now, without suspending: for a caller on the
+  /// loop's thread, or before the loop runs (the daemon's start-up).
+  public func bindUDPImmediately(port: UInt16) throws(NetworkError) -> DirectUDPSocket {
+    do throws(UDPError) {
+      let id = try runtime.stack.udp.bind(port: port)
+      return DirectUDPSocket(
+        runtime: runtime, id: id, localPort: runtime.stack.udp.endpoint(id)!.localPort)
+    } catch {
+      throw NetworkError(error)
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import ControlProtocol
+import NetCore
+
+/// The options of published ports (`--publish`, the host into the guests) and their checks.
+extension DaemonOptions {
+  static let publishOptions: [Option] = [
+    Option(
+      "--publish", value: .required(PublishSpec.form),
+      help: """
+        listen on HOSTADDR:HOSTPORT of netstackd's namespace (default address 0.0.0.0) and \
+        relay each TCP connection or UDP flow to GUESTADDR:GUESTPORT through the stack, both \
+        ways with half-close. With --relay the guest sees a TCP client's own address and port \
+        (a client on the host's loopback as the gateway, or at --host-loopback). At most \
+        \(PublishedPortTable.maximumFlowsPerPort) flows a port and \
+        \(PublishedPortTable.maximumFlows) in all; UDP flows end after --relay-idle-timeout. \
+        Change them at run time with 'netstackd publish --control PATH' (repeatable, up to \
+        \(PublishedPortTable.maximumPorts))
+        """
+    ) { options, value, name throws(OptionError) in
+      do {
+        options.publishes.append(try PublishSpec.parse(value ?? ""))
+      } catch {
+        throw OptionError(name, "'\(value ?? "")': \(error)")
+      }
+    }
+  ]
+
+  /// Whether UDP flows other than the relay's may exist (`--forward udp:`, `--publish`), so
+  /// that `--relay-flows` and `--relay-idle-timeout` apply without `--relay`.
+  var hasUDPFlows: Bool { !udpForwards.isEmpty || !publishes.isEmpty }
+
+  /// Published ports and UDP forwards need the direct backend; no host port twice; at most
+  /// ``PublishedPortTable/maximumPorts``.
+  func validatePublishing() throws(OptionError) {
+    if backend == .socket {
+      if !publishes.isEmpty {
+        throw OptionError("--publish", "needs the direct backend (a device with guests behind it)")
+      }
+      if !udpForwards.isEmpty {
+        throw OptionError("--forward", "udp: needs the direct backend")
+      }
+    }
+    guard publishes.count <= PublishedPortTable.maximumPorts else {
+      throw OptionError("--publish", "more than \(PublishedPortTable.maximumPorts) ports")
+    }
+    for (index, spec) in publishes.enumerated()
+    where publishes[..<index].contains(where: { spec.clashes(with: $0) }) {
+      throw OptionError(
+        "--publish", "\(spec.transport.rawValue) port \(spec.hostPort) is published twice")
+    }
+    if Set(udpForwards.map(\.port)).count != udpForwards.count {
+      throw OptionError("--forward", "the same UDP port is forwarded twice")
+    }
+  }
+}
+
+extension PublishSpec {
+  /// The host keys a new port with this spec would clash with: its own, and for a wildcard
+  /// (0.0.0.0) any address's on that port, or the wildcard's for a given address.
+  var conflictingHostKeys: [String] {
+    [hostKey, "\(transport.rawValue):0.0.0.0:\(hostPort)"]
+  }
+
+  /// Whether the two would listen on the same host port (same transport and port, and the
+  /// same address or either on every address).
+  func clashes(with other: PublishSpec) -> Bool {
+    conflictingHostKeys.contains(other.hostKey) || other.conflictingHostKeys.contains(hostKey)
+  }
+}

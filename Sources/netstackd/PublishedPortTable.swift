@@ -1,0 +1,269 @@
+import ControlProtocol
+import LinuxRuntime
+import NetCore
+import NetworkAPI
+import Services
+
+/// The published ports of a running daemon (`--publish`, `netstackd publish --control`): a
+/// host socket per port in netstackd's namespace, and for each connection or UDP flow on it a
+/// connection or socket of the stack into the guest (passt's `-t`/`-u`, docker's `-p`).
+///
+/// A TCP connection into the guest takes the client's own address and port as its source
+/// when the stack is the guests' gateway (`--relay`) and the client is neither on the host's
+/// loopback nor inside the guest subnet (the guest answers it through the gateway, and the
+/// stack takes those segments for its connection); a loopback client appears as the gateway
+/// (the stack's address) or, with `--host-loopback`, at that address. UDP flows come from the
+/// stack's address (``UDPFlowForwarder``).
+///
+/// Bounded: ``maximumPorts`` ports, ``maximumFlowsPerPort`` flows a port and ``maximumFlows`` in
+/// all (a connection over a bound is reset at once, counted); each TCP flow holds at most
+/// ``TCPSplice/bufferLimit`` bytes a direction besides the stack's own buffers, which count
+/// against the memory budget. Lives on the event loop: every task of it prefers the loop.
+final class PublishedPortTable: @unchecked Sendable {
+  static let maximumPorts = 64
+  static let maximumFlowsPerPort = 256
+  static let maximumFlows = 1024
+  /// The host listener's backlog.
+  static let backlog = 128
+
+  /// One TCP connection relayed into the guest.
+  struct TCPFlow {
+    var client: SocketAddress
+    /// The stack's end towards the guest (its source as the guest sees it), once connected.
+    var guestSide: SocketAddress?
+    var bytesToGuest: UInt64 = 0
+    var bytesToClient: UInt64 = 0
+    let started: Instant
+  }
+
+  /// What a port did.
+  struct PortCounters {
+    var connectionsAccepted: UInt64 = 0
+    var connectionsRefusedFull: UInt64 = 0
+    var connectionsRefusedByGuest: UInt64 = 0
+    var connectionsReset: UInt64 = 0
+    var connectionsClosed: UInt64 = 0
+    var clientAddressShown: UInt64 = 0
+    var bytesToGuest: UInt64 = 0
+    var bytesToClient: UInt64 = 0
+  }
+
+  /// One published port.
+  final class Port: @unchecked Sendable {
+    let spec: PublishSpec
+    let added: Instant
+    var counters = PortCounters()
+    var tcpFlows: [Int: TCPFlow] = [:]
+    var tcpListener: SocketTCPListener?
+    var udp: UDPFlowForwarder<SocketUDPSocket, DirectNetworkStack>?
+    var open = true
+
+    init(spec: PublishSpec, added: Instant) {
+      self.spec = spec
+      self.added = added
+    }
+
+    var flowCount: Int { tcpFlows.count + (udp?.flowSnapshots.count ?? 0) }
+  }
+
+  let loop: EventLoop
+  let stack: DirectNetworkStack
+  /// The guests' subnet (the stack's `--ip` network).
+  let guestSubnet: IPv4CIDR
+  /// Whether the stack is the guests' gateway (`--relay`): only then can a connection take its
+  /// client's address.
+  let relaying: Bool
+  /// `--host-loopback`: where loopback clients appear (nil: the stack's own address).
+  let hostLoopback: IPv4Address?
+  let udpIdleTimeout: Interval
+  let logger: Logger
+  private(set) var ports: [Port] = []
+  private var nextFlowID = 0
+  /// Ports removed while connections of theirs still run.
+  private var closing: [Port] = []
+
+  init(
+    loop: EventLoop, stack: DirectNetworkStack, guestSubnet: IPv4CIDR, relaying: Bool,
+    hostLoopback: IPv4Address?, udpIdleTimeout: Interval, logger: Logger
+  ) {
+    self.loop = loop
+    self.stack = stack
+    self.guestSubnet = guestSubnet
+    self.relaying = relaying
+    self.hostLoopback = hostLoopback
+    self.udpIdleTimeout = udpIdleTimeout
+    self.logger = logger
+  }
+
+  /// Every flow of every port, removed ones' included.
+  var totalFlows: Int { (ports + closing).reduce(0) { $0 + $1.flowCount } }
+
+  // MARK: Adding and removing
+
+  /// Why a port could not be published.
+  struct AddError: Error, CustomStringConvertible {
+    var description: String
+  }
+
+  /// Listens on the spec's host address and port now and starts relaying. Must run on the
+  /// loop's thread (the control socket's handler, or the start-up).
+  func add(_ spec: PublishSpec) throws(AddError) {
+    for port in ports where spec.clashes(with: port.spec) {
+      throw AddError(
+        description:
+          "\(port.spec.transport.rawValue) port \(spec.hostPort) is already published (\(port.spec))"
+      )
+    }
+    guard ports.count < PublishedPortTable.maximumPorts else {
+      throw AddError(
+        description: "already \(PublishedPortTable.maximumPorts) published ports, the most")
+    }
+    let host = SocketNetworkStack(loop: loop, bindAddress: spec.hostAddress)
+    let port = Port(spec: spec, added: MonotonicClock.now())
+    let guest = SocketAddress(spec.guestAddress, spec.guestPort)
+    do {
+      switch spec.transport {
+      case .tcp:
+        let listener = try host.listenImmediately(
+          port: spec.hostPort, backlog: PublishedPortTable.backlog)
+        port.tcpListener = listener
+        Task(executorPreference: loop) { await self.acceptLoop(listener, port: port) }
+      case .udp:
+        let socket = try host.bindUDPImmediately(port: spec.hostPort)
+        let forwarder = UDPFlowForwarder(
+          front: socket, back: stack, target: guest,
+          maximumFlows: PublishedPortTable.maximumFlowsPerPort, idleTimeout: udpIdleTimeout,
+          executor: loop, clock: { MonotonicClock.now() })
+        port.udp = forwarder
+        Task(executorPreference: loop) { await forwarder.run() }
+        Task(executorPreference: loop) { await self.expireLoop(forwarder, port: port) }
+      }
+    } catch {
+      throw AddError(
+        description:
+          "cannot listen on \(spec.transport.rawValue) \(spec.hostAddress):\(spec.hostPort): \(error)"
+      )
+    }
+    ports.append(port)
+  }
+
+  /// Stops listening on the spec's host port (its address and port; the guest side need not
+  /// match); its connections may finish. Returns the port removed, or nil.
+  @discardableResult
+  func remove(_ spec: PublishSpec) -> PublishSpec? {
+    guard let index = ports.firstIndex(where: { $0.spec.hostKey == spec.hostKey }) else {
+      return nil
+    }
+    let port = ports.remove(at: index)
+    port.open = false
+    if let listener = port.tcpListener {
+      Task(executorPreference: loop) { await listener.close() }
+      if !port.tcpFlows.isEmpty { closing.append(port) }
+    }
+    if let forwarder = port.udp {
+      Task(executorPreference: loop) { await forwarder.stop() }
+    }
+    return port.spec
+  }
+
+  // MARK: TCP
+
+  private func acceptLoop(_ listener: SocketTCPListener, port: Port) async {
+    while port.open {
+      let incoming: SocketTCPConnection
+      do {
+        incoming = try await listener.accept()
+      } catch {
+        if port.open { logger.error("published port \(port.spec): accept: \(error)") }
+        return
+      }
+      guard port.open, port.tcpFlows.count < PublishedPortTable.maximumFlowsPerPort,
+        totalFlows < PublishedPortTable.maximumFlows
+      else {
+        port.counters.connectionsRefusedFull += 1
+        await incoming.abort()
+        continue
+      }
+      port.counters.connectionsAccepted += 1
+      let id = nextFlowID
+      nextFlowID += 1
+      port.tcpFlows[id] = TCPFlow(client: incoming.remoteAddress, started: MonotonicClock.now())
+      Task(executorPreference: loop) { await self.relay(incoming, port: port, flow: id) }
+    }
+  }
+
+  /// Where the stack's connection into the guest comes from for `client` (nil: the stack's
+  /// own address and an ephemeral port).
+  func guestSideSource(for client: SocketAddress) -> SocketAddress? {
+    guard case .v4(let address) = client.address else { return nil }
+    if address.isLoopback { return hostLoopback.map { SocketAddress($0, 0) } }
+    guard relaying, address.isUnicast, !guestSubnet.contains(address) else { return nil }
+    return client
+  }
+
+  private func relay(_ incoming: SocketTCPConnection, port: Port, flow id: Int) async {
+    defer { finish(port, flow: id) }
+    let guest = SocketAddress(port.spec.guestAddress, port.spec.guestPort)
+    let outgoing: DirectTCPConnection
+    do {
+      if let source = guestSideSource(for: incoming.remoteAddress) {
+        outgoing = try await stack.connect(to: guest, from: source)
+        if source == incoming.remoteAddress { port.counters.clientAddressShown += 1 }
+      } else {
+        outgoing = try await stack.connect(to: guest)
+      }
+    } catch {
+      port.counters.connectionsRefusedByGuest += 1
+      await incoming.abort()  // the guest refused or is unreachable: so is the published port
+      return
+    }
+    port.tcpFlows[id]?.guestSide = outgoing.localAddress
+    try? await outgoing.setNoDelay(true)
+    let ends = await withTaskGroup(of: Bool.self) { group in
+      group.addTask {
+        await TCPSplice.copy(from: incoming, to: outgoing) { count in
+          port.tcpFlows[id]?.bytesToGuest += UInt64(count)
+          port.counters.bytesToGuest += UInt64(count)
+        }
+      }
+      group.addTask {
+        await TCPSplice.copy(from: outgoing, to: incoming) { count in
+          port.tcpFlows[id]?.bytesToClient += UInt64(count)
+          port.counters.bytesToClient += UInt64(count)
+        }
+      }
+      var clean = true
+      for await ended in group { clean = clean && ended }
+      return clean
+    }
+    if ends {
+      port.counters.connectionsClosed += 1
+    } else {
+      port.counters.connectionsReset += 1
+    }
+    await incoming.close()
+    await outgoing.close()
+  }
+
+  private func finish(_ port: Port, flow id: Int) {
+    port.tcpFlows[id] = nil
+    if !port.open && port.tcpFlows.isEmpty { closing.removeAll { $0 === port } }
+  }
+
+  // MARK: UDP
+
+  /// Closes the forwarder's idle flows once a second while the port is published.
+  private func expireLoop(
+    _ forwarder: UDPFlowForwarder<SocketUDPSocket, DirectNetworkStack>, port: Port
+  ) async {
+    while port.open {
+      try? await Task.sleep(for: .seconds(1))
+      forwarder.expireIdleFlows()
+    }
+  }
+
+  /// Closes every port (the daemon stops).
+  func shutdown() {
+    for port in ports { remove(port.spec) }
+  }
+}
