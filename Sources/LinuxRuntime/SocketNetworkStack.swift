@@ -194,11 +194,7 @@ public final class SocketNetworkStack: NetworkStack, @unchecked Sendable {
 
   public func listen(port: UInt16, backlog: Int) async throws(NetworkError) -> SocketTCPListener {
     try await loop.run { () throws(NetworkError) -> SocketTCPListener in
-      let descriptors = try makeBoundSockets(
-        type: Int32(SOCK_STREAM.rawValue), port: port, listening: backlog)
-      return SocketTCPListener(
-        stack: self, descriptors: descriptors,
-        localPort: SocketNetworkStack.localEndpoint(descriptors[0])?.port ?? port)
+      try listenImmediately(port: port, backlog: backlog)
     }
   }
 
@@ -231,11 +227,7 @@ public final class SocketNetworkStack: NetworkStack, @unchecked Sendable {
 
   public func bindUDP(port: UInt16) async throws(NetworkError) -> SocketUDPSocket {
     try await loop.run { () throws(NetworkError) -> SocketUDPSocket in
-      let descriptors = try makeBoundSockets(
-        type: Int32(SOCK_DGRAM.rawValue), port: port, listening: nil)
-      return SocketUDPSocket(
-        stack: self, descriptors: descriptors,
-        localPort: SocketNetworkStack.localEndpoint(descriptors[0])?.port ?? port)
+      try bindUDPImmediately(port: port)
     }
   }
 }
