@@ -176,7 +176,8 @@ extension DaemonOptions {
       dhcpServerPool = first...last
     }
     if dhcpDNS.isEmpty, let dns = dnsAddress { dhcpDNS = [dns] }
-    if hostAddress == nil { hostAddress = HostAddress.none }
+    // Only a TAP has a host side to leave alone; the other devices take no --host-ip at all.
+    if case .tap = device, hostAddress == nil { hostAddress = HostAddress.none }
   }
 
   /// The relay's destination policy from the options.

@@ -34,6 +34,20 @@ struct RelayOptionsTests {
     #expect(options.relayPolicy.decision(for: address("127.0.0.1")) == .refuse(.reserved))
   }
 
+  /// A QEMU guest over the Unix socket gets the same plan; it has no host side to leave alone.
+  @Test func theAddressPlanOnAUnixSocket() throws {
+    for device in ["--unix-listen", "--unix"] {
+      let options = try parse([device, "/tmp/netstackd.sock", "--relay"])
+      #expect(options.stackAddress == IPv4CIDR(address: address("10.0.2.2"), prefixLength: 24))
+      #expect(options.dnsAddress == address("10.0.2.3"))
+      #expect(options.dhcpServerPool == address("10.0.2.15")...address("10.0.2.254"))
+      #expect(options.hostAddress == nil)
+    }
+    #expect(
+      refusal(["--unix-listen", "/tmp/netstackd.sock", "--relay", "--host-ip", "10.0.2.9/24"])
+        == "--host-ip: only applies to a TAP device")
+  }
+
   @Test func everyAddressIsSettable() throws {
     let options = try parse([
       "--tap", "tap0", "--relay", "--ip", "192.168.50.1/24", "--dns-address", "192.168.50.53",

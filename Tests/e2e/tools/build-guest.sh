@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds (or finds in its cache) the QEMU guest of Tests/e2e/test-qemu.sh: Debian's kernel and a
-# busybox initramfs whose /init is tools/guest-init.sh.
+# busybox initramfs whose /init is tools/guest-init.sh (and /relay.sh tools/guest-relay.sh, the
+# steps of test-qemu-relay).
 #
 # Usage: build-guest.sh CACHE_DIR
 #
 # The kernel comes from the package linux-image-amd64 depends on (linux-image-<abi>-amd64):
 # its .deb is downloaded with `apt-get download` and only unpacked (vmlinuz and the eight
 # virtio-net modules) into CACHE_DIR; nothing is installed on the host. busybox is the host's
-# busybox-static. The initramfs is rebuilt when the kernel, busybox or guest-init.sh change.
+# busybox-static. The initramfs is rebuilt when the kernel, busybox, guest-init.sh or
+# guest-relay.sh change.
 # Prints two lines: "kernel PATH" and "initramfs PATH". Runs under flock, so concurrent runs
 # share one cache.
 set -euo pipefail
@@ -60,7 +62,8 @@ fi
 # The initramfs: busybox, the modules, /init; named by what it is made of.
 busybox=/bin/busybox
 [[ -x "$busybox" ]] || { echo "build-guest: $busybox missing (busybox-static)" >&2; exit 1; }
-key=$( (sha256sum "$TOOLS/guest-init.sh" "$busybox" "$kernel_dir/modules"/*.ko; echo "$MODULES") \
+key=$( (sha256sum "$TOOLS/guest-init.sh" "$TOOLS/guest-relay.sh" "$busybox" \
+  "$kernel_dir/modules"/*.ko; echo "$MODULES") \
   | sha256sum | cut -c1-16)
 initramfs="$CACHE/initramfs-$key.cpio.gz"
 if [[ ! -f "$initramfs" ]]; then
@@ -70,6 +73,7 @@ if [[ ! -f "$initramfs" ]]; then
   cp "$busybox" "$root/bin/busybox"
   cp "$kernel_dir"/modules/*.ko "$root/lib/modules/"
   cp "$TOOLS/guest-init.sh" "$root/init"
+  cp "$TOOLS/guest-relay.sh" "$root/relay.sh"
   chmod 755 "$root/init" "$root/bin/busybox"
   mknod -m 600 "$root/dev/console" c 5 1
   (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initramfs.tmp"

@@ -4,7 +4,9 @@
 # Loads the virtio-net modules, gives eth0 the address from the kernel command line, pings the
 # Swift stack, fetches its HTTP page and a /bytes/N download with busybox wget, and prints
 # what happened on the serial console as lines starting with "E2E-" for the test to read;
-# then powers off. Parameters (kernel command line):
+# then powers off. With e2e.mode=relay (Tests/e2e/test-qemu-relay.sh) it runs the steps of
+# /relay.sh (tools/guest-relay.sh) instead, once eth0 is up. Parameters (kernel command line):
+#   e2e.mode=relay       the relay steps instead of the ones below
 #   e2e.ip=ADDR/PREFIX   the guest's address
 #   e2e.stack=ADDR       the stack's address
 #   e2e.bytes=N          the size of the /bytes/N download
@@ -15,11 +17,13 @@ exec </dev/console >/dev/console 2>&1
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 
+mode=""
 ip=""
 stack=""
 bytes=1048576
 for word in $(cat /proc/cmdline); do
   case "$word" in
+    e2e.mode=*) mode=${word#e2e.mode=} ;;
     e2e.ip=*) ip=${word#e2e.ip=} ;;
     e2e.stack=*) stack=${word#e2e.stack=} ;;
     e2e.bytes=*) bytes=${word#e2e.bytes=} ;;
@@ -48,6 +52,10 @@ if [ ! -e /sys/class/net/eth0 ]; then
 fi
 ip link set lo up
 ip link set eth0 up
+if [ "$mode" = relay ]; then
+  . /relay.sh
+  finish
+fi
 ip addr add "$ip" dev eth0
 echo "E2E-NET: eth0 $(cat /sys/class/net/eth0/address) $ip"
 
