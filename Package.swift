@@ -77,7 +77,7 @@ let package = Package(
     // The application API and the services written once against it.
     .target(name: "NetworkAPI", dependencies: ["NetCore"], swiftSettings: swiftSettings),
     .target(
-      name: "Services", dependencies: ["NetworkAPI", "Applications"],
+      name: "Services", dependencies: ["NetCore", "NetworkAPI", "Applications"],
       swiftSettings: swiftSettings),
 
     // Linux-only pieces.
