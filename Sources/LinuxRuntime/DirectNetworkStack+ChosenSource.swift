@@ -12,27 +12,10 @@ extension DirectNetworkStack {
   public func connect(to address: SocketAddress, from source: SocketAddress)
     async throws(NetworkError) -> DirectTCPConnection
   {
-    try await runtime.loop.run { () async throws(NetworkError) -> DirectTCPConnection in
-      let id: TCPConnectionID
-      do throws(TCPError) {
-        id = try runtime.stack.connectTCP(
-          to: address.address, port: address.port, from: source.address,
-          sourcePort: source.port, now: MonotonicClock.now())
-      } catch {
-        throw NetworkError(error)
-      }
-      while true {
-        guard let state = runtime.stack.tcp.state(id), let tuple = runtime.stack.tcp.tuple(id)
-        else { throw .closed }
-        if let error = runtime.stack.tcp.error(id) {
-          runtime.stack.tcp.release(id)
-          throw NetworkError(error)
-        }
-        if state.isSynchronized {
-          return DirectTCPConnection(runtime: runtime, id: id, tuple: tuple)
-        }
-        await runtime.writers.wait(id)
-      }
+    try await connect { (stack: inout DirectStack) throws(TCPError) -> TCPConnectionID in
+      try stack.connectTCP(
+        to: address.address, port: address.port, from: source.address, sourcePort: source.port,
+        now: MonotonicClock.now())
     }
   }
 

@@ -24,11 +24,20 @@ public struct DirectNetworkStack: NetworkStack {
   }
 
   public func connect(to address: SocketAddress) async throws(NetworkError) -> DirectTCPConnection {
+    try await connect { (stack: inout DirectStack) throws(TCPError) -> TCPConnectionID in
+      try stack.connectTCP(to: address.address, port: address.port, now: MonotonicClock.now())
+    }
+  }
+
+  /// Opens a connection with `open`, on the loop, and waits until it is synchronized; a RST
+  /// from the peer is `connectionRefused`.
+  func connect(
+    opening open: (inout DirectStack) throws(TCPError) -> TCPConnectionID
+  ) async throws(NetworkError) -> DirectTCPConnection {
     try await runtime.loop.run { () async throws(NetworkError) -> DirectTCPConnection in
       let id: TCPConnectionID
       do throws(TCPError) {
-        id = try runtime.stack.connectTCP(
-          to: address.address, port: address.port, now: MonotonicClock.now())
+        id = try open(&runtime.stack)
       } catch {
         throw NetworkError(error)
       }
