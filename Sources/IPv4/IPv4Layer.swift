@@ -25,7 +25,7 @@ public struct IPv4Layer<Link: IPv4Link> {
   /// Echo replies received for requests this stack sent (``sendEchoRequest(to:identifier:sequence:payload:now:)``).
   public var echoReplies = BoundedQueue<ICMPv4EchoReply>(limit: 256)
   /// Checked "fragmentation needed" reports about datagrams this stack sent, for the
-  /// transport that sent them to take (``receiveFragmentationNeeded(_:reporter:)``); a report
+  /// transport that sent them to take (`receiveFragmentationNeeded(_:reporter:)`); a report
   /// that finds the queue full is dropped and counted.
   public var pathMTUReports = BoundedQueue<ICMPv4PathMTUReport>(limit: 16)
   /// Whether to answer echo requests sent to a broadcast or multicast address (Linux: no).

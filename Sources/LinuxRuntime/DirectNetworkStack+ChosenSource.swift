@@ -7,7 +7,7 @@ import UDP
 extension DirectNetworkStack {
   /// Opens a TCP connection to `address` from a chosen local address and port (a published
   /// port's connection into the guest, showing it the real client; see
-  /// ``DirectStack/connectTCP(to:port:from:sourcePort:now:)``). A RST from the peer is
+  /// `DirectStack.connectTCP(to:port:from:sourcePort:now:)`). A RST from the peer is
   /// `connectionRefused`.
   public func connect(to address: SocketAddress, from source: SocketAddress)
     async throws(NetworkError) -> DirectTCPConnection

@@ -9,7 +9,7 @@ import TCP
 /// The host side of the relay's TCP (as slirp4netns, passt and gvisor-tap-vsock do): each
 /// guest SYN to another host that the stack kept as a pending open gets a non-blocking host
 /// socket and a `connect()` to the real destination. When it connects, the stack completes
-/// the guest's handshake and the two are spliced (``HostTCPRelay+Splice.swift``); when it is
+/// the guest's handshake and the two are spliced (`HostTCPRelay+Splice.swift`); when it is
 /// refused the guest gets a RST; when the destination is unreachable, or `connect()` has not
 /// finished after ``connectTimeout``, an ICMP destination unreachable (RFC 1122 §3.2.2.1).
 /// At most ``maximumFlows`` flows (connecting or spliced); past that an open is refused with

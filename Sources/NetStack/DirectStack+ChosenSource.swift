@@ -5,7 +5,7 @@ import TCP
 extension DirectStack {
   /// Opens a TCP connection from a chosen source address and port (its SYN is sent now):
   /// a published port's connection into the guest, showing the guest its real client. See
-  /// ``TCPLayer/connect(to:port:from:sourcePort:now:network:)``.
+  /// `TCPLayer.connect(to:port:from:sourcePort:now:network:)`.
   public mutating func connectTCP(
     to address: IPAddress, port: UInt16, from source: IPAddress, sourcePort: UInt16?,
     now: Instant
