@@ -187,7 +187,11 @@ public final class HostEchoRelay {
       let code: ICMPv4UnreachableCode?
       switch error.origin {
       case .icmp where error.icmpType == 3:
-        code = ICMPv4UnreachableCode(rawValue: error.icmpCode) ?? .host
+        // Fragmentation needed would need the next-hop MTU, which the quote rebuilt here does
+        // not carry: the guest is told the host is unreachable instead of an MTU of 0.
+        code =
+          error.icmpCode == ICMPv4UnreachableCode.fragmentationNeeded.rawValue
+          ? .host : ICMPv4UnreachableCode(rawValue: error.icmpCode) ?? .host
       case .local:
         code =
           error.errno == ENETUNREACH

@@ -234,6 +234,9 @@ public final class SocketNetworkStack: NetworkStack, @unchecked Sendable {
 
 /// A listening socket: one per bind address, accepted from in turn.
 public struct SocketTCPListener: TCPListenerHandle {
+  /// How long `accept` waits before trying again when the host is out of descriptors or
+  /// memory.
+  static let restAfterExhaustion = Duration.milliseconds(100)
   let stack: SocketNetworkStack
   /// The sockets, one per bind address; the first is the key its waiters wait on.
   let descriptors: [Int32]
@@ -249,13 +252,22 @@ public struct SocketTCPListener: TCPListenerHandle {
             setsockopt(
               connection, Int32(IPPROTO_TCP), TCP_NODELAY, &one,
               socklen_t(MemoryLayout<Int32>.size))
-            try stack.register(connection)
+            do throws(NetworkError) {
+              try stack.register(connection)
+            } catch {
+              Glibc.close(connection)
+              throw error
+            }
             return SocketTCPConnection(stack: stack, descriptor: connection, remote: nil)
           }
           let code = -connection
           switch code {
           case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED: break
           case EBADF, EINVAL: throw .closed
+          case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+            // Out of descriptors or memory: the client waits in the backlog while the
+            // listener rests (it stays readable, and retrying at once would spin the loop).
+            try? await Task.sleep(for: SocketTCPListener.restAfterExhaustion)
           default: throw NetworkError(errno: code)
           }
         }

@@ -5,7 +5,7 @@ import NetCore
 /// destination accepts, as slirp4netns and passt do). Each entry keeps what the SYN said (its
 /// sequence number, window and options: MSS, window scale, SACK permitted, timestamps), so the
 /// handshake can be completed later exactly as a listener would have; a retransmitted SYN of a
-/// pending open is absorbed. Bounded: at ``limit`` a new SYN is dropped and counted (the guest
+/// pending open is absorbed, its fields replacing the recorded ones. Bounded: at ``limit`` a new SYN is dropped and counted (the guest
 /// retransmits it).
 public struct TCPPendingOpenTable: Sendable {
   /// One pending open: the SYN's 4-tuple (the local address is the foreign destination) and
@@ -62,7 +62,14 @@ public struct TCPPendingOpenTable: Sendable {
     tuple: TCPFourTuple, sequence: SequenceNumber, window: UInt16, options: TCPOptions,
     now: Instant
   ) -> Outcome {
-    if entries[tuple] != nil {
+    if let pending = entries[tuple] {
+      // A retransmission, or the guest's new attempt on the same tuple with a new ISN: the
+      // host side's connect stands, and the handshake is completed from this latest SYN, so
+      // that the sequence number acknowledged and the timestamp echoed (RFC 7323 §4.3) are
+      // the ones the guest now expects.
+      entries[tuple] = Entry(
+        id: pending.id, tuple: tuple, synSequence: sequence, synWindow: window,
+        synOptions: options, received: pending.received)
       retransmissionsAbsorbed += 1
       return .absorbed
     }

@@ -10,6 +10,12 @@ extension Daemon {
   /// Publishes the ports of `--publish` (a port that cannot be had ends the daemon, status 2)
   /// and answers `publish` requests on the control socket.
   func startPublishing(on runtime: DirectStackRuntime, loop: EventLoop) {
+    // Each published connection and UDP flow holds host sockets, as relayed flows do.
+    if !options.relay
+      && (options.control != nil || !options.publishes.isEmpty || !options.udpForwards.isEmpty)
+    {
+      raiseDescriptorLimit()
+    }
     let table = PublishedPortTable(
       loop: loop, stack: runtime.api, guestSubnet: options.stackAddress.network,
       relaying: options.relay, hostLoopback: options.hostLoopback,

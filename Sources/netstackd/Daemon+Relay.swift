@@ -91,9 +91,9 @@ extension Daemon {
   var flowIdleTimeout: Interval { .seconds(Int64(options.relayIdleTimeout ?? 60)) }
 
   /// Raises the soft limit of open descriptors towards the hard one, to 65,536 at most (each
-  /// relayed flow holds a socket, each DNS query upstream one: up to about 3,100 with the
-  /// default bounds, past the usual soft limit of 1,024); a socket beyond the limit is counted
-  /// as a socket failure.
+  /// relayed flow, published connection or forwarded UDP flow holds a socket, each DNS query
+  /// upstream one: up to about 3,100 with the default bounds, past the usual soft limit of
+  /// 1,024); a socket beyond the limit is counted as a socket failure.
   func raiseDescriptorLimit() {
     var limit = rlimit()
     let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
@@ -103,10 +103,10 @@ extension Daemon {
     let before = limit.rlim_cur
     limit.rlim_cur = min(limit.rlim_max, 65536)
     if setrlimit(resource, &limit) == 0 {
-      logger.info("relay: open descriptors allowed raised from \(before) to \(limit.rlim_cur)")
+      logger.info("open descriptors allowed raised from \(before) to \(limit.rlim_cur)")
     } else {
       logger.warning(
-        "relay: cannot raise the open descriptors allowed from \(before): \(String(cString: strerror(errno)))"
+        "cannot raise the open descriptors allowed from \(before): \(String(cString: strerror(errno)))"
       )
     }
   }

@@ -114,6 +114,14 @@ final class PublishedPortTable: @unchecked Sendable {
           "\(port.spec.transport.rawValue) port \(spec.hostPort) is already published (\(port.spec))"
       )
     }
+    if guestSubnet.prefixLength < 31
+      && (spec.guestAddress == guestSubnet.networkAddress
+        || spec.guestAddress == guestSubnet.broadcastAddress)
+    {
+      // Every guest would get the client's datagrams.
+      throw AddError(
+        description: "\(spec.guestAddress) is the guest subnet's network or broadcast address")
+    }
     guard ports.count < PublishedPortTable.maximumPorts else {
       throw AddError(
         description: "already \(PublishedPortTable.maximumPorts) published ports, the most")

@@ -142,7 +142,7 @@ relay_start
 hard=$(ulimit -Hn)
 if [[ "$hard" == unlimited ]] || ((hard > 1024)); then
   expect_match "the soft descriptor limit raised from 1024" \
-    "relay: open descriptors allowed raised from 1024 to " "$(cat "$DAEMON_ERR")"
+    "open descriptors allowed raised from 1024 to " "$(cat "$DAEMON_ERR")"
 fi
 relay_line=$(grep "relay:" "$DAEMON_OUT" || true)
 expect_match "the startup line says the plan" \
