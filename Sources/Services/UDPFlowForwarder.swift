@@ -83,7 +83,8 @@ public final class UDPFlowForwarder<Front: UDPSocketHandle, Back: NetworkStack>:
       } catch {
         break
       }
-      expireIdleFlows()
+      // Idle flows are closed by the owner's periodic expireIdleFlows(), not per datagram
+      // (a scan of every flow per datagram would let a sender make each one cost O(flows)).
       guard let socket = await flowSocket(for: received.from) else { continue }
       do {
         try await socket.send(received.payload, to: target)
@@ -135,6 +136,12 @@ public final class UDPFlowForwarder<Front: UDPSocketHandle, Back: NetworkStack>:
     } catch {
       counters.socketFailures += 1
       return nil
+    }
+    guard !stopped, flows[client] == nil else {
+      // stop() ran, or another datagram of this client opened its flow, while the socket
+      // was being bound: this one would never be closed.
+      await socket.close()
+      return stopped ? nil : flows[client]?.socket
     }
     counters.flowsOpened += 1
     flows[client] = Flow(
