@@ -6,6 +6,12 @@ import NetCore
 /// A new SYN for a 4-tuple held here is accepted when it is clearly newer than the old
 /// connection: by timestamp when both used them, else by sequence number (RFC 6191, RFC 1122
 /// §4.2.2.13), so that clients reusing ports never stall.
+///
+/// Every operation does bounded work: the records are linked in the order they entered, which
+/// is their expiry order (each lasts the same time), so that removing or renewing one unlinks
+/// it at once (nothing stale is left to skip or compact), and one ``expire(now:)`` forgets at
+/// most ``expiriesPerPass`` records (the rest stay due: ``nextDeadline`` is in the past, and
+/// the caller polls again at once).
 public struct TCPTimeWaitTable {
   /// What is remembered of a connection in TIME-WAIT.
   public struct Entry: Sendable {
@@ -20,11 +26,28 @@ public struct TCPTimeWaitTable {
     public var expires: Instant
   }
 
+  /// An entry and its neighbours in the expiry order (indices into ``records``; -1 for none).
+  /// A free record keeps no entry and links only to the next free one.
+  private struct Record {
+    var entry: Entry?
+    var older: Int
+    var newer: Int
+  }
+
+  /// The most records one ``expire(now:)`` forgets, so that a poll never holds the event
+  /// loop for long when many expire together (a burst of closes 2 MSL ago, or a daemon that
+  /// did not run for a while).
+  public static let expiriesPerPass = 256
+
   public let limit: Int
-  private var entries: [TCPFourTuple: Entry] = [:]
-  /// Tuples in the order they entered (each entry lasts the same time, so this is the
-  /// expiry order); stale tuples (re-entered or removed) are skipped.
-  private var order = BoundedQueue<(TCPFourTuple, Instant)>(limit: 1 << 20)
+  /// Where each tuple's record is in ``records``.
+  private var recordByTuple: [TCPFourTuple: Int] = [:]
+  /// The records; freed ones are reused, so there are never more than ``limit``.
+  private var records: [Record] = []
+  /// Ends of the expiry order, and the first free record; -1 for none.
+  private var oldest = -1
+  private var newest = -1
+  private var firstFree = -1
   /// Entries forgotten early because the table was full.
   public private(set) var overflows: UInt64 = 0
 
@@ -33,44 +56,57 @@ public struct TCPTimeWaitTable {
     self.limit = limit
   }
 
-  public var count: Int { entries.count }
+  public var count: Int { recordByTuple.count }
 
-  public func entry(for tuple: TCPFourTuple) -> Entry? { entries[tuple] }
+  public func entry(for tuple: TCPFourTuple) -> Entry? {
+    guard let index = recordByTuple[tuple] else { return nil }
+    return records[index].entry
+  }
 
-  /// Adds (or renews) an entry; the oldest is forgotten when the table is full.
+  /// Adds (or renews) an entry, as the newest; the oldest is forgotten when the table is
+  /// full.
   public mutating func insert(_ entry: Entry) {
-    if entries[entry.tuple] == nil && entries.count >= limit {
-      while let (oldest, expires) = order.popFirst() {
-        if let held = entries[oldest], held.expires == expires {
-          entries[oldest] = nil
-          overflows += 1
-          break
-        }
-      }
+    if let index = recordByTuple[entry.tuple] {
+      unlink(index)
+      records[index].entry = entry
+      linkAsNewest(index)
+      return
     }
-    entries[entry.tuple] = entry
-    // Records of entries that were removed early (a reused port) stay in the order until
-    // they expire: rebuild it when they outnumber the live ones, so that it stays about the
-    // table's size (amortised: at least `entries.count + 1024` inserts between rebuilds).
-    if order.count > 2 * entries.count + 1024 || !order.append((entry.tuple, entry.expires)) {
-      compactOrder()
+    if recordByTuple.count >= limit {
+      forget(oldest)
+      overflows += 1
     }
+    let index = allocate(entry)
+    recordByTuple[entry.tuple] = index
+    linkAsNewest(index)
   }
 
-  public mutating func remove(_ tuple: TCPFourTuple) { entries[tuple] = nil }
-
-  /// Forgets the entries whose time is up.
-  public mutating func expire(now: Instant) {
-    while let (tuple, expires) = order.first, expires <= now {
-      _ = order.popFirst()
-      if let held = entries[tuple], held.expires <= now { entries[tuple] = nil }
-    }
+  public mutating func remove(_ tuple: TCPFourTuple) {
+    guard let index = recordByTuple[tuple] else { return }
+    forget(index)
   }
 
-  /// When the oldest entry expires.
+  /// Forgets the entries whose time is up, at most ``expiriesPerPass`` of them; returns how
+  /// many it forgot.
+  @discardableResult
+  public mutating func expire(now: Instant) -> Int {
+    var forgotten = 0
+    while forgotten < Self.expiriesPerPass, oldest >= 0, let entry = records[oldest].entry,
+      entry.expires <= now
+    {
+      forget(oldest)
+      forgotten += 1
+    }
+    return forgotten
+  }
+
+  /// When the oldest entry expires (in the past when ``expire(now:)`` left due ones).
   public var nextDeadline: Instant? {
-    order.first?.1
+    oldest >= 0 ? records[oldest].entry?.expires : nil
   }
+
+  /// Records in use or free: never more than ``limit``.
+  var recordCapacity: Int { records.count }
 
   /// Whether a SYN with this sequence number and timestamp may open a new connection on the
   /// tuple of `entry` (RFC 6191 §2).
@@ -83,11 +119,41 @@ public struct TCPTimeWaitTable {
     return entry.receiveNext < sequence
   }
 
-  /// Rebuilds the expiry order from the live entries (when stale records fill it up).
-  private mutating func compactOrder() {
-    var live = Array(entries.values)
-    live.sort { $0.expires < $1.expires }
-    order.removeAll()
-    for entry in live { order.append((entry.tuple, entry.expires)) }
+  // MARK: The linked records
+
+  /// A record holding `entry`, unlinked: a free one, else a new one.
+  private mutating func allocate(_ entry: Entry) -> Int {
+    if firstFree >= 0 {
+      let index = firstFree
+      firstFree = records[index].newer
+      records[index] = Record(entry: entry, older: -1, newer: -1)
+      return index
+    }
+    records.append(Record(entry: entry, older: -1, newer: -1))
+    return records.count - 1
+  }
+
+  /// Removes the record at `index` from the table and frees it.
+  private mutating func forget(_ index: Int) {
+    if let entry = records[index].entry { recordByTuple[entry.tuple] = nil }
+    unlink(index)
+    records[index] = Record(entry: nil, older: -1, newer: firstFree)
+    firstFree = index
+  }
+
+  private mutating func unlink(_ index: Int) {
+    let older = records[index].older
+    let newer = records[index].newer
+    if older >= 0 { records[older].newer = newer } else { oldest = newer }
+    if newer >= 0 { records[newer].older = older } else { newest = older }
+    records[index].older = -1
+    records[index].newer = -1
+  }
+
+  private mutating func linkAsNewest(_ index: Int) {
+    records[index].older = newest
+    records[index].newer = -1
+    if newest >= 0 { records[newest].newer = index } else { oldest = index }
+    newest = index
   }
 }
