@@ -207,7 +207,7 @@ public struct DirectStack {
     case .reassembled(let delivery, let buffer):
       buffer.withBytes { deliver(delivery, packet: $0, checksumVerified: false, now: now) }
     case .error(let report):
-      takeIPv6ErrorReport(report)
+      takeIPv6ErrorReport(report, now: now)
     }
     moveIPv6Requests()
   }
@@ -234,16 +234,24 @@ public struct DirectStack {
 
   /// Hands an ICMPv6 error about a TCP segment of ours to TCP, which checks the quoted
   /// segment against its connections as for IPv4 (RFC 5927 §4.1): a packet too big lowers the
-  /// segment size of the connection it names (RFC 8201 §5.2; the layer has recorded the
-  /// path MTU for later connections), a destination unreachable refuses a connection being
+  /// segment size of the connection it names (RFC 8201 §5.2) and only then goes into the
+  /// layer's path MTU cache (for later connections and fragmentation; reports about other
+  /// upper layers the layer records itself), a destination unreachable refuses a connection being
   /// opened or is recorded as a soft error (RFC 1122 §4.2.3.9). Errors about other upper
   /// layers are counted by the layer and left to the transports' timers.
-  private mutating func takeIPv6ErrorReport(_ report: ICMPv6ErrorReport) {
+  private mutating func takeIPv6ErrorReport(_ report: ICMPv6ErrorReport, now: Instant) {
     guard report.quotedNextHeader == .tcp else { return }
     let source = IPAddress.v6(report.quotedSource)
     let destination = IPAddress.v6(report.quotedDestination)
     switch report.type {
     case .packetTooBig:
+      // The layer waits for TCP's check before it records the path MTU (RFC 5927 §4.1).
+      if let mtu = report.mtu,
+        tcp.quotesSegmentInFlight(
+          report.quotedTransportHeader.span, from: source, to: destination)
+      {
+        ipv6.lowerPathMTU(towards: report.quotedDestination, to: mtu, now: now)
+      }
       tcp.pathMTUDecreased(
         quotedHeader: report.quotedTransportHeader.span, from: source, to: destination,
         maximumPayload: network.maximumPayloadSize(to: destination))

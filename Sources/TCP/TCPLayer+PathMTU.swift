@@ -29,3 +29,15 @@ extension TCPLayer {
     return true
   }
 }
+
+extension TCPLayer {
+  /// Whether `quotedHeader` (the start of the TCP header of a segment from `source` to
+  /// `destination` that an ICMP error quotes) names a connection of ours and a sequence
+  /// number it has in flight (SND.UNA ≤ SEG.SEQ < SND.MAX, RFC 5927 §4.1): the check a
+  /// network layer waits for before it records a path MTU report about a TCP segment.
+  public func quotesSegmentInFlight(
+    _ quotedHeader: Span<UInt8>, from source: IPAddress, to destination: IPAddress
+  ) -> Bool {
+    connectionQuoted(by: quotedHeader, from: source, to: destination) != nil
+  }
+}

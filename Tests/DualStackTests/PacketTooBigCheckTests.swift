@@ -6,7 +6,8 @@ import Testing
 /// A packet too big reaches TCP only after the checks IPv4's fragmentation needed gets (RFC
 /// 5927 §4.1, as Linux's `tcp_v6_err`): the quoted segment must belong to a connection and
 /// carry a sequence number it has in flight; else TCP counts it and leaves the segment size
-/// alone (the IPv6 layer still records the path MTU for later connections, RFC 8201 §4).
+/// alone, and the IPv6 layer does not record the path MTU either (it would fragment the
+/// connection's packets to it, and start later connections small).
 struct PacketTooBigCheckTests {
   /// A connection from A over IPv6 with data in flight; returns it and the first data packet
   /// A sent (without the wire's header).
@@ -31,8 +32,10 @@ struct PacketTooBigCheckTests {
     #expect(wire.a.tcp.counters.pathMTUReportsIgnored == 2)
     #expect(wire.a.tcp.counters.pathMTUDecreases == 0)
     #expect(wire.a.tcp.info(client)?.sendMaximumSegmentSize == 1440)
+    #expect(wire.a.network.ipv6.pathMTU(to: DualStackWire.ipv6B) == 1500)
     // The true one is taken.
     wire.inject(toA: PathMTUTests.packetTooBig(quoting: packet, mtu: 1280), version: 6)
+    #expect(wire.a.network.ipv6.pathMTU(to: DualStackWire.ipv6B) == 1280)
     #expect(wire.a.tcp.counters.pathMTUDecreases == 1)
     #expect(wire.a.tcp.info(client)?.sendMaximumSegmentSize == 1220)
   }
@@ -46,5 +49,6 @@ struct PacketTooBigCheckTests {
     #expect(wire.a.tcp.counters.pathMTUReportsIgnored == 1)
     #expect(wire.a.tcp.counters.pathMTUDecreases == 0)
     #expect(wire.a.tcp.info(client)?.sendMaximumSegmentSize == 1440)
+    #expect(wire.a.network.ipv6.pathMTU(to: DualStackWire.ipv6B) == 1500)
   }
 }

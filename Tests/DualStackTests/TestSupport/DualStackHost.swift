@@ -110,6 +110,13 @@ struct DualStackHost {
       let destination = IPAddress.v6(report.quotedDestination)
       switch report.type {
       case .packetTooBig:
+        // The layer waits for TCP's check before it records the path MTU (RFC 5927 §4.1).
+        if let mtu = report.mtu,
+          tcp.quotesSegmentInFlight(
+            report.quotedTransportHeader.span, from: source, to: destination)
+        {
+          network.ipv6.lowerPathMTU(towards: report.quotedDestination, to: mtu, now: now)
+        }
         tcp.pathMTUDecreased(
           quotedHeader: report.quotedTransportHeader.span, from: source, to: destination,
           maximumPayload: network.maximumPayloadSize(to: destination))
