@@ -97,6 +97,12 @@ public struct ICMPv4Counters: CounterGroup, Sendable, Equatable {
   public var droppedUnmatchedErrors: UInt64 = 0
   /// Of those: the queue of reports for the transports (``IPv4Layer/pathMTUReports``) was full.
   public var droppedPathMTUReportsQueueFull: UInt64 = 0
+  /// Destination unreachable other than fragmentation needed received (RFC 792); those
+  /// quoting a datagram we did not send count in ``droppedUnmatchedErrors`` too.
+  public var destinationUnreachableReceived: UInt64 = 0
+  /// Of those: the queue of reports for the transports (``IPv4Layer/unreachableReports``) was
+  /// full.
+  public var droppedUnreachableReportsQueueFull: UInt64 = 0
 
   public init() {}
 
@@ -118,5 +124,7 @@ public struct ICMPv4Counters: CounterGroup, Sendable, Equatable {
     body("dropped_fragmentation_needed_below_minimum", droppedFragmentationNeededBelowMinimum)
     body("dropped_unmatched_errors", droppedUnmatchedErrors)
     body("dropped_path_mtu_reports_queue_full", droppedPathMTUReportsQueueFull)
+    body("destination_unreachable_received", destinationUnreachableReceived)
+    body("dropped_unreachable_reports_queue_full", droppedUnreachableReportsQueueFull)
   }
 }

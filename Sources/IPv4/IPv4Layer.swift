@@ -28,6 +28,11 @@ public struct IPv4Layer<Link: IPv4Link> {
   /// transport that sent them to take (`receiveFragmentationNeeded(_:reporter:)`); a report
   /// that finds the queue full is dropped and counted.
   public var pathMTUReports = BoundedQueue<ICMPv4PathMTUReport>(limit: 16)
+  /// Checked destination unreachable reports (other than fragmentation needed) about
+  /// datagrams this stack sent, for the transport that sent them to take
+  /// (``receiveDestinationUnreachable(_:reporter:)``); a report that finds the queue full is
+  /// dropped and counted.
+  public var unreachableReports = BoundedQueue<ICMPv4UnreachableReport>(limit: 16)
   /// Whether to answer echo requests sent to a broadcast or multicast address (Linux: no).
   public var answersBroadcastEcho = false
   /// TTL of datagrams we originate.
@@ -282,6 +287,9 @@ public struct IPv4Layer<Link: IPv4Link> {
     where message.code == ICMPv4UnreachableCode.fragmentationNeeded.rawValue:
       icmpCounters.errorsReceived += 1
       receiveFragmentationNeeded(message, reporter: packet.source)
+    case .destinationUnreachable:
+      icmpCounters.errorsReceived += 1
+      receiveDestinationUnreachable(message, reporter: packet.source)
     default:
       if message.type.isError { icmpCounters.errorsReceived += 1 }
     }

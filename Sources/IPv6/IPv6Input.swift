@@ -57,6 +57,14 @@ public struct ICMPv6ErrorReport: Sendable, Equatable {
 
   /// The most bytes of the quoted upper-layer header kept.
   public static let quotedTransportLimit = 40
+
+  /// Whether this is a destination unreachable from the destination itself saying nothing
+  /// takes the packet (port unreachable): a hard error for a connection being opened (RFC
+  /// 1122 §4.2.3.9). The other codes (no route, administratively prohibited, beyond scope,
+  /// address unreachable, policy, reject route) are soft (RFC 5461 §4).
+  public var isHardUnreachable: Bool {
+    type == .destinationUnreachable && code == ICMPv6UnreachableCode.portUnreachable.rawValue
+  }
 }
 
 /// What ``IPv6Layer/receive(_:linkMulticast:now:)`` did with a packet.

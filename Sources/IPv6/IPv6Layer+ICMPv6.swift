@@ -144,6 +144,9 @@ extension IPv6Layer {
       icmpCounters.droppedUnmatchedErrors += 1
       return .consumed
     }
+    let start = IPv6ExtensionHeaderWalker.Position.start(
+      nextHeader: IPv6NextHeader(rawValue: quote[IPv6Packet.Field.nextHeader]))
+    let upperLayer = walker.upperLayer(quote, from: start)
     var reportedMTU: Int? = nil
     if message.type == .packetTooBig {
       icmpCounters.packetTooBigReceived += 1
@@ -153,16 +156,15 @@ extension IPv6Layer {
         icmpCounters.droppedPacketTooBigBelowMinimum += 1
         return .consumed
       }
-      if pathMTUs.lower(quotedDestination, to: reported, linkMTU: mtu, now: now) {
-        icmpCounters.pathMTUsLowered += 1
-      }
-      icmpCounters.pathMTUEvictions = pathMTUs.evictions
       reportedMTU = min(reported, mtu)
+      // A report about a TCP segment waits for TCP to find the segment in flight (RFC 5927
+      // §4.1; ``lowerPathMTU(towards:to:now:)``), as Linux's `tcp_v6_err` does: else any
+      // on-link host could shrink every path by quoting made-up segments.
+      if upperLayer?.0 != .tcp {
+        lowerPathMTU(towards: quotedDestination, to: reported, now: now)
+      }
     }
-    let start = IPv6ExtensionHeaderWalker.Position.start(
-      nextHeader: IPv6NextHeader(rawValue: quote[IPv6Packet.Field.nextHeader]))
-    guard let (nextHeader, offset) = walker.upperLayer(quote, from: start), nextHeader != .icmpv6
-    else { return .consumed }
+    guard let (nextHeader, offset) = upperLayer, nextHeader != .icmpv6 else { return .consumed }
     let end = min(quote.count, offset + ICMPv6ErrorReport.quotedTransportLimit)
     return .error(
       ICMPv6ErrorReport(
@@ -171,6 +173,19 @@ extension IPv6Layer {
         quotedSource: quotedSource, quotedDestination: quotedDestination,
         quotedNextHeader: nextHeader,
         quotedTransportHeader: offset < end ? quote.extracting(offset..<end).copyToArray() : []))
+  }
+
+  /// Records a packet too big's `mtu` (at least 1280) towards `destination` in the path MTU
+  /// cache (RFC 8201 §4): packets to it are sent, fragmented if need be, to fit from now on.
+  /// The layer does so itself for reports about other upper layers than TCP; a report about a
+  /// TCP segment (an ``ICMPv6ErrorReport`` with an ``ICMPv6ErrorReport/mtu``) is recorded
+  /// here once TCP has found the quoted segment in flight.
+  public mutating func lowerPathMTU(towards destination: IPv6Address, to mtu: Int, now: Instant) {
+    if pathMTUs.lower(destination, to: max(mtu, IPv6Header.minimumMTU), linkMTU: self.mtu, now: now)
+    {
+      icmpCounters.pathMTUsLowered += 1
+    }
+    icmpCounters.pathMTUEvictions = pathMTUs.evictions
   }
 
   // MARK: Errors sent

@@ -172,7 +172,9 @@ public struct DirectStack {
     }
     switch ipv4.receive(packet, linkBroadcast: linkBroadcast, now: now) {
     case .consumed:
-      if !ipv4.pathMTUReports.isEmpty { takeIPv4PathMTUReports() }
+      if !ipv4.pathMTUReports.isEmpty || !ipv4.unreachableReports.isEmpty {
+        takeIPv4ErrorReports()
+      }
       return
     case .local(let delivery):
       let length = delivery.headerLength + delivery.header.payloadLength
@@ -205,25 +207,60 @@ public struct DirectStack {
     case .reassembled(let delivery, let buffer):
       buffer.withBytes { deliver(delivery, packet: $0, checksumVerified: false, now: now) }
     case .error(let report):
-      // A packet too big about a TCP segment of ours lowers that path's segment size at once
-      // (RFC 8201 §5.2; the layer has already lowered its path MTU). Other errors about a
-      // transport's packets are counted by the layer and left to the transports' timers.
-      if report.type == .packetTooBig && report.quotedNextHeader == .tcp {
-        tcp.pathMTUDecreased(towards: .v6(report.quotedDestination), network: network)
-      }
+      takeIPv6ErrorReport(report, now: now)
     }
     moveIPv6Requests()
   }
 
-  /// Hands the IPv4 layer's checked "fragmentation needed" reports about TCP segments to TCP,
-  /// which lowers the segment size of the connection a report names (RFC 1191 §6.4). IPv4
-  /// keeps no path MTU per destination: the lowered size lives in the connection.
-  private mutating func takeIPv4PathMTUReports() {
+  /// Hands the IPv4 layer's checked reports about TCP segments to TCP, which checks the
+  /// quoted segment against its connections (RFC 5927 §4.1): a "fragmentation needed" lowers
+  /// the segment size of the connection it names (RFC 1191 §6.4; IPv4 keeps no path MTU per
+  /// destination: the lowered size lives in the connection), a destination unreachable
+  /// refuses a connection being opened or is recorded as a soft error (RFC 1122 §4.2.3.9).
+  private mutating func takeIPv4ErrorReports() {
     while let report = ipv4.pathMTUReports.popFirst() {
       guard report.quotedProtocol == .tcp else { continue }
       tcp.pathMTUDecreased(
         quotedHeader: report.quotedTransportHeader.span, from: .v4(report.quotedSource),
         to: .v4(report.quotedDestination), maximumPayload: report.mtu - IPv4Header.length)
+    }
+    while let report = ipv4.unreachableReports.popFirst() {
+      guard report.quotedProtocol == .tcp else { continue }
+      tcp.destinationUnreachable(
+        quotedHeader: report.quotedTransportHeader.span, from: .v4(report.quotedSource),
+        to: .v4(report.quotedDestination), isHard: report.isHard)
+    }
+  }
+
+  /// Hands an ICMPv6 error about a TCP segment of ours to TCP, which checks the quoted
+  /// segment against its connections as for IPv4 (RFC 5927 §4.1): a packet too big lowers the
+  /// segment size of the connection it names (RFC 8201 §5.2) and only then goes into the
+  /// layer's path MTU cache (for later connections and fragmentation; reports about other
+  /// upper layers the layer records itself), a destination unreachable refuses a connection being
+  /// opened or is recorded as a soft error (RFC 1122 §4.2.3.9). Errors about other upper
+  /// layers are counted by the layer and left to the transports' timers.
+  private mutating func takeIPv6ErrorReport(_ report: ICMPv6ErrorReport, now: Instant) {
+    guard report.quotedNextHeader == .tcp else { return }
+    let source = IPAddress.v6(report.quotedSource)
+    let destination = IPAddress.v6(report.quotedDestination)
+    switch report.type {
+    case .packetTooBig:
+      // The layer waits for TCP's check before it records the path MTU (RFC 5927 §4.1).
+      if let mtu = report.mtu,
+        tcp.quotesSegmentInFlight(
+          report.quotedTransportHeader.span, from: source, to: destination)
+      {
+        ipv6.lowerPathMTU(towards: report.quotedDestination, to: mtu, now: now)
+      }
+      tcp.pathMTUDecreased(
+        quotedHeader: report.quotedTransportHeader.span, from: source, to: destination,
+        maximumPayload: network.maximumPayloadSize(to: destination))
+    case .destinationUnreachable:
+      tcp.destinationUnreachable(
+        quotedHeader: report.quotedTransportHeader.span, from: source, to: destination,
+        isHard: report.isHardUnreachable)
+    default:
+      break
     }
   }
 

@@ -114,7 +114,7 @@ extension TCPConnection {
     }
     if retransmissionCount > limit {
       shared.counters.connectionsTimedOut += 1
-      enterClosed(error: .timedOut)
+      enterClosed(error: softError ?? .timedOut)
       return
     }
     retransmissionTimeout.timerExpired()

@@ -117,6 +117,9 @@ final class TCPConnection {
   var applicationClosed = false
   /// Why the connection failed, if it did.
   var error: TCPError?
+  /// The last soft ICMP error about this connection (RFC 1122 §4.2.3.9): reported instead of
+  /// a bare time-out if the connection times out.
+  var softError: TCPError?
   /// Events not yet taken by the owner.
   var events = TCPConnectionEvents()
   /// An RST must be sent at the next output (after ``abort()``).

@@ -67,9 +67,19 @@ public struct TCPCounters: CounterGroup, Sendable, Equatable {
   public var memoryReclaims: UInt64 = 0
   /// Connections that cut their segments to a smaller path MTU (RFC 8201 §5.2).
   public var pathMTUDecreases: UInt64 = 0
-  /// IPv4 "fragmentation needed" reports ignored: the quoted segment named no connection of
-  /// ours, or a sequence number outside what it has in flight (RFC 5927 §4.1).
+  /// Path MTU reports (IPv4 "fragmentation needed", ICMPv6 packet too big) ignored: the
+  /// quoted segment named no connection of ours, or a sequence number outside what it has in
+  /// flight (RFC 5927 §4.1).
   public var pathMTUReportsIgnored: UInt64 = 0
+  /// Connections in SYN-SENT aborted with "connection refused" by a hard ICMP error about
+  /// their SYN (port or protocol unreachable; RFC 1122 §4.2.3.9, RFC 5461 §4).
+  public var connectionsRefusedByICMP: UInt64 = 0
+  /// Soft ICMP errors (destination unreachable other than the hard ones, or any about an
+  /// established connection) recorded as a connection's last error, not aborting it.
+  public var icmpSoftErrors: UInt64 = 0
+  /// ICMP destination unreachable reports ignored: the quoted segment named no connection of
+  /// ours, or a sequence number outside what it has in flight (RFC 5927 §4.1).
+  public var icmpUnreachablesIgnored: UInt64 = 0
 
   public init() {}
 
@@ -117,5 +127,8 @@ public struct TCPCounters: CounterGroup, Sendable, Equatable {
     body("memory_reclaims", memoryReclaims)
     body("path_mtu_decreases", pathMTUDecreases)
     body("path_mtu_reports_ignored", pathMTUReportsIgnored)
+    body("connections_refused_by_icmp", connectionsRefusedByICMP)
+    body("icmp_soft_errors", icmpSoftErrors)
+    body("icmp_unreachables_ignored", icmpUnreachablesIgnored)
   }
 }

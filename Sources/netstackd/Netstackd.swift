@@ -544,6 +544,10 @@ final class Daemon {
     }
   }
 
+  /// How long `--echo-client` retries a connect that found no source address (its IPv6
+  /// address still tentative during duplicate address detection) before reporting it.
+  static let echoClientSourceWait = Duration.seconds(5)
+
   /// Starts the forwards and the echo client as tasks on the loop (the services run on the
   /// loop without tasks: `TCPServiceHost` and `UDPServiceHost`, `SocketServiceHost`).
   func start<Stack: NetworkStack>(on stack: Stack, sockets: SocketNetworkStack, loop: EventLoop) {
@@ -560,11 +564,20 @@ final class Daemon {
     }
     if let (server, bytes) = options.echoClient {
       Task(executorPreference: loop) {
-        do {
-          let report = try await EchoClient(server: server, count: bytes).run(on: stack)
-          print("netstackd: echo client \(server): \(report)")
-        } catch {
-          print("netstackd: echo client \(server): \(error)")
+        // Until duplicate address detection has passed (about a second), an IPv6 address is
+        // tentative and the stack has no source address: "no route" then means "not yet".
+        let patience = ContinuousClock.now + Daemon.echoClientSourceWait
+        while true {
+          do {
+            let report = try await EchoClient(server: server, count: bytes).run(on: stack)
+            print("netstackd: echo client \(server): \(report)")
+          } catch NetworkError.noRoute where ContinuousClock.now < patience {
+            try? await Task.sleep(for: .milliseconds(100))
+            continue
+          } catch {
+            print("netstackd: echo client \(server): \(error)")
+          }
+          break
         }
         fflush(nil)
       }

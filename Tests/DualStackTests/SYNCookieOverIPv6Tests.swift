@@ -7,12 +7,14 @@ import Testing
 /// (the 1280 minimum MTU less 60 bytes of headers), so a peer behind a 1280-byte path that
 /// completes a cookie handshake gets segments of 1220 bytes, not IPv4's 536.
 struct SYNCookieOverIPv6Tests {
-  /// A TCP segment A sent to B (an IPv6 header and a bare TCP header), as a router quotes it.
+  /// A UDP datagram A sent to B (an IPv6 header and a UDP header with 12 bytes), as a router
+  /// quotes it: the IPv6 layer records a packet too big about it at once (one about a TCP
+  /// segment waits for TCP to find the segment in flight).
   static func packetFromA() -> [UInt8] {
     let packet = PacketBuffer(capacity: PacketBuffer.defaultHeadroom + 64)
     packet.append(copying: [UInt8](repeating: 0, count: 20).span)
     IPv6Header(
-      source: DualStackWire.ipv6A, destination: DualStackWire.ipv6B, nextHeader: .tcp,
+      source: DualStackWire.ipv6A, destination: DualStackWire.ipv6B, nextHeader: .udp,
       payloadLength: 20, hopLimit: 64
     ).prepend(to: packet)
     return packet.withBytes { $0.copyToArray() }

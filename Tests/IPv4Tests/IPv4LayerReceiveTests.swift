@@ -300,7 +300,7 @@ struct IPv4LayerReceiveTests {
     #expect(Set(names).count == names.count)
     var icmpNames: [String] = []
     layer.icmpCounters.forEachCounter { name, _ in icmpNames.append(name.description) }
-    #expect(icmpNames.count == 17)
+    #expect(icmpNames.count == 19)
     #expect(Set(icmpNames).count == icmpNames.count)
     #expect(IPv4Counters.groupName.description == "ipv4")
     #expect(ICMPv4Counters.groupName.description == "icmp")

@@ -10,8 +10,13 @@
 #   GRACE_SECONDS have passed since the packet too big (segments it wrote before it read the
 #   message are still on their way), the packets after that fill the new MTU (the largest is
 #   1280 bytes) and there are many of them (the transfer went on);
-# - the status counters: icmpv6.packet_too_big_received and path_mtus_lowered 1, and
+# - the status counters: icmpv6.packet_too_big_received 2 and path_mtus_lowered 1, and
 #   tcp.path_mtu_decreases rose from 0 to 1.
+# Before the true report, a forged one: the same tool, its quote's sequence number moved 1 GiB
+# ahead of anything the stack sent. TCP must ignore it (RFC 5927 §4.1):
+# tcp.path_mtu_reports_ignored rises to 1, tcp.path_mtu_decreases stays 0, and the stack still
+# sends segments larger than 1280 bytes afterwards (the true report's tool waits for one). The
+# IPv6 layer records the path MTU either way (RFC 8201 §4), for connections opened later.
 source "$(dirname "$0")/lib.sh"
 e2e_begin ipv6-packet-too-big
 
@@ -21,6 +26,7 @@ MTU=1280
 SIZE=16000000
 RATE=2000000       # bytes/s: the download takes about 8 s
 GRACE_SECONDS=0.5  # after the packet too big, for what the stack wrote before it read it
+FORGED_SHIFT=$((1 << 30))  # the forged report's quoted sequence number, moved 1 GiB ahead
 
 mkdir "$WORK/root"
 head -c "$SIZE" /dev/urandom >"$WORK/root/big.bin"
@@ -43,6 +49,19 @@ for _ in $(seq 150); do
 done
 expect_ge "the download is under way (bytes)" 2000000 "$(stat -c %s "$WORK/big.bin" 2>/dev/null || echo 0)"
 
+ns "$PYTHON" "$TOOLS/packet-too-big.py" tap0 "$STACK_IP6" 80 "$MTU" "$FORGED_SHIFT" \
+  >"$WORK/forged.out" 2>&1 || fail "packet-too-big.py (forged) failed" "exit 0" "$(cat "$WORK/forged.out")"
+log "forged packet too big sent: $(cat "$WORK/forged.out")"
+ignored=0
+for _ in $(seq 100); do
+  ignored=$(status_value 's["counters"]["tcp"].get("path_mtu_reports_ignored", 0)')
+  ((ignored >= 1)) && break
+  sleep 0.1
+done
+expect_eq "tcp.path_mtu_reports_ignored after the forged packet too big" 1 "$ignored"
+expect_eq "tcp.path_mtu_decreases after the forged packet too big" 0 \
+  "$(status_value 's["counters"]["tcp"]["path_mtu_decreases"]')"
+
 ns "$PYTHON" "$TOOLS/packet-too-big.py" tap0 "$STACK_IP6" 80 "$MTU" >"$WORK/ptb.out" 2>&1 \
   || fail "packet-too-big.py failed" "exit 0" "$(cat "$WORK/ptb.out")"
 log "packet too big sent: $(cat "$WORK/ptb.out")"
@@ -59,8 +78,9 @@ expect_eq "the download: HTTP status and bytes" "200 $SIZE" "$(cat "$WORK/downlo
 expect_eq "the download: sha256" "$expected" "$(sha256sum <"$WORK/big.bin" | cut -d' ' -f1)"
 
 # The capture: the time of the packet too big, then the sizes of the stack's TCP packets.
+# The true report is the second packet too big (the first is the forged one).
 report_time=$(tshark -r "$WORK/tap0.pcap" -Y 'icmpv6.type == 2' -T fields -e frame.time_epoch \
-  2>/dev/null | head -n 1)
+  2>/dev/null | tail -n 1)
 [[ -n "$report_time" ]] || fail "the capture has no packet too big"
 tshark -r "$WORK/tap0.pcap" -Y "ipv6.src == $STACK_IP6 && tcp" -T fields -e frame.time_epoch \
   -e frame.len 2>/dev/null >"$WORK/sizes.txt"
@@ -79,9 +99,10 @@ expect_eq "the stack's TCP packets over $MTU bytes after the packet too big (and
 expect_eq "the largest TCP packet after the packet too big fills the new MTU" "$MTU" "$after_max"
 
 json=$(daemon_status_json)
-expect_eq "icmpv6.packet_too_big_received" 1 "$(status_value 's["counters"]["icmpv6"]["packet_too_big_received"]' "$json")"
+expect_eq "icmpv6.packet_too_big_received" 2 "$(status_value 's["counters"]["icmpv6"]["packet_too_big_received"]' "$json")"
 expect_eq "icmpv6.path_mtus_lowered" 1 "$(status_value 's["counters"]["icmpv6"]["path_mtus_lowered"]' "$json")"
 expect_eq "tcp.path_mtu_decreases after" 1 "$(status_value 's["counters"]["tcp"]["path_mtu_decreases"]' "$json")"
+expect_eq "tcp.path_mtu_reports_ignored after" 1 "$(status_value 's["counters"]["tcp"]["path_mtu_reports_ignored"]' "$json")"
 
 daemon_stop TERM
 expect_eq "exit status after SIGTERM" 0 "$DAEMON_STATUS"

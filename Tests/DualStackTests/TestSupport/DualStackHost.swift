@@ -60,6 +60,13 @@ struct DualStackHost {
           quotedHeader: report.quotedTransportHeader.span, from: .v4(report.quotedSource),
           to: .v4(report.quotedDestination), maximumPayload: report.mtu - IPv4Header.length)
       }
+      // A destination unreachable about a TCP segment (RFC 1122 §4.2.3.9).
+      while let report = network.ipv4.unreachableReports.popFirst() {
+        guard report.quotedProtocol == .tcp else { continue }
+        tcp.destinationUnreachable(
+          quotedHeader: report.quotedTransportHeader.span, from: .v4(report.quotedSource),
+          to: .v4(report.quotedDestination), isHard: report.isHard)
+      }
     case .local(let delivery):
       let end = delivery.headerLength + delivery.header.payloadLength
       deliver(
@@ -95,10 +102,30 @@ struct DualStackHost {
           transport: bytes.extracting(start..<start + delivery.payloadLength), now: now)
       }
     case .error(let report):
-      // A packet too big lowered the path MTU in the IPv6 layer: TCP follows (RFC 8201 §5.2).
+      // A packet too big lowered the path MTU in the IPv6 layer: the connection it names
+      // follows (RFC 8201 §5.2); a destination unreachable may refuse a connection attempt.
       errorReports.append(report)
-      if report.type == .packetTooBig && report.quotedNextHeader == .tcp {
-        tcp.pathMTUDecreased(towards: .v6(report.quotedDestination), network: network)
+      guard report.quotedNextHeader == .tcp else { break }
+      let source = IPAddress.v6(report.quotedSource)
+      let destination = IPAddress.v6(report.quotedDestination)
+      switch report.type {
+      case .packetTooBig:
+        // The layer waits for TCP's check before it records the path MTU (RFC 5927 §4.1).
+        if let mtu = report.mtu,
+          tcp.quotesSegmentInFlight(
+            report.quotedTransportHeader.span, from: source, to: destination)
+        {
+          network.ipv6.lowerPathMTU(towards: report.quotedDestination, to: mtu, now: now)
+        }
+        tcp.pathMTUDecreased(
+          quotedHeader: report.quotedTransportHeader.span, from: source, to: destination,
+          maximumPayload: network.maximumPayloadSize(to: destination))
+      case .destinationUnreachable:
+        tcp.destinationUnreachable(
+          quotedHeader: report.quotedTransportHeader.span, from: source, to: destination,
+          isHard: report.isHardUnreachable)
+      default:
+        break
       }
     }
   }
