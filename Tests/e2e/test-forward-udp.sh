@@ -51,9 +51,9 @@ wait_for_line "$WORK/echo.log" "^listening" 10 >/dev/null
 out=$(ns "$PYTHON" -u "$WORK/udp-client.py" "$STACK_IP" 5000 hello 3)
 expect_eq "three echoes through udp:5000, from the stack's port" \
   "hello $STACK_IP:5000 hello $STACK_IP:5000 hello $STACK_IP:5000" "$(grep -v timeout <<<"$out" | tr '\n' ' ' | sed 's/ $//')"
-ns "$PYTHON" -u "$WORK/udp-client.py" "$STACK_IP" 5000 one 20 >"$WORK/one.out" &
+ip netns exec "$NS" "$PYTHON" -u "$WORK/udp-client.py" "$STACK_IP" 5000 one 20 >"$WORK/one.out" &
 one=$!
-ns "$PYTHON" -u "$WORK/udp-client.py" "$STACK_IP" 5000 two 20 >"$WORK/two.out" &
+ip netns exec "$NS" "$PYTHON" -u "$WORK/udp-client.py" "$STACK_IP" 5000 two 20 >"$WORK/two.out" &
 two=$!
 wait "$one" "$two"
 expect_eq "sender one got only its own answers" 20 "$(grep -c "^one $STACK_IP:5000" "$WORK/one.out")"

@@ -60,7 +60,7 @@ ns sysctl -qw net.ipv4.ping_group_range="0 2147483647"
 
 printf '10.99.0.2 web.relay.test\n' >"$WORK/hosts"
 chmod 644 "$WORK/hosts"
-remote dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --addn-hosts="$WORK/hosts" \
+ip netns exec "$REMOTE" dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --addn-hosts="$WORK/hosts" \
   --local=/relay.test/ --listen-address=10.99.0.2 --bind-interfaces \
   --pid-file="$WORK/dnsmasq.pid" --log-queries --log-facility="$WORK/dnsmasq.log" </dev/null &
 HELPER_PIDS+=($!)
@@ -109,7 +109,7 @@ async def main():
     await server.serve_forever()
 asyncio.run(main())
 PY
-remote "$PYTHON" -u "$WORK/servers.py" "$WORK/www" >"$WORK/servers.log" 2>&1 </dev/null &
+ip netns exec "$REMOTE" "$PYTHON" -u "$WORK/servers.py" "$WORK/www" >"$WORK/servers.log" 2>&1 </dev/null &
 HELPER_PIDS+=($!)
 wait_for_line "$WORK/servers.log" "^listening" 20 >/dev/null
 ok "dnsmasq, HTTP, sink and UDP echo servers in the remote namespace"
@@ -128,7 +128,7 @@ ok "netstackd --relay listens on $SOCKET"
 APPEND="console=ttyS0 panic=-1 quiet e2e.mode=relay e2e.name=web.relay.test e2e.remote=10.99.0.2"
 APPEND+=" e2e.file=file.bin e2e.upload=$UPLOAD e2e.closed=8999"
 qemu_started=$(date +%s.%N)
-ns qemu-system-x86_64 -accel tcg -m 256 -smp 1 -nodefaults -no-user-config \
+ip netns exec "$NS" qemu-system-x86_64 -accel tcg -m 256 -smp 1 -nodefaults -no-user-config \
   -display none -serial "file:$WORK/serial.log" -no-reboot \
   -kernel "$KERNEL" -initrd "$INITRAMFS" \
   -append "$APPEND" \

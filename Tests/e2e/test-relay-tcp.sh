@@ -57,7 +57,7 @@ ip -n "$NS" route add unreachable 10.98.0.0/24
 
 printf '10.99.0.2 web.relay.test\n' >"$WORK/hosts"
 chmod 644 "$WORK/hosts"
-remote dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --addn-hosts="$WORK/hosts" \
+ip netns exec "$REMOTE" dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --addn-hosts="$WORK/hosts" \
   --local=/relay.test/ --listen-address=10.99.0.2 --bind-interfaces \
   --pid-file="$WORK/dnsmasq.pid" --log-queries --log-facility="$WORK/dnsmasq.log" </dev/null &
 HELPER_PIDS+=($!)
@@ -129,7 +129,7 @@ async def main():
     await asyncio.gather(*(server.serve_forever() for server in servers))
 asyncio.run(main())
 PY
-remote "$PYTHON" -u "$WORK/servers.py" "$WORK/www" >"$WORK/servers.log" 2>&1 </dev/null &
+ip netns exec "$REMOTE" "$PYTHON" -u "$WORK/servers.py" "$WORK/www" >"$WORK/servers.log" 2>&1 </dev/null &
 HELPER_PIDS+=($!)
 wait_for_line "$WORK/servers.log" "^listening" 20 >/dev/null
 ok "dnsmasq, HTTP, half-close and echo servers in the remote namespace"
@@ -172,7 +172,7 @@ expect_match "the HTTP server saw netstackd's namespace's address" "^http from 1
 # --- 2. Bulk both ways ------------------------------------------------------------------------
 head -c "$BYTES" /dev/urandom >"$WORK/bulk"
 sum=$(sha256sum <"$WORK/bulk" | cut -d' ' -f1)
-remote sh -c "nc -l 10.99.0.2 9001 | sha256sum | cut -d' ' -f1 >'$WORK/up.sum'" </dev/null &
+ip netns exec "$REMOTE" sh -c "nc -l 10.99.0.2 9001 | sha256sum | cut -d' ' -f1 >'$WORK/up.sum'" </dev/null &
 up_pid=$!
 HELPER_PIDS+=($up_pid)
 wait_for_port() { # wait_for_port PORT: until the remote namespace listens on PORT
@@ -189,7 +189,7 @@ wait "$up_pid"
 up_time=$(awk -v s="$start" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - s }')
 expect_eq "guest -> remote: $BYTES bytes, sha256 on the remote side (${up_time} s)" "$sum" "$(cat "$WORK/up.sum")"
 
-remote sh -c "nc -N -l 10.99.0.2 9002 <'$WORK/bulk'" </dev/null &
+ip netns exec "$REMOTE" sh -c "nc -N -l 10.99.0.2 9002 <'$WORK/bulk'" </dev/null &
 down_pid=$!
 HELPER_PIDS+=($down_pid)
 wait_for_port 9002
@@ -286,7 +286,7 @@ while True:
 print("read %d" % total, flush=True)
 PY
 mkfifo "$WORK/slow.in"
-guest "$PYTHON" -u "$WORK/slow-reader.py" <"$WORK/slow.in" >"$WORK/slow.out" 2>&1 &
+ip netns exec "$GUEST" "$PYTHON" -u "$WORK/slow-reader.py" <"$WORK/slow.in" >"$WORK/slow.out" 2>&1 &
 slow_pid=$!
 HELPER_PIDS+=($slow_pid)
 exec 8>"$WORK/slow.in"
@@ -338,7 +338,7 @@ async def main():
 asyncio.run(main())
 PY
 mkfifo "$WORK/many.in"
-guest "$PYTHON" -u "$WORK/many.py" "$CONNECTIONS" <"$WORK/many.in" >"$WORK/many.out" 2>&1 &
+ip netns exec "$GUEST" "$PYTHON" -u "$WORK/many.py" "$CONNECTIONS" <"$WORK/many.in" >"$WORK/many.out" 2>&1 &
 many_pid=$!
 HELPER_PIDS+=($many_pid)
 exec 7>"$WORK/many.in"
