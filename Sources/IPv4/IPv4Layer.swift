@@ -30,7 +30,7 @@ public struct IPv4Layer<Link: IPv4Link> {
   public var pathMTUReports = BoundedQueue<ICMPv4PathMTUReport>(limit: 16)
   /// Checked destination unreachable reports (other than fragmentation needed) about
   /// datagrams this stack sent, for the transport that sent them to take
-  /// (``receiveDestinationUnreachable(_:reporter:)``); a report that finds the queue full is
+  /// (`receiveDestinationUnreachable(_:reporter:)`); a report that finds the queue full is
   /// dropped and counted.
   public var unreachableReports = BoundedQueue<ICMPv4UnreachableReport>(limit: 16)
   /// Whether to answer echo requests sent to a broadcast or multicast address (Linux: no).

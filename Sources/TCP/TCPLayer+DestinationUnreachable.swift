@@ -25,7 +25,7 @@ extension TCPLayer {
 
   /// A destination unreachable about a segment from `source` to `destination` whose TCP
   /// header starts `quotedHeader`. Taken only when the quote names a connection and a
-  /// sequence number in flight (``connectionQuoted(by:from:to:)``); else counted and
+  /// sequence number in flight (`connectionQuoted(by:from:to:)`); else counted and
   /// ignored. `isHard` (IPv4 port or protocol unreachable, ICMPv6 port unreachable) about
   /// the SYN of a connection in SYN-SENT (SEG.SEQ = ISS) aborts it with
   /// ``TCPError/connectionRefused``: the application's connect fails now, not after the SYN
