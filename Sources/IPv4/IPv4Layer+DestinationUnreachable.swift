@@ -12,24 +12,15 @@ extension IPv4Layer {
     _ message: borrowing ICMPv4Packet, reporter: IPv4Address
   ) {
     icmpCounters.destinationUnreachableReceived += 1
-    let quote = message.payload
-    guard quote.count >= IPv4Header.length, quote[0] >> 4 == 4 else {
-      icmpCounters.droppedUnmatchedErrors += 1
-      return
-    }
-    let headerLength = Int(quote[0] & 0x0F) * 4
-    let quotedSource = IPv4Address(quote, at: 12)
-    guard headerLength >= IPv4Header.length, quote.count >= headerLength + 8,
-      let ours = address?.address, quotedSource == ours
-    else {
+    guard let quoted = ourQuotedDatagram(in: message.payload) else {
       icmpCounters.droppedUnmatchedErrors += 1
       return
     }
     let report = ICMPv4UnreachableReport(
-      reporter: reporter, code: message.code, quotedSource: quotedSource,
-      quotedDestination: IPv4Address(quote, at: 16),
-      quotedProtocol: IPProtocolNumber(rawValue: quote[9]),
-      quotedTransportHeader: quote.extracting(headerLength..<(headerLength + 8)).copyToArray())
+      reporter: reporter, code: message.code, quotedSource: quoted.source,
+      quotedDestination: quoted.destination,
+      quotedProtocol: quoted.protocolNumber,
+      quotedTransportHeader: quoted.transportHeader)
     if !unreachableReports.append(report) { icmpCounters.droppedUnreachableReportsQueueFull += 1 }
   }
 }
