@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Memory that stays bounded whatever remote peers do (issue 11): with 10,000 hostile
 # connections of each of five kinds held at once (50,000), the daemon's resident memory stays
-# under its memory budget plus a fixed overhead, and a fresh download of /bytes/10000000 still
+# under its memory budget plus a fixed overhead, and a fresh download of /bytes/100000000 still
 # completes at no less than half the speed it had before the load.
 #
 # The budget is 768 MiB here: the stack's own accounting puts these 50,000 connections at
@@ -24,7 +24,10 @@ e2e_begin memory-hostile
 COUNT=${HOSTILE_COUNT:-10000}
 LIMIT_MIB=768
 OVERHEAD_MIB=48     # the daemon's code, runtime, thread stacks and the allocator's own slack
-SIZE=10000000
+# 100 MB takes about 0.1 s: long enough that the trickling clients' once-a-second burst of
+# 10,000 one-byte segments, or one scheduler tick, is a small part of it (10 MB took 7 ms and
+# the loaded best of three swung from 0.37 to 0.73 of the unloaded speed between CI runs).
+SIZE=100000000
 
 daemon_start --tap tap0 --ip "$STACK_IP/$PREFIX" --host-ip "$HOST_IP/$PREFIX" \
   --control "$WORK/control" --memory-limit "${LIMIT_MIB}M" --tcp-user-timeout 3600 \
@@ -40,13 +43,14 @@ download() {
   [[ ${result%% *} == "$SIZE" ]] || fail "curl of /bytes/$SIZE got ${result%% *} bytes"
   echo "${result##* }" | cut -d. -f1
 }
-# The unloaded speed: the best of three.
-unloaded=0
-for _ in 1 2 3; do
+# The unloaded speed: the best of five.
+unloaded=0 speeds=()
+for _ in 1 2 3 4 5; do
   speed=$(download)
+  speeds+=("$speed")
   ((speed > unloaded)) && unloaded=$speed
 done
-log "unloaded download: $unloaded bytes/s"
+log "unloaded download: $unloaded bytes/s (all: ${speeds[*]})"
 idle_rss=$(daemon_rss_kb)
 log "idle resident memory: $idle_rss kB"
 
@@ -85,13 +89,14 @@ done
 sleep_until=$((SECONDS + 10))
 while ((SECONDS < sleep_until)); do daemon_alive || fail "netstackd died under the load"; sleep 1; done
 
-# Loaded, as unloaded: the best of three.
-loaded=0
-for _ in 1 2 3; do
+# Loaded, as unloaded: the best of five.
+loaded=0 speeds=()
+for _ in 1 2 3 4 5; do
   speed=$(download)
+  speeds+=("$speed")
   ((speed > loaded)) && loaded=$speed
 done
-log "loaded download: $loaded bytes/s (unloaded $unloaded)"
+log "loaded download: $loaded bytes/s (unloaded $unloaded; all: ${speeds[*]})"
 expect_ge "the download under load is at least half as fast (bytes/s)" $((unloaded / 2)) "$loaded"
 ns ping -c 3 -W 2 "$STACK_IP" >/dev/null || fail "ping failed under the load"
 ok "ping answered under the load"
