@@ -23,6 +23,7 @@
 #   7. a closed remote TCP port is refused within 5 s (a RST; the guest gives up after 30 s);
 #   8. the daemon's counters (relay_tcp, relay_udp, relay_icmp, dns) say the same.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/qemu-guest.sh"
 e2e_begin qemu-relay
 
 for tool in qemu-system-x86_64 apt-get dpkg-deb cpio gzip flock dnsmasq sha256sum; do
@@ -32,7 +33,6 @@ DOWNLOAD=${QEMU_RELAY_DOWNLOAD:-$((4 << 20))}
 UPLOAD=${QEMU_RELAY_UPLOAD:-$((2 << 20))}
 MAC=02:00:00:0e:14:0e
 GUEST_MAC=52:54:00:0e:14:0f
-CACHE=${E2E_GUEST_CACHE:-$REPO/.build-e2e-guest}
 CONTROL="$WORK/control" # the path daemon_status_json reads
 
 REMOTE="ns-e2e-qemu-relay-remote-$$"
@@ -42,13 +42,7 @@ ip -n "$REMOTE" link set lo up
 remote() { ip netns exec "$REMOTE" "$@"; }
 
 # --- The guest: kernel and initramfs, from the cache when they are there. ---------------------
-started=$SECONDS
-guest=$("$TOOLS/build-guest.sh" "$CACHE" 2>"$WORK/build-guest.err") \
-  || fail "building the guest" "exit 0" "$(tail -n 20 "$WORK/build-guest.err")"
-KERNEL=$(awk '$1 == "kernel" { print $2 }' <<<"$guest")
-INITRAMFS=$(awk '$1 == "initramfs" { print $2 }' <<<"$guest")
-[[ -f "$KERNEL" && -f "$INITRAMFS" ]] || fail "the guest's files" "a kernel and an initramfs" "$guest"
-ok "guest ready in $((SECONDS - started)) s: $(basename "$(dirname "$KERNEL")"), $(basename "$INITRAMFS")"
+qemu_guest_build
 
 # --- netstackd's namespace and the remote one -------------------------------------------------
 ip -n "$NS" link add veth0 type veth peer name veth1 netns "$REMOTE"
@@ -127,34 +121,10 @@ ok "netstackd --relay listens on $SOCKET"
 # The guest's steps (tools/guest-relay.sh) and their parameters.
 APPEND="console=ttyS0 panic=-1 quiet e2e.mode=relay e2e.name=web.relay.test e2e.remote=10.99.0.2"
 APPEND+=" e2e.file=file.bin e2e.upload=$UPLOAD e2e.closed=8999"
-qemu_started=$(date +%s.%N)
-ip netns exec "$NS" qemu-system-x86_64 -accel tcg -m 256 -smp 1 -nodefaults -no-user-config \
-  -display none -serial "file:$WORK/serial.log" -no-reboot \
-  -kernel "$KERNEL" -initrd "$INITRAMFS" \
-  -append "$APPEND" \
-  -netdev "stream,id=n0,server=off,addr.type=unix,addr.path=$SOCKET" \
-  -device "virtio-net-pci,netdev=n0,mac=$GUEST_MAC" -nic none \
-  >"$WORK/qemu.out" 2>&1 </dev/null &
-QEMU_PID=$!
-HELPER_PIDS+=("$QEMU_PID")
-log "started qemu-system-x86_64 (pid $QEMU_PID)"
-for ((i = 0; i < 2400; i++)); do
-  kill -0 "$QEMU_PID" 2>/dev/null || break
-  sleep 0.1
-done
-if kill -0 "$QEMU_PID" 2>/dev/null; then
-  fail "the guest powers off within 240 s" "E2E-DONE" "$(tail -n 30 "$WORK/serial.log")"
-fi
-qemu_status=0
-wait "$QEMU_PID" || qemu_status=$?
-unset 'HELPER_PIDS[-1]'
-took=$(awk -v start="$qemu_started" -v now="$(date +%s.%N)" 'BEGIN { printf "%.1f", now - start }')
-expect_eq "qemu exit status (the guest powered off)" 0 "$qemu_status"
-log "guest boot to power-off: $took s"
-serial=$(tr -d '\r' <"$WORK/serial.log")
+qemu_guest_run "$SOCKET" "$GUEST_MAC" 240 "$APPEND"
+serial=$SERIAL
 log "--- guest serial output (its E2E lines) ---"
 grep '^E2E-' <<<"$serial" | sed 's/^/    | /'
-[[ -s "$WORK/qemu.out" ]] && sed 's/^/    qemu: /' "$WORK/qemu.out"
 
 expect_match "the guest booted" "^E2E-BOOT: kernel [0-9]" "$serial"
 expect_match "the guest finished its steps" "^E2E-DONE: up [0-9.]+ s$" "$serial"

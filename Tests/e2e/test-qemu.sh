@@ -11,6 +11,7 @@
 # Environment: E2E_GUEST_CACHE  where the kernel and initramfs are kept (default
 #                               .build-e2e-guest in the repository, git-ignored).
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/qemu-guest.sh"
 e2e_begin qemu
 
 for tool in qemu-system-x86_64 apt-get dpkg-deb cpio gzip flock md5sum tshark; do
@@ -20,16 +21,9 @@ GUEST_IP=10.77.0.10
 BYTES=1048576
 MAC=02:00:00:e2:e0:9e
 GUEST_MAC=52:54:00:e2:e0:9f
-CACHE=${E2E_GUEST_CACHE:-$REPO/.build-e2e-guest}
 
 # --- The guest: kernel and initramfs, from the cache when they are there. ---------------------
-started=$SECONDS
-guest=$("$TOOLS/build-guest.sh" "$CACHE" 2>"$WORK/build-guest.err") \
-  || fail "building the guest" "exit 0" "$(tail -n 20 "$WORK/build-guest.err")"
-KERNEL=$(awk '$1 == "kernel" { print $2 }' <<<"$guest")
-INITRAMFS=$(awk '$1 == "initramfs" { print $2 }' <<<"$guest")
-[[ -f "$KERNEL" && -f "$INITRAMFS" ]] || fail "the guest's files" "a kernel and an initramfs" "$guest"
-ok "guest ready in $((SECONDS - started)) s: $(basename "$(dirname "$KERNEL")"), $(basename "$INITRAMFS")"
+qemu_guest_build
 sed 's/^/    /' "$WORK/build-guest.err"
 
 # --- The daemon, listening on a socket only this test can reach. ------------------------------
@@ -42,35 +36,12 @@ wait_for_line "$DAEMON_OUT" "serving" 20 >/dev/null
 ok "netstackd listens on $SOCKET"
 
 # --- The guest boots, works, powers off. ------------------------------------------------------
-qemu_started=$(date +%s.%N)
-ip netns exec "$NS" qemu-system-x86_64 -accel tcg -m 256 -smp 1 -nodefaults -no-user-config \
-  -display none -serial "file:$WORK/serial.log" -no-reboot \
-  -kernel "$KERNEL" -initrd "$INITRAMFS" \
-  -append "console=ttyS0 panic=-1 quiet e2e.ip=$GUEST_IP/$PREFIX e2e.stack=$STACK_IP e2e.bytes=$BYTES" \
-  -netdev "stream,id=n0,server=off,addr.type=unix,addr.path=$SOCKET" \
-  -device "virtio-net-pci,netdev=n0,mac=$GUEST_MAC" -nic none \
-  >"$WORK/qemu.out" 2>&1 </dev/null &
-QEMU_PID=$!
-HELPER_PIDS+=("$QEMU_PID")
-log "started qemu-system-x86_64 (pid $QEMU_PID)"
-for ((i = 0; i < 1800; i++)); do
-  kill -0 "$QEMU_PID" 2>/dev/null || break
-  sleep 0.1
-done
-if kill -0 "$QEMU_PID" 2>/dev/null; then
-  fail "the guest powers off within 180 s" "E2E-DONE" "$(tail -n 30 "$WORK/serial.log")"
-fi
-qemu_status=0
-wait "$QEMU_PID" || qemu_status=$?
-HELPER_PIDS=()
-took=$(awk -v start="$qemu_started" -v now="$(date +%s.%N)" 'BEGIN { printf "%.1f", now - start }')
-expect_eq "qemu exit status (the guest powered off)" 0 "$qemu_status"
-log "guest boot to power-off: $took s"
-serial=$(tr -d '\r' <"$WORK/serial.log")
+qemu_guest_run "$SOCKET" "$GUEST_MAC" 180 \
+  "console=ttyS0 panic=-1 quiet e2e.ip=$GUEST_IP/$PREFIX e2e.stack=$STACK_IP e2e.bytes=$BYTES"
+serial=$SERIAL
 log "--- guest serial output (its E2E lines and the page wget fetched) ---"
 awk '/^E2E-WGET-BEGIN$/ { page = 1 } page || /^E2E-/ { print "    | " $0 } /^E2E-WGET-END/ { page = 0 }' \
   <<<"$serial"
-[[ -s "$WORK/qemu.out" ]] && sed 's/^/    qemu: /' "$WORK/qemu.out"
 
 expect_match "the guest booted" "^E2E-BOOT: kernel [0-9]" "$serial"
 expect_no_match "no step of the guest failed" "^E2E-FAIL" "$serial"
