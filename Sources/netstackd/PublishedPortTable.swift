@@ -16,15 +16,20 @@ import Services
 /// stack's address (``UDPFlowForwarder``).
 ///
 /// Bounded: ``maximumPorts`` ports, ``maximumFlowsPerPort`` flows a port and ``maximumFlows`` in
-/// all (a connection over a bound is reset at once, counted); each TCP flow holds at most
-/// ``TCPSplice/bufferLimit`` bytes a direction besides the stack's own buffers, which count
-/// against the memory budget. A TCP flow half-closed and idle for ``halfClosedTimeout`` is
-/// reset (`PublishedPortTable+HalfClosed.swift`); both of its ends have keepalive and a user
-/// timeout. Lives on the event loop: every task of it prefers the loop.
+/// all (a connection over a bound is reset at once, counted), of which at most
+/// ``maximumUDPFlows`` UDP flows (a new client's datagram past it is dropped, counted), so
+/// that a flood of UDP clients leaves room for TCP and for the stack's other UDP endpoints;
+/// each TCP flow holds at most ``TCPSplice/bufferLimit`` bytes a direction besides the
+/// stack's own buffers, which count against the memory budget. A TCP flow half-closed and
+/// idle for ``halfClosedTimeout`` is reset (`PublishedPortTable+HalfClosed.swift`); both of
+/// its ends have keepalive and a user timeout. Lives on the event loop: every task of it
+/// prefers the loop.
 final class PublishedPortTable: @unchecked Sendable {
   static let maximumPorts = 64
   static let maximumFlowsPerPort = 256
   static let maximumFlows = 1024
+  /// UDP flows of every port together: each holds one of the stack's 1,024 UDP endpoints.
+  static let maximumUDPFlows = 512
   /// The host listener's backlog.
   static let backlog = 128
 
@@ -95,6 +100,8 @@ final class PublishedPortTable: @unchecked Sendable {
   var halfClosedTimeout: Interval? = HostTCPRelay.defaultHalfClosedTimeout
   /// Keepalive and user timeout of the clients' host sockets.
   var hostLifetime = HostSocketLifetime()
+  /// The UDP flows of every port, at most ``maximumUDPFlows``.
+  let udpFlows = FlowAllowance(limit: PublishedPortTable.maximumUDPFlows)
   /// Whether the task that resets half-closed TCP flows runs.
   var sweeping = false
   private(set) var ports: [Port] = []
@@ -165,6 +172,7 @@ final class PublishedPortTable: @unchecked Sendable {
           front: socket, back: stack, target: guest,
           maximumFlows: PublishedPortTable.maximumFlowsPerPort, idleTimeout: udpIdleTimeout,
           executor: loop, clock: { MonotonicClock.now() })
+        forwarder.allowance = udpFlows
         port.udp = forwarder
         Task(executorPreference: loop) { await forwarder.run() }
         Task(executorPreference: loop) { await self.expireLoop(forwarder, port: port) }
