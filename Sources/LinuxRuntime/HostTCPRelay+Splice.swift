@@ -40,7 +40,10 @@ extension HostTCPRelay {
           return
         }
         flows[id]?.bytesGuestToHost += UInt64(taken)
-        if taken > 0 { continue }
+        if taken > 0 {
+          flows[id]?.lastActive = MonotonicClock.now()
+          continue
+        }
         if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR || failure == 0 {
           await sockets.writers.wait(flow.descriptor)
           continue
@@ -140,6 +143,7 @@ extension HostTCPRelay {
     do throws(TCPError) {
       let written = try runtime.stack.tcp.write(connection, bytes)
       flows[id]?.bytesHostToGuest += UInt64(written)
+      if written > 0 { flows[id]?.lastActive = MonotonicClock.now() }
       return written
     } catch {
       guestFailed(id, error: error)
@@ -155,6 +159,7 @@ extension HostTCPRelay {
       finish(id, resetGuest: false, resetHost: false)
     } else {
       flows[id]?.state = flow.guestFinished ? .guestFinished : .hostFinished
+      halfClosed(id)
     }
   }
 
@@ -162,6 +167,7 @@ extension HostTCPRelay {
   private func guestFailed(_ id: UInt64, error: TCPError) {
     guard flows[id] != nil else { return }
     counters.resetByGuest += 1
+    if error == .timedOut { counters.guestTimeouts += 1 }
     logger.debug("relay: tcp flow \(id): guest side ended: \(error)")
     finish(id, resetGuest: true, resetHost: true)
   }
@@ -170,6 +176,7 @@ extension HostTCPRelay {
   private func hostFailed(_ id: UInt64, errno code: Int32) {
     guard flows[id] != nil else { return }
     counters.resetByHost += 1
+    if code == ETIMEDOUT { counters.hostTimeouts += 1 }
     logger.debug("relay: tcp flow \(id): host side ended: \(String(cString: strerror(code)))")
     finish(id, resetGuest: true, resetHost: true)
   }

@@ -13,7 +13,10 @@ import TCP
 /// refused the guest gets a RST; when the destination is unreachable, or `connect()` has not
 /// finished after ``connectTimeout``, an ICMP destination unreachable (RFC 1122 §3.2.2.1).
 /// At most ``maximumFlows`` flows (connecting or spliced); past that an open is refused with
-/// a RST. Idle flows stay open (keepalive is the guest's business). Loop thread only.
+/// a RST. An open flow idle both ways stays open while both peers answer keepalive (the
+/// stack's `--tcp-keepalive` towards the guest, ``lifetime`` on the host socket); a flow
+/// half-closed and idle for ``halfClosedTimeout`` is reset both ways
+/// (`HostTCPRelay+HalfClosed.swift`). Loop thread only.
 public final class HostTCPRelay: @unchecked Sendable {
   /// How long a host `connect()` may take before the guest is told the host is unreachable.
   public static let connectTimeout = Interval.seconds(30)
@@ -22,13 +25,18 @@ public final class HostTCPRelay: @unchecked Sendable {
 
   public let maximumFlows: Int
   public internal(set) var counters = HostTCPRelayCounters()
+  /// Keepalive and user timeout of the host sockets (set before the first flow).
+  public var lifetime = HostSocketLifetime()
+  /// How long a half-closed flow may move no byte before both sides are reset (Linux's
+  /// `tcp_fin_timeout`, passt's FIN_TIMEOUT: 60 s); nil for never.
+  public var halfClosedTimeout: Interval? = HostTCPRelay.defaultHalfClosedTimeout
   unowned let runtime: DirectStackRuntime
   let loop: EventLoop
   let logger: Logger
   /// The host sockets' readiness (edge-triggered epoll) wakes the splicing tasks.
   let sockets: SocketNetworkStack
-  private let timer: LoopTimer
-  private var armedDeadline: Instant?
+  let timer: LoopTimer
+  var armedDeadline: Instant?
   var flows: [UInt64: HostTCPRelayFlow] = [:]
   /// Where bytes pass through on their way (one at a time: the loop is one thread and no
   /// task waits between filling and emptying it).
@@ -46,7 +54,9 @@ public final class HostTCPRelay: @unchecked Sendable {
       [unowned self] _ in
       timer.acknowledge()
       armedDeadline = nil
-      expireConnects(now: MonotonicClock.now())
+      let now = MonotonicClock.now()
+      expireConnects(now: now)
+      expireHalfClosed(now: now)
     }
   }
 
@@ -166,7 +176,9 @@ public final class HostTCPRelay: @unchecked Sendable {
     flow.hostPort = hostPort
     flow.connection = connection
     flow.state = .handshaking
+    flow.lastActive = now
     flows[id] = flow
+    lifetime.apply(to: flow.descriptor)
     var noDelay: Int32 = 1
     setsockopt(
       flow.descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay,

@@ -21,6 +21,14 @@ public struct HostTCPRelayCounters: Sendable, Equatable {
   public var resetByHost: UInt64 = 0
   /// Connections that ended with both sides closed.
   public var closed: UInt64 = 0
+  /// Flows half-closed and idle for ``HostTCPRelay/halfClosedTimeout``: both sides reset.
+  public var halfClosedTimeouts: UInt64 = 0
+  /// Of those the guest side ended, those the stack gave up on: keepalive unanswered, the
+  /// user timeout, or retransmissions (`tcp.connections_timed_out` counts them too).
+  public var guestTimeouts: UInt64 = 0
+  /// Of those the host side ended, those its kernel gave up on (`ETIMEDOUT`: keepalive
+  /// unanswered, the user timeout, or retransmissions).
+  public var hostTimeouts: UInt64 = 0
 
   public init() {}
 
@@ -31,6 +39,8 @@ public struct HostTCPRelayCounters: Sendable, Equatable {
       ("connect_timeouts", connectTimeouts), ("refused_flow_limit", refusedFlowLimit),
       ("socket_failures", socketFailures), ("opens_abandoned", opensAbandoned),
       ("reset_by_guest", resetByGuest), ("reset_by_host", resetByHost), ("closed", closed),
+      ("half_closed_timeouts", halfClosedTimeouts), ("guest_timeouts", guestTimeouts),
+      ("host_timeouts", hostTimeouts),
     ]
   }
 }

@@ -35,6 +35,9 @@ public struct HostTCPRelayFlow: Sendable {
   var connection: TCPConnectionID?
   public internal(set) var bytesGuestToHost: UInt64 = 0
   public internal(set) var bytesHostToGuest: UInt64 = 0
+  /// When a byte last moved either way (or the flow opened, or one side finished): a
+  /// half-closed flow's timeout counts from it.
+  public internal(set) var lastActive = Instant.zero
   var guestFinished = false
   var hostFinished = false
 

@@ -30,6 +30,7 @@ extension DirectStack {
     {
       return
     }
+    if deliverErrorToOwnTCPConnection(delivery, packet: packet) { return }
     guard var gateway = relay else {
       ipv4.dropForOtherAddress()
       return

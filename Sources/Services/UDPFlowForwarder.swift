@@ -9,8 +9,11 @@ import NetworkAPI
 /// `--publish udp:` (front: a host socket, back: the stack).
 ///
 /// Bounded: at most `maximumFlows` flows, the least recently active closed for a new one; a
-/// flow idle for `idleTimeout` is closed. Datagrams reaching a flow's socket from anywhere but
-/// the target are dropped and counted. All state lives on the loop the tasks run on.
+/// flow idle for `idleTimeout` is closed. With an ``allowance`` shared with other forwarders,
+/// a new client's datagram is dropped and counted when every place of it is taken (as
+/// Linux's connection tracking drops a new flow when its table is full). Datagrams reaching
+/// a flow's socket from anywhere but the target are dropped and counted. All state lives on
+/// the loop the tasks run on.
 public final class UDPFlowForwarder<Front: UDPSocketHandle, Back: NetworkStack>: @unchecked Sendable
 {
   /// One client's flow as status shows it.
@@ -36,6 +39,8 @@ public final class UDPFlowForwarder<Front: UDPSocketHandle, Back: NetworkStack>:
     public var datagramsToClient: UInt64 = 0
     public var sendFailures: UInt64 = 0
     public var droppedForeignSource: UInt64 = 0
+    /// New clients' datagrams dropped because the shared ``allowance`` was all taken.
+    public var droppedFlowLimit: UInt64 = 0
 
     public init() {}
   }
@@ -56,6 +61,9 @@ public final class UDPFlowForwarder<Front: UDPSocketHandle, Back: NetworkStack>:
   private var flows: [SocketAddress: Flow] = [:]
   public private(set) var counters = Counters()
   private var stopped = false
+  /// Places shared with other forwarders: each flow holds one (nil: only ``maximumFlows``).
+  /// Set it before ``run()``.
+  public var allowance: FlowAllowance?
 
   public init(
     front: Front, back: Back, target: SocketAddress, maximumFlows: Int, idleTimeout: Interval,
@@ -113,6 +121,7 @@ public final class UDPFlowForwarder<Front: UDPSocketHandle, Back: NetworkStack>:
       counters.flowsExpired += 1
       let socket = flow.socket
       flows[client] = nil
+      allowance?.giveBack()
       Task(executorPreference: executor) { await socket.close() }
     }
   }
@@ -130,16 +139,22 @@ public final class UDPFlowForwarder<Front: UDPSocketHandle, Back: NetworkStack>:
       counters.flowsEvicted += 1
       await close(oldest.key)
     }
+    if let allowance, !allowance.take() {
+      counters.droppedFlowLimit += 1
+      return nil
+    }
     let socket: Back.Datagrams
     do {
       socket = try await back.bindUDP(port: 0)
     } catch {
+      allowance?.giveBack()
       counters.socketFailures += 1
       return nil
     }
     guard !stopped, flows[client] == nil else {
       // stop() ran, or another datagram of this client opened its flow, while the socket
       // was being bound: this one would never be closed.
+      allowance?.giveBack()
       await socket.close()
       return stopped ? nil : flows[client]?.socket
     }
@@ -182,6 +197,7 @@ public final class UDPFlowForwarder<Front: UDPSocketHandle, Back: NetworkStack>:
 
   private func close(_ client: SocketAddress) async {
     guard let flow = flows.removeValue(forKey: client) else { return }
+    allowance?.giveBack()
     await flow.socket.close()
   }
 }

@@ -20,6 +20,8 @@ extension Daemon {
       loop: loop, stack: runtime.api, guestSubnet: options.stackAddress.network,
       relaying: options.relay, hostLoopback: options.hostLoopback,
       udpIdleTimeout: flowIdleTimeout, logger: logger)
+    table.halfClosedTimeout = options.halfClosedTimeout
+    table.hostLifetime = options.hostSocketLifetime
     published = table
     for spec in options.publishes {
       do {

@@ -33,6 +33,8 @@ extension Daemon {
     let tcp: HostTCPRelay
     do {
       tcp = try HostTCPRelay(runtime: runtime, maximumFlows: flowLimit, logger: logger)
+      tcp.lifetime = options.hostSocketLifetime
+      tcp.halfClosedTimeout = options.halfClosedTimeout
     } catch {
       undo()
       Netstackd.fail("relay: \(error)", status: 1)

@@ -123,6 +123,7 @@ extension DaemonOptions {
         // UDP forwards and published ports take these two too (their flows).
         (relayFlows != nil && !hasUDPFlows, "--relay-flows"),
         (relayIdleTimeout != nil && !hasUDPFlows, "--relay-idle-timeout"),
+        (relayHalfClosedTimeout != nil && !hasTCPFlows, "--relay-half-closed-timeout"),
       ] where given {
         throw OptionError(option, "only applies with --relay")
       }

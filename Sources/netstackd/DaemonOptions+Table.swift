@@ -15,7 +15,9 @@ extension DaemonOptions {
     Section(title: "Addresses", options: addressOptions),
     Section(title: "DHCP", options: dhcpOptions),
     Section(title: "Services", options: serviceOptions),
-    Section(title: "Relay (a network for guests on the link)", options: relayOptions),
+    Section(
+      title: "Relay (a network for guests on the link)",
+      options: relayOptions + flowLifetimeOptions),
     Section(title: "Published ports (the host into the guests)", options: publishOptions),
     Section(
       title: "Limits and timeouts (every table, queue and buffer is bounded; see the README)",
@@ -347,7 +349,7 @@ extension DaemonOptions {
       "--tcp-user-timeout", value: .required("SECONDS"),
       help: """
         abort a connection whose peer acknowledges nothing, or keeps its window shut, this \
-        long (RFC 5482; 0 for never; default 300)
+        long (RFC 5482; the relays' host sockets too; 0 for never; default 300)
         """
     ) { options, value, name throws(OptionError) in
       let seconds = try parseSeconds(value ?? "", option: name, allowZero: true)
@@ -356,8 +358,9 @@ extension DaemonOptions {
     Option(
       "--tcp-keepalive", value: .required("IDLE,INTERVAL,COUNT"),
       help: """
-        keepalive on the services' connections: probe after IDLE idle seconds, every \
-        INTERVAL, give up after COUNT ('off' for none; default 120,20,4)
+        keepalive on the stack's connections (services, relayed and published flows) and \
+        the relays' host sockets: probe after IDLE idle seconds, every INTERVAL, give up \
+        after COUNT ('off' for none; default 120,20,4)
         """
     ) { options, value, name throws(OptionError) in
       let text = value ?? ""

@@ -105,7 +105,8 @@ struct DaemonOptions {
   var maximumConnections = 65536
   /// `--tcp-user-timeout SECONDS`: how long data may wait for the peer (nil: never).
   var userTimeout: Interval? = .seconds(300)
-  /// `--tcp-keepalive IDLE,INTERVAL,COUNT`: keepalive on the services' connections (nil: off).
+  /// `--tcp-keepalive IDLE,INTERVAL,COUNT`: keepalive on the stack's connections and the
+  /// relays' host sockets (nil: off).
   var keepalive: TCPKeepalive? = TCPKeepalive(
     idle: .seconds(120), interval: .seconds(20), probes: 4)
   /// `--http-header-timeout`, `--http-keepalive-timeout`, `--http-send-timeout`.
@@ -122,6 +123,8 @@ struct DaemonOptions {
   /// `--relay-flows N`, `--relay-idle-timeout SECONDS` (nil: the tables' defaults).
   var relayFlows: Int?
   var relayIdleTimeout: Int?
+  /// `--relay-half-closed-timeout SECONDS` (nil: the default; 0: never).
+  var relayHalfClosedTimeout: Int?
   var showHelp = false
   var showVersion = false
 

@@ -219,6 +219,7 @@ final class Daemon {
   func stackConfiguration(mtu: Int, mac: MACAddress, offloads: Bool) -> DirectStackConfiguration {
     var tcp = TCPConfiguration()
     tcp.userTimeout = options.userTimeout
+    tcp.keepalive = options.keepalive  // the relays' and published flows' connections too
     tcp.maximumConnections = options.maximumConnections
     var configuration = DirectStackConfiguration(
       hardwareAddress: mac, mtu: mtu, address: options.dhcp ? nil : options.stackAddress,

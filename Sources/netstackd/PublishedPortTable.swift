@@ -16,13 +16,20 @@ import Services
 /// stack's address (``UDPFlowForwarder``).
 ///
 /// Bounded: ``maximumPorts`` ports, ``maximumFlowsPerPort`` flows a port and ``maximumFlows`` in
-/// all (a connection over a bound is reset at once, counted); each TCP flow holds at most
-/// ``TCPSplice/bufferLimit`` bytes a direction besides the stack's own buffers, which count
-/// against the memory budget. Lives on the event loop: every task of it prefers the loop.
+/// all (a connection over a bound is reset at once, counted), of which at most
+/// ``maximumUDPFlows`` UDP flows (a new client's datagram past it is dropped, counted), so
+/// that a flood of UDP clients leaves room for TCP and for the stack's other UDP endpoints;
+/// each TCP flow holds at most ``TCPSplice/bufferLimit`` bytes a direction besides the
+/// stack's own buffers, which count against the memory budget. A TCP flow half-closed and
+/// idle for ``halfClosedTimeout`` is reset (`PublishedPortTable+HalfClosed.swift`); both of
+/// its ends have keepalive and a user timeout. Lives on the event loop: every task of it
+/// prefers the loop.
 final class PublishedPortTable: @unchecked Sendable {
   static let maximumPorts = 64
   static let maximumFlowsPerPort = 256
   static let maximumFlows = 1024
+  /// UDP flows of every port together: each holds one of the stack's 1,024 UDP endpoints.
+  static let maximumUDPFlows = 512
   /// The host listener's backlog.
   static let backlog = 128
 
@@ -34,6 +41,17 @@ final class PublishedPortTable: @unchecked Sendable {
     var bytesToGuest: UInt64 = 0
     var bytesToClient: UInt64 = 0
     let started: Instant
+    /// When a byte last moved either way, or one side finished.
+    var lastActive: Instant
+    /// Whether the client has sent its FIN (passed on to the guest).
+    var clientFinished = false
+    /// Whether the guest has sent its FIN (passed on to the client).
+    var guestFinished = false
+    /// Whether the half-closed timeout has reset it (its tasks are still ending).
+    var timedOut = false
+    /// The client's connection, and the one into the guest once connected.
+    let incoming: SocketTCPConnection
+    var outgoing: DirectTCPConnection?
   }
 
   /// What a port did.
@@ -46,6 +64,7 @@ final class PublishedPortTable: @unchecked Sendable {
     var clientAddressShown: UInt64 = 0
     var bytesToGuest: UInt64 = 0
     var bytesToClient: UInt64 = 0
+    var halfClosedTimeouts: UInt64 = 0
   }
 
   /// One published port.
@@ -77,6 +96,14 @@ final class PublishedPortTable: @unchecked Sendable {
   let hostLoopback: IPv4Address?
   let udpIdleTimeout: Interval
   let logger: Logger
+  /// How long a half-closed TCP flow may move nothing before it is reset (nil: never).
+  var halfClosedTimeout: Interval? = HostTCPRelay.defaultHalfClosedTimeout
+  /// Keepalive and user timeout of the clients' host sockets.
+  var hostLifetime = HostSocketLifetime()
+  /// The UDP flows of every port, at most ``maximumUDPFlows``.
+  let udpFlows = FlowAllowance(limit: PublishedPortTable.maximumUDPFlows)
+  /// Whether the task that resets half-closed TCP flows runs.
+  var sweeping = false
   private(set) var ports: [Port] = []
   private var nextFlowID = 0
   /// Ports removed while connections of theirs still run.
@@ -97,6 +124,8 @@ final class PublishedPortTable: @unchecked Sendable {
 
   /// Every flow of every port, removed ones' included.
   var totalFlows: Int { (ports + closing).reduce(0) { $0 + $1.flowCount } }
+  /// The published ports and the removed ones whose connections still run.
+  var allPorts: [Port] { ports + closing }
 
   // MARK: Adding and removing
 
@@ -136,12 +165,14 @@ final class PublishedPortTable: @unchecked Sendable {
           port: spec.hostPort, backlog: PublishedPortTable.backlog)
         port.tcpListener = listener
         Task(executorPreference: loop) { await self.acceptLoop(listener, port: port) }
+        startSweeping()
       case .udp:
         let socket = try host.bindUDPImmediately(port: spec.hostPort)
         let forwarder = UDPFlowForwarder(
           front: socket, back: stack, target: guest,
           maximumFlows: PublishedPortTable.maximumFlowsPerPort, idleTimeout: udpIdleTimeout,
           executor: loop, clock: { MonotonicClock.now() })
+        forwarder.allowance = udpFlows
         port.udp = forwarder
         Task(executorPreference: loop) { await forwarder.run() }
         Task(executorPreference: loop) { await self.expireLoop(forwarder, port: port) }
@@ -195,7 +226,10 @@ final class PublishedPortTable: @unchecked Sendable {
       port.counters.connectionsAccepted += 1
       let id = nextFlowID
       nextFlowID += 1
-      port.tcpFlows[id] = TCPFlow(client: incoming.remoteAddress, started: MonotonicClock.now())
+      incoming.apply(hostLifetime)
+      let now = MonotonicClock.now()
+      port.tcpFlows[id] = TCPFlow(
+        client: incoming.remoteAddress, started: now, lastActive: now, incoming: incoming)
       Task(executorPreference: loop) { await self.relay(incoming, port: port, flow: id) }
     }
   }
@@ -226,19 +260,26 @@ final class PublishedPortTable: @unchecked Sendable {
       return
     }
     port.tcpFlows[id]?.guestSide = outgoing.localAddress
+    port.tcpFlows[id]?.outgoing = outgoing
     try? await outgoing.setNoDelay(true)
     let ends = await withTaskGroup(of: Bool.self) { group in
       group.addTask {
-        await TCPSplice.copy(from: incoming, to: outgoing) { count in
+        let ended = await TCPSplice.copy(from: incoming, to: outgoing) { count in
           port.tcpFlows[id]?.bytesToGuest += UInt64(count)
+          port.tcpFlows[id]?.lastActive = MonotonicClock.now()
           port.counters.bytesToGuest += UInt64(count)
         }
+        if ended { self.finished(port, flow: id, client: true) }
+        return ended
       }
       group.addTask {
-        await TCPSplice.copy(from: outgoing, to: incoming) { count in
+        let ended = await TCPSplice.copy(from: outgoing, to: incoming) { count in
           port.tcpFlows[id]?.bytesToClient += UInt64(count)
+          port.tcpFlows[id]?.lastActive = MonotonicClock.now()
           port.counters.bytesToClient += UInt64(count)
         }
+        if ended { self.finished(port, flow: id, client: false) }
+        return ended
       }
       var clean = true
       for await ended in group { clean = clean && ended }

@@ -27,13 +27,20 @@ extension StatusReport {
     var ports: [Port] = []
     var flowLimitPerPort = 0
     var flowLimit = 0
+    var udpFlowLimit = 0
+    var udpFlows = 0
     var udpIdleTimeoutSeconds: Int64 = 0
+    /// The half-closed timeout of TCP flows (0: never).
+    var halfClosedTimeoutSeconds: Int64 = 0
 
     /// The table now.
     init(_ table: PublishedPortTable, now: Instant) {
       flowLimitPerPort = PublishedPortTable.maximumFlowsPerPort
       flowLimit = PublishedPortTable.maximumFlows
       udpIdleTimeoutSeconds = table.udpIdleTimeout.seconds
+      udpFlowLimit = table.udpFlows.limit
+      udpFlows = table.udpFlows.taken
+      halfClosedTimeoutSeconds = table.halfClosedTimeout?.seconds ?? 0
       for port in table.ports {
         var flows: [Flow] = []
         var counters: [(name: String, value: UInt64)] = []
@@ -56,6 +63,7 @@ extension StatusReport {
             ("connections_refused_by_guest", c.connectionsRefusedByGuest),
             ("connections_closed", c.connectionsClosed),
             ("connections_reset", c.connectionsReset),
+            ("half_closed_timeouts", c.halfClosedTimeouts),
             ("client_address_shown", c.clientAddressShown),
             ("bytes_to_guest", c.bytesToGuest), ("bytes_to_client", c.bytesToClient),
           ]
@@ -75,6 +83,7 @@ extension StatusReport {
               ("datagrams_to_guest", c.datagramsToTarget),
               ("datagrams_to_client", c.datagramsToClient), ("send_failures", c.sendFailures),
               ("dropped_foreign_source", c.droppedForeignSource),
+              ("dropped_flow_limit", c.droppedFlowLimit),
             ]
           }
         }
@@ -88,7 +97,7 @@ extension StatusReport {
 
     var textLines: [String] {
       var lines = [
-        "published ports: \(ports.count); at most \(flowLimitPerPort) flows a port, \(flowLimit) in all; udp idle timeout \(udpIdleTimeoutSeconds) s"
+        "published ports: \(ports.count); at most \(flowLimitPerPort) flows a port, \(flowLimit) in all; udp flows \(udpFlows) of \(udpFlowLimit) in all; udp idle timeout \(udpIdleTimeoutSeconds) s; tcp half-closed timeout \(halfClosedTimeoutSeconds) s"
       ]
       for port in ports {
         let counters = port.counters.filter { $0.value != 0 }.map { "\($0.name) \($0.value)" }
@@ -109,7 +118,10 @@ extension StatusReport {
       json.object {
         json.field("flow_limit_per_port", Int64(flowLimitPerPort))
         json.field("flow_limit", Int64(flowLimit))
+        json.field("udp_flow_limit", Int64(udpFlowLimit))
+        json.field("udp_flows", Int64(udpFlows))
         json.field("udp_idle_timeout_seconds", udpIdleTimeoutSeconds)
+        json.field("tcp_half_closed_timeout_seconds", halfClosedTimeoutSeconds)
         json.key("ports")
         json.array(ports) { port in
           json.object {

@@ -38,7 +38,7 @@ struct TCPRelayStatus {
 
   var textLines: [String] {
     var lines = [
-      "relay tcp: \(flows.count) of \(flowLimit) flows (\(pendingOpens) of \(pendingOpenLimit) opens pending); opened \(counters.opened), refused \(counters.refused), unreachable \(counters.unreachable), reset \(counters.resetByGuest + counters.resetByHost), closed \(counters.closed)"
+      "relay tcp: \(flows.count) of \(flowLimit) flows (\(pendingOpens) of \(pendingOpenLimit) opens pending); opened \(counters.opened), refused \(counters.refused), unreachable \(counters.unreachable), reset \(counters.resetByGuest + counters.resetByHost), closed \(counters.closed); timed out: half-closed \(counters.halfClosedTimeouts), guest \(counters.guestTimeouts), host \(counters.hostTimeouts)"
     ]
     for flow in flows {
       lines.append(
