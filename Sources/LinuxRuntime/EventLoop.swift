@@ -29,10 +29,10 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
   /// Called once per turn, after handlers and jobs, with the current time (loop thread only).
   public var turn: ((Instant) -> Void)?
   /// Whether the loop polls (`epoll_wait` with a zero timeout) instead of sleeping after a
-  /// turn that found a descriptor ready (``BusyPollPolicy``; off by default). Polling trades CPU time for
-  /// latency: a frame that arrives while the loop polls is handled without waking a sleeping
-  /// thread, which in a VM means an inter-processor interrupt to an idle vCPU (tens of
-  /// microseconds). A poll that finds nothing ready and no deadline due runs no turn, as a
+  /// turn that found a descriptor ready (``BusyPollPolicy``; off by default). Polling trades
+  /// CPU time for latency: a frame that arrives while the loop polls is handled without waking
+  /// a sleeping thread, which in a VM means an inter-processor interrupt to an idle vCPU (tens
+  /// of microseconds). A poll that finds nothing ready and no deadline due runs no turn, as a
   /// sleep that has not ended would not.
   public var busyPoll = BusyPollPolicy(.off)
   /// A fixed busy-poll window: ``BusyPollPolicy/Mode/fixed(_:)``, or off for zero.
@@ -193,7 +193,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
   /// other work (milliseconds).
   static let preemptionThreshold = Interval.microseconds(200)
 
-  /// Tells the busy-poll policy whether the thread lost more than ``preemptionThreshold`` of
+  /// Tells the busy-poll policy whether the thread lost more than `preemptionThreshold` of
   /// the time since `before` (it runs all the time while it polls: wall time minus its CPU
   /// time is the time it waited); returns the times now.
   @discardableResult
