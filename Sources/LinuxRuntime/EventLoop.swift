@@ -13,7 +13,8 @@ import Synchronization
 /// or closures through a mutex-protected queue and wake it with an eventfd.
 ///
 /// Each turn: wait in `epoll_wait` until a descriptor is ready, a job is queued, or the
-/// deadline passes; run the ready descriptors' handlers; run queued jobs; call ``turn``.
+/// deadline passes (or, while ``busyPoll`` says so, poll until one of those happens); run the
+/// ready descriptors' handlers; run queued jobs; call ``turn``.
 public final class EventLoop: TaskExecutor, @unchecked Sendable {
   private let epoll: Epoll
   private let wakeDescriptor: Int32
@@ -27,12 +28,25 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
   public var deadline: (() -> Instant?)?
   /// Called once per turn, after handlers and jobs, with the current time (loop thread only).
   public var turn: ((Instant) -> Void)?
-  /// How long the loop keeps polling (`epoll_wait` without a timeout) after a turn that had
-  /// something to do, before it sleeps. Zero (the default) sleeps at once. Polling trades CPU
-  /// time for latency: a frame that arrives while the loop polls is handled without waking a
-  /// sleeping thread, which in a VM means an inter-processor interrupt to an idle vCPU (tens of
-  /// microseconds). Like Linux's `net.core.busy_poll`.
-  public var busyPollWindow = Interval.zero
+  /// Whether the loop polls (`epoll_wait` with a zero timeout) instead of sleeping after a
+  /// turn that found a descriptor ready (``BusyPollPolicy``; off by default). Polling trades
+  /// CPU time for latency: a frame that arrives while the loop polls is handled without waking
+  /// a sleeping thread, which in a VM means an inter-processor interrupt to an idle vCPU (tens
+  /// of microseconds). A poll that finds nothing ready and no deadline due runs no turn, as a
+  /// sleep that has not ended would not.
+  public var busyPoll = BusyPollPolicy(.off)
+  /// A fixed busy-poll window: ``BusyPollPolicy/Mode/fixed(_:)``, or off for zero.
+  public var busyPollWindow: Interval {
+    get {
+      switch busyPoll.mode {
+      case .fixed(let window): window
+      case .off, .adaptive: .zero
+      }
+    }
+    set { busyPoll = BusyPollPolicy(newValue > .zero ? .fixed(newValue) : .off) }
+  }
+  /// What the loop did, for status pages (loop thread only).
+  public private(set) var counters = EventLoopCounters()
 
   /// Something queued for the loop: a task's job or a closure.
   private enum Work {
@@ -112,14 +126,40 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     var ready: [(Int32, UInt32)] = []
     ready.reserveCapacity(16)
     var pending: [Work] = []
-    var lastActivity = MonotonicClock.now()
+    // The thread's CPU time when it last checked, while it polls.
+    var cpuTimeWhilePolling: (wall: Instant, cpu: Instant)?
     while !stopRequested.load(ordering: .acquiring) {
       let hasWork = queue.withLock { !$0.isEmpty }
       let now = MonotonicClock.now()
-      let polling = busyPollWindow > .zero && now - lastActivity < busyPollWindow
-      try epoll.wait(
-        timeoutMilliseconds: hasWork || polling ? 0 : timeout(now: now), into: &ready)
-      if busyPollWindow > .zero, hasWork || !ready.isEmpty { lastActivity = MonotonicClock.now() }
+      // In the window the loop polls; work already queued is taken without polling.
+      let inPollingWindow = busyPoll.polls(at: now)
+      let polling = !hasWork && inPollingWindow
+      if inPollingWindow, cpuTimeWhilePolling == nil {
+        cpuTimeWhilePolling = (now, Self.threadCPUTime())
+      } else if !inPollingWindow, !hasWork, let before = cpuTimeWhilePolling {
+        // The window is over: was the thread preempted in its tail?
+        checkPreemption(since: before, now: now)
+        cpuTimeWhilePolling = nil
+      }
+      let timeoutMilliseconds = hasWork || polling ? 0 : timeout(now: now)
+      let slept = timeoutMilliseconds != 0
+      try epoll.wait(timeoutMilliseconds: timeoutMilliseconds, into: &ready)
+      if slept { counters.sleeps += 1 } else if polling { counters.polls += 1 }
+      let woke = MonotonicClock.now()
+      // Arrivals inform the policy: ready descriptors (frames, sockets, work handed over from
+      // other threads through the eventfd), not the jobs the loop's own turns queued.
+      if !ready.isEmpty {
+        busyPoll.busyTurn(at: woke)
+        if slept { counters.busyTurnsAfterSleep += 1 }
+        if inPollingWindow {
+          counters.busyTurnsAfterPoll += 1
+          if let before = cpuTimeWhilePolling {
+            cpuTimeWhilePolling = checkPreemption(since: before, now: woke)
+          }
+        }
+      } else if polling, !deadlinePassed(at: woke) {
+        continue
+      }
       for (descriptor, events) in ready {
         if descriptor == wakeDescriptor {
           var value: UInt64 = 0
@@ -145,6 +185,40 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
       }
     }
     pending.removeAll(keepingCapacity: true)
+  }
+
+  /// The time a polling thread may lose to others (or to the host) between two checks before
+  /// the busy-poll policy hears that it was preempted: more than a brief preemption by the
+  /// thread it answers (a few microseconds), less than a scheduler slice of a busy CPU's
+  /// other work (milliseconds).
+  static let preemptionThreshold = Interval.microseconds(200)
+
+  /// Tells the busy-poll policy whether the thread lost more than `preemptionThreshold` of
+  /// the time since `before` (it runs all the time while it polls: wall time minus its CPU
+  /// time is the time it waited); returns the times now.
+  @discardableResult
+  private func checkPreemption(since before: (wall: Instant, cpu: Instant), now: Instant)
+    -> (wall: Instant, cpu: Instant)
+  {
+    let cpu = Self.threadCPUTime()
+    if (now - before.wall) - (cpu - before.cpu) > Self.preemptionThreshold {
+      counters.pollingPreempted += 1
+      busyPoll.preempted(at: now)
+    }
+    return (now, cpu)
+  }
+
+  /// The calling thread's CPU time (`clock_gettime(CLOCK_THREAD_CPUTIME_ID)`).
+  private static func threadCPUTime() -> Instant {
+    var time = timespec()
+    guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return .zero }
+    return Instant(nanoseconds: Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec))
+  }
+
+  /// Whether the deadline has come by `now`.
+  private func deadlinePassed(at now: Instant) -> Bool {
+    guard let deadline = deadline?() else { return false }
+    return deadline <= now
   }
 
   /// Milliseconds until the deadline, rounded up; -1 for none.

@@ -108,15 +108,22 @@ extension DaemonOptions {
       help: "on a TAP: no virtio-net header, so no checksum offload or TSO"
     ) { options, _, _ in options.offloads = false },
     Option(
-      "--busy-poll", value: .required("USEC"),
+      "--busy-poll", value: .required("USEC|auto"),
       help: """
-        after traffic, keep polling for USEC microseconds before sleeping (0-100000, default \
-        0): lower latency for CPU time (a sleeping loop is woken by an interrupt, slow in a VM)
+        after traffic, keep polling for USEC microseconds before sleeping (1-100000), or \
+        not at all (0); auto (default): poll for up to 500 us after traffic, only while \
+        frames arrive at most that far apart and the CPU is not busy with other work (a pause \
+        of 10 ms to 1 s after a preemption), so an idle or slow link costs no CPU time: lower \
+        latency for CPU time (a sleeping loop is woken by an interrupt, slow in a VM)
         """
     ) { options, value, name throws(OptionError) in
+      if value == "auto" {
+        options.busyPoll = .adaptive(maximum: BusyPollPolicy.defaultAdaptiveMaximum)
+        return
+      }
       let microseconds = try number(
-        value, name, in: 0...100_000, "a number of microseconds from 0 to 100000")
-      options.busyPoll = .microseconds(Int64(microseconds))
+        value, name, in: 0...100_000, "auto or a number of microseconds from 0 to 100000")
+      options.busyPoll = microseconds == 0 ? .off : .fixed(.microseconds(Int64(microseconds)))
     },
   ]
 

@@ -64,8 +64,9 @@ struct DaemonOptions {
   var mtu: Int?
   /// Checksum and segmentation offload through the TAP's virtio-net header.
   var offloads = true
-  /// `--busy-poll`: how long the event loop polls after traffic before it sleeps.
-  var busyPoll = Interval.zero
+  /// `--busy-poll`: whether and how long the event loop polls after traffic before it sleeps
+  /// (default: adaptive, up to ``BusyPollPolicy/defaultAdaptiveMaximum``).
+  var busyPoll = BusyPollPolicy.Mode.adaptive(maximum: BusyPollPolicy.defaultAdaptiveMaximum)
   var hostAddress: HostAddress?
   /// `--ip6 ADDR/PREFIX`, in the order given.
   var ipv6Addresses: [IPv6CIDR] = []

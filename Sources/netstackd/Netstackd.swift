@@ -86,6 +86,8 @@ final class Daemon {
   var pcap: PcapWriter?
   /// Closes a device that has an orderly way out (netfront's xenbus Closing/Closed).
   var closeDevice: (() -> Void)?
+  /// The event loop, for its counters (how often it slept, polled and was woken).
+  var eventLoop: EventLoop?
   /// The device's own counters, when it keeps any beside the stack's (the Unix-socket link).
   var deviceCounters: (() -> [(group: String, name: String, value: UInt64)])?
   /// `--relay`: the host sides of its ping and DNS.
@@ -122,7 +124,8 @@ final class Daemon {
     let loop: EventLoop
     do {
       loop = try EventLoop()
-      loop.busyPollWindow = options.busyPoll
+      loop.busyPoll = BusyPollPolicy(options.busyPoll)
+      eventLoop = loop
       let signalDescriptor = signals.fileDescriptor
       try loop.register(signalDescriptor, events: UInt32(EPOLLIN.rawValue)) { [unowned self] _ in
         if let signal = SignalReceiver.take(from: signalDescriptor) {
@@ -145,6 +148,7 @@ final class Daemon {
           ipv6: bindAddresses.compactMap { $0.ipv6.map { "\($0)" } },
           services: options.services.description,
           uptime: MonotonicClock.now() - self.started)
+        report.busyPoll = loop.busyPoll.description
         report.counters += self.daemonCounters()
         return json ? report.json : report.text
       }
@@ -187,6 +191,7 @@ final class Daemon {
           stack: runtime.stack, device: runtime.name, services: options.services.description,
           uptime: MonotonicClock.now() - self.started, now: MonotonicClock.now())
         report.networkNamespace = options.networkNamespace
+        report.busyPoll = loop.busyPoll.description
         report.relay = self.relayStatus(runtime.stack, now: MonotonicClock.now())
         report.published = self.published.map {
           StatusReport.PublishStatus($0, now: MonotonicClock.now())
@@ -637,6 +642,7 @@ final class Daemon {
   /// The counters the daemon keeps beside the stack's: the device's and the control socket's.
   func daemonCounters() -> [(group: String, name: String, value: UInt64)] {
     var counters = deviceCounters?() ?? []
+    eventLoop?.counters.forEachCounter { name, value in counters.append(("loop", name, value)) }
     counters += relayCounters()
     counters += udpForwardCounters()
     for (name, value) in control?.counters.all ?? [] { counters.append(("control", name, value)) }

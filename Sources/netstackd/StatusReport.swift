@@ -61,6 +61,8 @@ struct StatusReport {
   var udpPorts: [UInt16] = []
   var counters: [(group: String, name: String, value: UInt64)] = []
   var services: String
+  /// The event loop's busy polling (`--busy-poll`): "adaptive, up to 500 us", "off" ...
+  var busyPoll: String?
   var dhcpClient: DHCPClientStatus?
   var dhcpServer: DHCPServerStatus?
   /// Relay mode's DNS, policy and ICMP flows (nil: not relaying).
@@ -206,6 +208,7 @@ struct StatusReport {
     if let mtu { interface += ", mtu \(mtu)" }
     lines.append(interface)
     lines.append("services: \(services)")
+    if let busyPoll { lines.append("event loop: busy poll \(busyPoll)") }
     if backend == "direct" {
       lines.append("arp (\(arp.count)):")
       for entry in arp {
@@ -282,6 +285,7 @@ struct StatusReport {
       if let networkNamespace { json.field("network_namespace", networkNamespace) }
       json.field("uptime_seconds", uptimeSeconds)
       json.field("services", services)
+      if let busyPoll { json.field("busy_poll", busyPoll) }
       json.key("interface")
       json.object {
         json.field("ip", address)

@@ -178,8 +178,8 @@ struct EventLoopTests {
     #expect(settled <= 6)
   }
 
-  /// With a busy-poll window the loop keeps turning (epoll_wait with timeout 0) for that long
-  /// after work, then sleeps again.
+  /// With a fixed busy-poll window the loop keeps polling (epoll_wait with timeout 0) for
+  /// that long after work, then sleeps again; a poll that finds nothing runs no turn.
   @Test func busyPollingLastsItsWindowAfterWork() async throws {
     let loop = try EventLoop()
     loop.busyPollWindow = .milliseconds(150)
@@ -187,14 +187,50 @@ struct EventLoopTests {
     loop.turn = { _ in turns.update { $0 += 1 } }
     let thread = LoopThread(loop)
     await onLoop(loop) {}
-    #expect(await eventually { turns.value > 50 })
-    // Past the window (generously), it sleeps.
+    // Past the window (generously), it sleeps: reading the counters is itself work, which
+    // starts a window again, so read twice, far enough apart.
     try await Task.sleep(for: .milliseconds(600))
-    let settled = turns.value
-    try await Task.sleep(for: .milliseconds(300))
-    let later = turns.value
+    let first = await onLoop(loop) { (loop.counters, turns.value) }
+    try await Task.sleep(for: .milliseconds(600))
+    let second = await onLoop(loop) { loop.counters }
     thread.stop()
-    #expect(later - settled <= 1, "\(later - settled) turns after the window")
+    #expect(first.0.polls > 50, "\(first.0)")
+    #expect(first.1 == 1, "one turn for the work, none for the polls that found nothing")
+    #expect(first.0.busyTurnsAfterSleep >= 1)
+    // The second read started a window of its own: polls in it, then none.
+    try #require(second.polls >= first.0.polls)
+    let secondPolls = second.polls - first.0.polls
+    #expect(second.sleeps - first.0.sleeps <= 3, "\(second)")
+    #expect(secondPolls > 0)
+  }
+
+  /// The adaptive policy: work that arrives closely spaced (round trips to the loop, one after
+  /// the other) is found while polling (unless polling was preempted: then it pauses); an
+  /// isolated piece of work after idle is not, and the loop sleeps again once the work stops.
+  @Test func adaptiveBusyPollingPollsOnlyWhileWorkArrivesCloselySpaced() async throws {
+    let loop = try EventLoop()
+    loop.busyPoll = BusyPollPolicy(.adaptive(maximum: .milliseconds(5)))
+    let thread = LoopThread(loop)
+    await onLoop(loop) {}
+    try await Task.sleep(for: .milliseconds(100))
+    let isolated = await onLoop(loop) { loop.counters }
+    #expect(isolated.busyTurnsAfterPoll == 0, "\(isolated)")
+    #expect(isolated.polls == 0, "\(isolated)")
+    for _ in 0..<200 { await onLoop(loop) {} }
+    let stream = await onLoop(loop) { loop.counters }
+    // Unless the loop was preempted while it polled (a busy machine), which pauses polling.
+    #expect(stream.busyTurnsAfterPoll > 100 || stream.pollingPreempted > 0, "\(stream)")
+    // Reads 50 ms apart are isolated work: each halves the window, down to none.
+    var (window, idle) = (Interval.milliseconds(5), EventLoopCounters())
+    for _ in 0..<8 where window > .zero {
+      try await Task.sleep(for: .milliseconds(50))
+      (window, idle) = await onLoop(loop) { (loop.busyPoll.window, loop.counters) }
+    }
+    #expect(window == .zero)
+    try await Task.sleep(for: .milliseconds(300))
+    let later = await onLoop(loop) { loop.counters }
+    thread.stop()
+    #expect(later.polls == idle.polls, "\(idle) then \(later)")
   }
 
   // MARK: Stopping

@@ -43,7 +43,7 @@ struct DaemonOptionsTests {
     #expect(options.mac == nil)
     #expect(options.mtu == nil)
     #expect(options.offloads)
-    #expect(options.busyPoll == .zero)
+    #expect(options.busyPoll == .adaptive(maximum: .microseconds(500)))
     #expect(options.hostAddress == nil)
     #expect(options.pcap == nil)
     #expect(options.logLevel == .info)
@@ -173,10 +173,14 @@ struct DaemonOptionsTests {
     #expect(options.mac == MACAddress(0x02, 0x00, 0x5E, 0x10, 0x20, 0x30))
     #expect(options.mtu == 68)
     #expect(!options.offloads)
-    #expect(options.busyPoll == .microseconds(300))
+    #expect(options.busyPoll == .fixed(.microseconds(300)))
     #expect(try parse(["--tap", "t", "--mtu", "65535"]).mtu == 65535)
-    #expect(try parse(["--tap", "t", "--busy-poll", "100000"]).busyPoll == .milliseconds(100))
-    #expect(try parse(["--tap", "t", "--busy-poll", "0"]).busyPoll == .zero)
+    #expect(
+      try parse(["--tap", "t", "--busy-poll", "100000"]).busyPoll == .fixed(.milliseconds(100)))
+    #expect(try parse(["--tap", "t", "--busy-poll", "0"]).busyPoll == .off)
+    #expect(
+      try parse(["--tap", "t", "--busy-poll", "0", "--busy-poll", "auto"]).busyPoll
+        == .adaptive(maximum: .microseconds(500)))
   }
 
   @Test(arguments: [
@@ -362,15 +366,15 @@ struct DaemonOptionsTests {
     Refusal(["--tap", "t", "--mtu", "abc"], "--mtu: 'abc' is not an MTU from 68 to 65535"),
     Refusal(
       ["--tap", "t", "--busy-poll", "-1"],
-      "--busy-poll: '-1' is not a number of microseconds from 0 to 100000"
+      "--busy-poll: '-1' is not auto or a number of microseconds from 0 to 100000"
     ),
     Refusal(
       ["--tap", "t", "--busy-poll", "100001"],
-      "--busy-poll: '100001' is not a number of microseconds from 0 to 100000"
+      "--busy-poll: '100001' is not auto or a number of microseconds from 0 to 100000"
     ),
     Refusal(
       ["--tap", "t", "--busy-poll", "soon"],
-      "--busy-poll: 'soon' is not a number of microseconds from 0 to 100000"
+      "--busy-poll: 'soon' is not auto or a number of microseconds from 0 to 100000"
     ),
     Refusal(
       ["--tap", "t", "--mac", "bad"],
