@@ -18,9 +18,11 @@
 #      once (ICMPv6 administratively prohibited, EACCES), counted;
 #   5. UDP: a datagram to an echo server in the remote namespace comes back from the server's
 #      address and port (the server saw fd01::1); one to a closed port comes back as ICMPv6
-#      port unreachable ("refused"); status lists the flows as [fd01::2]:7007;
-#   6. ping -6 through the relay: answered from fd01::2 (through an ICMPv6 ping socket); a ping
-#      of the denied address is refused (administratively prohibited) and counted;
+#      port unreachable ("refused"); status lists the flows as [fd01::2]:7007; a 4000-byte
+#      datagram, fragmented by the guest, is reassembled, relayed and comes back whole;
+#   6. ping -6 through the relay: answered from fd01::2 (through an ICMPv6 ping socket), a
+#      4000-byte one too (fragments both ways); a ping of the denied address is refused
+#      (administratively prohibited) and counted;
 #   7. the counters in status and the exit report.
 # DNS at the relay's DNS address is IPv4 only (the address plan has no IPv6 DNS address yet).
 source "$(dirname "$0")/lib.sh"
@@ -242,6 +244,10 @@ expect_eq "status lists the UDP flows" "[fd01::2]:7007 1 1,[fd01::2]:7008 1 0" \
 expect_match "  ... from the guest's address and port" "^\[fd00::100\]:[0-9]+$" \
   "$(status_value 's["relay"]["udp_flows"][0]["guest"]' "$json")"
 expect_eq "relay_udp.refusals_sent" 1 "$(status_value 's["counters"]["relay_udp"]["refusals_sent"]' "$json")"
+big=$(head -c 4000 /dev/zero | tr '\0' 'f')
+answer=$(guest "$PYTHON" "$WORK/udp-client.py" fd01::2 7007 "$big" 2>&1 || true)
+expect_eq "a 4000-byte UDP datagram (fragments from the guest, reassembled, relayed) comes back whole" "$big" "$answer"
+expect_match "  ... the echo server got it whole" "^udp from \[fd01::1\]:[0-9]+ 4000 bytes$" "$(cat "$WORK/servers.log")"
 
 # --- 6. ping -6 -------------------------------------------------------------------------------
 out=$(guest ping -6 -c 3 -i 0.3 -W 2 fd01::2 2>&1 || true)
@@ -251,6 +257,10 @@ json=$(daemon_status_json)
 expect_eq "status lists the echo flow (guest, destination, replies)" "fd00::100 fd01::2 3" \
   "$(status_value '" ".join(str(f[k]) for f in s["relay"]["echo_flows"] for k in ("guest", "destination", "replies"))' "$json")"
 expect_eq "relay.echo_requests_relayed" 3 "$(status_value 's["counters"]["relay"]["echo_requests_relayed"]' "$json")"
+out=$(guest ping -6 -c 1 -W 3 -s 4000 fd01::2 2>&1 || true)
+expect_match "a 4000-byte ping -6 (fragments both ways) is answered" "4008 bytes from fd01::2" "$out"
+expect_ge "ipv6.packets_reassembled (the datagram's and the ping's)" 2 \
+  "$(status_value 's["counters"]["ipv6"]["packets_reassembled"]')"
 out=$(guest ping -6 -c 2 -i 0.3 -W 2 fd01::3 2>&1 || true)
 expect_match "the guest's ping of the denied address is refused" "Administratively prohibited" "$out"
 expect_match "  ... unanswered" "2 packets transmitted, 0 received" "$out"
