@@ -6,6 +6,8 @@ public struct IPv6Counters: CounterGroup, Sendable, Equatable {
 
   public var packetsReceived: UInt64 = 0
   public var packetsDelivered: UInt64 = 0
+  /// Packets to another host handed to the relay (``IPv6Layer/relaysOtherDestinations``).
+  public var packetsRelayed: UInt64 = 0
   public var packetsSent: UInt64 = 0
   public var droppedTruncated: UInt64 = 0
   public var droppedBadVersion: UInt64 = 0
@@ -64,6 +66,7 @@ public struct IPv6Counters: CounterGroup, Sendable, Equatable {
   public func forEachCounter(_ body: (StaticString, UInt64) -> Void) {
     body("packets_received", packetsReceived)
     body("packets_delivered", packetsDelivered)
+    body("packets_relayed", packetsRelayed)
     body("packets_sent", packetsSent)
     body("dropped_truncated", droppedTruncated)
     body("dropped_bad_version", droppedBadVersion)

@@ -18,12 +18,17 @@ public struct IPv6Delivery: Sendable {
   /// Whether it came in a link-layer multicast or broadcast frame (never answered with an
   /// ICMPv6 error, RFC 4443 §2.4 e).
   public var linkMulticast: Bool
+  /// Whether it is for another host, handed up for a relay to re-originate
+  /// (``IPv6Layer/relaysOtherDestinations``), not to our transports; ICMPv6 included.
+  public var isRelayed: Bool
 
   public init(
     source: IPv6Address, destination: IPv6Address, nextHeader: IPv6NextHeader,
     payloadOffset: Int, payloadLength: Int, hopLimit: UInt8, trafficClass: UInt8,
-    linkMulticast: Bool, nextHeaderFieldOffset: Int = IPv6Packet.Field.nextHeader
+    linkMulticast: Bool, nextHeaderFieldOffset: Int = IPv6Packet.Field.nextHeader,
+    isRelayed: Bool = false
   ) {
+    self.isRelayed = isRelayed
     self.nextHeaderFieldOffset = nextHeaderFieldOffset
     self.source = source
     self.destination = destination

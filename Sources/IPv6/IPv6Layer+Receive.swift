@@ -30,7 +30,7 @@ extension IPv6Layer {
       counters.droppedBadAddress += 1
       return .consumed
     }
-    guard isForUs(destination) else {
+    guard isForUs(destination) || relays(from: source, to: destination) else {
       counters.droppedNotForUs += 1
       return .consumed
     }
@@ -149,6 +149,12 @@ extension IPv6Layer {
     _ nextHeader: IPv6NextHeader, at offset: Int, nextHeaderField: Int,
     packet: borrowing IPv6Packet, linkMulticast: Bool, now: Instant
   ) -> IPv6Input {
+    if !isForUs(packet.destination) {
+      // Only a relayed packet gets here for another address (``relaysOtherDestinations``).
+      return relayedUpperLayer(
+        nextHeader, at: offset, nextHeaderField: nextHeaderField, packet: packet,
+        linkMulticast: linkMulticast)
+    }
     if nextHeader == .icmpv6 {
       return receiveICMPv6(at: offset, packet: packet, linkMulticast: linkMulticast, now: now)
     }

@@ -63,7 +63,7 @@ extension IPv6Layer {
     }
     let source: IPv6Address
     if let given = options.source {
-      guard addressTable.isAssigned(given) else {
+      guard addressTable.isAssigned(given) || sendsAsRelay(from: given) else {
         counters.sendNoSourceAddress += 1
         throw .noSourceAddress
       }

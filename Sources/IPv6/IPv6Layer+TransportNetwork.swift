@@ -55,10 +55,11 @@ extension IPv6Layer: TransportNetwork {
 extension TransportDelivery {
   /// What a transport takes of a packet ``IPv6Layer/receive(_:linkMulticast:now:)`` delivered
   /// (`.local` or `.reassembled`); `checksumVerified` when the device vouched for the transport
-  /// checksum. IPv6 has no broadcast, and delivers nothing for another address.
+  /// checksum. IPv6 has no broadcast; what it delivers for another address is relayed.
   public init(_ delivery: IPv6Delivery, checksumVerified: Bool) {
     self.init(
       source: .v6(delivery.source), destination: .v6(delivery.destination),
-      checksumVerified: checksumVerified, linkBroadcast: delivery.linkMulticast)
+      checksumVerified: checksumVerified, linkBroadcast: delivery.linkMulticast,
+      isRelayed: delivery.isRelayed)
   }
 }

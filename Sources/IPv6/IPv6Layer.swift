@@ -105,6 +105,11 @@ public struct IPv6Layer<Link: IPv6Link> {
   var routerSolicitationWaitsForLinkLocal = false
   /// Whether ``start(now:)`` has run.
   public internal(set) var isStarted = false
+  /// Whether packets to a global unicast address that is not ours (routed to us as the guests'
+  /// gateway) are delivered too, marked ``IPv6Delivery/isRelayed``, ICMPv6 included, for a
+  /// relay to re-originate (RFC 8200 §3, a router's forwarding; see `IPv6Layer+Relay.swift`).
+  /// Off by default.
+  public var relaysOtherDestinations = false
 
   /// A layer over `link`. `secretKey` keys the stable interface identifiers (RFC 7217: random,
   /// and kept across restarts for stable addresses); `randomSeed` seeds the delays, nonces and

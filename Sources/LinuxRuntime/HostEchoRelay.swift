@@ -3,9 +3,11 @@ import Glibc
 import IPv4
 import NetCore
 import NetStack
+import NetworkAPI
 
 /// The host side of the relay's ping: each guest echo flow (`ICMPEchoFlowTable`) gets an
-/// unprivileged ICMP socket (`socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)`, allowed for the
+/// unprivileged ICMP socket (`socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)`, or
+/// `socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6)` for an IPv6 destination, both allowed for the
 /// groups in `net.ipv4.ping_group_range`); the guest's requests are sent from it with their
 /// sequence and data (the kernel sets the identifier, RFC 792), and the replies go back to the
 /// guest from the address it pinged, with its own identifier.
@@ -14,7 +16,8 @@ import NetStack
 /// fails at start: the relay says so in the log and in status (``unavailableReason``), and the
 /// stack answers guests' echo requests to other hosts with "communication administratively
 /// prohibited" (counted). A send that fails answers "network" or "host unreachable", and so
-/// does an ICMP error about a request that reaches the socket (`IP_RECVERR`). Flows
+/// does an ICMP error about a request that reaches the socket (`IP_RECVERR`, `IPV6_RECVERR`:
+/// ICMPv6 destination unreachable codes are passed on as they came, RFC 4443 §3.1). Flows
 /// expire after the table's idle timeout (a ``LoopTimer``). Loop thread only.
 public final class HostEchoRelay {
   public private(set) var table: ICMPEchoFlowTable
@@ -46,7 +49,7 @@ public final class HostEchoRelay {
       timer.acknowledge()
       expireFlows(now: MonotonicClock.now())
     }
-    let probe = HostEchoRelay.openSocket()
+    let probe = HostEchoRelay.openSocket(family: AF_INET)
     if probe >= 0 {
       close(probe)
     } else {
@@ -75,8 +78,9 @@ public final class HostEchoRelay {
       guest: request.guest, identifier: request.identifier, destination: request.destination)
     let use = table.use(key, hostDestination: request.hostDestination, now: now)
     if let evicted = use.evicted { closeSocket(evicted) }
+    let family = HostSocketAddress.family(of: request.hostDestination)
     if use.created {
-      let descriptor = HostEchoRelay.openSocket()
+      let descriptor = HostEchoRelay.openSocket(family: family)
       guard descriptor >= 0 else {
         let code = errno
         table.remove(use.id)
@@ -89,7 +93,9 @@ public final class HostEchoRelay {
       }
       // ICMP errors about the requests (a router's unreachable, or no neighbour answering in
       // the host's own network) come to the socket's error queue.
-      if !SocketQueuedError.enable(on: descriptor) { counters.errorQueueUnavailable += 1 }
+      if !SocketQueuedError.enable(on: descriptor, family: family) {
+        counters.errorQueueUnavailable += 1
+      }
       do {
         try loop.register(descriptor, events: UInt32(EPOLLIN.rawValue)) { [unowned self] events in
           if events & UInt32(EPOLLERR.rawValue) != 0 { readErrors(flow: use.id) }
@@ -106,19 +112,16 @@ public final class HostEchoRelay {
       timer.arm(at: table.nextDeadline)
     }
     guard let descriptor = sockets[use.id] else { return }
-    // Type 8, code 0; the kernel fills in the identifier and the checksum.
+    // Type 8 (ICMPv6: 128), code 0; the kernel fills in the identifier and the checksum.
     var message: [UInt8] = [
-      8, 0, 0, 0, 0, 0, UInt8(request.sequence >> 8), UInt8(request.sequence & 0xFF),
+      HostEchoRelay.requestType(family), 0, 0, 0, 0, 0, UInt8(request.sequence >> 8),
+      UInt8(request.sequence & 0xFF),
     ]
     message += request.payload
-    var target = SocketNetworkStack.socketAddress(request.hostDestination, 0)
+    let target = HostSocketAddress(SocketAddress(request.hostDestination, 0))
     let sent = message.withUnsafeBytes { bytes in
-      withUnsafePointer(to: &target) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-          sendto(
-            descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0,
-            socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
+      target.withSockaddr {
+        sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0, $1)
       }
     }
     if sent == message.count {
@@ -145,13 +148,10 @@ public final class HostEchoRelay {
   private func readReplies(flow id: UInt64) {
     for _ in 0..<HostEchoRelay.readsPerEvent {
       guard let descriptor = sockets[id], let flow = table.flow(id) else { return }
-      var source = sockaddr_in()
-      var sourceLength = socklen_t(MemoryLayout<sockaddr_in>.size)
+      var source = HostSocketAddress()
       let count = buffer.withUnsafeMutableBytes { bytes in
-        withUnsafeMutablePointer(to: &source) {
-          $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            recvfrom(descriptor, bytes.baseAddress, bytes.count, 0, $0, &sourceLength)
-          }
+        source.withMutableSockaddr {
+          recvfrom(descriptor, bytes.baseAddress, bytes.count, 0, $0, $1)
         }
       }
       if count < 0 {
@@ -160,9 +160,11 @@ public final class HostEchoRelay {
         counters.receiveErrors += 1
         return
       }
-      let from = IPv4Address(rawValue: UInt32(bigEndian: source.sin_addr.s_addr))
-      // An echo reply (type 0) from the address pinged; anything else is not for the guest.
-      guard count >= 8, buffer[0] == 0, from == flow.hostDestination else {
+      let from = source.socketAddress?.address
+      let replyType: UInt8 = flow.hostDestination.isIPv4 ? 0 : 129
+      // An echo reply (type 0, ICMPv6 129) from the address pinged; anything else is not for
+      // the guest.
+      guard count >= 8, buffer[0] == replyType, from == flow.hostDestination else {
         counters.repliesDropped += 1
         continue
       }
@@ -184,14 +186,15 @@ public final class HostEchoRelay {
       guard let descriptor = sockets[id], let flow = table.flow(id),
         let error = SocketQueuedError.take(from: descriptor)
       else { return }
-      let code: ICMPv4UnreachableCode?
+      let code: RelayUnreachable?
       switch error.origin {
       case .icmp where error.icmpType == 3:
         // Fragmentation needed would need the next-hop MTU, which the quote rebuilt here does
         // not carry: the guest is told the host is unreachable instead of an MTU of 0.
-        code =
-          error.icmpCode == ICMPv4UnreachableCode.fragmentationNeeded.rawValue
-          ? .host : ICMPv4UnreachableCode(rawValue: error.icmpCode) ?? .host
+        code = RelayUnreachable(ipv4Code: error.icmpCode) ?? .host
+      case .icmp6 where error.icmpType == 1:
+        // ICMPv6 destination unreachable (RFC 4443 §3.1).
+        code = RelayUnreachable(ipv6Code: error.icmpCode) ?? .host
       case .local:
         code =
           error.errno == ENETUNREACH
@@ -202,8 +205,11 @@ public final class HostEchoRelay {
       default:
         code = nil
       }
-      // The error quotes our echo request: type 8, code 0, checksum, identifier, sequence.
-      guard let code, error.payload.count >= 8, error.payload[0] == 8 else {
+      // The error quotes our echo request: type 8 (128), code 0, checksum, identifier,
+      // sequence.
+      let requestType = HostEchoRelay.requestType(
+        HostSocketAddress.family(of: flow.hostDestination))
+      guard let code, error.payload.count >= 8, error.payload[0] == requestType else {
         counters.errorsDropped += 1
         continue
       }
@@ -242,11 +248,17 @@ public final class HostEchoRelay {
     runtime.stack.setRelayEchoAvailable(false)
   }
 
-  /// A non-blocking ICMP socket, or -1 with errno.
-  private static func openSocket() -> Int32 {
+  /// A non-blocking ICMP socket of `family` (`AF_INET`: ICMP, `AF_INET6`: ICMPv6), or -1
+  /// with errno.
+  private static func openSocket(family: Int32) -> Int32 {
     Glibc.socket(
-      AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue),
-      Int32(IPPROTO_ICMP))
+      family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue),
+      family == AF_INET ? Int32(IPPROTO_ICMP) : Int32(IPPROTO_ICMPV6))
+  }
+
+  /// The echo request's type: 8 (RFC 792), 128 over IPv6 (RFC 4443 §4.1).
+  private static func requestType(_ family: Int32) -> UInt8 {
+    family == AF_INET ? 8 : 128
   }
 
   /// The sysctl's two numbers, as the kernel shows them (tabs made spaces).

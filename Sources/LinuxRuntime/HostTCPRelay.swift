@@ -88,15 +88,16 @@ public final class HostTCPRelay: @unchecked Sendable {
       runtime.stack.refuseRelayedTCPOpen(open.id, now: now)
       return
     }
-    guard case .v4(let destination) = open.tuple.localAddress,
-      case .relay(let hostDestination)? = runtime.stack.relay?.policy.decision(for: destination)
+    guard
+      case .relay(let hostDestination)? = runtime.stack.relay?.policy.decision(
+        for: open.tuple.localAddress)
     else {
       runtime.stack.rejectRelayedTCPOpen(open.id, code: .administrativelyProhibited, now: now)
       return
     }
     let descriptor = Glibc.socket(
-      AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue),
-      0)
+      HostSocketAddress.family(of: hostDestination),
+      Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
     guard descriptor >= 0 else {
       counters.socketFailures += 1
       logger.debug("relay: tcp socket: \(String(cString: strerror(errno)))")
@@ -111,12 +112,8 @@ public final class HostTCPRelay: @unchecked Sendable {
       runtime.stack.refuseRelayedTCPOpen(open.id, now: now)
       return
     }
-    var target = SocketNetworkStack.socketAddress(hostDestination, open.tuple.localPort)
-    let result = withUnsafePointer(to: &target) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    }
+    let target = HostSocketAddress(SocketAddress(hostDestination, open.tuple.localPort))
+    let result = target.withSockaddr { Glibc.connect(descriptor, $0, $1) }
     let code = result == 0 ? 0 : errno
     if result != 0 && code != EINPROGRESS {
       sockets.release(descriptor)
@@ -148,13 +145,8 @@ public final class HostTCPRelay: @unchecked Sendable {
         return
       }
       let local = SocketNetworkStack.localEndpoint(flow.descriptor)
-      var peer = sockaddr_in()
-      var peerLength = socklen_t(MemoryLayout<sockaddr_in>.size)
-      let connected = withUnsafeMutablePointer(to: &peer) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-          getpeername(flow.descriptor, $0, &peerLength)
-        }
-      }
+      var peer = HostSocketAddress()
+      let connected = peer.withMutableSockaddr { getpeername(flow.descriptor, $0, $1) }
       if connected == 0 {
         established(id, hostPort: local?.port ?? 0, now: now)
         return
@@ -189,7 +181,7 @@ public final class HostTCPRelay: @unchecked Sendable {
 
   /// Answers a pending open whose host `connect()` failed with `code`.
   private func answerFailedOpen(
-    _ id: UInt64, errno code: Int32, destination: IPv4Address, now: Instant
+    _ id: UInt64, errno code: Int32, destination: IPAddress, now: Instant
   ) {
     logger.debug("relay: tcp to \(destination): \(String(cString: strerror(code)))")
     switch code {

@@ -1,4 +1,5 @@
 import NetCore
+import NetworkAPI
 import TCP
 
 /// One relayed TCP connection: the guest's side (a connection of the stack whose local
@@ -24,7 +25,7 @@ public struct HostTCPRelayFlow: Sendable {
   public let tuple: TCPFourTuple
   /// Where the host socket connects (the destination, or 127.0.0.1 for the mapped host
   /// loopback).
-  public let hostDestination: IPv4Address
+  public let hostDestination: IPAddress
   public let created: Instant
   public internal(set) var state: State = .connecting
   /// When the host's `connect()` gives up (the guest then gets ICMP host unreachable).
@@ -41,8 +42,10 @@ public struct HostTCPRelayFlow: Sendable {
   var guestFinished = false
   var hostFinished = false
 
-  /// The guest's address and port as text.
-  public var guest: String { "\(tuple.remoteAddress):\(tuple.remotePort)" }
+  /// The guest's address and port as text (`[v6]:port` for IPv6).
+  public var guest: String { SocketAddress(tuple.remoteAddress, tuple.remotePort).description }
   /// The destination the guest asked for, as text.
-  public var destination: String { "\(tuple.localAddress):\(tuple.localPort)" }
+  public var destination: String {
+    SocketAddress(tuple.localAddress, tuple.localPort).description
+  }
 }

@@ -3,10 +3,11 @@ import Glibc
 import IPv4
 import NetCore
 import NetStack
+import NetworkAPI
 
 /// The host side of the relay's UDP: each guest flow (a `UDPFlowTable` entry: guest address and
-/// port, destination address and port) gets a UDP socket of its own, bound to a port the kernel
-/// chooses and connected to the destination (so that the kernel passes on only the
+/// port, destination address and port) gets a UDP socket of its own (`AF_INET` or `AF_INET6`, as
+/// the destination), bound to a port the kernel chooses and connected to the destination (so that the kernel passes on only the
 /// destination's datagrams and its ICMP errors, RFC 1122 §4.1.3.3). The guest's datagrams are
 /// sent from it; what arrives goes back to the guest from the address and port it sent to. A
 /// refused destination (ICMP port unreachable to the socket) becomes a port unreachable to the
@@ -69,7 +70,8 @@ public final class HostUDPRelay {
         table.remove(use.id)
         counters.socketFailures += 1
         logger.debug(
-          "relay: udp socket to \(datagram.hostDestination): \(String(cString: strerror(code)))")
+          "relay: udp socket to \(SocketAddress(datagram.hostDestination, datagram.flow.destinationPort)): \(String(cString: strerror(code)))"
+        )
         refuse(datagram.flow, errno: code, now: now)
         return
       }
@@ -92,17 +94,13 @@ public final class HostUDPRelay {
 
   /// A UDP socket bound to a port of the kernel's choosing and connected to the destination;
   /// nil with errno.
-  private func openSocket(to address: IPv4Address, port: UInt16, flow id: UInt64) -> Int32? {
+  private func openSocket(to address: IPAddress, port: UInt16, flow id: UInt64) -> Int32? {
     let descriptor = Glibc.socket(
-      AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0
-    )
+      HostSocketAddress.family(of: address),
+      Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
     guard descriptor >= 0 else { return nil }
-    var target = SocketNetworkStack.socketAddress(address, port)
-    let connected = withUnsafePointer(to: &target) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    }
+    let target = HostSocketAddress(SocketAddress(address, port))
+    let connected = target.withSockaddr { connect(descriptor, $0, $1) }
     guard connected == 0 else {
       let code = errno
       close(descriptor)
@@ -121,10 +119,11 @@ public final class HostUDPRelay {
     return descriptor
   }
 
-  /// Answers the guest of `flow` as the errno of a send or receive says: port unreachable for
-  /// a refusal, host or network unreachable; nothing for other failures.
+  /// Answers the guest of `flow` as the errno of a send or receive says (the kernel turns an
+  /// ICMP or ICMPv6 error to the connected socket into one): port unreachable for a refusal,
+  /// host (address) or network unreachable (no route); nothing for other failures.
   private func refuse(_ flow: UDPFlowKey, errno code: Int32, now: Instant) {
-    let unreachable: ICMPv4UnreachableCode? =
+    let unreachable: RelayUnreachable? =
       switch code {
       case ECONNREFUSED: .port
       case EHOSTUNREACH: .host

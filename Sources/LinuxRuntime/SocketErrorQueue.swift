@@ -1,7 +1,8 @@
 import Glibc
 
-/// One error a socket with `IP_RECVERR` queued (ip(7)): what the kernel learnt about a datagram
-/// it sent, from an ICMP message a router sent back (`origin` ICMP, with its type and code) or
+/// One error a socket with `IP_RECVERR` (ip(7)) or `IPV6_RECVERR` (ipv6(7)) queued: what the
+/// kernel learnt about a datagram it sent, from an ICMP or ICMPv6 message a router sent back
+/// (`origin` ICMP or ICMP6, with its type and code) or
 /// from the host itself (`origin` local, e.g. no neighbour answered). `payload` is the start of
 /// the datagram the error is about, as the socket sent it.
 struct SocketQueuedError {
@@ -19,15 +20,18 @@ struct SocketQueuedError {
   var icmpCode: UInt8
   var payload: [UInt8]
 
-  /// Turns on `IP_RECVERR` for an IPv4 socket; false (errno set) if the kernel refused.
-  static func enable(on descriptor: Int32) -> Bool {
+  /// Turns on `IP_RECVERR` for an IPv4 socket (`family` `AF_INET`), `IPV6_RECVERR` for an
+  /// IPv6 one; false (errno set) if the kernel refused.
+  static func enable(on descriptor: Int32, family: Int32 = AF_INET) -> Bool {
     var on: Int32 = 1
-    return setsockopt(
-      descriptor, Int32(IPPROTO_IP), IP_RECVERR, &on, socklen_t(MemoryLayout<Int32>.size)) == 0
+    let (level, option) =
+      family == AF_INET ? (Int32(IPPROTO_IP), IP_RECVERR) : (Int32(IPPROTO_IPV6), IPV6_RECVERR)
+    return setsockopt(descriptor, level, option, &on, socklen_t(MemoryLayout<Int32>.size)) == 0
   }
 
   /// Takes the next queued error of `descriptor` (non-blocking): nil when the queue is empty or
-  /// the message carries no `IP_RECVERR` record. `payloadLimit` bounds the bytes kept.
+  /// the message carries no `IP_RECVERR` (or `IPV6_RECVERR`) record. `payloadLimit` bounds the
+  /// bytes kept.
   static func take(from descriptor: Int32, payloadLimit: Int = 64) -> SocketQueuedError? {
     var payload = [UInt8](repeating: 0, count: payloadLimit)
     // cmsghdr (16 bytes on 64-bit Linux), sock_extended_err (16) and the offender's address.
@@ -58,7 +62,10 @@ struct SocketQueuedError {
         let type = bytes.loadUnaligned(
           fromByteOffset: offset + MemoryLayout<Int>.size + 4, as: Int32.self)
         guard length >= headerLength, offset + length <= bytes.count else { return nil }
-        if level == Int32(IPPROTO_IP) && type == IP_RECVERR && length >= headerLength + 8 {
+        let isRecord =
+          (level == Int32(IPPROTO_IP) && type == IP_RECVERR)
+          || (level == Int32(IPPROTO_IPV6) && type == IPV6_RECVERR)
+        if isRecord && length >= headerLength + 8 {
           let data = offset + headerLength
           return SocketQueuedError(
             errno: Int32(bitPattern: bytes.loadUnaligned(fromByteOffset: data, as: UInt32.self)),

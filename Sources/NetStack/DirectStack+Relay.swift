@@ -1,4 +1,5 @@
 import IPv4
+import IPv6
 import NetCore
 import UDP
 
@@ -13,6 +14,7 @@ extension DirectStack {
     ipv4.additionalAddresses = gateway.dnsAddress.map { [$0] } ?? []
     ipv4.link.additionalAddresses =
       ipv4.additionalAddresses + (gateway.policy.hostLoopback.map { [$0] } ?? [])
+    if ipv6.isStarted { ipv6.relaysOtherDestinations = true }
   }
 
   /// A datagram to another host (`IPv4Delivery.isRelayed`): refused with ICMP "communication
@@ -39,7 +41,7 @@ extension DirectStack {
     relay = nil
     defer { relay = gateway }
     let header = delivery.header
-    let hostAddress: IPv4Address
+    let hostAddress: IPAddress
     switch gateway.policy.decision(for: header.destination) {
     case .refuse(let why):
       switch why {
@@ -88,7 +90,8 @@ extension DirectStack {
       return
     }
     let request = RelayedEchoRequest(
-      guest: header.source, destination: header.destination, hostDestination: hostAddress,
+      guest: .v4(header.source), destination: .v4(header.destination),
+      hostDestination: hostAddress,
       identifier: message.header.identifier, sequence: message.header.sequence,
       payload: message.payload.copyToArray(), packet: packet.copyToArray())
     if gateway.echoRequests.append(request) {
@@ -102,7 +105,7 @@ extension DirectStack {
   /// full (counted).
   private func relayUDP(
     _ delivery: IPv4Delivery, packet: Span<UInt8>, checksumVerified: Bool,
-    hostAddress: IPv4Address, gateway: inout RelayGateway
+    hostAddress: IPAddress, gateway: inout RelayGateway
   ) {
     let header = delivery.header
     let datagram: UDPDatagram
@@ -125,8 +128,8 @@ extension DirectStack {
       gateway.udpDatagrams.append(
         RelayedUDPDatagram(
           flow: UDPFlowKey(
-            guest: header.source, guestPort: datagram.sourcePort, destination: header.destination,
-            destinationPort: datagram.destinationPort),
+            guest: .v4(header.source), guestPort: datagram.sourcePort,
+            destination: .v4(header.destination), destinationPort: datagram.destinationPort),
           hostDestination: hostAddress, payload: payload.copyToArray()))
     else {
       gateway.counters.udpDroppedQueueFull += 1
@@ -146,8 +149,8 @@ extension DirectStack {
   }
 
   /// Sends the guest of `flow` a datagram the host received on the flow's socket, from the
-  /// address and port the guest sent to. Returns false when it could not be sent (too long, no
-  /// route).
+  /// address and port the guest sent to, over the flow's family. Returns false when it could
+  /// not be sent (too long, no route).
   @discardableResult
   public mutating func sendRelayedUDPReply(
     on flow: UDPFlowKey, payload: Span<UInt8>, now: Instant
@@ -157,33 +160,74 @@ extension DirectStack {
       capacity: PacketBuffer.defaultHeadroom + UDPHeader.length + payload.count)
     packet.append(copying: payload)
     UDPHeader(sourcePort: flow.destinationPort, destinationPort: flow.guestPort)
-      .prepend(to: packet, source: .v4(flow.destination), destination: .v4(flow.guest))
-    do {
-      try ipv4.send(
-        packet, protocolNumber: .udp, to: flow.guest,
-        options: IPv4SendOptions(source: flow.destination), now: now)
-    } catch {
+      .prepend(to: packet, source: flow.destination, destination: flow.guest)
+    switch (flow.guest, flow.destination) {
+    case (.v4(let guest), .v4(let destination)):
+      do {
+        try ipv4.send(
+          packet, protocolNumber: .udp, to: guest,
+          options: IPv4SendOptions(source: destination), now: now)
+      } catch {
+        return false
+      }
+    case (.v6(let guest), .v6(let destination)):
+      do {
+        try ipv6.send(
+          packet, nextHeader: .udp, to: guest, options: IPv6SendOptions(source: destination),
+          now: now)
+      } catch {
+        return false
+      }
+    default:
       return false
     }
     relay?.counters.udpRepliesSent += 1
     return true
   }
 
-  /// Answers the guest of `flow` with ICMP destination unreachable (`code`: port unreachable
-  /// when the destination refused, RFC 1122 §3.2.2.1), quoting the IPv4 and UDP headers of a
-  /// datagram of the flow.
+  /// Answers the guest of `flow` with ICMP destination unreachable (`reason`: port unreachable
+  /// when the destination refused, RFC 1122 §3.2.2.1, RFC 4443 §3.1), quoting the IP and UDP
+  /// headers of a datagram of the flow.
   public mutating func refuseRelayedUDP(
-    _ flow: UDPFlowKey, code: ICMPv4UnreachableCode, now: Instant
+    _ flow: UDPFlowKey, code reason: RelayUnreachable, now: Instant
   ) {
     let quote = PacketBuffer(capacity: PacketBuffer.defaultHeadroom + UDPHeader.length)
     UDPHeader(sourcePort: flow.guestPort, destinationPort: flow.destinationPort)
-      .prepend(to: quote, source: .v4(flow.guest), destination: .v4(flow.destination))
-    IPv4Header(
-      source: flow.guest, destination: flow.destination, protocolNumber: .udp,
-      payloadLength: UDPHeader.length
-    ).prepend(to: quote)
-    quote.withBytes {
-      ipv4.sendDestinationUnreachable(code, about: $0, linkBroadcast: false, now: now)
+      .prepend(to: quote, source: flow.guest, destination: flow.destination)
+    sendRelayedUnreachable(
+      reason, quoting: quote, protocolNumber: .udp, guest: flow.guest,
+      destination: flow.destination, now: now)
+  }
+
+  /// Sends the guest ICMP (or ICMPv6) destination unreachable for `reason` about a datagram
+  /// from `guest` to `destination` whose transport header `quote` holds: the IP header is put
+  /// in front of it here, as the guest sent it.
+  mutating func sendRelayedUnreachable(
+    _ reason: RelayUnreachable, quoting quote: PacketBuffer, protocolNumber: IPProtocolNumber,
+    guest: IPAddress, destination: IPAddress, now: Instant
+  ) {
+    let length = quote.count
+    switch (guest, destination) {
+    case (.v4(let guest), .v4(let destination)):
+      IPv4Header(
+        source: guest, destination: destination, protocolNumber: protocolNumber,
+        payloadLength: length
+      ).prepend(to: quote)
+      quote.withBytes {
+        ipv4.sendDestinationUnreachable(
+          reason.ipv4Code, about: $0, linkBroadcast: false, now: now)
+      }
+    case (.v6(let guest), .v6(let destination)):
+      IPv6Header(
+        source: guest, destination: destination,
+        nextHeader: IPv6NextHeader(rawValue: protocolNumber.rawValue), payloadLength: length
+      ).prepend(to: quote)
+      quote.withBytes {
+        ipv6.sendDestinationUnreachable(
+          reason.ipv6Code, about: $0, linkMulticast: false, now: now)
+      }
+    default:
+      break
     }
   }
 
@@ -196,22 +240,37 @@ extension DirectStack {
   }
 
   /// Sends `guest` the echo reply the host got from the address it pinged, as if it came
-  /// from `destination` (the address the guest pinged) with the guest's own identifier.
+  /// from `destination` (the address the guest pinged) with the guest's own identifier, over
+  /// their family (ICMP or ICMPv6).
   public mutating func sendRelayedEchoReply(
-    from destination: IPv4Address, to guest: IPv4Address, identifier: UInt16, sequence: UInt16,
+    from destination: IPAddress, to guest: IPAddress, identifier: UInt16, sequence: UInt16,
     payload: Span<UInt8>, now: Instant
   ) {
-    try? ipv4.sendRelayedEchoReply(
-      from: destination, to: guest, identifier: identifier, sequence: sequence, payload: payload,
-      now: now)
+    switch (destination, guest) {
+    case (.v4(let destination), .v4(let guest)):
+      try? ipv4.sendRelayedEchoReply(
+        from: destination, to: guest, identifier: identifier, sequence: sequence,
+        payload: payload, now: now)
+    case (.v6(let destination), .v6(let guest)):
+      try? ipv6.sendRelayedEchoReply(
+        from: destination, to: guest, identifier: identifier, sequence: sequence,
+        payload: payload, now: now)
+    default:
+      break
+    }
   }
 
-  /// Answers `request` with ICMP destination unreachable (`code`): the host could not send it.
+  /// Answers `request` with destination unreachable (`reason`): the host could not send it.
   public mutating func refuseRelayedEcho(
-    _ request: RelayedEchoRequest, code: ICMPv4UnreachableCode, now: Instant
+    _ request: RelayedEchoRequest, code reason: RelayUnreachable, now: Instant
   ) {
-    ipv4.sendDestinationUnreachable(
-      code, about: request.packet.span, linkBroadcast: false, now: now)
+    if request.guest.isIPv4 {
+      ipv4.sendDestinationUnreachable(
+        reason.ipv4Code, about: request.packet.span, linkBroadcast: false, now: now)
+    } else {
+      ipv6.sendDestinationUnreachable(
+        reason.ipv6Code, about: request.packet.span, linkMulticast: false, now: now)
+    }
   }
 
   /// Tells the stack whether the host allows ICMP sockets (see ``RelayGateway/echoAvailable``).

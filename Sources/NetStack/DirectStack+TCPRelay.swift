@@ -41,27 +41,22 @@ extension DirectStack {
     tcp.refusePendingOpen(id, now: now, network: &network)
   }
 
-  /// The destination of pending open `id` is unreachable: the guest gets ICMP destination
-  /// unreachable (`code`) quoting the IPv4 header and the first bytes of its SYN.
+  /// The destination of pending open `id` is unreachable: the guest gets ICMP (or ICMPv6)
+  /// destination unreachable (`reason`) quoting the IP header and the first bytes of its SYN.
   public mutating func rejectRelayedTCPOpen(
-    _ id: UInt64, code: ICMPv4UnreachableCode, now: Instant
+    _ id: UInt64, code reason: RelayUnreachable, now: Instant
   ) {
-    guard let entry = tcp.forgetPendingOpen(id),
-      case .v4(let guest) = entry.tuple.remoteAddress,
-      case .v4(let destination) = entry.tuple.localAddress
-    else { return }
+    guard let entry = tcp.forgetPendingOpen(id) else { return }
+    let guest = entry.tuple.remoteAddress
+    let destination = entry.tuple.localAddress
     let quote = PacketBuffer(capacity: PacketBuffer.defaultHeadroom + TCPHeader.minimumLength)
     TCPHeader(
       sourcePort: entry.tuple.remotePort, destinationPort: entry.tuple.localPort,
       sequenceNumber: entry.synSequence, acknowledgmentNumber: SequenceNumber(0), flags: .syn,
       window: entry.synWindow
-    ).prepend(to: quote, source: .v4(guest), destination: .v4(destination))
-    IPv4Header(
-      source: guest, destination: destination, protocolNumber: .tcp,
-      payloadLength: TCPHeader.minimumLength
-    ).prepend(to: quote)
-    quote.withBytes {
-      ipv4.sendDestinationUnreachable(code, about: $0, linkBroadcast: false, now: now)
-    }
+    ).prepend(to: quote, source: guest, destination: destination)
+    sendRelayedUnreachable(
+      reason, quoting: quote, protocolNumber: .tcp, guest: guest, destination: destination,
+      now: now)
   }
 }

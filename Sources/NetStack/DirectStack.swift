@@ -272,6 +272,9 @@ public struct DirectStack {
   private mutating func deliver(
     _ delivery: IPv6Delivery, packet: Span<UInt8>, checksumVerified: Bool, now: Instant
   ) {
+    if delivery.isRelayed {
+      return relayInput(delivery, packet: packet, checksumVerified: checksumVerified, now: now)
+    }
     let transportBytes = packet.extracting(
       delivery.payloadOffset..<(delivery.payloadOffset + delivery.payloadLength))
     switch delivery.nextHeader {

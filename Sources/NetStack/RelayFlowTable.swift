@@ -15,7 +15,7 @@ public struct RelayFlowTable<FlowKey: Hashable & Sendable>: Sendable {
   public struct Flow: Sendable, Equatable {
     public let id: UInt64
     public let key: Key
-    public let hostDestination: IPv4Address
+    public let hostDestination: IPAddress
     public let created: Instant
     public internal(set) var lastUsed: Instant
     public internal(set) var requests: UInt64 = 0
@@ -57,7 +57,7 @@ public struct RelayFlowTable<FlowKey: Hashable & Sendable>: Sendable {
 
   /// The flow for a request with `key`, made if there is none (evicting the least recently
   /// used one when full); counts the request.
-  public mutating func use(_ key: Key, hostDestination: IPv4Address, now: Instant) -> Use {
+  public mutating func use(_ key: Key, hostDestination: IPAddress, now: Instant) -> Use {
     if let id = idByKey[key] {
       flows[id]!.lastUsed = now
       flows[id]!.requests += 1

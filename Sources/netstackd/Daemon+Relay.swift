@@ -2,6 +2,7 @@ import Glibc
 import LinuxRuntime
 import NetCore
 import NetStack
+import NetworkAPI
 
 /// Relay mode in the daemon: the stack becomes the guests' gateway, with the host side of its
 /// ping (``HostEchoRelay``), UDP (``HostUDPRelay``) and DNS (``RelayDNSService`` over ``HostDNSUpstream``).
@@ -80,8 +81,9 @@ extension Daemon {
     summary += "; ping to other hosts "
     summary += echo.unavailableReason.map { "refused: \($0)" } ?? "through ICMP sockets"
     summary += "; udp through host sockets"
-    if !options.denied.isEmpty {
-      summary += "; denied \(options.denied.map { "\($0)" }.joined(separator: ", "))"
+    let denied = options.denied.map { "\($0)" } + options.deniedIPv6.map { "\($0)" }
+    if !denied.isEmpty {
+      summary += "; denied \(denied.joined(separator: ", "))"
     }
     summary += "; host loopback " + (options.hostLoopback.map { "at \($0)" } ?? "unreachable")
     print(summary)
@@ -120,7 +122,7 @@ extension Daemon {
       dnsAddress: gateway.dnsAddress.map { "\($0)" },
       resolvConf: relayDNS?.upstream.resolvConfPath,
       nameServers: relayDNS?.upstream.forwarder.servers.map { "\($0.address)" } ?? [],
-      denied: gateway.policy.denied.map { "\($0)" },
+      denied: gateway.policy.denied.map { "\($0)" } + gateway.policy.deniedIPv6.map { "\($0)" },
       hostLoopback: gateway.policy.hostLoopback.map { "\($0)" },
       echo: relayEcho?.unavailableReason.map { "unavailable: \($0)" } ?? "ICMP sockets")
     if let echo = relayEcho {
@@ -139,9 +141,9 @@ extension Daemon {
       status.udpIdleTimeoutSeconds = udp.table.idleTimeout.seconds
       status.udpFlows = udp.table.all.map { flow in
         StatusReport.RelayStatus.UDPFlow(
-          guest: "\(flow.key.guest):\(flow.key.guestPort)",
-          destination: "\(flow.key.destination):\(flow.key.destinationPort)",
-          hostDestination: "\(flow.hostDestination):\(flow.key.destinationPort)",
+          guest: "\(SocketAddress(flow.key.guest, flow.key.guestPort))",
+          destination: "\(SocketAddress(flow.key.destination, flow.key.destinationPort))",
+          hostDestination: "\(SocketAddress(flow.hostDestination, flow.key.destinationPort))",
           datagramsOut: flow.requests, datagramsIn: flow.replies,
           ageSeconds: (now - flow.created).seconds, idleSeconds: (now - flow.lastUsed).seconds)
       }

@@ -48,19 +48,26 @@ extension DaemonOptions {
     Option(
       "--deny", value: .required("CIDR"),
       help: """
-        with --relay: refuse destinations in CIDR, answering ICMP 'administratively \
-        prohibited' (repeatable, up to 64)
+        with --relay: refuse destinations in CIDR, IPv4 or IPv6, answering ICMP (ICMPv6) \
+        'administratively prohibited' (repeatable, up to 64)
         """
     ) { options, value, name throws(OptionError) in
       let text = value ?? ""
+      guard
+        options.denied.count + options.deniedIPv6.count
+          < RelayDestinationPolicy.maximumDeniedRanges
+      else {
+        throw OptionError(name, "more than \(RelayDestinationPolicy.maximumDeniedRanges) ranges")
+      }
+      if text.contains(":") {
+        options.deniedIPv6.append(try parseIPv6Range(text, option: name))
+        return
+      }
       let range: IPv4CIDR
       if !text.contains("/"), let plain = try? IPv4Address(parsing: text) {
         range = IPv4CIDR(address: plain, prefixLength: 32)
       } else {
         do { range = try IPv4CIDR(parsing: text) } catch { throw OptionError(name, "\(error)") }
-      }
-      guard options.denied.count < RelayDestinationPolicy.maximumDeniedRanges else {
-        throw OptionError(name, "more than \(RelayDestinationPolicy.maximumDeniedRanges) ranges")
       }
       options.denied.append(range)
     },
@@ -119,7 +126,8 @@ extension DaemonOptions {
     guard relay else {
       for (given, option) in [
         (relayDNS != .planned, "--dns-address"), (resolvConf != nil, "--resolv-conf"),
-        (!denied.isEmpty, "--deny"), (hostLoopback != nil, "--host-loopback"),
+        (!denied.isEmpty || !deniedIPv6.isEmpty, "--deny"),
+        (hostLoopback != nil, "--host-loopback"),
         // UDP forwards and published ports take these two too (their flows).
         (relayFlows != nil && !hasUDPFlows, "--relay-flows"),
         (relayIdleTimeout != nil && !hasUDPFlows, "--relay-idle-timeout"),
@@ -185,7 +193,19 @@ extension DaemonOptions {
   var relayPolicy: RelayDestinationPolicy {
     var policy = RelayDestinationPolicy(guestSubnet: stackAddress.network)
     for range in denied { _ = policy.deny(range) }
+    for range in deniedIPv6 { _ = policy.deny(range) }
+    policy.guestPrefixes = ipv6Addresses.filter { $0.prefixLength < 128 }.map(\.network)
     policy.hostLoopback = hostLoopback
     return policy
+  }
+
+  /// An IPv6 `--deny` range: ADDR/PREFIX, or one address (/128).
+  static func parseIPv6Range(_ text: String, option: String) throws(OptionError) -> IPv6CIDR {
+    if !text.contains("/") {
+      do { return IPv6CIDR(address: try IPv6Address(parsing: text), prefixLength: 128) } catch {
+        throw OptionError(option, "\(error)")
+      }
+    }
+    do { return try IPv6CIDR(parsing: text) } catch { throw OptionError(option, "\(error)") }
   }
 }

@@ -119,6 +119,8 @@ struct DaemonOptions {
   var resolvConf: String?
   /// `--deny CIDR`, in order.
   var denied: [IPv4CIDR] = []
+  /// `--deny` with an IPv6 range.
+  var deniedIPv6: [IPv6CIDR] = []
   /// `--host-loopback ADDR`.
   var hostLoopback: IPv4Address?
   /// `--relay-flows N`, `--relay-idle-timeout SECONDS` (nil: the tables' defaults).

@@ -1,5 +1,6 @@
 import LinuxRuntime
 import NetCore
+import NetworkAPI
 
 /// The relayed TCP connections in `netstackd status`: each flow's guest side, destination,
 /// host side, bytes each way, age and state, and the relay's TCP counters.
@@ -30,7 +31,7 @@ struct TCPRelayStatus {
     flows = relay.all.map { flow in
       Flow(
         guest: flow.guest, destination: flow.destination,
-        host: ":\(flow.hostPort) -> \(flow.hostDestination):\(flow.tuple.localPort)",
+        host: ":\(flow.hostPort) -> \(SocketAddress(flow.hostDestination, flow.tuple.localPort))",
         state: flow.state.rawValue, bytesGuestToHost: flow.bytesGuestToHost,
         bytesHostToGuest: flow.bytesHostToGuest, ageSeconds: (now - flow.created).seconds)
     }

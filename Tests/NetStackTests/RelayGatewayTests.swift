@@ -84,8 +84,8 @@ struct RelayGatewayTests {
       requests.map(\.payload) == [[0xDE, 0xAD, 0xBE, 0xEF]]
         && requests.first?.identifier == 0x1234 && requests.first?.sequence == 7)
     let request = try #require(requests.first)
-    #expect(request.guest == Self.guest && request.destination == Self.remote)
-    #expect(request.hostDestination == Self.remote)
+    #expect(request.guest == .v4(Self.guest) && request.destination == .v4(Self.remote))
+    #expect(request.hostDestination == .v4(Self.remote))
     #expect(stack.relay?.counters.echoRequestsRelayed == 1)
     #expect(stack.ipv4.counters.packetsRelayed == 1)
     let left = stack.takeRelayedEchoRequests()
@@ -95,7 +95,7 @@ struct RelayGatewayTests {
   @Test func theReplyGoesBackFromTheAddressPingedWithTheGuestsIdentifier() throws {
     var stack = makeStack()
     stack.sendRelayedEchoReply(
-      from: Self.remote, to: Self.guest, identifier: 0x1234, sequence: 7,
+      from: .v4(Self.remote), to: .v4(Self.guest), identifier: 0x1234, sequence: 7,
       payload: [1, 2, 3].span, now: .zero)
     let sent = stack.transmitQueue.popFirst()
     let frame = try #require(sent).withBytes { $0.copyToArray() }
@@ -113,7 +113,8 @@ struct RelayGatewayTests {
   @Test func anErrorTheHostLearntReachesTheGuestQuotingItsRequest() throws {
     var stack = makeStack()
     stack.sendRelayedEchoError(
-      .host, guest: Self.guest, destination: Self.remote, identifier: 0x1234, sequence: 7,
+      .host, guest: .v4(Self.guest), destination: .v4(Self.remote), identifier: 0x1234,
+      sequence: 7,
       now: .zero)
     let sent = stack.transmitQueue.popFirst()
     let frame = try #require(sent).withBytes { $0.copyToArray() }
@@ -158,8 +159,8 @@ struct RelayGatewayTests {
     #expect(receive(echoRequest(to: IPv4Address(10, 0, 3, 2)), &mapped).isEmpty)
     let taken = mapped.takeRelayedEchoRequests()
     let request = try #require(taken.first)
-    #expect(request.destination == IPv4Address(10, 0, 3, 2))
-    #expect(request.hostDestination == IPv4Address(127, 0, 0, 1))
+    #expect(request.destination == .v4(IPv4Address(10, 0, 3, 2)))
+    #expect(request.hostDestination == .v4(IPv4Address(127, 0, 0, 1)))
   }
 
   @Test func withoutPingSocketsEchoIsRefusedAndCounted() {
@@ -197,9 +198,10 @@ struct RelayGatewayTests {
     let taken = stack.takeRelayedUDPDatagrams()
     let datagram = try #require(taken.first)
     let flow = UDPFlowKey(
-      guest: Self.guest, guestPort: 5000, destination: Self.remote, destinationPort: 9)
+      guest: .v4(Self.guest), guestPort: 5000, destination: .v4(Self.remote), destinationPort: 9)
     #expect(
-      datagram == RelayedUDPDatagram(flow: flow, hostDestination: Self.remote, payload: [1, 2, 3]))
+      datagram
+        == RelayedUDPDatagram(flow: flow, hostDestination: .v4(Self.remote), payload: [1, 2, 3]))
     #expect(stack.relay?.counters.udpDatagramsRelayed == 1 && stack.relay?.udpQueuedBytes == 0)
 
     let replied = stack.sendRelayedUDPReply(on: flow, payload: [7, 8].span, now: .zero)

@@ -65,7 +65,7 @@ struct RelayOptionsTests {
     #expect(options.hostLoopback == address("192.168.50.2"))
     #expect(
       options.relayPolicy.decision(for: address("192.168.50.2"))
-        == .relay(hostAddress: address("127.0.0.1")))
+        == .relay(hostAddress: .v4(address("127.0.0.1"))))
     #expect(options.relayPolicy.decision(for: address("198.51.100.7")) == .refuse(.denied))
     // The planned DNS of another network is its third host; 'none' turns DNS off.
     #expect(
@@ -145,6 +145,29 @@ struct RelayOptionsTests {
     } else {
       #expect(refused?.hasPrefix("--deny: ") == true)
     }
+  }
+
+  @Test func deniedIPv6RangesAndTheGuestsPrefix() throws {
+    let options = try parse([
+      "--tap", "t", "--relay", "--ip6", "fd00::2/64", "--deny", "fd01::3", "--deny",
+      "2001:db8::/32", "--deny", "198.51.100.0/24",
+    ])
+    #expect(options.deniedIPv6.map(\.description) == ["fd01::3/128", "2001:db8::/32"])
+    #expect(options.denied.map(\.description) == ["198.51.100.0/24"])
+    let policy = options.relayPolicy
+    let v6 = { (text: String) in try! IPv6Address(parsing: text) }
+    #expect(policy.decision(for: v6("fd01::3")) == .refuse(.denied))
+    #expect(policy.decision(for: v6("2001:db8:5::1")) == .refuse(.denied))
+    #expect(policy.decision(for: v6("fd00::77")) == .refuse(.guestSubnet))
+    #expect(policy.decision(for: v6("fd01::2")) == .relay(hostAddress: .v6(v6("fd01::2"))))
+    #expect(
+      refusal(["--tap", "t", "--relay", "--deny", "fd01::/129"])?.hasPrefix("--deny: ") == true)
+    #expect(refusal(["--tap", "t", "--deny", "fd01::/64"]) == "--deny: only applies with --relay")
+    // One bound for both families.
+    let many = (0..<64).flatMap { ["--deny", "fd01:\($0)::/64"] }
+    #expect(
+      refusal(["--tap", "t", "--relay", "--deny", "10.0.0.0/8"] + many)
+        == "--deny: more than 64 ranges")
   }
 
   @Test func atMost64DeniedRanges() {
