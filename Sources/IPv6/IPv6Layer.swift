@@ -105,6 +105,9 @@ public struct IPv6Layer<Link: IPv6Link> {
   var routerSolicitationWaitsForLinkLocal = false
   /// Whether ``start(now:)`` has run.
   public internal(set) var isStarted = false
+  /// The advertising interface, once ``startAdvertising(_:now:)`` has made the interface a
+  /// router's (RFC 4861 §6.2).
+  public internal(set) var advertiser: RouterAdvertiser?
 
   /// A layer over `link`. `secretKey` keys the stable interface identifiers (RFC 7217: random,
   /// and kept across restarts for stable addresses); `randomSeed` seeds the delays, nonces and
