@@ -15,7 +15,9 @@ extension DaemonOptions {
     Section(title: "Addresses", options: addressOptions),
     Section(title: "DHCP", options: dhcpOptions),
     Section(title: "Services", options: serviceOptions),
-    Section(title: "Relay (a network for guests on the link)", options: relayOptions),
+    Section(
+      title: "Relay (a network for guests on the link)",
+      options: relayOptions + routerAdvertisementOptions),
     Section(title: "Published ports (the host into the guests)", options: publishOptions),
     Section(
       title: "Limits and timeouts (every table, queue and buffer is bounded; see the README)",

@@ -122,6 +122,11 @@ struct DaemonOptions {
   /// `--relay-flows N`, `--relay-idle-timeout SECONDS` (nil: the tables' defaults).
   var relayFlows: Int?
   var relayIdleTimeout: Int?
+  /// `--router-adv on|off` (nil: as planned, on with `--relay`), `--ra-prefix`, `--ra-dns`:
+  /// the guests' IPv6 router (``planRouterAdvertisement()``).
+  var routerAdvertising: Bool?
+  var advertisedPrefix: IPv6CIDR?
+  var advertisedDNS = AdvertisedDNSChoice.planned
   var showHelp = false
   var showVersion = false
 
@@ -162,6 +167,7 @@ struct DaemonOptions {
     try Self.parser.parse(arguments, into: &self)
     if showHelp || showVersion { return }
     try planRelay()
+    try planRouterAdvertisement()
     try validate()
     try validatePublishing()
   }
