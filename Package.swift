@@ -215,8 +215,8 @@ let package = Package(
     .testTarget(
       name: "NetstackdTests",
       dependencies: [
-        "netstackd", "CLinuxShims", "Applications", "LinuxRuntime", "NetCore", "NetStack",
-        "NetworkAPI", "TCP", "ControlProtocol",
+        "netstackd", "CLinuxShims", "Applications", "IPv6", "LinuxRuntime", "NetCore",
+        "NetStack", "NetworkAPI", "TCP", "ControlProtocol",
       ],
       swiftSettings: swiftSettings),
     // The Linux runtime: the event loop, waiters, the pcap file, the socket backend's service

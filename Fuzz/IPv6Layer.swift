@@ -20,6 +20,11 @@
 // address for detection and MLD), with a verifying ICMPv6 checksum when it is ICMPv6; every
 // table stays within its bound; what is charged to the budget is what the layer holds; at the
 // end, with every timer run out, nothing is held.
+//
+// Each input runs twice: with the layer as a host, and as a router (RFC 4861 §6.2:
+// advertising fd00:77::/64 and a DNS server). As a router it must also never send two router
+// advertisements less than MIN_DELAY_BETWEEN_RAS (3 s) apart, whatever solicitations come,
+// and never take in a router, prefix or address from an advertisement.
 
 import IPv6
 import NetCore
@@ -57,7 +62,19 @@ private let advances: [Interval] = [
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  run(data, size, asRouter: false)
+  run(data, size, asRouter: true)
+  return 0
+}
+
+/// The router's advertisements: RFC 4861 §6.2.1's defaults for fd00:77::/64.
+private let advertising = RouterAdvertiser.Configuration(
+  prefix: try! IPv6CIDR(parsing: "fd00:77::/64"),
+  dnsServers: [IPv6Address(0xfd00, 0x77, 0, 0, 0, 0, 0, 0x53)], mtu: 1500)
+
+private func run(_ data: UnsafePointer<UInt8>, _ size: Int, asRouter: Bool) {
   var input = FuzzReader(data, size)
+  var lastAdvertisement: Instant? = nil
   var configuration = IPv6Layer<RecordingLink>.Configuration()
   configuration.addresses.detectionTransmits = 0
   configuration.addresses.capacity = 6
@@ -79,9 +96,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   for text in ["fe80::ff:fe00:a/64", "fd00:77::1/64", "fd00:77::ff:fe00:a/64"] {
     try? layer.addAddress(try! IPv6CIDR(parsing: text), now: now)
   }
+  if asRouter { layer.startAdvertising(advertising, now: now) }
   layer.poll(now: now)
   var ours = Set(layer.addresses.map(\.address))
-  checkSent(&layer, ours)
+  checkSent(&layer, ours, now: now, lastAdvertisement: &lastAdvertisement)
 
   while !input.isAtEnd {
     let control = input.uint8()
@@ -126,24 +144,31 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     ours.formUnion(layer.addresses.map(\.address))
     layer.poll(now: now)
-    checkSent(&layer, ours)
+    checkSent(&layer, ours, now: now, lastAdvertisement: &lastAdvertisement)
     ours.formUnion(layer.addresses.map(\.address))
     checkBounds(layer, configuration, budget)
+    if asRouter {
+      expect(layer.routers.routers.isEmpty, "a router took in a default router")
+      expect(!layer.addresses.contains { $0.origin == .autoconfigured }, "a router autoconfigured")
+    }
   }
   // Every timer runs out: reassembly, resolution, lifetimes.
   for _ in 0..<8 {
     now += .seconds(700)
     layer.poll(now: now)
-    checkSent(&layer, ours)
+    checkSent(&layer, ours, now: now, lastAdvertisement: &lastAdvertisement)
   }
   expect(layer.reassemblyBytesHeld == 0, "reassembly empty at the end")
   expect(layer.neighbourCache.queuedPackets == 0, "no packet waits at the end")
   expect(budget.used == 0, "budget given back")
-  return 0
 }
 
-/// Checks and forgets what the layer sent; `ours` holds every address the layer has had.
-private func checkSent(_ layer: inout IPv6Layer<RecordingLink>, _ ours: Set<IPv6Address>) {
+/// Checks and forgets what the layer sent; `ours` holds every address the layer has had;
+/// `lastAdvertisement` is when it last sent a router advertisement.
+private func checkSent(
+  _ layer: inout IPv6Layer<RecordingLink>, _ ours: Set<IPv6Address>, now: Instant,
+  lastAdvertisement: inout Instant?
+) {
   for (bytes, _) in layer.link.sent {
     expect(bytes.count <= layer.link.mtu, "a frame over the MTU: \(bytes.count)")
     guard let packet = try? IPv6Packet(checking: bytes.span) else {
@@ -162,6 +187,14 @@ private func checkSent(_ layer: inout IPv6Layer<RecordingLink>, _ ours: Set<IPv6
       expect(
         (try? ICMPv6Packet(checking: message, source: source, destination: packet.destination))
           != nil, "an ICMPv6 message that does not verify")
+      if offset == 40 && bytes[40] == 134 {
+        expect(layer.isAdvertisingRouter, "a host sent a router advertisement")
+        expect(source.isLinkLocal && packet.hopLimit == 255, "an advertisement's source, hop limit")
+        if let last = lastAdvertisement {
+          expect(now - last >= .seconds(3), "two advertisements within 3 s")
+        }
+        lastAdvertisement = now
+      }
     }
   }
   layer.link.sent.removeAll()

@@ -42,8 +42,8 @@ extension IPv6Layer {
     case .destinationUnreachable, .packetTooBig, .timeExceeded, .parameterProblem:
       return receiveError(message, reporter: packet.source, now: now)
     case .routerSolicitation:
-      // RFC 4861 §6.1.1: hosts silently discard solicitations.
-      ndpCounters.routerSolicitationsReceived += 1
+      // RFC 4861 §6.1.1: hosts silently discard solicitations; a router answers (§6.2.6).
+      receiveRouterSolicitation(message, context: context, now: now)
     case .routerAdvertisement:
       receiveRouterAdvertisement(message, context: context, now: now)
     case .neighbourSolicitation:

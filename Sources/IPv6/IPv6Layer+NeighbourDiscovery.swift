@@ -103,6 +103,10 @@ extension IPv6Layer {
   mutating func receiveRouterAdvertisement(
     _ message: borrowing ICMPv6Packet, context: NDPContext, now: Instant
   ) {
+    if advertiser != nil {
+      receiveRouterAdvertisementAsRouter(message, context: context, now: now)
+      return
+    }
     guard configuration.acceptsRouterAdvertisements else { return }
     let advertisement: RouterAdvertisementMessage
     do {
@@ -244,14 +248,16 @@ extension IPv6Layer {
     ndpCounters.neighbourSolicitationsSent += 1
   }
 
-  /// Sends a neighbour advertisement of `target` (ours) with our link-layer address and the
-  /// override flag (RFC 4861 §7.2.4).
+  /// Sends a neighbour advertisement of `target` (ours) with our link-layer address, the
+  /// override flag, and the router flag while the interface advertises (RFC 4861 §7.2.4: a
+  /// router's advertisements without it would make hosts drop it as their default router,
+  /// §7.2.5).
   mutating func sendNeighbourAdvertisement(
     for target: IPv6Address, to destination: IPv6Address, linkDestination: MACAddress?,
     solicited: Bool, now: Instant
   ) {
     let message = NeighbourAdvertisementMessage(
-      solicited: solicited, override: true, target: target,
+      router: advertiser != nil, solicited: solicited, override: true, target: target,
       options: NDPOptions(targetLinkLayerAddress: link.hardwareAddress))
     sendNDP(
       message.icmpHeader, body: message.body, source: target, destination: destination,
@@ -274,7 +280,7 @@ extension IPv6Layer {
 
   /// Builds and sends a neighbour discovery message with hop limit 255. A nil
   /// `linkDestination` resolves `destination` as a neighbour (it sent us a solicitation).
-  private mutating func sendNDP(
+  mutating func sendNDP(
     _ header: ICMPv6Header, body: [UInt8], source: IPv6Address, destination: IPv6Address,
     linkDestination: MACAddress?, now: Instant
   ) {

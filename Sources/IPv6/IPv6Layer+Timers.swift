@@ -3,8 +3,8 @@ import NetCore
 extension IPv6Layer {
   /// Runs the timers: reassembly timeouts (with time exceeded), neighbour solicitations and
   /// probes, duplicate address detection and address lifetimes, MLD reports, router
-  /// solicitations, and the lifetimes of routers, prefixes, DNS servers, redirects and path
-  /// MTU estimates.
+  /// solicitations or (a router's) advertisements, and the lifetimes of routers, prefixes,
+  /// DNS servers, redirects and path MTU estimates.
   public mutating func poll(now: Instant) {
     for expired in reassembler.poll(now: now) {
       counters.reassemblyTimeouts += 1
@@ -52,6 +52,8 @@ extension IPv6Layer {
       sendMulticastListenerReport(report, now: now)
     }
 
+    pollAdvertiser(now: now)
+
     for router in routers.poll(now: now) { redirects.removeAll(through: router) }
     prefixes.poll(now: now)
     dnsServers.poll(now: now)
@@ -68,6 +70,7 @@ extension IPv6Layer {
     if routerSolicitationsLeft > 0 {
       earliest = Instant.earliest(earliest, nextRouterSolicitation)
     }
+    earliest = Instant.earliest(earliest, advertiserDeadline)
     earliest = Instant.earliest(earliest, routers.nextDeadline)
     earliest = Instant.earliest(earliest, prefixes.nextDeadline)
     earliest = Instant.earliest(earliest, dnsServers.nextDeadline)

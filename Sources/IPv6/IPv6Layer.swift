@@ -110,6 +110,9 @@ public struct IPv6Layer<Link: IPv6Link> {
   /// relay to re-originate (RFC 8200 §3, a router's forwarding; see `IPv6Layer+Relay.swift`).
   /// Off by default.
   public var relaysOtherDestinations = false
+  /// The advertising interface, once ``startAdvertising(_:now:)`` has made the interface a
+  /// router's (RFC 4861 §6.2).
+  public internal(set) var advertiser: RouterAdvertiser?
 
   /// A layer over `link`. `secretKey` keys the stable interface identifiers (RFC 7217: random,
   /// and kept across restarts for stable addresses); `randomSeed` seeds the delays, nonces and

@@ -98,6 +98,9 @@ public struct DirectStack {
       ipv6.start(now: now)
       for cidr in configuration.ipv6Addresses { try? ipv6.addAddress(cidr, now: now) }
       ipv6.setGateway(configuration.ipv6Gateway, now: now)
+      if let advertising = configuration.ipv6RouterAdvertisement {
+        ipv6.startAdvertising(advertising, now: now)
+      }
       moveIPv6Requests()
     }
   }
@@ -473,6 +476,7 @@ public struct DirectStack {
     report(ipv6.counters)
     report(ipv6.icmpCounters)
     report(ipv6.ndpCounters)
+    if let advertiser = ipv6.advertiser { report(advertiser.counters) }
     report(udp.counters)
     report(tcp.counters)
     report(services.counters)

@@ -1,3 +1,4 @@
+import IPv6
 import NetCore
 import TCP
 
@@ -38,6 +39,10 @@ public struct DirectStackConfiguration: Sendable {
   /// secret gives the same link-local and SLAAC addresses on the same link; nil draws one
   /// from ``seed``, which a host runtime seeds anew each run.
   public var ipv6StableSecret: (UInt64, UInt64)?
+  /// Be the link's IPv6 router (RFC 4861 §6.2): send router advertisements with these
+  /// prefixes, DNS servers and MTU, and answer router solicitations (relay mode); nil for a
+  /// host, which takes in other routers' advertisements instead.
+  public var ipv6RouterAdvertisement: RouterAdvertiser.Configuration?
 
   /// A configuration; everything but the MAC address has a default: MTU 1500, no address (set
   /// one, or start the DHCP client), no gateway, seed 0 (pass real entropy on a host), no

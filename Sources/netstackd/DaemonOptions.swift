@@ -128,6 +128,11 @@ struct DaemonOptions {
   var relayIdleTimeout: Int?
   /// `--relay-half-closed-timeout SECONDS` (nil: the default; 0: never).
   var relayHalfClosedTimeout: Int?
+  /// `--router-adv on|off` (nil: as planned, on with `--relay`), `--ra-prefix`, `--ra-dns`:
+  /// the guests' IPv6 router (``planRouterAdvertisement()``).
+  var routerAdvertising: Bool?
+  var advertisedPrefix: IPv6CIDR?
+  var advertisedDNS = AdvertisedDNSChoice.planned
   var showHelp = false
   var showVersion = false
 
@@ -168,6 +173,7 @@ struct DaemonOptions {
     try Self.parser.parse(arguments, into: &self)
     if showHelp || showVersion { return }
     try planRelay()
+    try planRouterAdvertisement()
     try validate()
     try validatePublishing()
   }

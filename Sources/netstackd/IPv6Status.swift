@@ -23,6 +23,8 @@ struct IPv6Status {
   var routers: [(address: String, expiresIn: Int64?)] = []
   var prefixes: [(prefix: String, expiresIn: Int64?)] = []
   var dnsServers: [(address: String, expiresIn: Int64?)] = []
+  /// The stack as the guests' router (relay mode), if it advertises.
+  var routerAdvertisements: RouterAdvertisementStatus?
 
   init(stack: DirectStack, now: Instant) {
     let ipv6 = stack.ipv6
@@ -44,6 +46,7 @@ struct IPv6Status {
     routers = ipv6.routers.routers.map { ("\($0.address)", seconds($0.expires)) }
     prefixes = ipv6.prefixes.prefixes.map { ("\($0.prefix)", seconds($0.expires)) }
     dnsServers = ipv6.dnsServers.servers.map { ("\($0.address)", seconds($0.expires)) }
+    routerAdvertisements = ipv6.advertiser.map { RouterAdvertisementStatus($0, now: now) }
   }
 
   /// "expires in N s" or "permanent".
@@ -78,6 +81,7 @@ struct IPv6Status {
     for server in dnsServers {
       lines.append("  \(server.address)  \(Self.lifetime(server.expiresIn))")
     }
+    if let routerAdvertisements { lines.append(contentsOf: routerAdvertisements.lines) }
     return lines
   }
 
@@ -125,6 +129,10 @@ struct IPv6Status {
           json.field("address", server.address)
           if let expires = server.expiresIn { json.field("expires_in", expires) }
         }
+      }
+      if let routerAdvertisements {
+        json.key("router_advertisements")
+        routerAdvertisements.write(to: json)
       }
     }
   }

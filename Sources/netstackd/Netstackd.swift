@@ -234,6 +234,7 @@ final class Daemon {
     configuration.ipv6Gateway = options.ipv6Gateway
     configuration.ipv6Autoconfiguration = options.ipv6Autoconfiguration
     configuration.ipv6StableSecret = ipv6StableSecret
+    configuration.ipv6RouterAdvertisement = options.routerAdvertisement(mtu: mtu)
     return configuration
   }
 
@@ -274,6 +275,10 @@ final class Daemon {
     if options.ipv6Autoconfiguration { parts.append("auto") }
     var summary = ", ip6 \(parts.isEmpty ? "link-local only" : parts.joined(separator: ","))"
     if let gateway = options.ipv6Gateway { summary += ", gateway6 \(gateway)" }
+    if options.routerAdvertising == true, let prefix = options.advertisedPrefix {
+      summary += ", advertising \(prefix)"
+      if let dns = options.advertisedDNSAddress { summary += " with DNS \(dns)" }
+    }
     return summary
   }
 

@@ -125,6 +125,13 @@ bad_option --dhcp-server yes --tap tap0 --relay --host-loopback 10.0.2.20
 bad_option --relay-flows yes --tap tap0 --relay --relay-flows 0
 bad_option --relay-flows yes --tap tap0 --relay-flows 8
 bad_option --relay-idle-timeout yes --tap tap0 --relay --relay-idle-timeout never
+bad_option --router-adv yes --tap tap0 --router-adv on
+bad_option --router-adv yes --tap tap0 --relay --router-adv yes
+bad_option --ra-prefix yes --tap tap0 --relay --ra-prefix fd00::/48
+bad_option --ra-prefix yes --tap tap0 --relay --ra-prefix fe80::/64
+bad_option --ra-dns yes --tap tap0 --relay --ra-dns ff02::1
+bad_option --ra-dns yes --tap tap0 --relay --router-adv off --ra-dns fd00::3
+bad_option --ip6 yes --tap tap0 --relay --ip6 auto
 bad_option "'--bogus'" yes --tap tap0 --bogus
 bad_option "'stray'" yes --tap tap0 stray
 bad_option --tap yes                                       # missing --tap
