@@ -137,6 +137,8 @@ struct NetfrontCore {
       try platform.netfrontRead(backendPath + "/feature-sg"))
     offered.segmentationTCPv4 = XenstoreValue.flag(
       try platform.netfrontRead(backendPath + "/feature-gso-tcpv4"))
+    offered.segmentationTCPv6 = XenstoreValue.flag(
+      try platform.netfrontRead(backendPath + "/feature-gso-tcpv6"))
     offered.splitEventChannels = XenstoreValue.flag(
       try platform.netfrontRead(backendPath + "/feature-split-event-channels"))
     if let queues = try platform.netfrontRead(backendPath + "/multi-queue-max-queues"),
@@ -359,7 +361,9 @@ struct NetfrontCore {
       } catch {
         throw .protocolViolation(.tooManyTransmitResponses)
       }
-      rings.send(&queue, scatterGather: features.scatterGather, counters: &counters)
+      rings.send(
+        &queue, scatterGather: features.scatterGather,
+        segmentation: features.takesTCPSegmentation, counters: &counters)
       if rings.tx.unpushedRequests > 0 {
         try push(rings.tx.pushRequests(), port: rings.port, platform: &platform)
       }
