@@ -187,8 +187,13 @@ struct NetfrontCore {
       try platform.netfrontWrite(front + "/request-rx-copy", "1")
       try platform.netfrontWrite(front + "/feature-rx-notify", "1")
       try platform.netfrontWrite(front + "/feature-sg", "1")
-      // Our stack checks every checksum: the back end must not hand us partial ones.
-      try platform.netfrontWrite(front + "/feature-no-csum-offload", "1")
+      // As Linux's netfront: the back end may hand us TCP segments of up to 64 KiB (over
+      // several slots, after a GSO extra-info slot, which we skip) and packets whose
+      // checksum it leaves blank (NETRXF_csum_blank: they come from its own memory, so the
+      // frame says the stack need not check it).
+      try platform.netfrontWrite(front + "/feature-gso-tcpv4", "1")
+      try platform.netfrontWrite(front + "/feature-gso-tcpv6", "1")
+      try platform.netfrontWrite(front + "/feature-ipv6-csum-offload", "1")
       self.rings = rings
       try platform.netfrontWrite(front + "/state", XenbusState.connected.xenstoreValue)
       frontendState = .connected

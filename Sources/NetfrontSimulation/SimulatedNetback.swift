@@ -266,7 +266,8 @@ public final class SimulatedNetback {
     var keys: [String: String] = [:]
     for key in [
       "tx-ring-ref", "rx-ring-ref", "event-channel", "request-rx-copy", "feature-rx-notify",
-      "feature-sg", "feature-no-csum-offload", "feature-gso-tcpv4", "multi-queue-num-queues",
+      "feature-sg", "feature-no-csum-offload", "feature-gso-tcpv4", "feature-gso-tcpv6",
+      "feature-ipv6-csum-offload", "multi-queue-num-queues",
     ] {
       if let value = xen.read(frontendPath + "/" + key) { keys[key] = value }
     }
