@@ -37,12 +37,23 @@ public struct NetbackFeatures: Sendable, Equatable {
   public var receiveCopy = false
   /// `feature-sg`: it accepts packets in several transmit slots.
   public var scatterGather = false
-  /// `feature-gso-tcpv4`: it accepts large TCP segments to cut up (not used here).
+  /// `feature-gso-tcpv4`: it accepts TCP segments larger than the MTU (with a GSO extra-info
+  /// entry) and cuts them up.
   public var segmentationTCPv4 = false
+  /// `feature-gso-tcpv6`: the same for TCP over IPv6.
+  public var segmentationTCPv6 = false
   /// `feature-split-event-channels` (not used here: one channel for both rings).
   public var splitEventChannels = false
   /// `multi-queue-max-queues` (not used here: one queue).
   public var maximumQueues: UInt64 = 1
 
   public init() {}
+
+  /// Whether the back end takes TCP segments larger than the MTU, over IPv4 and IPv6 (the
+  /// stack's one switch covers both): in several slots (`feature-sg`) with a GSO extra-info
+  /// entry (`feature-gso-tcpv4`, `feature-gso-tcpv6`). A stack on such a device can hand it
+  /// 64 KiB segments (`DirectStackConfiguration.segmentationOffload`).
+  public var takesTCPSegmentation: Bool {
+    scatterGather && segmentationTCPv4 && segmentationTCPv6
+  }
 }

@@ -137,6 +137,8 @@ struct NetfrontCore {
       try platform.netfrontRead(backendPath + "/feature-sg"))
     offered.segmentationTCPv4 = XenstoreValue.flag(
       try platform.netfrontRead(backendPath + "/feature-gso-tcpv4"))
+    offered.segmentationTCPv6 = XenstoreValue.flag(
+      try platform.netfrontRead(backendPath + "/feature-gso-tcpv6"))
     offered.splitEventChannels = XenstoreValue.flag(
       try platform.netfrontRead(backendPath + "/feature-split-event-channels"))
     if let queues = try platform.netfrontRead(backendPath + "/multi-queue-max-queues"),
@@ -185,8 +187,13 @@ struct NetfrontCore {
       try platform.netfrontWrite(front + "/request-rx-copy", "1")
       try platform.netfrontWrite(front + "/feature-rx-notify", "1")
       try platform.netfrontWrite(front + "/feature-sg", "1")
-      // Our stack checks every checksum: the back end must not hand us partial ones.
-      try platform.netfrontWrite(front + "/feature-no-csum-offload", "1")
+      // As Linux's netfront: the back end may hand us TCP segments of up to 64 KiB (over
+      // several slots, after a GSO extra-info slot, which we skip) and packets whose
+      // checksum it leaves blank (NETRXF_csum_blank: they come from its own memory, so the
+      // frame says the stack need not check it).
+      try platform.netfrontWrite(front + "/feature-gso-tcpv4", "1")
+      try platform.netfrontWrite(front + "/feature-gso-tcpv6", "1")
+      try platform.netfrontWrite(front + "/feature-ipv6-csum-offload", "1")
       self.rings = rings
       try platform.netfrontWrite(front + "/state", XenbusState.connected.xenstoreValue)
       frontendState = .connected
@@ -359,7 +366,9 @@ struct NetfrontCore {
       } catch {
         throw .protocolViolation(.tooManyTransmitResponses)
       }
-      rings.send(&queue, scatterGather: features.scatterGather, counters: &counters)
+      rings.send(
+        &queue, scatterGather: features.scatterGather,
+        segmentation: features.takesTCPSegmentation, counters: &counters)
       if rings.tx.unpushedRequests > 0 {
         try push(rings.tx.pushRequests(), port: rings.port, platform: &platform)
       }

@@ -22,11 +22,15 @@ public struct NetfrontCounters: CounterGroup, Sendable, Equatable {
   public var bytesSent: UInt64 = 0
   /// Frames sent in more than one slot (`NETTXF_more_data`).
   public var multiSlotFramesSent: UInt64 = 0
+  /// TCP segments larger than the MTU sent with a GSO extra-info entry for the back end to
+  /// cut up (`feature-gso-tcpv4`).
+  public var segmentationFramesSent: UInt64 = 0
   /// Transmit responses with `NETIF_RSP_ERROR` or `NETIF_RSP_DROPPED`.
   public var transmitErrors: UInt64 = 0
   /// Transmit responses for an id that was not in flight.
   public var transmitMalformed: UInt64 = 0
-  /// Frames dropped before the ring: too large for the back end, or needing segmentation.
+  /// Frames dropped before the ring: too large for the back end, or needing a segmentation
+  /// the back end does not offer.
   public var transmitTooLarge: UInt64 = 0
   /// Times frames had to wait because the ring or the buffers were all in use.
   public var transmitRingFull: UInt64 = 0
@@ -48,6 +52,7 @@ public struct NetfrontCounters: CounterGroup, Sendable, Equatable {
     body("frames_sent", framesSent)
     body("bytes_sent", bytesSent)
     body("multi_slot_frames_sent", multiSlotFramesSent)
+    body("segmentation_frames_sent", segmentationFramesSent)
     body("transmit_errors", transmitErrors)
     body("transmit_malformed", transmitMalformed)
     body("transmit_too_large", transmitTooLarge)

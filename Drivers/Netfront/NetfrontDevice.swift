@@ -9,8 +9,10 @@ import NetCore
 /// reads `device/vif/N/{backend,backend-id,mac,mtu}` and watches the back end's `state`.
 /// When the back end reaches InitWait, the driver grants the ring pages and the receive
 /// buffers, allocates the event channel, posts the buffers, writes `tx-ring-ref`,
-/// `rx-ring-ref`, `event-channel`, `request-rx-copy`, `feature-rx-notify`, `feature-sg` and
-/// `feature-no-csum-offload`, and switches to Connected; frames flow once the back end is
+/// `rx-ring-ref`, `event-channel`, `request-rx-copy`, `feature-rx-notify`, `feature-sg`,
+/// `feature-gso-tcpv4`, `feature-gso-tcpv6` and `feature-ipv6-csum-offload` (as Linux's
+/// netfront: received TCP segments of up to 64 KiB, checksums left blank by the back end, which
+/// the frame's ``ReceivedFrameInfo`` vouches for), and switches to Connected; frames flow once the back end is
 /// Connected too. When the back end closes or disappears, the driver goes Closing, gives the
 /// pages back and goes Closed; ``disconnect(clock:)`` closes from our side.
 ///

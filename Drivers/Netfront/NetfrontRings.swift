@@ -231,28 +231,40 @@ final class NetfrontRings {
 
   /// Copies frames from the front of `queue` into free buffers and writes their requests
   /// (not yet pushed), one slot per 4 KiB; stops when the ring or the buffers run out.
+  /// A frame whose checksum is left to the back end goes with `NETTXF_csum_blank`; a TCP
+  /// segment larger than the MTU, when the back end takes them (`segmentation`: it offers
+  /// `feature-sg` and `feature-gso-tcpv4`), with a GSO extra-info entry after its first
+  /// request (netif.h "Extra Info"; netback cuts it into `segmentSize` pieces). Other frames
+  /// that cannot go are dropped and counted.
   func send(
-    _ queue: inout FrameQueue, scatterGather: Bool,
+    _ queue: inout FrameQueue, scatterGather: Bool, segmentation: Bool,
     counters: inout NetfrontCounters
   ) {
     while let frame = queue.first {
       let length = frame.count
       let slots = max(1, (length + xenPageSize - 1) / xenPageSize)
       var flags = NetifTXFlags()
+      var extraInfo: NetifExtraInfo? = nil
       switch frame.offload {
       case .none: break
       // netback finds the transport header itself and completes the checksum.
       case .checksum: flags = [.checksumBlank, .dataValidated]
-      case .tcpSegmentation: flags = [.moreData, .extraInfo]  // not negotiated: dropped below
+      case .tcpSegmentation(_, _, _, let segmentSize):
+        flags = [.checksumBlank, .dataValidated, .extraInfo]
+        extraInfo = NetifExtraInfo(
+          type: NetifExtraInfo.typeGSO, flags: 0, gsoSize: UInt16(clamping: segmentSize),
+          gsoType: frame.carriesIPv6 ? NetifExtraInfo.gsoTypeTCPv6 : NetifExtraInfo.gsoTypeTCPv4)
       }
       if length == 0 || length > NetifRing.maximumTransmitSize || (slots > 1 && !scatterGather)
-        || slots > NetifRing.minimumSlotsPerPacket || flags.contains(.extraInfo)
+        || slots > NetifRing.minimumSlotsPerPacket
+        || (extraInfo != nil && (!segmentation || extraInfo?.gsoSize == 0))
       {
         counters.transmitTooLarge += 1
         _ = queue.popFirst()
         continue
       }
-      guard tx.freeRequests >= UInt32(slots), transmitFree.count >= slots else {
+      let entries = slots + (extraInfo == nil ? 0 : 1)
+      guard tx.freeRequests >= UInt32(entries), transmitFree.count >= slots else {
         counters.transmitRingFull += 1
         return
       }
@@ -271,13 +283,29 @@ final class NetfrontRings {
             size: UInt16(slot == 0 ? length : chunk)
           ).store(to: tx.nextRequestEntry)
           tx.produceRequest()
+          // The extra-info entry takes the slot after the first request.
+          if slot == 0, let extraInfo {
+            extraInfo.store(to: tx.nextRequestEntry)
+            tx.produceRequest()
+          }
           offset += chunk
         }
       }
       counters.framesSent += 1
       counters.bytesSent += UInt64(length)
       if slots > 1 { counters.multiSlotFramesSent += 1 }
+      if extraInfo != nil { counters.segmentationFramesSent += 1 }
       _ = queue.popFirst()
+    }
+  }
+}
+
+extension PacketBuffer {
+  /// Whether the Ethernet frame's EtherType is IPv6's (0x86DD), for the GSO type.
+  fileprivate var carriesIPv6: Bool {
+    guard count >= 14 else { return false }
+    return withUnsafeStorage { storage, range in
+      storage[range.lowerBound + 12] == 0x86 && storage[range.lowerBound + 13] == 0xDD
     }
   }
 }

@@ -253,6 +253,10 @@ public struct NetifExtraInfo: Hashable, Sendable {
   public static let typeGSO: UInt8 = 1
   /// `XEN_NETIF_EXTRA_FLAG_MORE`.
   public static let flagMore: UInt8 = 1
+  /// `XEN_NETIF_GSO_TYPE_TCPV4`.
+  public static let gsoTypeTCPv4: UInt8 = 1
+  /// `XEN_NETIF_GSO_TYPE_TCPV6`.
+  public static let gsoTypeTCPv6: UInt8 = 2
 
   public init(
     type: UInt8, flags: UInt8, gsoSize: UInt16 = 0, gsoType: UInt8 = 0, gsoFeatures: UInt16 = 0

@@ -64,6 +64,10 @@ public final class SimulatedNetback {
     public var disconnects = 0
   }
   public private(set) var counters = Counters()
+  /// How each frame passed on was flagged: its first request's flags and the extra-info
+  /// entries after it (a GSO entry for a segment to cut up), in order.
+  public private(set) var transmitMetadata: [(flags: NetifTXFlags, extraInfo: [NetifExtraInfo])] =
+    []
   /// What the front end wrote when it connected.
   public private(set) var frontendKeys: [String: String] = [:]
   /// Where the first slot of the last frame for the front end went: the front end's grant
@@ -89,7 +93,8 @@ public final class SimulatedNetback {
   public init(
     xen: SimulatedXen, frontendDomain: XenDomainID = XenDomainID(rawValue: 1),
     backendDomain: XenDomainID = .controlDomain, index: Int = 0, mac: MACAddress,
-    mtu: Int? = nil, scatterGather: Bool = true, receiveCopy: Bool = true, ready: Bool = true
+    mtu: Int? = nil, scatterGather: Bool = true, receiveCopy: Bool = true,
+    segmentation: Bool = true, ready: Bool = true
   ) {
     self.xen = xen
     self.frontendDomain = frontendDomain
@@ -108,7 +113,8 @@ public final class SimulatedNetback {
     xen.write(backendPath + "/online", "1")
     xen.write(backendPath + "/mac", "\(mac)")
     xen.write(backendPath + "/feature-sg", scatterGather ? "1" : "0")
-    xen.write(backendPath + "/feature-gso-tcpv4", "1")
+    xen.write(backendPath + "/feature-gso-tcpv4", segmentation ? "1" : "0")
+    xen.write(backendPath + "/feature-gso-tcpv6", segmentation ? "1" : "0")
     xen.write(backendPath + "/feature-rx-copy", receiveCopy ? "1" : "0")
     xen.write(backendPath + "/feature-rx-flip", "0")
     xen.write(backendPath + "/feature-split-event-channels", "1")
@@ -260,7 +266,8 @@ public final class SimulatedNetback {
     var keys: [String: String] = [:]
     for key in [
       "tx-ring-ref", "rx-ring-ref", "event-channel", "request-rx-copy", "feature-rx-notify",
-      "feature-sg", "feature-no-csum-offload", "feature-gso-tcpv4", "multi-queue-num-queues",
+      "feature-sg", "feature-no-csum-offload", "feature-gso-tcpv4", "feature-gso-tcpv6",
+      "feature-ipv6-csum-offload", "multi-queue-num-queues",
     ] {
       if let value = xen.read(frontendPath + "/" + key) { keys[key] = value }
     }
@@ -350,6 +357,7 @@ public final class SimulatedNetback {
       let first = NetifTXRequest(loadingFrom: ring.requestEntry())
       var slots: [NetifTXRequest] = [first]
       var extras = 0
+      var extraInfo: [NetifExtraInfo] = []
       var ahead: UInt32 = 1
       var complete = true
       if first.flags.contains(.extraInfo) {
@@ -359,7 +367,9 @@ public final class SimulatedNetback {
             complete = false
             break
           }
-          more = NetifExtraInfo(loadingFrom: ring.requestEntry(ahead: ahead)).hasMore
+          let entry = NetifExtraInfo(loadingFrom: ring.requestEntry(ahead: ahead))
+          extraInfo.append(entry)
+          more = entry.hasMore
           extras += 1
           ahead += 1
         }
@@ -409,6 +419,7 @@ public final class SimulatedNetback {
       } else {
         counters.framesFromFrontend += 1
         framesFromFrontend.append(frame)
+        transmitMetadata.append((first.flags, extraInfo))
       }
       for slot in slots { responses.append(NetifTXResponse(id: slot.id, status: status)) }
       for _ in 0..<extras { responses.append(NetifTXResponse(id: 0, status: .null)) }

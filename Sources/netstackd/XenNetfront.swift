@@ -29,13 +29,17 @@ extension Daemon {
     let mtu = options.mtu ?? device.mtu
     let mac = options.mac ?? device.hardwareAddress ?? chosenMAC
     let features = device.backendFeatures
+    // A back end that cuts up large TCP segments (feature-sg and feature-gso-tcpv4) takes
+    // the stack's 64 KiB segments, with their checksums left to it, unless --no-offload.
+    let offloads = features.takesTCPSegmentation && options.offloads
     let backend =
       "backend \(device.backendPath) in domain \(device.backendDomain.rawValue)"
       + (features.scatterGather ? ", scatter-gather" : "")
+      + (offloads ? ", TCP segmentation and checksum offload" : "")
     let descriptor = device.platform.fileDescriptor
     let (runtime, loopDevice) = makeRuntime(
       device, fileDescriptor: descriptor, name: "netstack over Xen netfront vif \(index)",
-      mtu: mtu, mac: mac, offloads: false, loop: loop)
+      mtu: mtu, mac: mac, offloads: offloads, loop: loop)
     closeDevice = {
       loopDevice.withDevice { chain in
         Daemon.report(chain.inner.inner.inner.counters)

@@ -11,10 +11,12 @@ final class NetfrontFixture {
   var device: NetfrontDevice<SimulatedXenPlatform>
 
   init(
-    configuration: NetfrontConfiguration = .init(), mtu: Int? = nil, scatterGather: Bool = true
+    configuration: NetfrontConfiguration = .init(), mtu: Int? = nil, scatterGather: Bool = true,
+    segmentation: Bool = true
   ) throws {
     netback = SimulatedNetback(
-      xen: xen, mac: MACAddress(0x00, 0x16, 0x3E, 0, 0, 2), mtu: mtu, scatterGather: scatterGather)
+      xen: xen, mac: MACAddress(0x00, 0x16, 0x3E, 0, 0, 2), mtu: mtu, scatterGather: scatterGather,
+      segmentation: segmentation)
     let backend = netback
     xen.onWait = { _ in backend.process() }
     device = try NetfrontDevice(

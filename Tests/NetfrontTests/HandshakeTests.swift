@@ -147,8 +147,10 @@ struct HandshakeTests {
     #expect(keys["request-rx-copy"] == "1")
     #expect(keys["feature-rx-notify"] == "1")
     #expect(keys["feature-sg"] == "1")
-    #expect(keys["feature-no-csum-offload"] == "1")
-    #expect(keys["feature-gso-tcpv4"] == nil && keys["multi-queue-num-queues"] == nil)
+    // As Linux's netfront: large TCP segments and blank checksums welcome; one queue.
+    #expect(keys["feature-no-csum-offload"] == nil)
+    #expect(keys["feature-gso-tcpv4"] == "1" && keys["feature-gso-tcpv6"] == "1")
+    #expect(keys["feature-ipv6-csum-offload"] == "1" && keys["multi-queue-num-queues"] == nil)
     #expect(
       keys["tx-ring-ref"] != nil && keys["rx-ring-ref"] != nil && keys["event-channel"] != nil)
     let deviceBackendFeaturesReceiveCopy = device.backendFeatures.receiveCopy

@@ -62,6 +62,7 @@ public enum Unikernel<Architecture: GuestArchitecture> {
     let mac = device.hardwareAddress ?? MACAddress(0x00, 0x16, 0x3E, 0x00, 0x00, 0x02)
     print(
       "netstack unikernel: netfront vif 0 connected: mac \(mac), mtu \(device.mtu), backend \(device.backendPath)"
+        + (device.backendFeatures.takesTCPSegmentation ? ", TCP segmentation offload" : "")
     )
 
     let entropy = BootEntropy.gather(architecture)
@@ -76,7 +77,8 @@ public enum Unikernel<Architecture: GuestArchitecture> {
     var stackConfiguration = DirectStackConfiguration(
       hardwareAddress: mac, mtu: device.mtu, address: configuration.address,
       gateway: configuration.gateway, seed: entropy.seed,
-      tcp: tcp)
+      // A back end that cuts up large TCP segments takes the stack's 64 KiB segments.
+      segmentationOffload: device.backendFeatures.takesTCPSegmentation, tcp: tcp)
     stackConfiguration.ipv6Addresses = configuration.ipv6Addresses
     stackConfiguration.ipv6Gateway = configuration.ipv6Gateway
     stackConfiguration.ipv6Autoconfiguration = configuration.ipv6Autoconfiguration
