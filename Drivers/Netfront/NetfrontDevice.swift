@@ -12,7 +12,7 @@ import NetCore
 /// `rx-ring-ref`, `event-channel`, `request-rx-copy`, `feature-rx-notify`, `feature-sg`,
 /// `feature-gso-tcpv4`, `feature-gso-tcpv6` and `feature-ipv6-csum-offload` (as Linux's
 /// netfront: received TCP segments of up to 64 KiB, checksums left blank by the back end, which
-/// the frame's ``ReceivedFrameInfo`` vouches for), and switches to Connected; frames flow once the back end is
+/// the frame's `ReceivedFrameInfo` vouches for), and switches to Connected; frames flow once the back end is
 /// Connected too. When the back end closes or disappears, the driver goes Closing, gives the
 /// pages back and goes Closed; ``disconnect(clock:)`` closes from our side.
 ///

@@ -105,7 +105,8 @@ extension DaemonOptions {
     },
     Option(
       "--no-offload",
-      help: "on a TAP: no virtio-net header, so no checksum offload or TSO"
+      help:
+        "on a TAP: no virtio-net header, so no checksum offload or TSO; on netfront: no TCP segmentation or checksum offload on transmit"
     ) { options, _, _ in options.offloads = false },
     Option(
       "--busy-poll", value: .required("USEC|auto"),
