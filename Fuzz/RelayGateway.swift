@@ -78,7 +78,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     expect(
       (stack.relay?.echoRequests.count ?? 0) <= RelayGateway.echoQueueLimit, "echo queue bound")
     for request in stack.takeRelayedEchoRequests() {
-      let destination = request.destination
+      guard case .v4(let destination) = request.destination else {
+        fatalError("an echo request relayed to \(request.destination) with IPv6 off")
+      }
       expect(!denied.contains(destination), "relayed to a denied address \(destination)")
       expect(
         destination.isUnicast && !destination.isLoopback && destination != subnet.address
@@ -87,13 +89,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         destination == hostLoopback || !subnet.contains(destination),
         "relayed inside the guests' subnet")
       expect(
-        (request.hostDestination == IPv4Address(127, 0, 0, 1)) == (destination == hostLoopback),
+        (request.hostDestination == .v4(IPv4Address(127, 0, 0, 1)))
+          == (destination == hostLoopback),
         "host-loopback mapping")
       expect(request.payload.count + 8 + 20 <= request.packet.count, "payload within the packet")
       if control & 8 != 0 {
         replySources.insert(destination)
         stack.sendRelayedEchoReply(
-          from: destination, to: request.guest, identifier: request.identifier,
+          from: .v4(destination), to: request.guest, identifier: request.identifier,
           sequence: request.sequence, payload: request.payload.span, now: now)
       } else {
         stack.refuseRelayedEcho(request, code: .host, now: now)
@@ -102,14 +105,17 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     expect(
       (stack.relay?.udpQueuedBytes ?? 0) <= RelayGateway.udpQueueByteLimit, "UDP queue bytes")
     for datagram in stack.takeRelayedUDPDatagrams() {
-      let destination = datagram.flow.destination
+      guard case .v4(let destination) = datagram.flow.destination else {
+        fatalError("a UDP datagram relayed to \(datagram.flow.destination) with IPv6 off")
+      }
       expect(!denied.contains(destination), "relayed UDP to a denied address \(destination)")
       expect(
         destination.isUnicast && !destination.isLoopback && destination != dns
           && (destination == hostLoopback || !subnet.contains(destination)),
         "relayed UDP to \(destination)")
       expect(
-        (datagram.hostDestination == IPv4Address(127, 0, 0, 1)) == (destination == hostLoopback),
+        (datagram.hostDestination == .v4(IPv4Address(127, 0, 0, 1)))
+          == (destination == hostLoopback),
         "host-loopback mapping (UDP)")
       expect(datagram.flow.destinationPort != 0 && datagram.flow.guestPort != 0, "UDP port 0")
       if control & 8 != 0 {
