@@ -84,6 +84,11 @@ public final class SocketNetworkStack: NetworkStack, @unchecked Sendable {
     for descriptor in descriptors.reversed() { release(descriptor) }
   }
 
+  /// Releases the sockets a handle owns, unless a copy of the handle already has.
+  func release(_ owned: SocketDescriptors) {
+    release(owned.take())
+  }
+
   /// An IPv4 socket address for `address`:`port` (the host relays' sockets, IPv4 only).
   static func socketAddress(_ address: IPv4Address, _ port: UInt16) -> sockaddr_in {
     var result = sockaddr_in()
@@ -239,12 +244,20 @@ public struct SocketTCPListener: TCPListenerHandle {
   static let restAfterExhaustion = Duration.milliseconds(100)
   let stack: SocketNetworkStack
   /// The sockets, one per bind address; the first is the key its waiters wait on.
-  let descriptors: [Int32]
+  let sockets: SocketDescriptors
   public let localPort: UInt16
+
+  init(stack: SocketNetworkStack, descriptors: [Int32], localPort: UInt16) {
+    self.stack = stack
+    sockets = SocketDescriptors(descriptors)
+    self.localPort = localPort
+  }
 
   public func accept() async throws(NetworkError) -> SocketTCPConnection {
     try await stack.loop.run { () async throws(NetworkError) -> SocketTCPConnection in
       while true {
+        let descriptors = sockets.open
+        guard let key = descriptors.first else { throw .closed }
         for descriptor in descriptors {
           let connection = netstack_accept(descriptor)
           if connection >= 0 {
@@ -271,29 +284,34 @@ public struct SocketTCPListener: TCPListenerHandle {
           default: throw NetworkError(errno: code)
           }
         }
-        await stack.readers.wait(descriptors[0])
+        await stack.readers.wait(key)
       }
     }
   }
 
   public func close() async {
-    await stack.loop.run { () in stack.release(descriptors) }
+    await stack.loop.run { () in stack.release(sockets) }
   }
 }
 
-/// A connected TCP socket.
+/// A connected TCP socket. Its copies share the descriptor, which the first close or abort
+/// of any of them releases (``SocketDescriptors``): later calls never reach its number.
 public struct SocketTCPConnection: TCPConnectionHandle {
   let stack: SocketNetworkStack
-  let descriptor: Int32
+  /// The socket, until the connection is closed or aborted.
+  let socket: SocketDescriptors
   public let localAddress: SocketAddress
   public let remoteAddress: SocketAddress
+
+  /// The socket's descriptor, or -1 once the connection is closed or aborted.
+  var descriptor: Int32 { socket.first ?? -1 }
 
   /// The connection on `descriptor`; `remote` stands in for a peer the kernel no longer
   /// names (one that reset at once).
   init(stack: SocketNetworkStack, descriptor: Int32, remote: SocketAddress?) {
     let nowhere = SocketAddress(IPv4Address(0, 0, 0, 0), 0)
     self.stack = stack
-    self.descriptor = descriptor
+    socket = SocketDescriptors([descriptor])
     localAddress = SocketNetworkStack.localEndpoint(descriptor) ?? nowhere
     remoteAddress = SocketNetworkStack.remoteEndpoint(descriptor) ?? remote ?? nowhere
   }
@@ -301,6 +319,7 @@ public struct SocketTCPConnection: TCPConnectionHandle {
   public func read(into buffer: inout [UInt8]) async throws(NetworkError) -> Int {
     try await stack.loop.run { () async throws(NetworkError) -> Int in
       while true {
+        guard let descriptor = socket.first else { throw .closed }
         let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
         if count >= 0 { return count }
         let code = errno
@@ -316,6 +335,7 @@ public struct SocketTCPConnection: TCPConnectionHandle {
     try await stack.loop.run { () async throws(NetworkError) in
       var offset = 0
       while offset < bytes.count {
+        guard let descriptor = socket.first else { throw .closed }
         let count = bytes.withUnsafeBytes {
           send(descriptor, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
         }
@@ -334,12 +354,14 @@ public struct SocketTCPConnection: TCPConnectionHandle {
 
   public func shutdownWrite() async throws(NetworkError) {
     try await stack.loop.run { () throws(NetworkError) in
+      guard let descriptor = socket.first else { throw .closed }
       guard shutdown(descriptor, Int32(SHUT_WR)) == 0 else { throw NetworkError(errno: errno) }
     }
   }
 
   public func setNoDelay(_ noDelay: Bool) async throws(NetworkError) {
     try await stack.loop.run { () throws(NetworkError) in
+      guard let descriptor = socket.first else { throw .closed }
       var value: Int32 = noDelay ? 1 : 0
       guard
         setsockopt(
@@ -349,17 +371,20 @@ public struct SocketTCPConnection: TCPConnectionHandle {
     }
   }
 
+  /// Closes the socket (FIN); does nothing once any copy has closed or aborted it.
   public func close() async {
-    await stack.loop.run { () in stack.release(descriptor) }
+    await stack.loop.run { () in stack.release(socket) }
   }
 
+  /// Resets the connection (RST); does nothing once any copy has closed or aborted it.
   public func abort() async {
     await stack.loop.run { () in
+      guard let descriptor = socket.first else { return }
       // SO_LINGER with a zero timeout makes close(2) send RST.
       var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
       setsockopt(
         descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
-      stack.release(descriptor)
+      stack.release(socket)
     }
   }
 }
@@ -369,14 +394,25 @@ public struct SocketTCPConnection: TCPConnectionHandle {
 public struct SocketUDPSocket: UDPSocketHandle {
   let stack: SocketNetworkStack
   /// The sockets, one per bind address; the first is the key its waiters wait on.
-  let descriptors: [Int32]
+  let sockets: SocketDescriptors
   public let localPort: UInt16
+
+  init(stack: SocketNetworkStack, descriptors: [Int32], localPort: UInt16) {
+    self.stack = stack
+    sockets = SocketDescriptors(descriptors)
+    self.localPort = localPort
+  }
+
+  /// The sockets' descriptors, none once the socket is closed.
+  var descriptors: [Int32] { sockets.open }
 
   public func receive() async throws(NetworkError) -> (payload: [UInt8], from: SocketAddress) {
     try await stack.loop.run {
       () async throws(NetworkError) -> (payload: [UInt8], from: SocketAddress) in
       var buffer = [UInt8](repeating: 0, count: 65536)
       while true {
+        let descriptors = sockets.open
+        guard let key = descriptors.first else { throw .closed }
         for descriptor in descriptors {
           var source = HostSocketAddress()
           let count = buffer.withUnsafeMutableBytes { bytes in
@@ -391,7 +427,7 @@ public struct SocketUDPSocket: UDPSocketHandle {
             throw NetworkError(errno: code)
           }
         }
-        await stack.readers.wait(descriptors[0])
+        await stack.readers.wait(key)
       }
     }
   }
@@ -402,9 +438,11 @@ public struct SocketUDPSocket: UDPSocketHandle {
         throw .other(
           "the socket backend has no \(destination.address.isIPv4 ? "IPv4" : "IPv6") address bound")
       }
-      let descriptor = descriptors[index]
       let target = HostSocketAddress(destination)
       while true {
+        let descriptors = sockets.open
+        guard index < descriptors.count else { throw .closed }
+        let descriptor = descriptors[index]
         let count = payload.withUnsafeBytes { bytes in
           target.withSockaddr {
             sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0, $1)
@@ -421,7 +459,7 @@ public struct SocketUDPSocket: UDPSocketHandle {
   }
 
   public func close() async {
-    await stack.loop.run { () in stack.release(descriptors) }
+    await stack.loop.run { () in stack.release(sockets) }
   }
 }
 

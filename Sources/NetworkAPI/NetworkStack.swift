@@ -66,9 +66,12 @@ public protocol TCPConnectionHandle: Sendable {
   func setNoDelay(_ noDelay: Bool) async throws(NetworkError)
 
   /// Closes the connection and gives up the handle (FIN, or RST if unread data is left).
+  /// The handle and its copies are given up by the first `close` or `abort` of any of them;
+  /// a later one is harmless: it never reaches another connection (nor, on the host's
+  /// sockets, another socket that took the descriptor's number).
   func close() async
 
-  /// Resets the connection and gives up the handle.
+  /// Resets the connection and gives up the handle (see ``close()`` for calls after it).
   func abort() async
 }
 

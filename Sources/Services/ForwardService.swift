@@ -1,8 +1,9 @@
 import NetworkAPI
 
 /// Port forwarding: each connection accepted on one stack is relayed to a fixed address
-/// through another stack, bytes copied both ways, each direction's end (FIN) passed on as a
-/// half-close. How a host service is put behind the Swift stack (`netstackd --forward`).
+/// through another stack, bytes copied both ways (``TCPSplice``), each direction's end (FIN)
+/// passed on as a half-close (RFC 9293 §3.6) and a failure either way resetting both. How a
+/// host service is put behind the Swift stack (`netstackd --forward`).
 public struct ForwardService: Sendable {
   public let port: UInt16
   public let target: SocketAddress
@@ -27,30 +28,13 @@ public struct ForwardService: Sendable {
         return
       }
       await withTaskGroup(of: Void.self) { group in
-        group.addTask { await ForwardService.copy(from: incoming, to: outgoing) }
-        group.addTask { await ForwardService.copy(from: outgoing, to: incoming) }
+        group.addTask { await TCPSplice.copy(from: incoming, to: outgoing) { _ in } }
+        group.addTask { await TCPSplice.copy(from: outgoing, to: incoming) { _ in } }
       }
+      // After a failure both are reset already; closing them again reaches no other
+      // connection (``TCPConnectionHandle/close()``).
       await incoming.close()
       await outgoing.close()
-    }
-  }
-
-  /// Copies until `source` ends, then half-closes `destination`. A failure on either side
-  /// resets both.
-  static func copy<Source: TCPConnectionHandle, Destination: TCPConnectionHandle>(
-    from source: Source, to destination: Destination
-  ) async {
-    var buffer = GrowingReadBuffer(limit: 64 * 1024)
-    do {
-      while true {
-        let count = try await buffer.read(from: source)
-        if count == 0 { break }
-        try await destination.write(buffer.bytes[0..<count])
-      }
-      try await destination.shutdownWrite()
-    } catch {
-      await source.abort()
-      await destination.abort()
     }
   }
 }
