@@ -44,11 +44,7 @@ extension DirectStack {
     let hostAddress: IPAddress
     switch gateway.policy.decision(for: header.destination) {
     case .refuse(let why):
-      switch why {
-      case .reserved: gateway.counters.refusedReserved += 1
-      case .guestSubnet: gateway.counters.refusedGuestSubnet += 1
-      case .denied: gateway.counters.refusedDenied += 1
-      }
+      gateway.counters.countRefusal(why)
       ipv4.sendDestinationUnreachable(
         .administrativelyProhibited, about: packet, linkBroadcast: delivery.linkBroadcast,
         now: now)

@@ -38,11 +38,7 @@ extension DirectStack {
     let hostAddress: IPAddress
     switch gateway.policy.decision(for: delivery.destination) {
     case .refuse(let why):
-      switch why {
-      case .reserved: gateway.counters.refusedReserved += 1
-      case .guestSubnet: gateway.counters.refusedGuestSubnet += 1
-      case .denied: gateway.counters.refusedDenied += 1
-      }
+      gateway.counters.countRefusal(why)
       ipv6.sendDestinationUnreachable(
         .administrativelyProhibited, about: packet, linkMulticast: delivery.linkMulticast,
         now: now)

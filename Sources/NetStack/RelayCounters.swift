@@ -35,6 +35,15 @@ public struct RelayCounters: CounterGroup, Sendable, Equatable {
 
   public init() {}
 
+  /// Counts one refusal of the destination policy under its reason.
+  mutating func countRefusal(_ reason: RelayDestinationPolicy.Refusal) {
+    switch reason {
+    case .reserved: refusedReserved += 1
+    case .guestSubnet: refusedGuestSubnet += 1
+    case .denied: refusedDenied += 1
+    }
+  }
+
   public func forEachCounter(_ body: (StaticString, UInt64) -> Void) {
     body("refused_reserved", refusedReserved)
     body("refused_guest_subnet", refusedGuestSubnet)
