@@ -31,6 +31,7 @@ DAEMON_STATUS=""   # its exit status, once it has stopped
 DAEMON_OUT=""      # its standard output (the startup lines and the counters)
 DAEMON_ERR=""      # its standard error
 HELPER_PIDS=()     # other background processes the test started (tcpdump ...)
+EXTRA_NAMESPACES=() # the test's other namespaces (e2e_namespace), deleted with its own
 E2E_NAME=""
 E2E_FAILED=0
 E2E_CHECKS=0
@@ -114,7 +115,19 @@ e2e_begin() {
   log "namespace $NS, work directory $WORK"
 }
 
-# Runs on every exit: stops our daemon (by PID) if it still runs, deletes the namespace.
+# e2e_namespace VAR ROLE: makes another namespace of the test's own, ns-e2e-NAME-ROLE-PID
+# (a guest's, a remote network's), with its loopback up, and puts its name in VAR; e2e_cleanup
+# deletes it, and the /etc/netns/ folder of that name if the test made one (`ip netns exec`
+# mounts a resolv.conf from there).
+e2e_namespace() {
+  local name="ns-e2e-$E2E_NAME-$2-$$"
+  ip netns add "$name"
+  EXTRA_NAMESPACES+=("$name")
+  ip -n "$name" link set lo up
+  printf -v "$1" '%s' "$name"
+}
+
+# Runs on every exit: stops our daemon (by PID) if it still runs, deletes the namespaces.
 e2e_cleanup() {
   local status=$?
   trap - EXIT INT TERM
@@ -139,6 +152,12 @@ e2e_cleanup() {
     echo "  --- netstackd stderr (last 40 lines) ---" >&2
     tail -n 40 "$DAEMON_ERR" | sed 's/^/  | /' >&2
   fi
+  local extra
+  for extra in "${EXTRA_NAMESPACES[@]}"; do
+    rm -rf "/etc/netns/$extra"
+    ip netns del "$extra" 2>/dev/null
+    if ip netns list | grep -qw -- "$extra"; then echo "  WARNING: could not delete namespace $extra" >&2; fi
+  done
   if [[ -n "$NS" ]]; then
     ip netns del "$NS" 2>/dev/null
     if ip netns list | grep -qw -- "$NS"; then echo "  WARNING: could not delete namespace $NS" >&2; fi

@@ -16,13 +16,8 @@ source "$(dirname "$0")/lib.sh"
 e2e_begin publish-icmp-refused
 command -v nft >/dev/null || fail "nft is not installed"
 
-GUEST="ns-e2e-pub-icmp-guest-$$"
-REMOTE="ns-e2e-pub-icmp-remote-$$"
-ip netns add "$GUEST"
-ip netns add "$REMOTE"
-trap 'status=$?; set +e; ip netns del "$GUEST" 2>/dev/null; ip netns del "$REMOTE" 2>/dev/null; (exit $status); e2e_cleanup' EXIT
-ip -n "$GUEST" link set lo up
-ip -n "$REMOTE" link set lo up
+e2e_namespace GUEST guest
+e2e_namespace REMOTE remote
 guest() { ip netns exec "$GUEST" "$@"; }
 remote() { ip netns exec "$REMOTE" "$@"; }
 CONTROL="$WORK/control" # the path daemon_status_json reads

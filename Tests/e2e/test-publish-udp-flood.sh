@@ -21,10 +21,7 @@ BOUND=512
 CLIENTS_PER_PORT=260
 PORTS=(5301 5302 5303 5304 5305)
 
-GUEST="ns-e2e-udp-flood-guest-$$"
-ip netns add "$GUEST"
-trap 'status=$?; set +e; ip netns del "$GUEST" 2>/dev/null; (exit $status); e2e_cleanup' EXIT
-ip -n "$GUEST" link set lo up
+e2e_namespace GUEST guest
 guest() { ip netns exec "$GUEST" "$@"; }
 CONTROL="$WORK/control" # the path daemon_status_json reads
 MAC=02:00:00:0e:14:0f

@@ -35,10 +35,7 @@ MAC=02:00:00:0e:14:0e
 GUEST_MAC=52:54:00:0e:14:0f
 CONTROL="$WORK/control" # the path daemon_status_json reads
 
-REMOTE="ns-e2e-qemu-relay-remote-$$"
-ip netns add "$REMOTE"
-trap 'status=$?; set +e; ip netns del "$REMOTE" 2>/dev/null; (exit $status); e2e_cleanup' EXIT
-ip -n "$REMOTE" link set lo up
+e2e_namespace REMOTE remote
 remote() { ip netns exec "$REMOTE" "$@"; }
 
 # --- The guest: kernel and initramfs, from the cache when they are there. ---------------------

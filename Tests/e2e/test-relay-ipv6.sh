@@ -32,13 +32,8 @@ for tool in curl nc ping sha256sum; do
 done
 BYTES=${RELAY_IPV6_BYTES:-$((128 << 20))}
 
-GUEST="ns-e2e-relay6-guest-$$"
-REMOTE="ns-e2e-relay6-remote-$$"
-ip netns add "$GUEST"
-ip netns add "$REMOTE"
-trap 'status=$?; set +e; ip netns del "$GUEST" 2>/dev/null; ip netns del "$REMOTE" 2>/dev/null; (exit $status); e2e_cleanup' EXIT
-ip -n "$GUEST" link set lo up
-ip -n "$REMOTE" link set lo up
+e2e_namespace GUEST guest
+e2e_namespace REMOTE remote
 guest() { ip netns exec "$GUEST" "$@"; }
 remote() { ip netns exec "$REMOTE" "$@"; }
 CONTROL="$WORK/control" # the path daemon_status_json reads

@@ -25,13 +25,8 @@ for tool in nft ss; do
   command -v "$tool" >/dev/null || fail "$tool is not installed"
 done
 
-GUEST="ns-e2e-relay-life-guest-$$"
-REMOTE="ns-e2e-relay-life-remote-$$"
-ip netns add "$GUEST"
-ip netns add "$REMOTE"
-trap 'status=$?; set +e; ip netns del "$GUEST" 2>/dev/null; ip netns del "$REMOTE" 2>/dev/null; (exit $status); e2e_cleanup' EXIT
-ip -n "$GUEST" link set lo up
-ip -n "$REMOTE" link set lo up
+e2e_namespace GUEST guest
+e2e_namespace REMOTE remote
 guest() { ip netns exec "$GUEST" "$@"; }
 remote() { ip netns exec "$REMOTE" "$@"; }
 CONTROL="$WORK/control" # the path daemon_status_json reads

@@ -32,16 +32,11 @@ CONNECTIONS=${RELAY_TCP_CONNECTIONS:-10000}
 LIMIT_MIB=256
 OVERHEAD_MIB=64 # the daemon's code, runtime, thread stacks, the allocator's slack, the flows' tasks
 
-GUEST="ns-e2e-relay-tcp-guest-$$"
-REMOTE="ns-e2e-relay-tcp-remote-$$"
-ip netns add "$GUEST"
-ip netns add "$REMOTE"
+e2e_namespace GUEST guest
+e2e_namespace REMOTE remote
 # ip netns exec bind-mounts /etc/netns/NAME/resolv.conf over the guest's /etc/resolv.conf.
 mkdir -p "/etc/netns/$GUEST"
-trap 'status=$?; set +e; rm -rf "/etc/netns/$GUEST"; ip netns del "$GUEST" 2>/dev/null; ip netns del "$REMOTE" 2>/dev/null; (exit $status); e2e_cleanup' EXIT
 printf 'nameserver 10.0.2.3\noptions timeout:2 attempts:2\n' >"/etc/netns/$GUEST/resolv.conf"
-ip -n "$GUEST" link set lo up
-ip -n "$REMOTE" link set lo up
 guest() { ip netns exec "$GUEST" "$@"; }
 remote() { ip netns exec "$REMOTE" "$@"; }
 CONTROL="$WORK/control" # the path daemon_status_json reads
