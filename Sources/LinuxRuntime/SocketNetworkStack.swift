@@ -295,7 +295,7 @@ public struct SocketTCPListener: TCPListenerHandle {
 }
 
 /// A connected TCP socket. Its copies share the descriptor, which the first close or abort
-/// of any of them releases (``SocketDescriptors``): later calls never reach its number.
+/// of any of them releases (`SocketDescriptors`): later calls never reach its number.
 public struct SocketTCPConnection: TCPConnectionHandle {
   let stack: SocketNetworkStack
   /// The socket, until the connection is closed or aborted.
