@@ -90,11 +90,7 @@ extension DirectStack {
       hostDestination: hostAddress,
       identifier: message.header.identifier, sequence: message.header.sequence,
       payload: message.payload.copyToArray(), packet: packet.copyToArray())
-    if gateway.echoRequests.append(request) {
-      gateway.counters.echoRequestsRelayed += 1
-    } else {
-      gateway.counters.echoDroppedQueueFull += 1
-    }
+    gateway.queueEchoRequest(request)
   }
 
   /// Queues a guest's UDP datagram for the host side, unless it is malformed or the queue is
@@ -119,20 +115,11 @@ extension DirectStack {
       gateway.counters.udpDroppedMalformed += 1
       return
     }
-    let payload = datagram.payload
-    guard gateway.udpQueuedBytes + payload.count <= RelayGateway.udpQueueByteLimit,
-      gateway.udpDatagrams.append(
-        RelayedUDPDatagram(
-          flow: UDPFlowKey(
-            guest: .v4(header.source), guestPort: datagram.sourcePort,
-            destination: .v4(header.destination), destinationPort: datagram.destinationPort),
-          hostDestination: hostAddress, payload: payload.copyToArray()))
-    else {
-      gateway.counters.udpDroppedQueueFull += 1
-      return
-    }
-    gateway.udpQueuedBytes += payload.count
-    gateway.counters.udpDatagramsRelayed += 1
+    gateway.queueUDPDatagram(
+      on: UDPFlowKey(
+        guest: .v4(header.source), guestPort: datagram.sourcePort,
+        destination: .v4(header.destination), destinationPort: datagram.destinationPort),
+      hostDestination: hostAddress, payload: datagram.payload)
   }
 
   /// Takes the UDP datagrams waiting for the host side.

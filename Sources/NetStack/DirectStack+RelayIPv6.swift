@@ -95,11 +95,7 @@ extension DirectStack {
       guest: .v6(delivery.source), destination: .v6(delivery.destination),
       hostDestination: hostAddress, identifier: header.identifier, sequence: header.sequence,
       payload: message.body.copyToArray(), packet: packet.copyToArray())
-    if gateway.echoRequests.append(request) {
-      gateway.counters.echoRequestsRelayed += 1
-    } else {
-      gateway.counters.echoDroppedQueueFull += 1
-    }
+    gateway.queueEchoRequest(request)
   }
 
   /// Queues a guest's UDP datagram for the host side, unless it is malformed (a zero checksum
@@ -123,20 +119,11 @@ extension DirectStack {
       gateway.counters.udpDroppedMalformed += 1
       return
     }
-    let payload = datagram.payload
-    guard gateway.udpQueuedBytes + payload.count <= RelayGateway.udpQueueByteLimit,
-      gateway.udpDatagrams.append(
-        RelayedUDPDatagram(
-          flow: UDPFlowKey(
-            guest: source, guestPort: datagram.sourcePort, destination: destination,
-            destinationPort: datagram.destinationPort),
-          hostDestination: hostAddress, payload: payload.copyToArray()))
-    else {
-      gateway.counters.udpDroppedQueueFull += 1
-      return
-    }
-    gateway.udpQueuedBytes += payload.count
-    gateway.counters.udpDatagramsRelayed += 1
+    gateway.queueUDPDatagram(
+      on: UDPFlowKey(
+        guest: source, guestPort: datagram.sourcePort, destination: destination,
+        destinationPort: datagram.destinationPort),
+      hostDestination: hostAddress, payload: datagram.payload)
   }
 
   /// Hands a relayed TCP segment to the layer as its own when it belongs to one of its

@@ -30,3 +30,32 @@ public struct RelayGateway {
     self.dnsAddress = dnsAddress
   }
 }
+
+extension RelayGateway {
+  /// Queues a guest's echo request for the host side: counted as relayed, or as dropped when
+  /// the queue is full.
+  mutating func queueEchoRequest(_ request: RelayedEchoRequest) {
+    if echoRequests.append(request) {
+      counters.echoRequestsRelayed += 1
+    } else {
+      counters.echoDroppedQueueFull += 1
+    }
+  }
+
+  /// Queues a guest's UDP payload on `flow` for the host side: counted as relayed, or as
+  /// dropped when the queue is full in datagrams or in bytes.
+  mutating func queueUDPDatagram(
+    on flow: UDPFlowKey, hostDestination: IPAddress, payload: Span<UInt8>
+  ) {
+    guard udpQueuedBytes + payload.count <= RelayGateway.udpQueueByteLimit,
+      udpDatagrams.append(
+        RelayedUDPDatagram(
+          flow: flow, hostDestination: hostDestination, payload: payload.copyToArray()))
+    else {
+      counters.udpDroppedQueueFull += 1
+      return
+    }
+    udpQueuedBytes += payload.count
+    counters.udpDatagramsRelayed += 1
+  }
+}
