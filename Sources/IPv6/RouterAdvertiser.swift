@@ -45,8 +45,9 @@ public struct RouterAdvertiser: Sendable {
     /// The recursive DNS servers (RFC 8106 §5.1; at most ``maximumDNSServers``), in one
     /// option when there are any.
     public var dnsServers: [IPv6Address] = []
-    /// The DNS servers' lifetime in seconds: 2 × MaxRtrAdvInterval (RFC 8106 §5.1's bound).
-    public var dnsLifetime: UInt32 = 1200
+    /// The DNS servers' lifetime in seconds: 3 × MaxRtrAdvInterval (RFC 8106 §5.1: at least
+    /// that, so that two lost advertisements do not end it).
+    public var dnsLifetime: UInt32 = 1800
 
     /// The most prefixes and DNS servers one advertisement carries.
     public static let maximumPrefixes = 8

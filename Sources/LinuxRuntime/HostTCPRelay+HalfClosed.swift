@@ -5,13 +5,15 @@ import NetCore
 /// ``HostTCPRelay/halfClosedTimeout`` is reset both ways and counted
 /// (`relay_tcp.half_closed_timeouts`). Without it a guest that never closes after the host's
 /// EOF, or a remote that never answers after the guest's FIN, would hold the flow, its host
-/// socket and its stack connection for ever. This is what Linux's `tcp_fin_timeout` (60 s,
-/// RFC 9293 §3.6 leaves FIN-WAIT-2 unbounded) does for orphaned sockets, and passt's
-/// FIN_TIMEOUT for its flows. Checked at most once a second, so a flow goes between the
-/// timeout and a second after it.
+/// socket and its stack connection for ever (RFC 9293 §3.6 leaves FIN-WAIT-2 unbounded).
+/// "Moves no byte" counts what the relay copies, not acknowledgements of what it already
+/// handed over, so a side that reads slowly after the other's FIN looks idle: the default is
+/// therefore passt's two hours for a one-sided FIN with no activity (`ACT_TIMEOUT`), not
+/// Linux's 60 s `tcp_fin_timeout`, which is for orphaned sockets only. Checked at most once a
+/// second, so a flow goes between the timeout and a second after it.
 extension HostTCPRelay {
-  /// The timeout of a half-closed flow when none is given: Linux's `tcp_fin_timeout`.
-  public static let defaultHalfClosedTimeout = Interval.seconds(60)
+  /// The timeout of a half-closed flow when none is given: two hours, as passt's.
+  public static let defaultHalfClosedTimeout = Interval.seconds(7200)
   /// The least time between two scans of the flows for half-closed ones past their timeout.
   static let halfClosedScanInterval = Interval.seconds(1)
 

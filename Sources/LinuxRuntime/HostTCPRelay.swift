@@ -27,8 +27,8 @@ public final class HostTCPRelay: @unchecked Sendable {
   public internal(set) var counters = HostTCPRelayCounters()
   /// Keepalive and user timeout of the host sockets (set before the first flow).
   public var lifetime = HostSocketLifetime()
-  /// How long a half-closed flow may move no byte before both sides are reset (Linux's
-  /// `tcp_fin_timeout`, passt's FIN_TIMEOUT: 60 s); nil for never.
+  /// How long a half-closed flow may move no byte before both sides are reset (two hours by
+  /// default, as passt's `ACT_TIMEOUT`); nil for never.
   public var halfClosedTimeout: Interval? = HostTCPRelay.defaultHalfClosedTimeout
   unowned let runtime: DirectStackRuntime
   let loop: EventLoop

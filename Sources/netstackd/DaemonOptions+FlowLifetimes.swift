@@ -10,8 +10,8 @@ extension DaemonOptions {
       "--relay-half-closed-timeout", value: .required("SECONDS"),
       help: """
         with --relay or published ports: reset a TCP flow one side has closed (FIN) when no \
-        byte moves either way for this long, as Linux's tcp_fin_timeout (0 for never; \
-        default 60)
+        byte moves either way for this long (0 for never; default 7200, as passt's; a side \
+        that reads slowly counts as idle)
         """
     ) { options, value, name throws(OptionError) in
       options.relayHalfClosedTimeout = try parseSeconds(value ?? "", option: name, allowZero: true)

@@ -67,7 +67,7 @@ struct RouterAdvertiserTests {
       ])
     #expect(
       parsed.options.recursiveDNSServers == [
-        NDPRecursiveDNSServers(lifetime: 1200, servers: [Self.dns])
+        NDPRecursiveDNSServers(lifetime: 1800, servers: [Self.dns])
       ])
     #expect(parsed.options.ignoredOptions == 0)
   }

@@ -29,6 +29,24 @@ struct SocketTCPConnectionReleaseTests {
     return (outgoing, incoming, thread)
   }
 
+  /// Thrown by an attempt when another socket of the process (a test running beside this one)
+  /// took the released number first: the check cannot be made on that attempt.
+  private struct NumberTaken: Error {}
+
+  /// Runs `attempt` until one gets to make its check (at most 20 times): the tests run in
+  /// parallel with others that open sockets, so the released number is not always free.
+  private func retryingWhileTheNumberIsTaken(_ attempt: () async throws -> Void) async throws {
+    for _ in 0..<20 {
+      do {
+        try await attempt()
+        return
+      } catch is NumberTaken {
+        continue
+      }
+    }
+    Issue.record("another socket took the released number in each of 20 attempts")
+  }
+
   /// Puts a socket of a Unix stream pair on descriptor number `number` (free again) and
   /// returns that and the pair's other end; nil when another socket of the process took the
   /// number first.
@@ -60,39 +78,49 @@ struct SocketTCPConnectionReleaseTests {
   }
 
   @Test func aSecondCloseOrAbortLeavesASocketOnTheReusedNumberOpen() async throws {
-    let (outgoing, incoming, thread) = try await connectedPair()
-    defer { thread.stop() }
-    let number = incoming.descriptor
-    let copy = incoming  // as each direction of a splice holds one
-    await copy.abort()
-    let (reused, peer) = try #require(reuse(number))
-    defer {
-      Glibc.close(reused)
-      Glibc.close(peer)
+    try await retryingWhileTheNumberIsTaken {
+      let (outgoing, incoming, thread) = try await connectedPair()
+      defer { thread.stop() }
+      let number = incoming.descriptor
+      let copy = incoming  // as each direction of a splice holds one
+      await copy.abort()
+      guard let (reused, peer) = reuse(number) else {
+        await outgoing.close()
+        throw NumberTaken()
+      }
+      defer {
+        Glibc.close(reused)
+        Glibc.close(peer)
+      }
+      await incoming.abort()
+      await copy.close()
+      await incoming.close()
+      #expect(fcntl(reused, F_GETFD) != -1, "a later close or abort closed another socket")
+      await outgoing.close()
     }
-    await incoming.abort()
-    await copy.close()
-    await incoming.close()
-    #expect(fcntl(reused, F_GETFD) != -1, "a later close or abort closed another socket")
-    await outgoing.close()
   }
 
   @Test func aWriteAfterTheCloseFailsAndLeavesTheReusedNumberAlone() async throws {
-    let (outgoing, incoming, thread) = try await connectedPair()
-    defer { thread.stop() }
-    let number = incoming.descriptor
-    await incoming.close()
-    let (reused, peer) = try #require(reuse(number))
-    defer {
-      Glibc.close(reused)
-      Glibc.close(peer)
+    try await retryingWhileTheNumberIsTaken {
+      let (outgoing, incoming, thread) = try await connectedPair()
+      defer { thread.stop() }
+      let number = incoming.descriptor
+      await incoming.close()
+      guard let (reused, peer) = reuse(number) else {
+        await outgoing.close()
+        throw NumberTaken()
+      }
+      defer {
+        Glibc.close(reused)
+        Glibc.close(peer)
+      }
+      await #expect(throws: NetworkError.closed) { try await incoming.write([1, 2, 3][...]) }
+      await #expect(throws: NetworkError.closed) { try await incoming.shutdownWrite() }
+      var leaked = [UInt8](repeating: 0, count: 8)
+      let count = recv(peer, &leaked, leaked.count, Int32(MSG_DONTWAIT))
+      #expect(count == -1, "the closed connection's bytes reached another socket")
+      await outgoing.close()
     }
-    await #expect(throws: NetworkError.closed) { try await incoming.write([1, 2, 3][...]) }
-    await #expect(throws: NetworkError.closed) { try await incoming.shutdownWrite() }
-    var leaked = [UInt8](repeating: 0, count: 8)
-    let count = recv(peer, &leaked, leaked.count, Int32(MSG_DONTWAIT))
-    #expect(count == -1, "the closed connection's bytes reached another socket")
-    await outgoing.close()
   }
 
   /// The same for a UDP socket (a forwarder's flow socket is closed on expiry while its task
@@ -101,31 +129,36 @@ struct SocketTCPConnectionReleaseTests {
   @Test func aReceiveAfterTheCloseOfAUDPSocketFailsAndTakesNothingOfTheReusedNumber()
     async throws
   {
-    let loop = try EventLoop()
-    let stack = SocketNetworkStack(loop: loop, bindAddress: IPv4Address(127, 0, 0, 1))
-    let thread = LoopThread(loop)
-    defer { thread.stop() }
-    let closed = try await stack.bindUDP(port: 0)
-    let number = closed.descriptors[0]
-    await closed.close()
-    // Another socket, with a datagram waiting, on the released number.
-    let other = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    var any = SocketNetworkStack.socketAddress(IPv4Address(127, 0, 0, 1), 0)
-    let bound = withUnsafePointer(to: &any) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(other, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+    try await retryingWhileTheNumberIsTaken {
+      let loop = try EventLoop()
+      let stack = SocketNetworkStack(loop: loop, bindAddress: IPv4Address(127, 0, 0, 1))
+      let thread = LoopThread(loop)
+      defer { thread.stop() }
+      let closed = try await stack.bindUDP(port: 0)
+      let number = closed.descriptors[0]
+      await closed.close()
+      // Another socket, with a datagram waiting, on the released number.
+      let other = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+      var any = SocketNetworkStack.socketAddress(IPv4Address(127, 0, 0, 1), 0)
+      let bound = withUnsafePointer(to: &any) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+          bind(other, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
       }
+      try #require(bound == 0)
+      let otherPort = try #require(SocketNetworkStack.localEndpoint(other)).port
+      let sender = try await stack.bindUDP(port: 0)
+      try await sender.send([42], to: SocketAddress(IPv4Address(127, 0, 0, 1), otherPort))
+      guard let reused = move(other, to: number) else {
+        await sender.close()
+        throw NumberTaken()
+      }
+      defer { Glibc.close(reused) }
+      await #expect(throws: NetworkError.closed) { _ = try await closed.receive() }
+      await #expect(throws: NetworkError.closed) {
+        try await closed.send([1], to: SocketAddress(IPv4Address(127, 0, 0, 1), sender.localPort))
+      }
+      await sender.close()
     }
-    try #require(bound == 0)
-    let otherPort = try #require(SocketNetworkStack.localEndpoint(other)).port
-    let sender = try await stack.bindUDP(port: 0)
-    try await sender.send([42], to: SocketAddress(IPv4Address(127, 0, 0, 1), otherPort))
-    let reused = try #require(move(other, to: number))
-    defer { Glibc.close(reused) }
-    await #expect(throws: NetworkError.closed) { _ = try await closed.receive() }
-    await #expect(throws: NetworkError.closed) {
-      try await closed.send([1], to: SocketAddress(IPv4Address(127, 0, 0, 1), sender.localPort))
-    }
-    await sender.close()
   }
 }

@@ -21,7 +21,7 @@ struct FlowLifetimeOptionsTests {
 
   @Test func theHalfClosedTimeoutIsLinuxsFinTimeoutUnlessGiven() throws {
     #expect(
-      try DaemonOptions(arguments: ["--tap", "t", "--relay"]).halfClosedTimeout == .seconds(60))
+      try DaemonOptions(arguments: ["--tap", "t", "--relay"]).halfClosedTimeout == .seconds(7200))
     let given = try DaemonOptions(arguments: [
       "--tap", "t", "--relay", "--relay-half-closed-timeout", "3",
     ])

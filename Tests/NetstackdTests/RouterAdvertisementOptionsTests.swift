@@ -5,8 +5,8 @@ import Testing
 @testable import netstackd
 
 /// Relay mode's IPv6 plan (`--router-adv`, `--ra-prefix`, `--ra-dns`): slirp4netns's fd00::/64
-/// with the stack at fd00::2 and DNS fd00::3 when nothing is given, every part settable, and a
-/// one-line refusal for every value that cannot work.
+/// with the stack at fd00::2 and no DNS server when nothing is given (nothing answers DNS over
+/// IPv6 yet), every part settable, and a one-line refusal for every value that cannot work.
 struct RouterAdvertisementOptionsTests {
   private func cidr(_ text: String) -> IPv6CIDR { try! IPv6CIDR(parsing: text) }
   private func address(_ text: String) -> IPv6Address { try! IPv6Address(parsing: text) }
@@ -24,12 +24,18 @@ struct RouterAdvertisementOptionsTests {
     let options = try DaemonOptions(arguments: ["--tap", "tap0", "--relay"])
     #expect(options.ipv6Addresses == [cidr("fd00::2/64")])
     #expect(options.advertisedPrefix == cidr("fd00::/64"))
-    #expect(options.advertisedDNSAddress == address("fd00::3"))
+    #expect(options.advertisedDNSAddress == nil)
     let advertised = try #require(options.routerAdvertisement(mtu: 1500))
     #expect(advertised.prefixes.map(\.prefix) == [address("fd00::")])
     #expect(advertised.prefixes.allSatisfy { $0.onLink && $0.autonomous && $0.prefixLength == 64 })
-    #expect(advertised.dnsServers == [address("fd00::3")])
+    #expect(advertised.dnsServers == [])
     #expect(advertised.mtu == 1500)
+  }
+
+  @Test func aNamedDNSServerIsAdvertised() throws {
+    let options = try DaemonOptions(arguments: ["--tap", "t", "--relay", "--ra-dns", "fd00::3"])
+    #expect(options.advertisedDNSAddress == address("fd00::3"))
+    #expect(options.routerAdvertisement(mtu: 1500)?.dnsServers == [address("fd00::3")])
   }
 
   @Test func noDNSAddressMeansNoAdvertisedDNS() throws {

@@ -8,7 +8,8 @@
 #      SLAAC and a default route via the stack's link-local address, both from the stack's
 #      advertisements, and pings the stack at fd00::2;
 #   2. rdisc6 in the guest (a router solicitation) gets an advertisement with the prefix
-#      fd00::/64 (on-link, autonomous), the MTU 1500, the DNS server fd00::3 (RFC 8106) and
+#      fd00::/64 (on-link, autonomous), the MTU 1500, the DNS server fd00::3 given with
+#      --ra-dns (RFC 8106; none by default while nothing answers DNS over IPv6) and
 #      the stack's MAC; the stack counts it as a solicited advertisement;
 #   3. a flood of 3,000 router solicitations in about 6 s gets at most one advertisement per
 #      3 s (MIN_DELAY_BETWEEN_RAS), not one each: counted by the stack (answered, rate-limited)
@@ -88,7 +89,9 @@ advertised() { guest timeout 30 rdisc6 -1 -n -r 3 -w 4000 tap0 2>&1 || true; }
 ra_counter() { status_value "s['ipv6']['router_advertisements']['$1']"; }
 
 # --- 1. SLAAC and the default route from the stack's advertisements --------------------------
-router_start --pcap "$WORK/frames.pcap"
+# The DNS server is named: nothing answers DNS over IPv6 at fd00::3 yet, so by default none is
+# advertised (--ra-dns names one).
+router_start --pcap "$WORK/frames.pcap" --ra-dns fd00::3
 deadline=$((SECONDS + 60))
 while ((SECONDS < deadline)); do
   daemon_running || fail "netstackd exited" "running" "$(cat "$DAEMON_ERR")"
