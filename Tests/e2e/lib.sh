@@ -235,6 +235,19 @@ daemon_alive() {
   daemon_running && [[ "$(readlink -f "/proc/$DAEMON_PID/exe" 2>/dev/null)" == "$NETSTACKD" ]]
 }
 
+# daemon_wait_serving [SECONDS]: waits (default 30 s) until the daemon has printed its
+# "serving" line, for tests whose stack is not reachable from the test's namespace (its TAP is
+# in a guest's namespace); fails if it exits or does not get there in time.
+daemon_wait_serving() {
+  local seconds=${1:-30} deadline
+  deadline=$((SECONDS + seconds))
+  until grep -q "serving" "$DAEMON_OUT"; do
+    daemon_running || fail "netstackd exited during startup" "running" "$(cat "$DAEMON_ERR")"
+    ((SECONDS < deadline)) || fail "netstackd did not start within $seconds s"
+    sleep 0.2
+  done
+}
+
 # daemon_wait_ready [ADDRESS] [SECONDS]: waits until the daemon has printed its "serving" line
 # and answers a ping at ADDRESS (default $STACK_IP); fails if it dies or takes too long.
 daemon_wait_ready() {

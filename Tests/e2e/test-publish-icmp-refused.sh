@@ -63,12 +63,7 @@ PY
 
 daemon_start --tap tap0 --netns "/run/netns/$GUEST" --relay --mac "$MAC" --dns-address none \
   --control "$CONTROL" --publish tcp:8093=10.0.2.15:8003 --publish tcp:8094=10.0.2.15:8004
-deadline=$((SECONDS + 30))
-until grep -q "serving" "$DAEMON_OUT"; do
-  daemon_running || fail "netstackd exited during startup" "running" "$(cat "$DAEMON_ERR")"
-  ((SECONDS < deadline)) || fail "netstackd did not start within 30 s"
-  sleep 0.2
-done
+daemon_wait_serving 30
 guest ip link set tap0 up
 guest ip addr add 10.0.2.15/24 dev tap0
 guest ip route add default via 10.0.2.2

@@ -97,12 +97,7 @@ for port in "${PORTS[@]}"; do publishes+=(--publish "udp:127.0.0.1:$port=10.0.2.
 daemon_start --tap tap0 --netns "/run/netns/$GUEST" --relay --mac "$MAC" --dns-address none \
   --control "$CONTROL" "${publishes[@]}" --publish tcp:127.0.0.1:8091=10.0.2.15:8001 \
   --relay-idle-timeout 15
-deadline=$((SECONDS + 30))
-until grep -q "serving" "$DAEMON_OUT"; do
-  daemon_running || fail "netstackd exited during startup" "running" "$(cat "$DAEMON_ERR")"
-  ((SECONDS < deadline)) || fail "netstackd did not start within 30 s"
-  sleep 0.2
-done
+daemon_wait_serving 30
 guest ip link set tap0 up
 guest ip addr add 10.0.2.15/24 dev tap0
 guest ip route add default via 10.0.2.2

@@ -171,12 +171,7 @@ daemon_start --tap tap0 --netns "/run/netns/$GUEST" --relay --mac "$MAC" --dns-a
   --control "$CONTROL" --publish tcp:8080=10.0.2.15:8000 --publish tcp:8081=10.0.2.15:8001 \
   --publish tcp:127.0.0.1:8082=10.0.2.15:8000 --publish tcp:8083=10.0.2.15:9 \
   --publish tcp:8084=10.0.2.15:8002 --publish udp:7070=10.0.2.15:7007
-deadline=$((SECONDS + 30))
-until grep -q "serving" "$DAEMON_OUT"; do
-  daemon_running || fail "netstackd exited during startup" "running" "$(cat "$DAEMON_ERR")"
-  ((SECONDS < deadline)) || fail "netstackd did not start within 30 s"
-  sleep 0.2
-done
+daemon_wait_serving 30
 expect_match "the startup line names the published ports" \
   "publishing tcp:0.0.0.0:8080=10.0.2.15:8000.*publishing udp:0.0.0.0:7070=10.0.2.15:7007" \
   "$(cat "$DAEMON_OUT")"

@@ -54,12 +54,7 @@ guest sysctl -qw net.ipv6.conf.default.autoconf=1
 echo "nameserver 192.0.2.53" >"$WORK/resolv.conf"
 daemon_start --tap tap0 --netns "/run/netns/$GUEST" --relay --resolv-conf "$WORK/resolv.conf" \
   --control "$CONTROL"
-deadline=$((SECONDS + 30))
-until grep -q "serving" "$DAEMON_OUT"; do
-  daemon_running || fail "netstackd exited during startup" "running" "$(cat "$DAEMON_ERR")"
-  ((SECONDS < deadline)) || fail "netstackd did not start within 30 s"
-  sleep 0.2
-done
+daemon_wait_serving 30
 guest ip link set tap0 up
 
 # --- 1. SLAAC from the stack's advertisements ----------------------------------------------

@@ -93,12 +93,7 @@ ok "HTTP, half-close and UDP echo servers on fd01::2 in the remote namespace"
 
 daemon_start --tap tap0 --netns "/run/netns/$GUEST" --relay --ip6 fd00::2/64 --mac "$MAC" \
   --dns-address none --deny fd01::3/128 --control "$CONTROL"
-deadline=$((SECONDS + 30))
-until grep -q "serving" "$DAEMON_OUT"; do
-  daemon_running || fail "netstackd exited during startup" "running" "$(cat "$DAEMON_ERR")"
-  ((SECONDS < deadline)) || fail "netstackd did not start within 30 s"
-  sleep 0.2
-done
+daemon_wait_serving 30
 expect_match "the startup line names the denied IPv6 range" "denied fd01::3/128" "$(grep "relay:" "$DAEMON_OUT")"
 guest sysctl -qw net.ipv6.conf.tap0.accept_ra=0
 guest ip link set tap0 up

@@ -145,12 +145,7 @@ ulimit -Sn "$(ulimit -Hn)"
 daemon_start --tap tap0 --netns "/run/netns/$GUEST" --relay --mac "$MAC" \
   --resolv-conf "$WORK/resolv.conf" --deny 10.99.0.3/32 --control "$CONTROL" \
   --relay-flows $((CONNECTIONS + 64)) --memory-limit "${LIMIT_MIB}M"
-deadline=$((SECONDS + 30))
-until grep -q "serving" "$DAEMON_OUT"; do
-  daemon_running || fail "netstackd exited during startup" "running" "$(cat "$DAEMON_ERR")"
-  ((SECONDS < deadline)) || fail "netstackd did not start within 30 s"
-  sleep 0.2
-done
+daemon_wait_serving 30
 guest ip link set tap0 up
 guest udhcpc -f -q -i tap0 -s "$WORK/udhcpc.script" -t 10 -T 2 -n >"$WORK/udhcpc.out" 2>&1 </dev/null \
   || fail "udhcpc got no lease" "a lease" "$(cat "$WORK/udhcpc.out")"
