@@ -364,6 +364,16 @@ extension DaemonOptions {
       options.userTimeout = seconds == 0 ? nil : .seconds(Int64(seconds))
     },
     Option(
+      "--tcp-time-wait", value: .required("SECONDS"),
+      help: """
+        how long a closed connection's record stays in TIME-WAIT, 2 x MSL (RFC 9293 §3.6.1; \
+        1-240, default 60 as Linux)
+        """
+    ) { options, value, name throws(OptionError) in
+      options.timeWaitDuration = .seconds(
+        Int64(try number(value, name, in: 1...240, "a number of seconds from 1 to 240")))
+    },
+    Option(
       "--tcp-keepalive", value: .required("IDLE,INTERVAL,COUNT"),
       help: """
         keepalive on the stack's connections (services, relayed and published flows) and \

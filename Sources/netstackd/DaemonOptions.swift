@@ -106,6 +106,8 @@ struct DaemonOptions {
   var maximumConnections = 65536
   /// `--tcp-user-timeout SECONDS`: how long data may wait for the peer (nil: never).
   var userTimeout: Interval? = .seconds(300)
+  /// `--tcp-time-wait SECONDS`: how long a connection stays in TIME-WAIT.
+  var timeWaitDuration = TCPConfiguration().timeWaitDuration
   /// `--tcp-keepalive IDLE,INTERVAL,COUNT`: keepalive on the stack's connections and the
   /// relays' host sockets (nil: off).
   var keepalive: TCPKeepalive? = TCPKeepalive(

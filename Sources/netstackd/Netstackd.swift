@@ -224,6 +224,7 @@ final class Daemon {
   func stackConfiguration(mtu: Int, mac: MACAddress, offloads: Bool) -> DirectStackConfiguration {
     var tcp = TCPConfiguration()
     tcp.userTimeout = options.userTimeout
+    tcp.timeWaitDuration = options.timeWaitDuration
     tcp.keepalive = options.keepalive  // the relays' and published flows' connections too
     tcp.maximumConnections = options.maximumConnections
     var configuration = DirectStackConfiguration(

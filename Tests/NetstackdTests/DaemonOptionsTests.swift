@@ -97,7 +97,7 @@ struct DaemonOptionsTests {
       "--host-ip6", "--dhcp",
       "--dhcp-server", "--dhcp-dns", "--dhcp-lease", "--serve", "--http-root", "--forward",
       "--echo-client", "--memory-limit", "--max-connections", "--tcp-user-timeout",
-      "--tcp-keepalive", "--http-header-timeout", "--http-keepalive-timeout",
+      "--tcp-time-wait", "--tcp-keepalive", "--http-header-timeout", "--http-keepalive-timeout",
       "--http-send-timeout", "--control", "--pcap", "--log-level", "--impair", "--impair-seed",
       "--help", "--version",
     ] {
@@ -276,8 +276,10 @@ struct DaemonOptionsTests {
     #expect(options.httpLimits.maximumHeadLength == HTTPServerLimits().maximumHeadLength)
     let other = try parse([
       "--tap", "t", "--tcp-user-timeout", "86400", "--tcp-keepalive", "86400,1,100",
-      "--max-connections", "1",
+      "--max-connections", "1", "--tcp-time-wait", "1",
     ])
+    #expect(options.timeWaitDuration == .seconds(60))
+    #expect(other.timeWaitDuration == .seconds(1))
     #expect(other.userTimeout == .seconds(86400))
     #expect(
       other.keepalive == TCPKeepalive(idle: .seconds(86400), interval: .seconds(1), probes: 100))
@@ -652,6 +654,14 @@ struct DaemonOptionsTests {
     Refusal(
       ["--tap", "t", "--max-connections", "1000001"],
       "--max-connections: '1000001' is not a number from 1 to 1000000"
+    ),
+    Refusal(
+      ["--tap", "t", "--tcp-time-wait", "0"],
+      "--tcp-time-wait: '0' is not a number of seconds from 1 to 240"
+    ),
+    Refusal(
+      ["--tap", "t", "--tcp-time-wait", "241"],
+      "--tcp-time-wait: '241' is not a number of seconds from 1 to 240"
     ),
     Refusal(
       ["--tap", "t", "--tcp-user-timeout", "-1"],

@@ -7,6 +7,8 @@
 # Then a second daemon with the same MAC gets the address again, dnsmasq is stopped, and when
 # the lease runs out the stack withdraws the address: it prints so, rebinds on the wire
 # (broadcast REQUESTs), stops answering ping there, and `status` shows no address.
+#
+# e2e: runs beside the others (two of its minutes are waiting for the lease to run out)
 source "$(dirname "$0")/lib.sh"
 e2e_begin dhcp-client
 

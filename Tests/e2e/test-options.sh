@@ -99,6 +99,8 @@ bad_option --max-connections yes --tap tap0 --max-connections 0
 bad_option --max-connections yes --tap tap0 --max-connections 2000000
 bad_option --tcp-user-timeout yes --tap tap0 --tcp-user-timeout -5
 bad_option --tcp-user-timeout yes --tap tap0 --tcp-user-timeout 86401
+bad_option --tcp-time-wait yes --tap tap0 --tcp-time-wait 0
+bad_option --tcp-time-wait yes --tap tap0 --tcp-time-wait 241
 bad_option --tcp-keepalive yes --tap tap0 --tcp-keepalive 60
 bad_option --tcp-keepalive yes --tap tap0 --tcp-keepalive 60,10,0
 bad_option --tcp-keepalive yes --tap tap0 --tcp-keepalive on
