@@ -4,7 +4,7 @@
 # - the daemon says at start that it writes through the ring (or, where io_uring is refused,
 #   that it falls back to write(2): then the test fails, since this kernel allows io_uring);
 # - a 20 MB file of random bytes arrives whole (sha256) over a link where the kernel drops 1 %
-#   of the packets each way, and ping is answered;
+#   of the packets each way, and ping is answered (15 of 20 at least: the rule drops echoes too);
 # - the writes were batched: tap.ring_submissions is above 0 and, without a submission thread,
 #   below tap.frames_written (many frames per io_uring_enter); with one, the thread took most
 #   frames without a system call;
@@ -43,8 +43,10 @@ for mode in io_uring io_uring-sqpoll; do
     expect_eq "$what: HTTP status and bytes" "200 $SIZE" "$(cat "$WORK/curl.out")"
     expect_eq "$what: sha256 of the file as received" "$expected" \
       "$(sha256sum <"$WORK/download.bin" | cut -d' ' -f1)"
+    # The loss rule takes about 2 % of the echoes and replies too.
     ping_out=$(ns ping -n -c 20 -i 0.01 -W 1 "$STACK_IP" 2>&1) || true
-    expect_match "$what: ping answered" ' 0% packet loss' "$ping_out"
+    replies=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' <<<"$ping_out")
+    expect_ge "$what: echo replies of 20" 15 "${replies:-0}"
     if [[ $mode == io_uring-sqpoll ]]; then
       # The thread sleeps 1 ms after the last frame: let the loop settle, then measure.
       sleep 1
@@ -58,7 +60,10 @@ for mode in io_uring io_uring-sqpoll; do
     written=$(counter tap.frames_written)
     submissions=$(counter tap.ring_submissions)
     log "$what: $written frames written with $submissions io_uring_enter calls, $(counter tcp.segments_retransmitted) segments retransmitted"
-    expect_ge "$what: frames written (the file is 13,000 segments at least)" 13000 "$written"
+    # 20 MB is 13,000 segments at least, or, with TSO, 300 frames of up to 64 KiB.
+    minimum=13000
+    [[ -z $offload ]] && minimum=300
+    expect_ge "$what: frames written" "$minimum" "$written"
     expect_ge "$what: io_uring_enter calls" 1 "$submissions"
     if [[ $mode == io_uring ]]; then
       expect_le "$what: io_uring_enter calls below frames written (batches)" \

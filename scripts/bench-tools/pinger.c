@@ -7,7 +7,8 @@
 //       (200 µs), each carrying 56 bytes; waits up to -W (1000 ms) after the last one for
 //       late replies.
 //
-// Needs a raw ICMP socket (root). Between sends it sleeps in ppoll(2) with a timer slack of
+// Needs a raw ICMP socket (root); its receive buffer is 8 MiB, so that replies are not lost
+// while the pinger waits for a CPU. Between sends it sleeps in ppoll(2) with a timer slack of
 // 1 µs (prctl PR_SET_TIMERSLACK), so it does not spin a CPU; it reads each reply as it comes.
 // Round trip: from just before sendto() to just after recvfrom() returns (CLOCK_MONOTONIC).
 // It checks its own pacing: the gaps between successive sends (median and p99).
@@ -82,6 +83,10 @@ int main(int argc, char **argv) {
     perror("pinger: socket(SOCK_RAW, IPPROTO_ICMP)");
     return 1;
   }
+  // A pinger descheduled on a busy machine must not lose replies to a full receive buffer:
+  // 8 MiB holds about 10,000 of them (SO_RCVBUFFORCE, root, past net.core.rmem_max).
+  int buffer_size = 8 << 20;
+  setsockopt(sock, SOL_SOCKET, SO_RCVBUFFORCE, &buffer_size, sizeof(buffer_size));
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   int64_t *sent_at = calloc((size_t)count, sizeof(int64_t));
   int64_t *rtts = calloc((size_t)count, sizeof(int64_t));
