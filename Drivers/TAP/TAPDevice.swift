@@ -15,6 +15,12 @@ import NetCore
 /// virtio-net header (`TUNSETVNETHDRSZ`) and `TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4 | ...)`:
 /// the kernel hands the stack TCP segments of up to 64 KiB with checksums it vouches for, and
 /// takes segments of that size from the stack, cutting them and filling in checksums itself.
+///
+/// With a ``TAPWriteMode`` other than `write`, frames go out through an io_uring
+/// (`TAPRingWriter`): many writes for one system call, or for none with a submission thread;
+/// where the kernel refuses io_uring (`io_uring_setup(2)` fails: an old kernel,
+/// `kernel.io_uring_disabled`, a container's seccomp filter) the device writes with
+/// `write(2)` and says why in ``writeModeRefusal``.
 public struct TAPDevice: ~Copyable, NetworkDevice {
   /// What the driver throws.
   public typealias Failure = TAPError
@@ -39,10 +45,22 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
   /// Frames written to the kernel.
   public private(set) var framesWritten: UInt64 = 0
 
-  private let receiveBuffer: UnsafeMutableRawBufferPointer
+  /// How frames are written: the mode asked for, or ``TAPWriteMode/write`` when io_uring was
+  /// refused.
+  public let writeMode: TAPWriteMode
+  /// Why the io_uring asked for could not be set up (the device writes with `write(2)`).
+  public let writeModeRefusal: TAPError?
+  /// With io_uring: `io_uring_enter(2)` calls made to submit frames.
+  public var ringSubmissions: UInt64 { ringWriter?.submissions ?? 0 }
 
-  /// Opens (or creates) the TAP device `name`, for frames carrying IPv4 packets of up to `mtu`.
-  public init(name: String, mtu: Int, offloads: Bool = true) throws(TAPError) {
+  private let receiveBuffer: UnsafeMutableRawBufferPointer
+  private let ringWriter: TAPRingWriter?
+
+  /// Opens (or creates) the TAP device `name`, for frames carrying IPv4 packets of up to `mtu`,
+  /// written as `writeMode` says (see ``TAPWriteMode``).
+  public init(name: String, mtu: Int, offloads: Bool = true, writeMode: TAPWriteMode = .write)
+    throws(TAPError)
+  {
     let bytes = Array(name.utf8)
     guard !bytes.isEmpty, bytes.count < Int(IFNAMSIZ),
       !bytes.contains(UInt8(ascii: "/")), !bytes.contains(UInt8(ascii: " "))
@@ -75,6 +93,18 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
       decoding: actual.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     createdDevice = !existed
     self.mtu = mtu
+    var writer: TAPRingWriter? = nil
+    var refusal: TAPError? = nil
+    if writeMode != .write {
+      do {
+        writer = try TAPRingWriter(mode: writeMode)
+      } catch {
+        refusal = error
+      }
+    }
+    ringWriter = writer
+    writeModeRefusal = refusal
+    self.writeMode = writer == nil ? .write : writeMode
     receiveBuffer = .allocate(
       byteCount: max(mtu, 65535) + 64 + VirtioNetHeader.length, alignment: 64)
   }
@@ -119,32 +149,32 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
     return received
   }
 
-  /// Writes queued frames with `write(2)`, each with its virtio-net header (written into the
-  /// frame's headroom) when offloads are on, until the queue is empty or the kernel pushes back
-  /// (`EAGAIN`: the rest stay queued). A frame the kernel refuses is dropped and counted in
+  /// Writes queued frames with `write(2)` (or through the io_uring, see ``TAPWriteMode``),
+  /// each with its virtio-net header (written into the frame's headroom) when offloads are on,
+  /// until the queue is empty or the kernel pushes back (`EAGAIN`, or every io_uring slot
+  /// taken: the rest stay queued). A frame the kernel refuses is dropped and counted in
   /// ``transmitErrors``.
   public mutating func transmit(_ queue: inout FrameQueue, now: Instant) throws(TAPError) {
+    if let ringWriter {
+      let offloads = self.offloads
+      var unsendable: UInt64 = 0
+      let refusedBefore = ringWriter.framesRefused
+      try ringWriter.transmit(&queue, fileDescriptor: fileDescriptor) { frame in
+        let bytes = TAPDevice.wireBytes(of: frame, offloads: offloads)
+        if bytes == nil { unsendable += 1 }
+        return bytes
+      }
+      transmitErrors += unsendable + (ringWriter.framesRefused - refusedBefore)
+      framesWritten = ringWriter.framesWritten
+      return
+    }
     while let frame = queue.first {
-      if offloads && frame.headroom < VirtioNetHeader.length {
-        // No room for the header in front (never the case for the stack's own buffers).
+      guard let bytes = TAPDevice.wireBytes(of: frame, offloads: offloads) else {
         transmitErrors += 1
         _ = queue.popFirst()
         continue
       }
-      let written = frame.withUnsafeStorage { storage, range in
-        var start = range.lowerBound
-        if offloads {
-          start -= VirtioNetHeader.length
-          // The EtherType (bytes 12 and 13 of the frame) says which TCP a segment carries.
-          let carriesIPv6 =
-            range.count >= 14 && storage[range.lowerBound + 12] == 0x86
-            && storage[range.lowerBound + 13] == 0xDD
-          VirtioNetHeader(
-            offload: frame.offload, frameStart: range.lowerBound, carriesIPv6: carriesIPv6
-          ).write(to: storage.baseAddress! + start)
-        }
-        return write(fileDescriptor, storage.baseAddress! + start, range.upperBound - start)
-      }
+      let written = write(fileDescriptor, bytes.baseAddress, bytes.count)
       if written < 0 {
         let code = errno
         if code == EINTR { continue }
@@ -155,6 +185,28 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
         framesWritten += 1
       }
       _ = queue.popFirst()
+    }
+  }
+
+  /// The bytes to write for `frame`: the frame, preceded by its virtio-net header (written into
+  /// its headroom) when offloads are on; nil when it has no room for the header (never the
+  /// case for the stack's own buffers). Valid while the frame lives.
+  static func wireBytes(of frame: PacketBuffer, offloads: Bool) -> UnsafeRawBufferPointer? {
+    if offloads && frame.headroom < VirtioNetHeader.length { return nil }
+    return frame.withUnsafeStorage { storage, range in
+      var start = range.lowerBound
+      if offloads {
+        start -= VirtioNetHeader.length
+        // The EtherType (bytes 12 and 13 of the frame) says which TCP a segment carries.
+        let carriesIPv6 =
+          range.count >= 14 && storage[range.lowerBound + 12] == 0x86
+          && storage[range.lowerBound + 13] == 0xDD
+        VirtioNetHeader(
+          offload: frame.offload, frameStart: range.lowerBound, carriesIPv6: carriesIPv6
+        ).write(to: storage.baseAddress! + start)
+      }
+      return UnsafeRawBufferPointer(
+        start: storage.baseAddress! + start, count: range.upperBound - start)
     }
   }
 }

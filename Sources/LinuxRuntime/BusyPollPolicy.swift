@@ -26,6 +26,13 @@ import NetCore
 /// that it was preempted while it polled (``preempted(at:)``: it lost time to other work),
 /// the adaptive mode stops polling for a pause, 10 ms at first, doubled for each preemption
 /// that follows within four pauses, up to 1 s.
+///
+/// A peer that sends every 200 µs keeps the adaptive window open all the time: the loop then
+/// spins a whole CPU to save each wake-up. ``maximumShare`` caps that (a duty cycle): the
+/// adaptive mode polls only while it has polling credit, which grows by that share of the time
+/// that passes and shrinks by the time it polls (a token bucket of at most
+/// ``shareCreditLimit``), so over time it polls at most that share of the time and sleeps in
+/// the rest; at 100 % (the default) there is no cap.
 public struct BusyPollPolicy: Sendable, CustomStringConvertible {
   /// How the loop decides between polling and sleeping.
   public enum Mode: Sendable, Equatable {
@@ -47,8 +54,17 @@ public struct BusyPollPolicy: Sendable, CustomStringConvertible {
   /// The adaptive mode's longest pause in polling after preemptions.
   public static let maximumContentionPause = Interval.seconds(1)
 
+  /// The most polling credit the duty-cycle cap saves up: what a loop that was idle may poll
+  /// at once before the cap counts.
+  public static let shareCreditLimit = Interval.milliseconds(5)
+
   /// The mode the policy was made with.
   public let mode: Mode
+  /// The adaptive mode's duty-cycle cap: the largest share of the time it polls, in percent
+  /// (100: no cap).
+  public let maximumShare: Int64
+  /// The polling time the cap still allows (only counted when ``maximumShare`` is below 100).
+  public private(set) var pollingCredit = BusyPollPolicy.shareCreditLimit
   /// How long the loop polls after the last busy turn; zero: it sleeps at once.
   public private(set) var window: Interval
   /// When the last busy turn began.
@@ -60,9 +76,11 @@ public struct BusyPollPolicy: Sendable, CustomStringConvertible {
   /// When the loop last reported a preemption while it polled.
   private var lastPreemption: Instant?
 
-  /// A policy in `mode`; an adaptive one starts with no window (an idle loop sleeps).
-  public init(_ mode: Mode) {
+  /// A policy in `mode`; an adaptive one starts with no window (an idle loop sleeps), and polls
+  /// at most `maximumShare` percent of the time (1 to 100, clamped; 100: no cap).
+  public init(_ mode: Mode, maximumShare: Int64 = 100) {
     self.mode = mode
+    self.maximumShare = min(max(maximumShare, 1), 100)
     switch mode {
     case .off: window = .zero
     case .fixed(let window): self.window = max(window, .zero)
@@ -75,6 +93,7 @@ public struct BusyPollPolicy: Sendable, CustomStringConvertible {
   public func polls(at now: Instant) -> Bool {
     guard let lastBusyTurn, window > .zero else { return false }
     if let pausedUntil, now < pausedUntil { return false }
+    if maximumShare < 100 && pollingCredit <= .zero { return false }
     return now - lastBusyTurn < window
   }
 
@@ -97,6 +116,14 @@ public struct BusyPollPolicy: Sendable, CustomStringConvertible {
   public mutating func busyTurn(at now: Instant) {
     defer { lastBusyTurn = now }
     guard case .adaptive(let maximum) = mode else { return }
+    if maximumShare < 100, let lastBusyTurn {
+      // The loop polled from the last busy turn until now or the end of its window, if it
+      // polled at all then (its window, pause and credit have not changed since).
+      let gap = now - lastBusyTurn
+      let polled = polls(at: lastBusyTurn) ? min(gap, window) : .zero
+      pollingCredit = min(
+        pollingCredit + gap * maximumShare / 100 - polled, Self.shareCreditLimit)
+    }
     if let lastBusyTurn, now - lastBusyTurn <= maximum {
       window = maximum
     } else {
@@ -110,6 +137,8 @@ public struct BusyPollPolicy: Sendable, CustomStringConvertible {
     switch mode {
     case .off: "off"
     case .fixed(let window): "fixed \(window.microseconds) us"
+    case .adaptive(let maximum) where maximumShare < 100:
+      "adaptive, up to \(maximum.microseconds) us, at most \(maximumShare) % of the time"
     case .adaptive(let maximum): "adaptive, up to \(maximum.microseconds) us"
     }
   }

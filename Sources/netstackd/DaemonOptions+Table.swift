@@ -2,6 +2,7 @@ import Applications
 import LinuxRuntime
 import NetCore
 import NetStack
+import TAP
 import TCP
 
 /// Every option of the daemon, by section: its spelling, its value, its help and how it sets
@@ -109,6 +110,25 @@ extension DaemonOptions {
         "on a TAP: no virtio-net header, so no checksum offload or TSO; on netfront: no TCP segmentation or checksum offload on transmit"
     ) { options, _, _ in options.offloads = false },
     Option(
+      "--tap-writes", value: .required("write|io_uring|io_uring-sqpoll"),
+      help: """
+        on a TAP: how frames are written: one write(2) each (default), io_uring (the frames \
+        of a poll with one io_uring_enter), or io_uring-sqpoll (a kernel thread of the \
+        daemon takes them from the ring and writes them, on another CPU when there is one; it \
+        sleeps after 1 ms without frames); where io_uring is refused, write(2), said at start
+        """
+    ) { options, value, name throws(OptionError) in
+      switch value ?? "" {
+      case "write": options.tapWriteMode = .write
+      case "io_uring": options.tapWriteMode = .ioURing
+      case "io_uring-sqpoll":
+        options.tapWriteMode = .ioURingSubmissionThread(
+          idle: TAPWriteMode.defaultSubmissionThreadIdle)
+      default:
+        throw OptionError(name, "expected write, io_uring or io_uring-sqpoll, not '\(value ?? "")'")
+      }
+    },
+    Option(
       "--busy-poll", value: .required("USEC|auto"),
       help: """
         after traffic, keep polling for USEC microseconds before sleeping (1-100000), or \
@@ -125,6 +145,17 @@ extension DaemonOptions {
       let microseconds = try number(
         value, name, in: 0...100_000, "auto or a number of microseconds from 0 to 100000")
       options.busyPoll = microseconds == 0 ? .off : .fixed(.microseconds(Int64(microseconds)))
+    },
+    Option(
+      "--busy-poll-share", value: .required("PERCENT"),
+      help: """
+        with --busy-poll auto: poll at most PERCENT % of the time (1-100; default 100, no \
+        cap), sleeping in the rest even while frames keep coming closely spaced: a peer that \
+        sends every 200 us otherwise keeps the loop polling all the time
+        """
+    ) { options, value, name throws(OptionError) in
+      let percent = try number(value, name, in: 1...100, "a percentage from 1 to 100")
+      options.busyPollShare = Int64(percent)
     },
   ]
 

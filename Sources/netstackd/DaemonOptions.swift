@@ -4,6 +4,7 @@ import LinuxRuntime
 import NetCore
 import NetStack
 import NetworkAPI
+import TAP
 import TCP
 
 /// The daemon's command line, parsed and checked.
@@ -64,9 +65,13 @@ struct DaemonOptions {
   var mtu: Int?
   /// Checksum and segmentation offload through the TAP's virtio-net header.
   var offloads = true
+  /// `--tap-writes`: how a TAP device writes its frames.
+  var tapWriteMode = TAPWriteMode.write
   /// `--busy-poll`: whether and how long the event loop polls after traffic before it sleeps
   /// (default: adaptive, up to ``BusyPollPolicy/defaultAdaptiveMaximum``).
   var busyPoll = BusyPollPolicy.Mode.adaptive(maximum: BusyPollPolicy.defaultAdaptiveMaximum)
+  /// `--busy-poll-share`: the adaptive mode's duty-cycle cap, in percent (100: none).
+  var busyPollShare: Int64 = 100
   var hostAddress: HostAddress?
   /// `--ip6 ADDR/PREFIX`, in the order given.
   var ipv6Addresses: [IPv6CIDR] = []

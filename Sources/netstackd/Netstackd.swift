@@ -124,7 +124,7 @@ final class Daemon {
     let loop: EventLoop
     do {
       loop = try EventLoop()
-      loop.busyPoll = BusyPollPolicy(options.busyPoll)
+      loop.busyPoll = BusyPollPolicy(options.busyPoll, maximumShare: options.busyPollShare)
       eventLoop = loop
       let signalDescriptor = signals.fileDescriptor
       try loop.register(signalDescriptor, events: UInt32(EPOLLIN.rawValue)) { [unowned self] _ in
@@ -311,7 +311,8 @@ final class Daemon {
       try inDeviceNamespace {
         let device: TAPDevice
         do {
-          device = try TAPDevice(name: name, mtu: mtu, offloads: options.offloads)
+          device = try TAPDevice(
+            name: name, mtu: mtu, offloads: options.offloads, writeMode: options.tapWriteMode)
         } catch {
           failure = "--tap \(name): \(error)"
           return
@@ -339,9 +340,24 @@ final class Daemon {
     let mac = chosenMAC
     let descriptor = device.fileDescriptor
     let offloads = device.offloads
-    let (runtime, _) = makeRuntime(
+    if let refusal = device.writeModeRefusal {
+      print("netstackd: --tap-writes \(options.tapWriteMode): \(refusal); writing with write(2)")
+    } else if device.writeMode != .write {
+      print("netstackd: \(deviceName): frames written through \(device.writeMode)")
+    }
+    let (runtime, loopDevice) = makeRuntime(
       device, fileDescriptor: descriptor, name: "netstack over TAP \(deviceName)", mtu: mtu,
       mac: mac, offloads: offloads, loop: loop)
+    deviceCounters = {
+      loopDevice.withDevice { chain in
+        [
+          ("tap", "frames_read", chain.inner.inner.inner.framesRead),
+          ("tap", "frames_written", chain.inner.inner.inner.framesWritten),
+          ("tap", "transmit_errors", chain.inner.inner.inner.transmitErrors),
+          ("tap", "ring_submissions", chain.inner.inner.inner.ringSubmissions),
+        ]
+      }
+    }
     let place = namespace.map { " in network namespace \($0.path)" } ?? ""
     print(
       "netstackd: \(deviceName)\(created ? " (created)" : "")\(place): mac \(mac), \(addressSummary), mtu \(mtu); \(hostSummary)"

@@ -144,4 +144,70 @@ struct BusyPollPolicyTests {
       BusyPollPolicy(.adaptive(maximum: .microseconds(500))).description
         == "adaptive, up to 500 us")
   }
+
+  /// The share of `seconds` of virtual time that a loop under `policy` spends polling when a
+  /// frame comes every `gap` µs: after each busy turn it polls until the next frame if the
+  /// policy says so (the frame then finds it polling), else it sleeps.
+  private static func polledShare(
+    _ policy: inout BusyPollPolicy, gap: Int64, seconds: Int64 = 1
+  ) -> (share: Double, framesFoundPolling: Int) {
+    var polled: Int64 = 0
+    var found = 0
+    var time: Int64 = 0
+    var wasPolling = false
+    while time < seconds * 1_000_000 {
+      if wasPolling { found += 1 }
+      policy.busyTurn(at: at(microseconds: time))
+      wasPolling = policy.polls(at: at(microseconds: time)) && policy.window.microseconds > gap
+      if wasPolling { polled += gap }
+      time += gap
+    }
+    return (Double(polled) / Double(seconds * 1_000_000), found)
+  }
+
+  /// Without a cap, a ping every 200 µs keeps the adaptive loop polling all the time: every
+  /// echo request finds it polling, and it never sleeps.
+  @Test func adaptiveWithoutCapPollsAllTheTimeForAPingEvery200Microseconds() {
+    var policy = BusyPollPolicy(.adaptive(maximum: .microseconds(500)))
+    let (share, found) = Self.polledShare(&policy, gap: 200)
+    #expect(share > 0.99)
+    #expect(found > 4_990)
+  }
+
+  /// With --busy-poll-share 50 the same ping costs at most half the time in polling (plus
+  /// the saved-up credit of 5 ms), and half the echo requests still find the loop polling.
+  @Test(arguments: [Int64(25), 50, 75])
+  func shareCapsThePollingOfAPingEvery200Microseconds(percent: Int64) {
+    var policy = BusyPollPolicy(.adaptive(maximum: .microseconds(500)), maximumShare: percent)
+    let (share, found) = Self.polledShare(&policy, gap: 200, seconds: 2)
+    let cap = Double(percent) / 100
+    #expect(share <= cap + 0.005 + 0.0025, "polled \(share) of the time, cap \(cap)")
+    #expect(share >= cap - 0.1, "polled \(share) of the time, cap \(cap)")
+    #expect(Double(found) >= (cap - 0.1) * 10_000)
+  }
+
+  /// A back-to-back ping (an echo every 15 µs) with the cap at 100 % is polled throughout, as
+  /// before the cap existed; the status words do not change at 100 %.
+  @Test func fullShareIsNoCap() {
+    var policy = BusyPollPolicy(.adaptive(maximum: .microseconds(500)), maximumShare: 100)
+    let (share, _) = Self.polledShare(&policy, gap: 15)
+    #expect(share > 0.99)
+    #expect(policy.description == "adaptive, up to 500 us")
+    let capped = BusyPollPolicy(.adaptive(maximum: .microseconds(500)), maximumShare: 40)
+    #expect(capped.description == "adaptive, up to 500 us, at most 40 % of the time")
+    #expect(BusyPollPolicy(.off, maximumShare: 0).maximumShare == 1)
+  }
+
+  /// After an idle spell the credit is back: a burst polls at once, and the cap only counts
+  /// once the saved 5 ms are spent.
+  @Test func creditComesBackWhileIdle() {
+    var policy = BusyPollPolicy(.adaptive(maximum: .microseconds(500)), maximumShare: 10)
+    _ = Self.polledShare(&policy, gap: 200)
+    #expect(policy.pollingCredit < .microseconds(100), "the credit is spent")
+    // One second idle, then frames 100 µs apart: the second one finds the loop polling.
+    policy.busyTurn(at: Self.at(microseconds: 3_000_000))
+    policy.busyTurn(at: Self.at(microseconds: 3_000_100))
+    #expect(policy.pollingCredit > .milliseconds(4), "the credit came back")
+    #expect(policy.polls(at: Self.at(microseconds: 3_000_150)))
+  }
 }

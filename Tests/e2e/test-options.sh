@@ -77,6 +77,10 @@ bad_option --mtu yes --tap tap0 --mtu abc
 bad_option --busy-poll yes --tap tap0 --busy-poll -1
 bad_option --busy-poll yes --tap tap0 --busy-poll 100001
 bad_option --busy-poll yes --tap tap0 --busy-poll soon
+bad_option --tap-writes yes --tap tap0 --tap-writes uring
+bad_option --busy-poll-share yes --tap tap0 --busy-poll-share 0
+bad_option --busy-poll-share yes --tap tap0 --busy-poll-share 101
+bad_option --tap-writes yes --tap tap0 --tap-writes ""
 bad_option --host-ip yes --tap tap0 --host-ip bad
 bad_option --host-ip yes --tap tap0 --host-ip 10.77.0.2/24  # equal to --ip
 bad_option --host-ip yes --tap tap0 --host-ip 10.78.0.1/24  # outside the --ip network

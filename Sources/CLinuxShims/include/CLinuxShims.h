@@ -14,6 +14,8 @@
 #include <sys/uio.h>
 #include <sys/timerfd.h>
 
+#include "netstack_uring.h"
+
 /// Opens /dev/net/tun non-blocking and attaches to (or creates) the TAP device `name` with
 /// IFF_TAP | IFF_NO_PI (and IFF_VNET_HDR when `vnet_header` is non-zero): TUNSETIFF.
 /// The kernel's chosen name is written to `actual_name` (IFNAMSIZ bytes).
