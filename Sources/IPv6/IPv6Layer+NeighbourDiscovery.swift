@@ -27,25 +27,26 @@ extension IPv6Layer {
     }
     ndpCounters.neighbourSolicitationsReceived += 1
     let target = solicitation.target
-    guard let ours = addressTable.entry(for: target) else {
+    if let ours = addressTable.entry(for: target) {
+      switch ours.state {
+      case .tentative:
+        // Only another node's detection makes ours fail; a unicast source is resolving an
+        // address it believes assigned and is ignored (RFC 4862 §5.4.3).
+        guard context.source.isUnspecified else { return }
+        if addressTable.isOwnSolicitation(for: target, nonce: solicitation.options.nonce) {
+          ndpCounters.detectionLoopedBack += 1
+          return
+        }
+        duplicateDetected(target, now: now)
+        return
+      case .duplicate:
+        return
+      case .preferred, .deprecated:
+        break
+      }
+    } else if !proxiedAddresses.contains(target) {
       ndpCounters.solicitationsNotForUs += 1
       return
-    }
-    switch ours.state {
-    case .tentative:
-      // Only another node's detection makes ours fail; a unicast source is resolving an
-      // address it believes assigned and is ignored (RFC 4862 §5.4.3).
-      guard context.source.isUnspecified else { return }
-      if addressTable.isOwnSolicitation(for: target, nonce: solicitation.options.nonce) {
-        ndpCounters.detectionLoopedBack += 1
-        return
-      }
-      duplicateDetected(target, now: now)
-      return
-    case .duplicate:
-      return
-    case .preferred, .deprecated:
-      break
     }
     if context.source.isUnspecified {
       // Another node's detection of an address we use: tell all nodes (§7.2.4), not solicited.

@@ -110,6 +110,9 @@ public struct IPv6Layer<Link: IPv6Link> {
   /// relay to re-originate (RFC 8200 §3, a router's forwarding; see `IPv6Layer+Relay.swift`).
   /// Off by default.
   public var relaysOtherDestinations = false
+  /// Addresses not ours whose neighbour solicitations the layer answers with its own
+  /// link-layer address, as a proxy (RFC 4861 §7.2.8; see `IPv6Layer+Proxy.swift`).
+  public internal(set) var proxiedAddresses: [IPv6Address] = []
   /// The advertising interface, once ``startAdvertising(_:now:)`` has made the interface a
   /// router's (RFC 4861 §6.2).
   public internal(set) var advertiser: RouterAdvertiser?

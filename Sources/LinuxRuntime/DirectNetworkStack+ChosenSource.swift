@@ -31,3 +31,25 @@ extension DirectNetworkStack {
     }
   }
 }
+
+extension DirectNetworkStack {
+  /// A UDP socket of the stack whose datagrams to `peer` leave from `source` (its port 0: an
+  /// ephemeral one), and which receives `peer`'s answers to it: a published port's flow
+  /// showing the guest its client (`DirectStack+ChosenSourceUDP.swift`). It sends to `peer`
+  /// only. `addressInUse` when another socket has the same four numbers.
+  public func bindUDP(from source: SocketAddress, to peer: SocketAddress)
+    async throws(NetworkError) -> DirectUDPSocket
+  {
+    try await runtime.loop.run { () throws(NetworkError) -> DirectUDPSocket in
+      do throws(UDPError) {
+        let id = try runtime.stack.bindUDP(
+          from: source.address, sourcePort: source.port, peer: peer.address, peerPort: peer.port)
+        return DirectUDPSocket(
+          runtime: runtime, id: id, localPort: runtime.stack.udp.endpoint(id)!.localPort,
+          hasChosenSource: true)
+      } catch {
+        throw NetworkError(error)
+      }
+    }
+  }
+}

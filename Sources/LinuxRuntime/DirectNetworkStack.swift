@@ -206,6 +206,9 @@ public struct DirectUDPSocket: UDPSocketHandle {
   let runtime: DirectStackRuntime
   let id: UDPEndpointID
   public let localPort: UInt16
+  /// Whether it sends from a chosen address and port, only to its one peer
+  /// (``DirectNetworkStack/bindUDP(from:to:)``).
+  var hasChosenSource = false
 
   public func receive() async throws(NetworkError) -> (payload: [UInt8], from: SocketAddress) {
     try await runtime.loop.run {
@@ -223,9 +226,18 @@ public struct DirectUDPSocket: UDPSocketHandle {
   public func send(_ payload: [UInt8], to destination: SocketAddress) async throws(NetworkError) {
     try await runtime.loop.run { () throws(NetworkError) in
       do throws(UDPError) {
-        try runtime.stack.sendUDP(
-          payload.span, from: id, to: destination.address, port: destination.port,
-          now: MonotonicClock.now())
+        if hasChosenSource {
+          // Its peer only: the peer's answers are taken by the four numbers.
+          guard let peer = runtime.stack.chosenSourceUDP.peer(of: id),
+            peer.address == destination.address, peer.port == destination.port
+          else { throw .noRoute }
+          try runtime.stack.sendUDPFromChosenSource(
+            payload.span, from: id, now: MonotonicClock.now())
+        } else {
+          try runtime.stack.sendUDP(
+            payload.span, from: id, to: destination.address, port: destination.port,
+            now: MonotonicClock.now())
+        }
       } catch {
         throw NetworkError(error)
       }
@@ -234,7 +246,7 @@ public struct DirectUDPSocket: UDPSocketHandle {
 
   public func close() async {
     try? await runtime.loop.run { () throws(NetworkError) in
-      runtime.stack.udp.close(id)
+      runtime.stack.closeUDP(id)
       runtime.datagramReaders.resumeAll(id)
     }
   }

@@ -17,6 +17,17 @@ extension DirectStack {
     if ipv6.isStarted { ipv6.relaysOtherDestinations = true }
   }
 
+  /// Answers guests' neighbour solicitations for the policy's IPv6 address of the host's
+  /// loopback (``RelayDestinationPolicy/hostLoopbackIPv6``), which they resolve on the link
+  /// when it lies in their prefix, as the IPv4 one is answered for by ARP. Call after
+  /// ``startRelay(_:)``, with IPv6 started; false when there is nothing to answer for or the
+  /// layer refused it.
+  @discardableResult
+  public mutating func answerForHostLoopbackIPv6(now: Instant) -> Bool {
+    guard ipv6.isStarted, let address = relay?.policy.hostLoopbackIPv6 else { return false }
+    return ipv6.answerNeighbourSolicitations(for: address, now: now)
+  }
+
   /// A datagram to another host (`IPv4Delivery.isRelayed`): refused with ICMP "communication
   /// administratively prohibited" if the policy says so, else an echo request or a UDP datagram
   /// is queued for the host side, TCP goes to the TCP layer as a relayed segment (see
@@ -33,6 +44,15 @@ extension DirectStack {
       return
     }
     if deliverErrorToOwnTCPConnection(delivery, packet: packet) { return }
+    // A published port's UDP flow that took its client's address (DirectStack+ChosenSourceUDP).
+    if delivery.header.protocolNumber == .udp,
+      deliverToChosenSourceUDP(
+        source: .v4(delivery.header.source), destination: .v4(delivery.header.destination),
+        transport: packet.extracting(droppingFirst: delivery.headerLength),
+        checksumVerified: checksumVerified)
+    {
+      return
+    }
     guard var gateway = relay else {
       ipv4.dropForOtherAddress()
       return

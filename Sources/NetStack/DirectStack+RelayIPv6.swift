@@ -23,6 +23,14 @@ extension DirectStack {
     {
       return
     }
+    // A published port's UDP flow that took its client's address (DirectStack+ChosenSourceUDP).
+    if delivery.nextHeader == .udp,
+      deliverToChosenSourceUDP(
+        source: .v6(delivery.source), destination: .v6(delivery.destination),
+        transport: transport, checksumVerified: checksumVerified)
+    {
+      return
+    }
     // The layer relays only once startRelay has made the stack a gateway.
     guard var gateway = relay else { return }
     // Taken out while it changes, so that its queues are not copied.

@@ -53,7 +53,7 @@ public struct DirectStack {
   private var transmitted: [PacketBuffer] = []
   /// UDP endpoints that received a datagram since the runtime last looked (bounded by the
   /// number of endpoints; each appears once).
-  public private(set) var readableUDPEndpoints: [UDPEndpointID] = []
+  public internal(set) var readableUDPEndpoints: [UDPEndpointID] = []
   /// The DHCP client, once ``startDHCPClient(_:now:)`` has started it.
   public private(set) var dhcpClient: DHCPClient?
   /// The DHCP server, once ``startDHCPServer(_:)`` has started it.
@@ -65,6 +65,9 @@ public struct DirectStack {
   private var dhcpServerEndpoint: UDPEndpointID?
   /// Relay mode's gateway, once ``startRelay(_:)`` has made the stack one.
   public internal(set) var relay: RelayGateway?
+  /// UDP endpoints sending from an address and port not the stack's (a published port's
+  /// flows; `DirectStack+ChosenSourceUDP.swift`).
+  public internal(set) var chosenSourceUDP = ChosenSourceUDPTable()
 
   /// A stack with the configured address, which it announces at once with gratuitous ARP
   /// (the announcement waits in ``transmitQueue``). IPv6 starts at once too: the link-local

@@ -10,9 +10,9 @@ import NetCore
 /// way to the host's loopback is ``hostLoopback``, an address that the relay maps to 127.0.0.1.
 ///
 /// Over IPv6 the same, by RFC 4291 §2.4's address types: refused always the unspecified
-/// address, the host's loopback ::1 (no IPv6 address maps to it yet), link-local fe80::/10,
-/// multicast, IPv4-mapped ::ffff:0:0/96, and the guests' own prefixes (``guestPrefixes``);
-/// refused on request the IPv6 ranges of `--deny`.
+/// address, the host's loopback ::1, link-local fe80::/10, multicast, IPv4-mapped
+/// ::ffff:0:0/96, and the guests' own prefixes (``guestPrefixes``); refused on request the
+/// IPv6 ranges of `--deny`. The one way to the host's ::1 is ``hostLoopbackIPv6``.
 public struct RelayDestinationPolicy: Sendable, Equatable {
   /// Why a destination is refused.
   public enum Refusal: Sendable, Equatable {
@@ -27,7 +27,8 @@ public struct RelayDestinationPolicy: Sendable, Equatable {
   /// What the relay does with a destination.
   public enum Decision: Sendable, Equatable {
     /// Re-originate it from the host to `hostAddress` (the destination itself, or 127.0.0.1
-    /// for ``RelayDestinationPolicy/hostLoopback``).
+    /// for ``RelayDestinationPolicy/hostLoopback``, ::1 for
+    /// ``RelayDestinationPolicy/hostLoopbackIPv6``).
     case relay(hostAddress: IPAddress)
     case refuse(Refusal)
   }
@@ -45,6 +46,8 @@ public struct RelayDestinationPolicy: Sendable, Equatable {
   public var guestPrefixes: [IPv6CIDR] = []
   /// The address the guest uses for the host's 127.0.0.1, if any.
   public var hostLoopback: IPv4Address?
+  /// The address the guest uses for the host's ::1, if any (it may lie in a guest prefix).
+  public var hostLoopbackIPv6: IPv6Address?
 
   /// A policy for guests in `guestSubnet` with nothing denied and no way to the host's loopback.
   public init(guestSubnet: IPv4CIDR) {
@@ -79,6 +82,7 @@ public struct RelayDestinationPolicy: Sendable, Equatable {
   /// What to do with a packet to the IPv6 `destination`. `--deny` comes first, as for IPv4.
   public func decision(for destination: IPv6Address) -> Decision {
     if deniedIPv6.contains(where: { $0.contains(destination) }) { return .refuse(.denied) }
+    if destination == hostLoopbackIPv6 { return .relay(hostAddress: .v6(.loopback)) }
     if !destination.isUnicast || destination.isLinkLocal || destination.isIPv4Mapped {
       return .refuse(.reserved)
     }

@@ -64,6 +64,11 @@ public final class UDPFlowForwarder<Front: UDPSocketHandle, Back: NetworkStack>:
   /// Places shared with other forwarders: each flow holds one (nil: only ``maximumFlows``).
   /// Set it before ``run()``.
   public var allowance: FlowAllowance?
+  /// Opens the back stack's socket of a new client's flow (nil: `back.bindUDP(port: 0)`, the
+  /// back stack's own address and an ephemeral port): a published port's flow takes the
+  /// client's address and port where it can. Set it before ``run()``.
+  public var openFlowSocket:
+    (@Sendable (SocketAddress) async throws(NetworkError) -> Back.Datagrams)?
 
   public init(
     front: Front, back: Back, target: SocketAddress, maximumFlows: Int, idleTimeout: Interval,
@@ -145,7 +150,11 @@ public final class UDPFlowForwarder<Front: UDPSocketHandle, Back: NetworkStack>:
     }
     let socket: Back.Datagrams
     do {
-      socket = try await back.bindUDP(port: 0)
+      if let openFlowSocket {
+        socket = try await openFlowSocket(client)
+      } else {
+        socket = try await back.bindUDP(port: 0)
+      }
     } catch {
       allowance?.giveBack()
       counters.socketFailures += 1

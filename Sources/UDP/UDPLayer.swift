@@ -160,6 +160,45 @@ public struct UDPLayer {
     else {
       return refuse(delivery)
     }
+    return enqueue(datagram, delivery: delivery, on: id)
+  }
+
+  /// Handles a datagram for an endpoint the caller has chosen by the datagram's four numbers
+  /// rather than its destination port: the answer of a peer to an address and port the
+  /// endpoint sent from but does not own (a published port's flow showing its client's
+  /// address; see `DirectStack+ChosenSourceUDP.swift`). Checked as ``input(_:datagram:)``
+  /// checks; nothing is answered when it is dropped.
+  public mutating func input(
+    _ delivery: TransportDelivery, datagram bytes: Span<UInt8>, to id: UDPEndpointID
+  ) -> UDPInput {
+    counters.datagramsReceived += 1
+    let datagram: UDPDatagram
+    do {
+      datagram = try UDPDatagram(checking: bytes)
+    } catch .truncated {
+      counters.droppedTruncated += 1
+      return .dropped
+    } catch {
+      counters.droppedBadLength += 1
+      return .dropped
+    }
+    if !delivery.checksumVerified
+      && !datagram.checksumIsValid(source: delivery.source, destination: delivery.destination)
+    {
+      counters.droppedBadChecksum += 1
+      return .dropped
+    }
+    guard endpoints[id] != nil else {
+      counters.droppedNotForUs += 1
+      return .dropped
+    }
+    return enqueue(datagram, delivery: delivery, on: id)
+  }
+
+  /// Queues a checked datagram on endpoint `id`, or drops it (counted) when it is full.
+  private mutating func enqueue(
+    _ datagram: UDPDatagram, delivery: TransportDelivery, on id: UDPEndpointID
+  ) -> UDPInput {
     let received = UDPReceivedDatagram(
       source: delivery.source, sourcePort: datagram.sourcePort, destination: delivery.destination,
       payload: datagram.payload.copyToArray())

@@ -17,8 +17,11 @@ extension Daemon {
       raiseDescriptorLimit()
     }
     let table = PublishedPortTable(
-      loop: loop, stack: runtime.api, guestSubnet: options.stackAddress.network,
-      relaying: options.relay, hostLoopback: options.hostLoopback,
+      loop: loop, stack: runtime.api,
+      mapping: PublishedClientMapping(
+        guestSubnet: options.stackAddress.network,
+        guestPrefixes: options.relayPolicy.guestPrefixes, relaying: options.relay,
+        hostLoopback: options.hostLoopback, hostLoopbackIPv6: options.hostLoopbackIPv6),
       udpIdleTimeout: flowIdleTimeout, logger: logger)
     table.halfClosedTimeout = options.halfClosedTimeout
     table.hostLifetime = options.hostSocketLifetime
@@ -50,7 +53,7 @@ extension Daemon {
     case .publishRemove(let spec):
       guard let removed = table.remove(spec) else {
         return
-          "error: \(spec.transport.rawValue) \(spec.hostAddress):\(spec.hostPort) is not published\n"
+          "error: \(spec.transport.rawValue) \(spec.hostEndpoint) is not published\n"
       }
       logger.info("no longer published: \(removed)")
       return "removed \(removed)\n"

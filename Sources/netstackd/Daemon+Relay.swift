@@ -12,6 +12,7 @@ extension Daemon {
     raiseDescriptorLimit()
     runtime.stack.startRelay(
       RelayGateway(policy: options.relayPolicy, dnsAddress: options.dnsAddress))
+    runtime.stack.answerForHostLoopbackIPv6(now: MonotonicClock.now())
     let echo: HostEchoRelay
     do {
       echo = try HostEchoRelay(
@@ -85,7 +86,13 @@ extension Daemon {
     if !denied.isEmpty {
       summary += "; denied \(denied.joined(separator: ", "))"
     }
-    summary += "; host loopback " + (options.hostLoopback.map { "at \($0)" } ?? "unreachable")
+    let loopbacks = [
+      options.hostLoopback.map { "\($0)" }, options.hostLoopbackIPv6.map { "\($0)" },
+    ]
+    .compactMap { $0 }
+    summary +=
+      "; host loopback "
+      + (loopbacks.isEmpty ? "unreachable" : "at " + loopbacks.joined(separator: ", "))
     print(summary)
   }
 
@@ -125,6 +132,7 @@ extension Daemon {
       denied: gateway.policy.denied.map { "\($0)" } + gateway.policy.deniedIPv6.map { "\($0)" },
       hostLoopback: gateway.policy.hostLoopback.map { "\($0)" },
       echo: relayEcho?.unavailableReason.map { "unavailable: \($0)" } ?? "ICMP sockets")
+    status.hostLoopbackIPv6 = gateway.policy.hostLoopbackIPv6.map { "\($0)" }
     if let echo = relayEcho {
       status.echoFlowLimit = echo.table.maximumFlows
       status.echoIdleTimeoutSeconds = echo.table.idleTimeout.seconds

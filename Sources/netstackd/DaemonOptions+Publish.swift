@@ -7,10 +7,12 @@ extension DaemonOptions {
     Option(
       "--publish", value: .required(PublishSpec.form),
       help: """
-        listen on HOSTADDR:HOSTPORT of netstackd's namespace (default address 0.0.0.0) and \
-        relay each TCP connection or UDP flow to GUESTADDR:GUESTPORT through the stack, both \
-        ways with half-close. With --relay the guest sees a TCP client's own address and port \
-        (a client on the host's loopback as the gateway, or at --host-loopback). At most \
+        listen on HOSTADDR:HOSTPORT of netstackd's namespace (default address 0.0.0.0; an \
+        IPv6 address in brackets, [::] for every IPv6 one) and relay each TCP connection or \
+        UDP flow to GUESTADDR:GUESTPORT (IPv4, or IPv6 in brackets) through the stack, both \
+        ways with half-close. With --relay the guest sees the client's own address and port \
+        when it is of the guest's family (a client on the host's loopback as the gateway, or \
+        at --host-loopback). At most \
         \(PublishedPortTable.maximumFlowsPerPort) flows a port and \
         \(PublishedPortTable.maximumFlows) in all; UDP flows end after --relay-idle-timeout. \
         Change them at run time with 'netstackd publish --control PATH' (repeatable, up to \
@@ -46,7 +48,7 @@ extension DaemonOptions {
     for (index, spec) in publishes.enumerated()
     where publishes[..<index].contains(where: { spec.clashes(with: $0) }) {
       throw OptionError(
-        "--publish", "\(spec.transport.rawValue) port \(spec.hostPort) is published twice")
+        "--publish", "\(spec.transport.rawValue) \(spec.hostEndpoint) is published twice")
     }
     if Set(udpForwards.map(\.port)).count != udpForwards.count {
       throw OptionError("--forward", "the same UDP port is forwarded twice")
@@ -56,9 +58,14 @@ extension DaemonOptions {
 
 extension PublishSpec {
   /// The host keys a new port with this spec would clash with: its own, and for a wildcard
-  /// (0.0.0.0) any address's on that port, or the wildcard's for a given address.
+  /// (0.0.0.0, `::`) any address's of its family on that port, or the wildcard's for a given
+  /// address. The families do not clash: every IPv6 socket of netstackd is IPv6-only, so
+  /// `tcp:0.0.0.0:8080` and `tcp:[::]:8080` are two ports.
   var conflictingHostKeys: [String] {
-    [hostKey, "\(transport.rawValue):0.0.0.0:\(hostPort)"]
+    let wildcard: IPAddress = hostAddress.isIPv4 ? .v4(.any) : .v6(.unspecified)
+    var any = self
+    any.hostAddress = wildcard
+    return [hostKey, any.hostKey]
   }
 
   /// Whether the two would listen on the same host port (same transport and port, and the

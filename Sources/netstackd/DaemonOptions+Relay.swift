@@ -97,11 +97,25 @@ extension DaemonOptions {
     Option(
       "--host-loopback", value: .required("ADDR"),
       help: """
-        with --relay: the address at which guests reach the host's 127.0.0.1 (default: none, \
-        the host's loopback is unreachable)
+        with --relay: the address at which guests reach the host's loopback, an IPv4 one for \
+        127.0.0.1 and an IPv6 one for ::1 (give it twice for both; default: none, the host's \
+        loopback is unreachable)
         """
     ) { options, value, name throws(OptionError) in
-      do { options.hostLoopback = try IPv4Address(parsing: value ?? "") } catch {
+      let text = value ?? ""
+      if text.contains(":") {
+        guard options.hostLoopbackIPv6 == nil else {
+          throw OptionError(name, "an IPv6 address is given twice")
+        }
+        do { options.hostLoopbackIPv6 = try IPv6Address(parsing: text) } catch {
+          throw OptionError(name, "\(error)")
+        }
+        return
+      }
+      guard options.hostLoopback == nil else {
+        throw OptionError(name, "an IPv4 address is given twice")
+      }
+      do { options.hostLoopback = try IPv4Address(parsing: text) } catch {
         throw OptionError(name, "\(error)")
       }
     },
@@ -127,7 +141,7 @@ extension DaemonOptions {
       for (given, option) in [
         (relayDNS != .planned, "--dns-address"), (resolvConf != nil, "--resolv-conf"),
         (!denied.isEmpty || !deniedIPv6.isEmpty, "--deny"),
-        (hostLoopback != nil, "--host-loopback"),
+        (hostLoopback != nil || hostLoopbackIPv6 != nil, "--host-loopback"),
         // UDP forwards and published ports take these two too (their flows).
         (relayFlows != nil && !hasUDPFlows, "--relay-flows"),
         (relayIdleTimeout != nil && !hasUDPFlows, "--relay-idle-timeout"),
@@ -189,6 +203,22 @@ extension DaemonOptions {
     if case .tap = device, hostAddress == nil { hostAddress = HostAddress.none }
   }
 
+  /// `--host-loopback`'s IPv6 address: a unicast one of global scope that is not the
+  /// stack's, with IPv6 on. Runs after ``planRouterAdvertisement()`` (the stack's planned
+  /// address).
+  func checkHostLoopbackIPv6() throws(OptionError) {
+    guard relay, let loopback = hostLoopbackIPv6 else { return }
+    guard ipv6Addresses.contains(where: { !$0.address.isLinkLocal }) else {
+      throw OptionError("--host-loopback", "'\(loopback)' needs IPv6 (an --ip6 or the router plan)")
+    }
+    guard loopback.isUnicast, !loopback.isLinkLocal, !loopback.isIPv4Mapped,
+      !ipv6Addresses.contains(where: { $0.address == loopback })
+    else {
+      throw OptionError(
+        "--host-loopback", "'\(loopback)' is not an address of its own for the host's loopback")
+    }
+  }
+
   /// The relay's destination policy from the options.
   var relayPolicy: RelayDestinationPolicy {
     var policy = RelayDestinationPolicy(guestSubnet: stackAddress.network)
@@ -196,6 +226,7 @@ extension DaemonOptions {
     for range in deniedIPv6 { _ = policy.deny(range) }
     policy.guestPrefixes = ipv6Addresses.filter { $0.prefixLength < 128 }.map(\.network)
     policy.hostLoopback = hostLoopback
+    policy.hostLoopbackIPv6 = hostLoopbackIPv6
     return policy
   }
 

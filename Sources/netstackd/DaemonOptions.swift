@@ -130,6 +130,8 @@ struct DaemonOptions {
   var deniedIPv6: [IPv6CIDR] = []
   /// `--host-loopback ADDR`.
   var hostLoopback: IPv4Address?
+  /// `--host-loopback` given an IPv6 address: where guests reach the host's ::1.
+  var hostLoopbackIPv6: IPv6Address?
   /// `--relay-flows N`, `--relay-idle-timeout SECONDS` (nil: the tables' defaults).
   var relayFlows: Int?
   var relayIdleTimeout: Int?
@@ -181,6 +183,7 @@ struct DaemonOptions {
     if showHelp || showVersion { return }
     try planRelay()
     try planRouterAdvertisement()
+    try checkHostLoopbackIPv6()
     try validate()
     try validatePublishing()
   }

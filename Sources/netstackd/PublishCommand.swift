@@ -12,7 +12,8 @@ enum PublishCommand {
     usage: netstackd publish --control PATH add SPEC
            netstackd publish --control PATH remove SPEC
            netstackd publish --control PATH list [--json]
-      SPEC is \(PublishSpec.form) (HOSTADDR defaults to 0.0.0.0);
+      SPEC is \(PublishSpec.form) (HOSTADDR defaults to 0.0.0.0;
+      an IPv6 address in brackets: tcp:[::1]:8080=[fd00::100]:80);
       remove needs only the host side to match (tcp|udp:[HOSTADDR:]HOSTPORT=...)
     """
 

@@ -8,12 +8,13 @@ import Services
 /// host socket per port in netstackd's namespace, and for each connection or UDP flow on it a
 /// connection or socket of the stack into the guest (passt's `-t`/`-u`, docker's `-p`).
 ///
-/// A TCP connection into the guest takes the client's own address and port as its source
-/// when the stack is the guests' gateway (`--relay`) and the client is neither on the host's
-/// loopback nor inside the guest subnet (the guest answers it through the gateway, and the
-/// stack takes those segments for its connection); a loopback client appears as the gateway
-/// (the stack's address) or, with `--host-loopback`, at that address. UDP flows come from the
-/// stack's address (``UDPFlowForwarder``).
+/// A TCP connection or UDP flow into the guest takes the client's own address and port as its
+/// source when the stack is the guests' gateway (`--relay`), the client's address is of the
+/// guest's family, and the client is neither on the host's loopback nor inside the guests'
+/// subnet or prefixes (the guest answers it through the gateway, and the stack takes those
+/// segments and datagrams for its own connection or flow); a loopback client (127.0.0.1,
+/// ::1) appears at `--host-loopback`'s address of its family, else as the gateway (the
+/// stack's address), as does a client of the other family. Either side may be IPv6.
 ///
 /// Bounded: ``maximumPorts`` ports, ``maximumFlowsPerPort`` flows a port and ``maximumFlows`` in
 /// all (a connection over a bound is reset at once, counted), of which at most
@@ -62,6 +63,9 @@ final class PublishedPortTable: @unchecked Sendable {
     var connectionsReset: UInt64 = 0
     var connectionsClosed: UInt64 = 0
     var clientAddressShown: UInt64 = 0
+    /// UDP flows that could not take their client's address (another flow of the stack has
+    /// the same four numbers) and came from the stack's own.
+    var clientAddressInUse: UInt64 = 0
     var bytesToGuest: UInt64 = 0
     var bytesToClient: UInt64 = 0
     var halfClosedTimeouts: UInt64 = 0
@@ -87,13 +91,10 @@ final class PublishedPortTable: @unchecked Sendable {
 
   let loop: EventLoop
   let stack: DirectNetworkStack
+  /// Where connections and flows into the guest come from (the client where it can be).
+  let mapping: PublishedClientMapping
   /// The guests' subnet (the stack's `--ip` network).
-  let guestSubnet: IPv4CIDR
-  /// Whether the stack is the guests' gateway (`--relay`): only then can a connection take its
-  /// client's address.
-  let relaying: Bool
-  /// `--host-loopback`: where loopback clients appear (nil: the stack's own address).
-  let hostLoopback: IPv4Address?
+  var guestSubnet: IPv4CIDR { mapping.guestSubnet }
   let udpIdleTimeout: Interval
   let logger: Logger
   /// How long a half-closed TCP flow may move nothing before it is reset (nil: never).
@@ -110,14 +111,12 @@ final class PublishedPortTable: @unchecked Sendable {
   private var closing: [Port] = []
 
   init(
-    loop: EventLoop, stack: DirectNetworkStack, guestSubnet: IPv4CIDR, relaying: Bool,
-    hostLoopback: IPv4Address?, udpIdleTimeout: Interval, logger: Logger
+    loop: EventLoop, stack: DirectNetworkStack, mapping: PublishedClientMapping,
+    udpIdleTimeout: Interval, logger: Logger
   ) {
     self.loop = loop
     self.stack = stack
-    self.guestSubnet = guestSubnet
-    self.relaying = relaying
-    self.hostLoopback = hostLoopback
+    self.mapping = mapping
     self.udpIdleTimeout = udpIdleTimeout
     self.logger = logger
   }
@@ -144,8 +143,8 @@ final class PublishedPortTable: @unchecked Sendable {
       )
     }
     if guestSubnet.prefixLength < 31
-      && (spec.guestAddress == guestSubnet.networkAddress
-        || spec.guestAddress == guestSubnet.broadcastAddress)
+      && (spec.guestAddress == .v4(guestSubnet.networkAddress)
+        || spec.guestAddress == .v4(guestSubnet.broadcastAddress))
     {
       // Every guest would get the client's datagrams.
       throw AddError(
@@ -155,7 +154,7 @@ final class PublishedPortTable: @unchecked Sendable {
       throw AddError(
         description: "already \(PublishedPortTable.maximumPorts) published ports, the most")
     }
-    let host = SocketNetworkStack(loop: loop, bindAddress: spec.hostAddress)
+    let host = SocketNetworkStack(loop: loop, bindAddresses: [spec.hostAddress])
     let port = Port(spec: spec, added: MonotonicClock.now())
     let guest = SocketAddress(spec.guestAddress, spec.guestPort)
     do {
@@ -173,6 +172,10 @@ final class PublishedPortTable: @unchecked Sendable {
           maximumFlows: PublishedPortTable.maximumFlowsPerPort, idleTimeout: udpIdleTimeout,
           executor: loop, clock: { MonotonicClock.now() })
         forwarder.allowance = udpFlows
+        forwarder.openFlowSocket = {
+          [unowned self] (client: SocketAddress) async throws(NetworkError) -> DirectUDPSocket in
+          try await self.udpFlowSocket(for: client, to: guest, port: port)
+        }
         port.udp = forwarder
         Task(executorPreference: loop) { await forwarder.run() }
         Task(executorPreference: loop) { await self.expireLoop(forwarder, port: port) }
@@ -180,7 +183,7 @@ final class PublishedPortTable: @unchecked Sendable {
     } catch {
       throw AddError(
         description:
-          "cannot listen on \(spec.transport.rawValue) \(spec.hostAddress):\(spec.hostPort): \(error)"
+          "cannot listen on \(spec.transport.rawValue) \(spec.hostEndpoint): \(error)"
       )
     }
     ports.append(port)
@@ -234,13 +237,10 @@ final class PublishedPortTable: @unchecked Sendable {
     }
   }
 
-  /// Where the stack's connection into the guest comes from for `client` (nil: the stack's
-  /// own address and an ephemeral port).
-  func guestSideSource(for client: SocketAddress) -> SocketAddress? {
-    guard case .v4(let address) = client.address else { return nil }
-    if address.isLoopback { return hostLoopback.map { SocketAddress($0, 0) } }
-    guard relaying, address.isUnicast, !guestSubnet.contains(address) else { return nil }
-    return client
+  /// Where the stack's connection or flow into `guest` comes from for `client` (nil: the
+  /// stack's own address and an ephemeral port; port 0: an ephemeral port).
+  func guestSideSource(for client: SocketAddress, to guest: IPAddress) -> SocketAddress? {
+    mapping.source(for: client, to: guest)
   }
 
   private func relay(_ incoming: SocketTCPConnection, port: Port, flow id: Int) async {
@@ -248,7 +248,7 @@ final class PublishedPortTable: @unchecked Sendable {
     let guest = SocketAddress(port.spec.guestAddress, port.spec.guestPort)
     let outgoing: DirectTCPConnection
     do {
-      if let source = guestSideSource(for: incoming.remoteAddress) {
+      if let source = guestSideSource(for: incoming.remoteAddress, to: guest.address) {
         outgoing = try await stack.connect(to: guest, from: source)
         if source == incoming.remoteAddress { port.counters.clientAddressShown += 1 }
       } else {
@@ -300,6 +300,27 @@ final class PublishedPortTable: @unchecked Sendable {
   }
 
   // MARK: UDP
+
+  /// The stack's socket of a UDP flow into `guest` for `client`: from the client's address
+  /// and port (or `--host-loopback`'s address) where ``guestSideSource(for:to:)`` allows it,
+  /// as TCP's connections; from the stack's own address and an ephemeral port otherwise, or
+  /// when another flow has those four numbers already (counted).
+  private func udpFlowSocket(for client: SocketAddress, to guest: SocketAddress, port: Port)
+    async throws(NetworkError) -> DirectUDPSocket
+  {
+    if let source = guestSideSource(for: client, to: guest.address) {
+      do {
+        let socket = try await stack.bindUDP(from: source, to: guest)
+        if source == client { port.counters.clientAddressShown += 1 }
+        return socket
+      } catch .addressInUse {
+        port.counters.clientAddressInUse += 1
+      } catch {
+        throw error
+      }
+    }
+    return try await stack.bindUDP(port: 0)
+  }
 
   /// Closes the forwarder's idle flows once a second while the port is published.
   private func expireLoop(

@@ -45,7 +45,7 @@ extension StatusReport {
         var flows: [Flow] = []
         var counters: [(name: String, value: UInt64)] = []
         let spec = port.spec
-        let guest = "\(spec.guestAddress):\(spec.guestPort)"
+        let guest = spec.guestEndpoint
         switch spec.transport {
         case .tcp:
           for flow in port.tcpFlows.sorted(by: { $0.key < $1.key }).map(\.value) {
@@ -84,13 +84,15 @@ extension StatusReport {
               ("datagrams_to_client", c.datagramsToClient), ("send_failures", c.sendFailures),
               ("dropped_foreign_source", c.droppedForeignSource),
               ("dropped_flow_limit", c.droppedFlowLimit),
+              ("client_address_shown", port.counters.clientAddressShown),
+              ("client_address_in_use", port.counters.clientAddressInUse),
             ]
           }
         }
         ports.append(
           Port(
             spec: "\(spec)", transport: spec.transport.rawValue,
-            host: "\(spec.hostAddress):\(spec.hostPort)", guest: guest,
+            host: spec.hostEndpoint, guest: guest,
             ageSeconds: (now - port.added).seconds, counters: counters, flows: flows))
       }
     }

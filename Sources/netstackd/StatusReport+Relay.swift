@@ -30,6 +30,8 @@ extension StatusReport {
     var nameServers: [String]
     var denied: [String]
     var hostLoopback: String?
+    /// `--host-loopback`'s IPv6 address (the host's ::1).
+    var hostLoopbackIPv6: String?
     /// How ping to other hosts goes: "ICMP sockets", or why it cannot.
     var echo: String
     var echoFlowLimit = 0
@@ -49,7 +51,9 @@ extension StatusReport {
           " (\(resolvConf): \(nameServers.isEmpty ? "no name servers" : nameServers.joined(separator: ", ")))"
       }
       line += "; denied \(denied.isEmpty ? "none" : denied.joined(separator: ", "))"
-      line += "; host loopback \(hostLoopback.map { "at \($0)" } ?? "unreachable")"
+      let loopbacks = [hostLoopback, hostLoopbackIPv6].compactMap { $0 }
+      line +=
+        "; host loopback \(loopbacks.isEmpty ? "unreachable" : "at " + loopbacks.joined(separator: ", "))"
       lines.append(line)
       lines.append(
         "relay ping: \(echo); \(echoFlows.count) of \(echoFlowLimit) flows, idle timeout \(echoIdleTimeoutSeconds) s"
@@ -85,6 +89,7 @@ extension StatusReport {
         json.key("denied")
         json.array(denied) { json.value($0) }
         if let hostLoopback { json.field("host_loopback", hostLoopback) }
+        if let hostLoopbackIPv6 { json.field("host_loopback_ipv6", hostLoopbackIPv6) }
         json.field("echo", echo)
         json.field("echo_flow_limit", Int64(echoFlowLimit))
         json.field("echo_idle_timeout_seconds", echoIdleTimeoutSeconds)

@@ -7,9 +7,9 @@ struct PublishSpecTests {
   @Test func theFullForm() throws {
     let spec = try PublishSpec.parse("tcp:127.0.0.1:8080=10.0.2.15:80")
     #expect(spec.transport == .tcp)
-    #expect(spec.hostAddress == IPv4Address(127, 0, 0, 1))
+    #expect(spec.hostAddress == .v4(IPv4Address(127, 0, 0, 1)))
     #expect(spec.hostPort == 8080)
-    #expect(spec.guestAddress == IPv4Address(10, 0, 2, 15))
+    #expect(spec.guestAddress == .v4(IPv4Address(10, 0, 2, 15)))
     #expect(spec.guestPort == 80)
     #expect(spec.description == "tcp:127.0.0.1:8080=10.0.2.15:80")
     #expect(spec.hostKey == "tcp:127.0.0.1:8080")
@@ -18,7 +18,7 @@ struct PublishSpecTests {
   @Test func withoutAHostAddressEveryAddress() throws {
     let spec = try PublishSpec.parse("udp:5353=10.0.2.15:53")
     #expect(spec.transport == .udp)
-    #expect(spec.hostAddress == .any)
+    #expect(spec.hostAddress == .v4(.any))
     #expect(spec.description == "udp:0.0.0.0:5353=10.0.2.15:53")
   }
 
@@ -62,10 +62,65 @@ struct PublishSpecTests {
     ("tcp:8080=10.0.2.15:", .guestPort),
     ("tcp:8080=10.0.2.15:8o", .guestPort),
     ("tcp:8080=10.0.2.15:000080", .guestPort),
-    ("tcp:8080=10.0.2.15:80" + String(repeating: " ", count: 60), .tooLong),
+    ("tcp:8080=10.0.2.15:80" + String(repeating: " ", count: 100), .tooLong),
+    ("tcp:::1:8080=10.0.2.15:80", .shape),
+    ("tcp:8080=fd00::100:80", .shape),
+    ("tcp:[::1:8080=10.0.2.15:80", .shape),
+    ("tcp:[::1]8080=10.0.2.15:80", .shape),
+    ("tcp:[::1]=10.0.2.15:80", .shape),
+    ("tcp:8080=[fd00::100]", .shape),
+    ("tcp:[::1]:0=10.0.2.15:80", .hostPort),
+    ("tcp:[::1]:=10.0.2.15:80", .hostPort),
+    ("tcp:[]:8080=10.0.2.15:80", .hostAddress),
+    ("tcp:[10.0.0.1]:8080=10.0.2.15:80", .hostAddress),
+    ("tcp:[ff02::1]:8080=10.0.2.15:80", .hostAddress),
+    ("tcp:[::ffff:10.0.0.1]:8080=10.0.2.15:80", .hostAddress),
+    ("tcp:[fe80::1%eth0]:8080=10.0.2.15:80", .hostAddress),
+    ("tcp:8080=[::]:80", .guestAddress),
+    ("tcp:8080=[::1]:80", .guestAddress),
+    ("tcp:8080=[ff02::1]:80", .guestAddress),
+    ("tcp:8080=[fe80::1]:80", .guestAddress),
+    ("tcp:8080=[::ffff:10.0.2.15]:80", .guestAddress),
+    ("tcp:8080=[fd00::zz]:80", .guestAddress),
+    ("tcp:8080=[fd00::100]:0", .guestPort),
+    ("tcp:8080=[fd00::100]:80]", .guestPort),
   ])
   func everyBadForm(text: String, why: PublishSpecError) {
     #expect(throws: why) { try PublishSpec.parse(text) }
+  }
+
+  @Test func ipv6OnBothSidesInBrackets() throws {
+    let spec = try PublishSpec.parse("tcp:[::1]:8080=[fd00::100]:80")
+    #expect(spec.hostAddress == .v6(.loopback))
+    #expect(spec.hostPort == 8080)
+    #expect(spec.guestAddress == .v6(try IPv6Address(parsing: "fd00::100")))
+    #expect(spec.guestPort == 80)
+    #expect(spec.description == "tcp:[::1]:8080=[fd00::100]:80")
+    #expect(spec.hostKey == "tcp:[::1]:8080")
+    #expect(spec.hostEndpoint == "[::1]:8080")
+    #expect(spec.guestEndpoint == "[fd00::100]:80")
+  }
+
+  @Test func eachSideHasItsOwnFamily() throws {
+    let toIPv6 = try PublishSpec.parse("udp:5353=[fd00::100]:53")
+    #expect(toIPv6.hostAddress == .v4(.any))
+    #expect(toIPv6.description == "udp:0.0.0.0:5353=[fd00::100]:53")
+    let fromIPv6 = try PublishSpec.parse("udp:[::]:5353=10.0.2.15:53")
+    #expect(fromIPv6.hostAddress == .v6(.unspecified))
+    #expect(fromIPv6.description == "udp:[::]:5353=10.0.2.15:53")
+  }
+
+  @Test func theTextFormIsCanonicalAndParsesBack() throws {
+    let spec = try PublishSpec.parse("tcp:[FD77:0:0::0002]:8080=[fd00:0::100]:80")
+    #expect(spec.description == "tcp:[fd77::2]:8080=[fd00::100]:80")
+    #expect(try PublishSpec.parse(spec.description) == spec)
+  }
+
+  @Test func theLongestIPv6FormFits() throws {
+    let longest =
+      "udp:[fd00:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535=[fd00:ffff:ffff:ffff:ffff:ffff:ffff:fffe]:65535"
+    #expect(longest.utf8.count <= PublishSpec.maximumLength)
+    #expect(throws: Never.self) { try PublishSpec.parse(longest) }
   }
 
   @Test func theErrorsSayWhatIsWrong() {
@@ -88,6 +143,16 @@ struct ControlPublishRequestTests {
     #expect(parse(" publish \t add  tcp:8080=10.0.2.15:80 \r\n") == .request(.publishAdd(spec)))
     #expect(parse("publish list\n") == .request(.publishList(json: false)))
     #expect(parse("publish list json\n") == .request(.publishList(json: true)))
+  }
+
+  @Test func ipv6SpecsInRequests() throws {
+    let spec = try PublishSpec.parse("udp:[::1]:5353=[fd00::100]:53")
+    #expect(parse("publish add udp:[::1]:5353=[fd00::100]:53\n") == .request(.publishAdd(spec)))
+    #expect(
+      parse("publish remove udp:[::1]:5353=[fd00::100]:53\n") == .request(.publishRemove(spec)))
+    #expect(
+      parse("publish add tcp:[::1:80=10.0.2.15:80\n")
+        == .invalid(.badPublishSpec("tcp:[::1:80=10.0.2.15:80", .shape)))
   }
 
   @Test func aBadSpecIsAnErrorThatSaysWhy() {

@@ -35,6 +35,18 @@ struct DaemonOptionsPublishTests {
     #expect(options.publishes.count == 2)
   }
 
+  @Test func theTwoFamiliesWildcardsAreTwoPorts() throws {
+    let options = try DaemonOptions(arguments: [
+      "--tap", "t", "--relay", "--publish", "tcp:8080=10.0.2.15:80", "--publish",
+      "tcp:[::]:8080=[fd00::100]:80", "--publish", "udp:[::1]:5353=10.0.2.15:53",
+    ])
+    #expect(
+      options.publishes.map(\.description) == [
+        "tcp:0.0.0.0:8080=10.0.2.15:80", "tcp:[::]:8080=[fd00::100]:80",
+        "udp:[::1]:5353=10.0.2.15:53",
+      ])
+  }
+
   @Test func forwardTakesUDP() throws {
     let options = try DaemonOptions(arguments: [
       "--tap", "t", "--forward", "udp:5000=10.77.0.1:7007", "--forward", "tcp:8080=10.77.0.1:80",
@@ -57,20 +69,31 @@ struct DaemonOptionsPublishTests {
     ),
     (
       ["--tap", "t", "--publish", "tcp:8080=127.0.0.1:80"],
-      "--publish: 'tcp:8080=127.0.0.1:80': the guest address is not a unicast IPv4 address (not 0.0.0.0, loopback or multicast)"
+      "--publish: 'tcp:8080=127.0.0.1:80': the guest address is not a unicast IPv4 address or an IPv6 one in brackets (not 0.0.0.0, ::, loopback, multicast, link-local or IPv4-mapped)"
     ),
     (["--tap", "t", "--publish", ""], "--publish: '': does not start with tcp: or udp:"),
     (["--tap", "t", "--publish"], "--publish: needs a value"),
     (
       ["--tap", "t", "--publish", "tcp:80=10.0.2.15:80", "--publish", "tcp:80=10.0.2.16:81"],
-      "--publish: tcp port 80 is published twice"
+      "--publish: tcp 0.0.0.0:80 is published twice"
     ),
     (
       [
         "--tap", "t", "--publish", "tcp:1.2.3.4:80=10.0.2.15:80", "--publish",
         "tcp:80=10.0.2.16:81",
       ],
-      "--publish: tcp port 80 is published twice"
+      "--publish: tcp 0.0.0.0:80 is published twice"
+    ),
+    (
+      [
+        "--tap", "t", "--publish", "udp:[::]:53=[fd00::100]:53", "--publish",
+        "udp:[fd77::2]:53=10.0.2.16:53",
+      ],
+      "--publish: udp [fd77::2]:53 is published twice"
+    ),
+    (
+      ["--tap", "t", "--publish", "tcp:[::1:80=10.0.2.15:80"],
+      "--publish: 'tcp:[::1:80=10.0.2.15:80': is not tcp|udp:[HOSTADDR:]HOSTPORT=GUESTADDR:GUESTPORT (an IPv6 address in brackets: [fd00::100]:80)"
     ),
     (
       ["--backend", "socket", "--publish", "tcp:80=10.0.2.15:80"],

@@ -75,6 +75,23 @@ struct RelayOptionsTests {
     #expect(without.dnsAddress == nil && without.dhcpDNS.isEmpty)
   }
 
+  @Test func hostLoopbackTakesOneAddressOfEachFamily() throws {
+    let options = try parse([
+      "--tap", "t", "--relay", "--host-loopback", "fd00::4", "--host-loopback", "10.0.2.4",
+    ])
+    #expect(options.hostLoopback == address("10.0.2.4"))
+    let loopback6 = try IPv6Address(parsing: "fd00::4")
+    #expect(options.hostLoopbackIPv6 == loopback6)
+    // Inside the guests' prefix, yet relayed to the host's ::1 rather than refused.
+    #expect(options.relayPolicy.decision(for: loopback6) == .relay(hostAddress: .v6(.loopback)))
+    #expect(
+      options.relayPolicy.decision(for: try IPv6Address(parsing: "fd00::5"))
+        == .refuse(.guestSubnet))
+    #expect(
+      try parse(["--tap", "t", "--relay"]).relayPolicy.decision(for: loopback6)
+        == .refuse(.guestSubnet))
+  }
+
   @Test(
     arguments: [
       (["--tap", "t", "--deny", "10.0.0.0/8"], "--deny: only applies with --relay"),
@@ -110,6 +127,29 @@ struct RelayOptionsTests {
       (
         ["--tap", "t", "--relay", "--host-loopback", "10.0.2.3"],
         "--host-loopback: '10.0.2.3' is not an address of its own for the host's loopback"
+      ),
+      (
+        ["--tap", "t", "--host-loopback", "fd00::4"], "--host-loopback: only applies with --relay"
+      ),
+      (
+        ["--tap", "t", "--relay", "--host-loopback", "fd00::2"],
+        "--host-loopback: 'fd00::2' is not an address of its own for the host's loopback"
+      ),
+      (
+        ["--tap", "t", "--relay", "--host-loopback", "fe80::4"],
+        "--host-loopback: 'fe80::4' is not an address of its own for the host's loopback"
+      ),
+      (
+        ["--tap", "t", "--relay", "--host-loopback", "::1"],
+        "--host-loopback: '::1' is not an address of its own for the host's loopback"
+      ),
+      (
+        ["--tap", "t", "--relay", "--host-loopback", "fd00::4", "--host-loopback", "fd00::5"],
+        "--host-loopback: an IPv6 address is given twice"
+      ),
+      (
+        ["--tap", "t", "--relay", "--host-loopback", "10.0.2.4", "--host-loopback", "10.0.2.5"],
+        "--host-loopback: an IPv4 address is given twice"
       ),
       (
         ["--tap", "t", "--relay", "--host-loopback", "10.0.2.20"],

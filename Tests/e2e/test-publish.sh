@@ -16,6 +16,8 @@
 #   4. a published port whose guest port is closed: the client's connection is reset at once
 #      (counted as refused by the guest);
 #   5. udp:7070 echoes through a guest UDP echo server, two clients each get their own answers;
+#      the guest's server saw the remote client's own address (10.99.0.2), the one on
+#      netstackd's loopback as the gateway 10.0.2.2;
 #   6. status lists the published ports and an open flow with its client address; 266 held
 #      connections to one port: 256 relayed, 10 reset and counted, all gone when the client goes;
 #   7. at run time: `publish add` makes a port reachable, `list` and `list --json` show it,
@@ -255,6 +257,10 @@ out=$(ns "$PYTHON" -u "$WORK/udp-client.py" 127.0.0.1 7070 hello-one)
 expect_eq "udp:7070 echoes through the guest (netstackd's namespace)" "hello-one" "$(tail -n 1 <<<"$out")"
 out=$(remote "$PYTHON" -u "$WORK/udp-client.py" 10.99.0.1 7070 hello-two)
 expect_eq "udp:7070 echoes through the guest (remote namespace)" "hello-two" "$(tail -n 1 <<<"$out")"
+expect_match "the guest's UDP server saw the loopback client as the gateway 10.0.2.2" \
+  "^from 10\.0\.2\.2:" "$(cat "$WORK/udp-echo.log")"
+expect_match "the guest's UDP server saw the remote client's own address 10.99.0.2" \
+  "^from 10\.99\.0\.2:" "$(cat "$WORK/udp-echo.log")"
 
 # --- 6. status ---------------------------------------------------------------------------------
 ip netns exec "$REMOTE" "$PYTHON" -u "$WORK/hold.py" 10.99.0.1 8080 >"$WORK/hold.out" 2>&1 </dev/null &

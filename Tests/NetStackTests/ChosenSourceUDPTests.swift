@@ -1,0 +1,69 @@
+import IPv6
+import NetCore
+import Testing
+import UDP
+
+@testable import NetStack
+
+/// UDP endpoints that send from a chosen address and port (`DirectStack+ChosenSourceUDP.swift`):
+/// a published port's flow into the guest, from the client's address. What the guest sees,
+/// that its answer to that address comes to the endpoint rather than to the relay, that the
+/// four numbers are one endpoint's only, and that a closed endpoint's answers are relayed as
+/// any other datagram. Over IPv6, with RelayIPv6Tests's stack (fd00:77::2, the guest its peer).
+struct ChosenSourceUDPTests {
+  typealias Fixture = DirectStackIPv6Tests
+  let relay = RelayIPv6Tests()
+  /// The published port's client, outside the guests' prefix.
+  static let client = IPv6Address(0xfd01, 0, 0, 0, 0, 0, 0, 2)
+
+  /// The guest's datagram from port 7007 to the client's port 40001.
+  func answer(_ payload: [UInt8]) -> [UInt8] {
+    let datagram = PacketBuffer(copying: payload.span)
+    UDPHeader(sourcePort: 7007, destinationPort: 40001).prepend(
+      to: datagram, source: .v6(Fixture.peer), destination: .v6(Self.client))
+    return relay.packet(datagram, .udp, to: Self.client)
+  }
+
+  @Test func theGuestSeesTheClientAndItsAnswerComesBack() throws {
+    var (stack, device, now) = try relay.makeStack()
+    let id = try stack.bindUDP(
+      from: .v6(Self.client), sourcePort: 40001, peer: .v6(Fixture.peer), peerPort: 7007)
+    try stack.sendUDPFromChosenSource([7, 8, 9].span, from: id, now: now)
+    let sent = relay.sent(&stack, &device, &now)
+    #expect(sent.count == 1)
+    if let packet = sent.first {
+      #expect(relay.source(packet) == Self.client && relay.destination(packet) == Fixture.peer)
+      #expect(UInt16(packet[40]) << 8 | UInt16(packet[41]) == 40001, "the client's port")
+      #expect(UInt16(packet[42]) << 8 | UInt16(packet[43]) == 7007)
+    }
+    #expect(relay.receive([answer([1, 2])], &stack, &device, &now).isEmpty, "nothing refused")
+    #expect(stack.takeRelayedUDPDatagrams().isEmpty, "not taken for a flow of the relay")
+    #expect(stack.udp.receive(from: id)?.payload == [1, 2])
+  }
+
+  @Test func theFourNumbersAreOneEndpointsOnly() throws {
+    var (stack, _, _) = try relay.makeStack()
+    _ = try stack.bindUDP(
+      from: .v6(Self.client), sourcePort: 40001, peer: .v6(Fixture.peer), peerPort: 7007)
+    #expect(throws: UDPError.addressInUse) {
+      try stack.bindUDP(
+        from: .v6(Self.client), sourcePort: 40001, peer: .v6(Fixture.peer), peerPort: 7007)
+    }
+    #expect(stack.chosenSourceUDP.count == 1, "the refused one left nothing behind")
+    #expect(throws: UDPError.noRoute) {
+      try stack.bindUDP(
+        from: .v4(IPv4Address(10, 99, 0, 2)), sourcePort: 1, peer: .v6(Fixture.peer),
+        peerPort: 7007)
+    }
+  }
+
+  @Test func aClosedEndpointsAnswersGoToTheRelay() throws {
+    var (stack, device, now) = try relay.makeStack()
+    let id = try stack.bindUDP(
+      from: .v6(Self.client), sourcePort: 40001, peer: .v6(Fixture.peer), peerPort: 7007)
+    stack.closeUDP(id)
+    #expect(stack.chosenSourceUDP.count == 0)
+    _ = relay.receive([answer([3])], &stack, &device, &now)
+    #expect(stack.takeRelayedUDPDatagrams().count == 1)
+  }
+}

@@ -1,0 +1,78 @@
+import Ethernet
+import IPv6
+import NetCore
+import Testing
+
+@testable import NetStack
+
+/// The relay's IPv6 address for the host's ::1 (`--host-loopback`), inside the guests' prefix:
+/// guests resolve it on the link, so the stack answers their neighbour solicitations for it
+/// as a proxy (RFC 4861 §7.2.8, `IPv6Layer+Proxy.swift`), and only once it is mapped. The
+/// stack is DirectStackIPv6Tests's fd00:77::2/64; the mapped address fd00:77::4.
+struct HostLoopbackIPv6ProxyTests {
+  typealias Fixture = DirectStackIPv6Tests
+  let relay = RelayIPv6Tests()
+  static let mapped = IPv6Address(0xfd00, 0x77, 0, 0, 0, 0, 0, 4)
+
+  /// The captured solicitation (Fixture.neighbourSolicitation) for `target` instead, to its
+  /// solicited-node group, with the ICMPv6 checksum made again.
+  static func solicitation(for target: IPv6Address) -> [UInt8] {
+    var packet = Fixture.neighbourSolicitation
+    let group = target.solicitedNodeMulticast
+    packet.replaceSubrange(24..<40, with: group.octets)
+    packet.replaceSubrange(48..<64, with: target.octets)
+    packet[42] = 0
+    packet[43] = 0
+    var sum = InternetChecksum.pseudoHeader(
+      source: .v6(Fixture.peer), destination: .v6(group),
+      protocolNumber: IPProtocolNumber(rawValue: 58), length: packet.count - 40)
+    let message = Array(packet[40...])
+    sum.add(message.span)
+    packet[42] = UInt8(sum.value >> 8)
+    packet[43] = UInt8(sum.value & 0xFF)
+    return packet
+  }
+
+  /// How many neighbour advertisements the stack sends for `target`'s solicitation from the
+  /// guest (its counter; solicitations not for it are counted too).
+  func advertisements(
+    for target: IPv6Address, _ stack: inout DirectStack, _ device: inout MemoryDevice,
+    _ now: inout Instant
+  ) -> (sent: UInt64, notForUs: UInt64) {
+    now = now + .milliseconds(1)
+    _ = stack.poll(now: now, device: &device)
+    let before = stack.ipv6.ndpCounters
+    device.inbox.append(
+      Fixture.frame(
+        Self.solicitation(for: target), to: MACAddress(multicast: target.solicitedNodeMulticast)))
+    now = now + .milliseconds(1)
+    _ = stack.poll(now: now, device: &device)
+    let after = stack.ipv6.ndpCounters
+    return (
+      after.neighbourAdvertisementsSent - before.neighbourAdvertisementsSent,
+      after.solicitationsNotForUs - before.solicitationsNotForUs
+    )
+  }
+
+  @Test func theMappedAddressIsAnsweredForOnTheLink() throws {
+    var policy = RelayDestinationPolicy(
+      guestSubnet: IPv4CIDR(address: IPv4Address(10, 0, 0, 2), prefixLength: 24))
+    policy.hostLoopbackIPv6 = Self.mapped
+    var (stack, device, now) = try relay.makeStack(policy: policy)
+    let answering = stack.answerForHostLoopbackIPv6(now: now)
+    #expect(answering)
+    let answers = advertisements(for: Self.mapped, &stack, &device, &now)
+    #expect(stack.ipv6.icmpCounters.droppedBadChecksum == 0)
+    #expect(answers.sent == 1 && answers.notForUs == 0)
+    // Packets to it are the relay's: to the host's ::1.
+    #expect(stack.relay?.policy.decision(for: Self.mapped) == .relay(hostAddress: .v6(.loopback)))
+  }
+
+  @Test func unmappedItIsNotAnsweredFor() throws {
+    var (stack, device, now) = try relay.makeStack()
+    let answering = stack.answerForHostLoopbackIPv6(now: now)
+    #expect(!answering)
+    let answers = advertisements(for: Self.mapped, &stack, &device, &now)
+    #expect(answers.sent == 0)
+  }
+}
