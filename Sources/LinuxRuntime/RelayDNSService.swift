@@ -3,61 +3,90 @@ import NetCore
 import NetStack
 import UDP
 
-/// The relay's DNS address on the direct stack: UDP queries to it on port 53 are handed to a
+/// The relay's DNS addresses on the direct stack (10.0.2.3, and over IPv6 fd00::3, as
+/// slirp4netns answers at both): UDP queries to either on port 53 are handed to one
 /// ``HostDNSUpstream`` (which forwards them to the host's name servers, RFC 1035 §4.2.1; RFC
-/// 5452 for the ids and ports), and its answers go back to the guest from the DNS address.
+/// 5452 for the ids and ports), and its answers go back to the guest from the address the
+/// query went to.
 ///
-/// The endpoint is bound to the DNS address alone, so a query to the stack's own address gets
+/// Each endpoint is bound to its DNS address alone, so a query to the stack's own address gets
 /// "port unreachable". The stack's UDP queue bounds what waits (512 datagrams, 1 MiB); the
-/// forwarder bounds what waits upstream (SERVFAIL beyond). Loop thread only.
+/// forwarder bounds what waits upstream (SERVFAIL beyond), for both families together. Loop
+/// thread only.
 public final class RelayDNSService {
-  public let address: IPv4Address
+  /// The IPv4 DNS address, if there is one.
+  public let address: IPv4Address?
+  /// The IPv6 DNS address, if there is one.
+  public let address6: IPv6Address?
   public let upstream: HostDNSUpstream
   private unowned let runtime: DirectStackRuntime
-  private let endpoint: UDPEndpointID
+  /// The bound endpoints, by the DNS address each is bound to.
+  private let endpoints: [(address: IPAddress, endpoint: UDPEndpointID)]
   /// Answers the stack could not send (no route to the guest, too long).
   public private(set) var answersNotSent: UInt64 = 0
-  /// DNS over TCP at the same address, once ``startTCP(logger:)`` has started it.
+  /// DNS over TCP at the same addresses, once ``startTCP(logger:)`` has started it.
   public private(set) var tcp: RelayDNSTCPService?
 
-  /// Binds UDP port 53 on `address` (which the stack must take as its own: `startRelay`).
-  public init(runtime: DirectStackRuntime, address: IPv4Address, upstream: HostDNSUpstream)
-    throws(UDPError)
-  {
+  /// Binds UDP port 53 on `address` and `address6` (which the stack must take as its own:
+  /// `startRelay`); at least one of them.
+  public init(
+    runtime: DirectStackRuntime, address: IPv4Address?, address6: IPv6Address?,
+    upstream: HostDNSUpstream
+  ) throws(UDPError) {
+    precondition(address != nil || address6 != nil, "a DNS service needs an address")
     self.address = address
+    self.address6 = address6
     self.upstream = upstream
     self.runtime = runtime
-    endpoint = try runtime.stack.udp.bind(address: .v4(address), port: DNSEndpoint.serverPort)
+    let addresses = [address.map(IPAddress.v4), address6.map(IPAddress.v6)].compactMap { $0 }
+    var endpoints: [(address: IPAddress, endpoint: UDPEndpointID)] = []
+    for local in addresses {
+      do {
+        let endpoint = try runtime.stack.udp.bind(address: local, port: DNSEndpoint.serverPort)
+        endpoints.append((local, endpoint))
+      } catch {
+        for bound in endpoints { runtime.stack.udp.close(bound.endpoint) }
+        throw error
+      }
+    }
+    self.endpoints = endpoints
     upstream.onGuestAction = { [unowned self] action in answer(action) }
   }
 
-  /// Starts DNS over TCP at the DNS address (``RelayDNSTCPService``).
+  /// The DNS addresses served.
+  public var addresses: [IPAddress] { endpoints.map { $0.address } }
+
+  /// Starts DNS over TCP at the DNS addresses (``RelayDNSTCPService``).
   public func startTCP(logger: Logger) {
     let service = RelayDNSTCPService(
-      runtime: runtime, address: address, upstream: upstream, logger: logger)
+      runtime: runtime, addresses: addresses, upstream: upstream, logger: logger)
     tcp = service
     service.start()
   }
 
   /// Hands the queries the last poll received to the forwarder.
   public func drain() {
-    while let query = runtime.stack.udp.receive(from: endpoint) {
-      // The endpoint is bound to the IPv4 DNS address, so every query comes over IPv4.
-      guard let source = query.source.ipv4 else { continue }
-      upstream.receiveGuestUDP(
-        query.payload.span, from: DNSEndpoint(source, query.sourcePort),
-        to: DNSEndpoint(address, DNSEndpoint.serverPort))
+    for (local, endpoint) in endpoints {
+      while let query = runtime.stack.udp.receive(from: endpoint) {
+        upstream.receiveGuestUDP(
+          query.payload.span, from: DNSEndpoint(query.source, query.sourcePort),
+          to: DNSEndpoint(local, DNSEndpoint.serverPort))
+      }
     }
   }
 
   private func answer(_ action: DNSGuestAction) {
-    guard case .answerUDP(_, let guest, let message) = action else {
+    guard case .answerUDP(let local, let guest, let message) = action else {
       tcp?.perform(action)
+      return
+    }
+    guard let endpoint = endpoints.first(where: { $0.address == local.address })?.endpoint else {
+      answersNotSent += 1
       return
     }
     do {
       try runtime.stack.sendUDP(
-        message.span, from: endpoint, to: .v4(guest.address), port: guest.port,
+        message.span, from: endpoint, to: guest.address, port: guest.port,
         now: MonotonicClock.now())
     } catch {
       answersNotSent += 1

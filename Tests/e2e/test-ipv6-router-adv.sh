@@ -89,8 +89,8 @@ advertised() { guest timeout 30 rdisc6 -1 -n -r 3 -w 4000 tap0 2>&1 || true; }
 ra_counter() { status_value "s['ipv6']['router_advertisements']['$1']"; }
 
 # --- 1. SLAAC and the default route from the stack's advertisements --------------------------
-# The DNS server is named: nothing answers DNS over IPv6 at fd00::3 yet, so by default none is
-# advertised (--ra-dns names one).
+# The DNS server is named too, though fd00::3 (the relay's --dns-address6) is the default now
+# (test-relay-ipv6-dns.sh checks it answers).
 router_start --pcap "$WORK/frames.pcap" --ra-dns fd00::3
 deadline=$((SECONDS + 60))
 while ((SECONDS < deadline)); do
