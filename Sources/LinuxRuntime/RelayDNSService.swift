@@ -9,8 +9,8 @@ import UDP
 /// 5452 for the ids and ports), and its answers go back to the guest from the address the
 /// query went to.
 ///
-/// Each endpoint is bound to its DNS address alone, so a query to the stack's own address gets
-/// "port unreachable". The stack's UDP queue bounds what waits (512 datagrams, 1 MiB); the
+/// One endpoint is bound to the DNS addresses alone (the UDP layer's `otherFamilyAddress`), so
+/// a query to port 53 of the stack's own address gets "port unreachable". The stack's UDP queue bounds what waits (512 datagrams, 1 MiB); the
 /// forwarder bounds what waits upstream (SERVFAIL beyond), for both families together. Loop
 /// thread only.
 public final class RelayDNSService {
@@ -20,8 +20,10 @@ public final class RelayDNSService {
   public let address6: IPv6Address?
   public let upstream: HostDNSUpstream
   private unowned let runtime: DirectStackRuntime
-  /// The bound endpoints, by the DNS address each is bound to.
-  private let endpoints: [(address: IPAddress, endpoint: UDPEndpointID)]
+  /// The endpoint of port 53, bound to the DNS addresses (one port has one endpoint).
+  private let endpoint: UDPEndpointID
+  /// The DNS addresses served.
+  public let addresses: [IPAddress]
   /// Answers the stack could not send (no route to the guest, too long).
   public private(set) var answersNotSent: UInt64 = 0
   /// DNS over TCP at the same addresses, once ``startTCP(logger:)`` has started it.
@@ -39,22 +41,12 @@ public final class RelayDNSService {
     self.upstream = upstream
     self.runtime = runtime
     let addresses = [address.map(IPAddress.v4), address6.map(IPAddress.v6)].compactMap { $0 }
-    var endpoints: [(address: IPAddress, endpoint: UDPEndpointID)] = []
-    for local in addresses {
-      do {
-        let endpoint = try runtime.stack.udp.bind(address: local, port: DNSEndpoint.serverPort)
-        endpoints.append((local, endpoint))
-      } catch {
-        for bound in endpoints { runtime.stack.udp.close(bound.endpoint) }
-        throw error
-      }
-    }
-    self.endpoints = endpoints
+    self.addresses = addresses
+    endpoint = try runtime.stack.udp.bind(
+      address: addresses[0], otherFamilyAddress: addresses.dropFirst().first,
+      port: DNSEndpoint.serverPort)
     upstream.onGuestAction = { [unowned self] action in answer(action) }
   }
-
-  /// The DNS addresses served.
-  public var addresses: [IPAddress] { endpoints.map { $0.address } }
 
   /// Starts DNS over TCP at the DNS addresses (``RelayDNSTCPService``).
   public func startTCP(logger: Logger) {
@@ -66,24 +58,19 @@ public final class RelayDNSService {
 
   /// Hands the queries the last poll received to the forwarder.
   public func drain() {
-    for (local, endpoint) in endpoints {
-      while let query = runtime.stack.udp.receive(from: endpoint) {
-        upstream.receiveGuestUDP(
-          query.payload.span, from: DNSEndpoint(query.source, query.sourcePort),
-          to: DNSEndpoint(local, DNSEndpoint.serverPort))
-      }
+    while let query = runtime.stack.udp.receive(from: endpoint) {
+      upstream.receiveGuestUDP(
+        query.payload.span, from: DNSEndpoint(query.source, query.sourcePort),
+        to: DNSEndpoint(query.destination, DNSEndpoint.serverPort))
     }
   }
 
   private func answer(_ action: DNSGuestAction) {
-    guard case .answerUDP(let local, let guest, let message) = action else {
+    guard case .answerUDP(_, let guest, let message) = action else {
       tcp?.perform(action)
       return
     }
-    guard let endpoint = endpoints.first(where: { $0.address == local.address })?.endpoint else {
-      answersNotSent += 1
-      return
-    }
+    // The endpoint sends from its address of the guest's family: the one the query went to.
     do {
       try runtime.stack.sendUDP(
         message.span, from: endpoint, to: guest.address, port: guest.port,
