@@ -131,3 +131,25 @@ expect_ge "dns.queries_udp" 2 "$(counter dns.queries_udp)"
 expect_ge "dns.queries_tcp" 1 "$(counter dns.queries_tcp)"
 expect_ge "dns.answers" 4 "$(counter dns.answers)"
 expect_eq "dns.servfails_sent" 0 "$(counter dns.servfails_sent)"
+
+# --- 5. Control: a daemon that dies without its last words leaves the route -----------------
+# The same daemon again, killed with SIGKILL (no final advertisement): the guest keeps its
+# default route (router lifetime 1800 s) although the TAP's other end is gone, which shows
+# that check 4 saw the final advertisements' effect, not the device's.
+daemon_start --tap tap0 --netns "/run/netns/$GUEST" --relay --mac "$MAC" \
+  --resolv-conf "$WORK/resolv.conf" --control "$CONTROL"
+daemon_wait_serving 30
+route=""
+deadline=$((SECONDS + 60))
+while ((SECONDS < deadline)); do
+  route=$(guest ip -6 route show default dev tap0 || true)
+  [[ "$route" == *"via fe80::"* ]] && break
+  sleep 0.5
+done
+expect_match "the guest has a default route via the restarted stack" "via fe80::" "$route"
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null || true
+DAEMON_PID=""
+sleep 3 # a state that must not change: watched for 3 s
+expect_match "after SIGKILL (no final advertisement) the guest still has the default route" \
+  "via fe80::" "$(guest ip -6 route show default dev tap0 || true)"
