@@ -30,7 +30,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   var forwarder = DNSForwarder(
     configuration: configuration, random: PseudoRandomGenerator(seed: hash))
   let servers = [
-    DNSEndpoint(IPv4Address(10, 53, 0, 1), 53), DNSEndpoint(IPv4Address(10, 53, 0, 2), 53),
+    // Both families, as resolv.conf may mix them.
+    DNSEndpoint(IPv4Address(10, 53, 0, 1), 53),
+    DNSEndpoint(IPv6Address(0xFD01, 0, 0, 0, 0, 0, 0, 2), 53),
   ]
   forwarder.setServers(servers, timeout: .seconds(5), attempts: 2)
   let local = DNSEndpoint(IPv4Address(10, 0, 2, 3), 53)
@@ -69,7 +71,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
       case .upstream(.close(let socket)):
         expect(open.removeValue(forKey: socket) != nil, "closing a socket that is not open")
       case .guest(.answerUDP(let from, let to, let message)):
-        expect(from == local && to.address == guest, "UDP answer addresses")
+        expect(from == local && to.address == .v4(guest), "UDP answer addresses")
         guard let asked = guestIDs[to.port] else {
           expect(false, "a UDP answer to a port that asked nothing")
           return

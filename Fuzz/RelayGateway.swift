@@ -51,7 +51,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   var policy = RelayDestinationPolicy(guestSubnet: subnet.network)
   _ = policy.deny(denied)
   policy.hostLoopback = hostLoopback
-  stack.startRelay(RelayGateway(policy: policy, dnsAddress: dns))
+  stack.startRelay(RelayGateway(policy: policy, dnsAddress: dns), now: now)
   guard let endpoint = try? stack.udp.bind(address: .v4(dns), port: 53) else {
     fatalError("cannot bind 10.0.2.3 port 53")
   }

@@ -23,6 +23,9 @@ import NetCore
 /// than a header and responses are dropped unanswered, so that no answer goes to a peer that
 /// did not ask.
 ///
+/// Endpoints (``DNSEndpoint``) are of either family: a guest's query over IPv6 may go to an
+/// IPv4 name server and the other way round, and the answer goes back the way the query came.
+///
 /// Bounded (``DNSForwarderConfiguration``): queries waiting, upstream TCP connections, guest
 /// connections and queries per connection; each message's size by its transport. Counters
 /// (``DNSForwarderCounters``) say what happened.

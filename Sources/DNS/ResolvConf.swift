@@ -6,7 +6,8 @@ import NetCore
 /// Read:
 /// - `nameserver ADDRESS` lines: an IPv4 dotted quad or an IPv6 address (with an optional
 ///   `%zone`), the address ending at a space, tab, `#` or `;`; the first
-///   ``maximumNameServers`` (glibc's MAXNS) count, later ones are ignored;
+///   ``maximumNameServers`` (glibc's MAXNS) count, later ones are ignored; a forwarder asks
+///   them in this order, both families (``forwarderAddresses``: not IPv6 link-local ones);
 /// - `options` lines: `timeout:N` (seconds per try, at most 30 as RES_MAXRETRANS, at least 1)
 ///   and `attempts:N` (rounds over the servers, at most 5 as RES_MAXRETRY, at least 1); a later
 ///   value wins.
@@ -73,11 +74,17 @@ public struct ResolvConf: Equatable, Sendable {
     }
   }
 
-  /// The IPv4 name servers, in order (the ones the forwarder uses now).
+  /// The IPv4 name servers, in order.
   public var ipv4NameServers: [IPv4Address] {
     nameServers.compactMap {
       if case .ipv4(let address) = $0 { address } else { nil }
     }
+  }
+
+  /// The name servers a forwarder can ask, IPv4 and IPv6 mixed in the file's order
+  /// (``ResolvConfNameServer/forwarderAddress``): all but IPv6 link-local ones.
+  public var forwarderAddresses: [IPAddress] {
+    nameServers.compactMap { $0.forwarderAddress }
   }
 
   private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
@@ -168,17 +175,45 @@ public enum ResolvConfNameServer: Hashable, Sendable {
   case ipv6(address: [UInt8], zone: [UInt8])
 }
 
+extension ResolvConfNameServer {
+  /// The address a forwarder asks: the IPv4 address (an IPv4-mapped IPv6 one included, RFC
+  /// 4291 §2.5.5.2), or the IPv6 address with any zone of a global one dropped (the kernel uses a zone only for link-local and multicast addresses,
+  /// RFC 4007 §6). Nil for an IPv6 link-local address: it means something only on the
+  /// interface its zone names, and the forwarder's sockets do not take an interface.
+  public var forwarderAddress: IPAddress? {
+    switch self {
+    case .ipv4(let address):
+      return .v4(address)
+    case .ipv6(let octets, _):
+      let address = ResolvConfNameServer.address(octets)
+      if address.isIPv4Mapped {
+        return .v4(IPv4Address(rawValue: UInt32(truncatingIfNeeded: address.low)))
+      }
+      return address.isLinkLocal ? nil : .v6(address)
+    }
+  }
+
+  /// The IPv6 address of 16 bytes.
+  static func address(_ octets: [UInt8]) -> IPv6Address {
+    var high: UInt64 = 0
+    var low: UInt64 = 0
+    for index in 0..<8 {
+      high = high << 8 | UInt64(octets[index])
+      low = low << 8 | UInt64(octets[index + 8])
+    }
+    return IPv6Address(high: high, low: low)
+  }
+}
+
 extension ResolvConfNameServer: CustomStringConvertible {
   public var description: String {
     switch self {
     case .ipv4(let address): return address.description
-    case .ipv6(let address, let zone):
-      var text = ""
-      for index in stride(from: 0, to: 16, by: 2) {
-        if index > 0 { text += ":" }
-        text += String(UInt16(address[index]) << 8 | UInt16(address[index + 1]), radix: 16)
-      }
-      return zone.isEmpty ? text : text + "%" + String(decoding: zone, as: UTF8.self)
+    case .ipv6(let octets, let zone):
+      // RFC 5952 text, then the zone as written (RFC 4007 §11), printable ASCII only.
+      let text = ResolvConfNameServer.address(octets).description
+      let printable = zone.prefix(64).map { $0 > 0x20 && $0 < 0x7F ? $0 : 0x3F }
+      return zone.isEmpty ? text : text + "%" + String(decoding: printable, as: UTF8.self)
     }
   }
 }

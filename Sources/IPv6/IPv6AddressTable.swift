@@ -95,10 +95,11 @@ public struct IPv6AddressTable {
 
   /// The source address for `destination` (RFC 6724 §5, the rules that apply to one
   /// interface without policy: 1 same address, 2 appropriate scope, 3 avoid deprecated, 8
-  /// longest matching prefix), among the usable addresses; nil when there is none.
+  /// longest matching prefix), among the usable addresses that are not a service's; nil when
+  /// there is none.
   public func sourceAddress(for destination: IPv6Address) -> IPv6Address? {
     var best: IPv6InterfaceAddress? = nil
-    for candidate in addresses where candidate.isUsable {
+    for candidate in addresses where candidate.isUsable && candidate.origin != .service {
       guard let current = best else {
         best = candidate
         continue
@@ -149,6 +150,18 @@ public struct IPv6AddressTable {
       IPv6InterfaceAddress(
         address: cidr.address, prefixLength: cidr.prefixLength, origin: .manual,
         state: .tentative),
+      now: now, random: &random)
+  }
+
+  /// Adds an address for a service of the stack (``IPv6InterfaceAddress/Origin/service``, a
+  /// /128); nil when the table is full or has it already.
+  public mutating func addService(
+    _ address: IPv6Address, now: Instant, random: inout PseudoRandomGenerator
+  ) -> [IPv6AddressEvent]? {
+    guard entry(for: address) == nil, address.isUnicast else { return nil }
+    return add(
+      IPv6InterfaceAddress(
+        address: address, prefixLength: 128, origin: .service, state: .tentative),
       now: now, random: &random)
   }
 
@@ -217,8 +230,8 @@ public struct IPv6AddressTable {
     duplicatesDetected += 1
     var events: [IPv6AddressEvent] = [.duplicate(address)]
     let duplicate = addresses[index]
-    guard duplicate.origin != .manual, duplicate.dadCounter < configuration.identifierRetries
-    else {
+    let isStable = duplicate.origin == .linkLocal || duplicate.origin == .autoconfigured
+    guard isStable, duplicate.dadCounter < configuration.identifierRetries else {
       addresses[index].state = .duplicate
       addresses[index].nextDetectionEvent = nil
       return events

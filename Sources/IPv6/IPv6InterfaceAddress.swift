@@ -11,6 +11,10 @@ public struct IPv6InterfaceAddress: Equatable, Sendable {
     case manual
     /// Formed from a prefix of a router advertisement (RFC 4862 §5.5.3).
     case autoconfigured
+    /// An address the stack answers at for a service of its own (the relay's DNS address):
+    /// checked by duplicate address detection and answered for in neighbour discovery like
+    /// any other, but never chosen as a source (RFC 6724 §4's candidate set leaves it out).
+    case service
 
     /// The origin's name in reports.
     public var name: String {
@@ -18,6 +22,7 @@ public struct IPv6InterfaceAddress: Equatable, Sendable {
       case .linkLocal: "link-local"
       case .manual: "manual"
       case .autoconfigured: "autoconfigured"
+      case .service: "service"
       }
     }
   }

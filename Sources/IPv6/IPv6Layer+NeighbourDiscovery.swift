@@ -338,6 +338,7 @@ extension IPv6Layer {
   /// `address`, tentative, is another node's.
   private mutating func duplicateDetected(_ address: IPv6Address, now: Instant) {
     ndpCounters.duplicateAddresses += 1
+    if address.isLinkLocal { advertiser?.counters.linkLocalDuplicates += 1 }
     apply(addressTable.detectedDuplicate(address, now: now, random: &random), now: now)
   }
 

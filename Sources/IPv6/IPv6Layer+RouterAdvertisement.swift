@@ -90,6 +90,37 @@ extension IPv6Layer {
       linkDestination: MACAddress(multicast: .allNodes), now: now)
   }
 
+  /// Stops advertising (RFC 4861 §6.2.5, the interface ceases to be an advertising interface:
+  /// the daemon stops): sends the final advertisements, router lifetime 0, to all nodes at
+  /// once, so that hosts drop us as their default router now rather than when the lifetime
+  /// runs out (``RouterAdvertiser/cease()``: up to 3, none if no advertisement went out or
+  /// there is no usable link-local address to send them from). Solicitations are not answered
+  /// after it. The caller flushes the link.
+  public mutating func ceaseAdvertising(now: Instant) {
+    guard advertiser != nil, let source = addressTable.linkLocalAddress else {
+      _ = advertiser?.cease()
+      return
+    }
+    let count = advertiser!.cease()
+    guard count > 0 else { return }
+    let message = advertiser!.finalAdvertisement(sourceLinkLayerAddress: link.hardwareAddress)
+    for _ in 0..<count {
+      sendNDP(
+        message.icmpHeader, body: message.body, source: source, destination: .allNodes,
+        linkDestination: MACAddress(multicast: .allNodes), now: now)
+    }
+  }
+
+  /// Whether the interface is an advertising interface that cannot advertise: its link-local
+  /// address failed duplicate address detection (every retry, RFC 7217 §6) and none is left
+  /// being checked, so no advertisement can be sent (RFC 4861 §6.2.2 sends them from it).
+  public var advertisingHaltedWithoutLinkLocal: Bool {
+    guard let advertiser, !advertiser.hasCeased else { return false }
+    return !addressTable.addresses.contains {
+      $0.origin == .linkLocal && $0.state != .duplicate
+    }
+  }
+
   /// When the advertiser next needs a poll: never while there is no usable link-local
   /// address (its detection's own deadline wakes the layer).
   var advertiserDeadline: Instant? {

@@ -185,6 +185,23 @@ public struct IPv6Layer<Link: IPv6Link> {
     apply(events, now: now)
   }
 
+  /// Adds an address the stack answers at for a service of its own (the relay's DNS address,
+  /// ``IPv6InterfaceAddress/Origin/service``): a /128 that goes through duplicate address
+  /// detection and is answered for in neighbour discovery, and is never chosen as a source.
+  public mutating func addServiceAddress(_ address: IPv6Address, now: Instant)
+    throws(IPv6ConfigurationError)
+  {
+    guard address.isUnicast, !address.isIPv4Mapped, !address.isLinkLocal else {
+      throw .notUnicast
+    }
+    guard addressTable.entry(for: address) == nil else { throw .exists }
+    guard let events = addressTable.addService(address, now: now, random: &random) else {
+      ndpCounters.addressesRefused += 1
+      throw .full
+    }
+    apply(events, now: now)
+  }
+
   /// Removes an address (configured or not) and, for a configured one, its on-link prefix.
   public mutating func removeAddress(_ address: IPv6Address, now: Instant) {
     guard let entry = addressTable.entry(for: address) else { return }

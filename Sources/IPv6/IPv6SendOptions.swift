@@ -52,7 +52,7 @@ extension IPv6SendError: CustomStringConvertible {
 /// Why an address could not be configured.
 public enum IPv6ConfigurationError: Error, Equatable, Sendable {
   /// Not a unicast address (unspecified, loopback or multicast), or an IPv4-mapped one
-  /// (RFC 4942 §2.2: no interface has one).
+  /// (RFC 4942 §2.2: no interface has one); for a service's address, a link-local one too.
   case notUnicast
   /// The interface has the address already.
   case exists

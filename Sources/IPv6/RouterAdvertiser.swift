@@ -14,8 +14,15 @@ import NetCore
 ///   sooner than ``Configuration/minimumDelayBetweenAdvertisements`` (MIN_DELAY_BETWEEN_RAS)
 ///   after the previous one. A solicitation that arrives while an advertisement is already
 ///   scheduled within that time shares it: however many solicitations arrive, at most one
-///   advertisement goes out per MIN_DELAY_BETWEEN_RAS, and each solicitation is counted as
-///   answered or rate-limited.
+///   advertisement goes out per MIN_DELAY_BETWEEN_RAS, and each solicitation is counted once:
+///   answered (by an advertisement scheduled for it, or by the unsolicited one due sooner,
+///   which becomes its answer) or rate-limited (it shares the answer of an earlier one). So
+///   the solicitations answered are the solicited advertisements sent, plus one due.
+/// - When the interface stops advertising (§6.2.5: the daemon stops), ``cease()`` gives the
+///   final advertisements, ``Configuration/finalAdvertisements`` of them
+///   (MAX_FINAL_RTR_ADVERTISEMENTS), with a router lifetime of 0 so that hosts drop it as
+///   their default router at once, and the DNS servers with a lifetime of 0 (RFC 8106 §5.1: no
+///   longer to be used), since their answers stop too; nothing is scheduled after them.
 ///
 /// Sans-IO: the caller passes `now` and the random source; ``poll(now:random:)`` says whether
 /// an advertisement is due, ``advertisement(sourceLinkLayerAddress:)`` builds it.
@@ -34,6 +41,9 @@ public struct RouterAdvertiser: Sendable {
     public var minimumDelayBetweenAdvertisements = Interval.seconds(3)
     /// MAX_RA_DELAY_TIME.
     public var maximumResponseDelay = Interval.milliseconds(500)
+    /// Final advertisements sent when advertising stops (MAX_FINAL_RTR_ADVERTISEMENTS, §6.2.5:
+    /// one or more, at most 3).
+    public var finalAdvertisements = 3
     /// AdvDefaultLifetime in seconds: 3 × MaxRtrAdvInterval.
     public var routerLifetime: UInt16 = 1800
     /// AdvCurHopLimit.
@@ -81,6 +91,8 @@ public struct RouterAdvertiser: Sendable {
   public private(set) var lastSent: Instant?
   /// Initial advertisements still to send with the shorter interval.
   private var initialLeft: Int
+  /// Whether ``cease()`` has run: nothing more is scheduled or answered.
+  public private(set) var hasCeased = false
   public internal(set) var counters = RouterAdvertiserCounters()
 
   public init(configuration: Configuration) {
@@ -88,7 +100,8 @@ public struct RouterAdvertiser: Sendable {
       configuration.minimumInterval >= .seconds(3)
         && configuration.minimumInterval <= configuration.maximumInterval
         && configuration.prefixes.count <= Configuration.maximumPrefixes
-        && configuration.dnsServers.count <= Configuration.maximumDNSServers,
+        && configuration.dnsServers.count <= Configuration.maximumDNSServers
+        && (1...3).contains(configuration.finalAdvertisements),
       "a router advertiser needs MinRtrAdvInterval of 3 s or more, up to MaxRtrAdvInterval")
     self.configuration = configuration
     initialLeft = configuration.initialAdvertisements
@@ -99,12 +112,15 @@ public struct RouterAdvertiser: Sendable {
     if nextUnsolicited == nil { nextUnsolicited = now }
   }
 
-  /// A valid router solicitation arrived (§6.2.6). Returns true when it scheduled an
-  /// advertisement, false when one already scheduled answers it too (rate-limited).
+  /// A valid router solicitation arrived (§6.2.6). Returns true when an advertisement answers
+  /// it of its own (one scheduled for it, or the unsolicited one due sooner, which then counts
+  /// as its answer), false when it shares the answer of an earlier one (rate-limited) or
+  /// advertising has ceased.
   @discardableResult
   public mutating func receiveSolicitation(now: Instant, random: inout PseudoRandomGenerator)
     -> Bool
   {
+    guard !hasCeased else { return false }
     counters.solicitationsReceived += 1
     guard nextAnswer == nil else {
       // An answer is scheduled already: it goes to all nodes, and answers this one too.
@@ -115,8 +131,11 @@ public struct RouterAdvertiser: Sendable {
       now + MulticastListener.randomDelay(below: configuration.maximumResponseDelay, &random)
     if let lastSent { due = max(due, lastSent + configuration.minimumDelayBetweenAdvertisements) }
     if let unsolicited = nextUnsolicited, unsolicited <= due {
-      counters.solicitationsRateLimited += 1
-      return false
+      // The unsolicited advertisement due first answers it, no later than its own would:
+      // it becomes this solicitation's answer, which later ones share.
+      nextAnswer = unsolicited
+      counters.solicitationsAnswered += 1
+      return true
     }
     nextAnswer = due
     counters.solicitationsAnswered += 1
@@ -149,20 +168,48 @@ public struct RouterAdvertiser: Sendable {
     return true
   }
 
+  /// Stops advertising (§6.2.5): nothing more is scheduled, solicitations are no longer
+  /// answered. Returns how many final advertisements (``finalAdvertisement(sourceLinkLayerAddress:)``)
+  /// to send now, counted as sent: ``Configuration/finalAdvertisements``, or none when no
+  /// advertisement went out before (no host has us as its router) or it had ceased already.
+  public mutating func cease() -> Int {
+    guard !hasCeased else { return 0 }
+    hasCeased = true
+    nextUnsolicited = nil
+    nextAnswer = nil
+    guard counters.advertisementsSent > 0 else { return 0 }
+    counters.finalAdvertisementsSent += UInt64(configuration.finalAdvertisements)
+    return configuration.finalAdvertisements
+  }
+
   /// The advertisement (§6.2.3): our hop limit and router lifetime, no M or O flag, reachable
   /// time and retransmission timer unspecified, and the options: our link-layer address, the
   /// MTU, the prefixes and the DNS servers.
   public func advertisement(sourceLinkLayerAddress: MACAddress) -> RouterAdvertisementMessage {
+    advertisement(
+      sourceLinkLayerAddress: sourceLinkLayerAddress,
+      routerLifetime: configuration.routerLifetime, dnsLifetime: configuration.dnsLifetime)
+  }
+
+  /// A final advertisement (§6.2.5): the same, with a router lifetime of 0 and the DNS
+  /// servers' lifetime 0 (RFC 8106 §5.1); the prefixes keep theirs (the guests' addresses stay
+  /// valid, as radvd leaves them).
+  public func finalAdvertisement(sourceLinkLayerAddress: MACAddress)
+    -> RouterAdvertisementMessage
+  {
+    advertisement(sourceLinkLayerAddress: sourceLinkLayerAddress, routerLifetime: 0, dnsLifetime: 0)
+  }
+
+  private func advertisement(
+    sourceLinkLayerAddress: MACAddress, routerLifetime: UInt16, dnsLifetime: UInt32
+  ) -> RouterAdvertisementMessage {
     let servers: [NDPRecursiveDNSServers] =
       configuration.dnsServers.isEmpty
       ? []
-      : [
-        NDPRecursiveDNSServers(
-          lifetime: configuration.dnsLifetime, servers: configuration.dnsServers)
-      ]
+      : [NDPRecursiveDNSServers(lifetime: dnsLifetime, servers: configuration.dnsServers)]
     return RouterAdvertisementMessage(
       currentHopLimit: configuration.currentHopLimit,
-      routerLifetime: configuration.routerLifetime,
+      routerLifetime: routerLifetime,
       options: NDPOptions(
         sourceLinkLayerAddress: sourceLinkLayerAddress, mtu: configuration.mtu,
         prefixes: configuration.prefixes, recursiveDNSServers: servers))

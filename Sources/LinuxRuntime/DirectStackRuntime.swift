@@ -24,6 +24,8 @@ public final class DirectStackRuntime: @unchecked Sendable {
   public var stack: DirectStack
   private let device: any FrameDevice
   private var watchingWritable = false
+  /// Whether the halt of router advertising has been logged.
+  private var advertisingHaltReported = false
   /// When the last poll asked to be polled again. The first turn comes at once: the stack may
   /// have been given work before the loop runs (a DHCP client's DISCOVER, a gratuitous ARP)
   /// that no frame from the peer will prompt (passt, QEMU and a silent link send nothing first).
@@ -85,6 +87,7 @@ public final class DirectStackRuntime: @unchecked Sendable {
       return
     }
     reportDHCPEvents()
+    reportAdvertisingHalt()
     if let afterPoll {
       afterPoll(now)
       if !stack.transmitQueue.isEmpty { nextDeadline = now }
@@ -136,9 +139,27 @@ public final class DirectStackRuntime: @unchecked Sendable {
     }
   }
 
+  /// Logs, once, that router advertising stopped for want of a link-local address (it failed
+  /// duplicate address detection: another node on the link claims it).
+  private func reportAdvertisingHalt() {
+    guard !advertisingHaltReported, stack.ipv6.advertisingHaltedWithoutLinkLocal else { return }
+    advertisingHaltReported = true
+    logger.error(
+      "ipv6: router advertisements stopped: the link-local address failed duplicate address "
+        + "detection (another node on the link answers for it); guests get no IPv6 router")
+  }
+
   private func reportDHCPEvents() {
     guard !stack.dhcpEvents.isEmpty else { return }
     for event in stack.takeDHCPEvents() { onDHCPEvent?(event) }
+  }
+
+  /// Sends the final router advertisements (router lifetime 0, RFC 4861 §6.2.5) at once, when
+  /// the stack is the guests' IPv6 router: at shutdown, before the device closes.
+  public func ceaseRouterAdvertising() {
+    let now = MonotonicClock.now()
+    stack.ceaseRouterAdvertising(now: now)
+    _ = try? device.poll(&stack, now: now, receiveBatch: 0)
   }
 
   /// Gives a DHCP lease back (DHCPRELEASE) and sends it at once: at shutdown, before the

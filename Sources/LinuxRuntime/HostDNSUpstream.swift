@@ -11,10 +11,13 @@ import NetworkAPI
 ///
 /// The guest side is the caller's: it hands in the guests' queries (``receiveGuestUDP(_:from:to:)``
 /// and the TCP calls) and carries out the `DNSGuestAction`s given to ``onGuestAction``
-/// (answers to send, connections to close). Upstream, each try is a new socket: UDP is
-/// `socket`, `bind` to 0.0.0.0 port 0 (a random port from the kernel's ephemeral range, RFC
-/// 5452 §9.2), `connect` to the server (so the kernel passes on only its datagrams and its ICMP
-/// errors) and `send`; TCP is a non-blocking `connect`, then the query with its length. What
+/// (answers to send, connections to close). Upstream, each try is a new socket of the server's
+/// family (`AF_INET` or `AF_INET6`, so resolv.conf's IPv4 and IPv6 name servers are asked in
+/// the file's order): UDP is `socket`, `bind` to the unspecified address, port 0 (a random port
+/// from the kernel's ephemeral range, RFC 5452 §9.2), `connect` to the server (so the kernel
+/// passes on only its datagrams and its ICMP errors) and `send`; TCP is a non-blocking
+/// `connect`, then the query with its length. IPv6 link-local name servers are not asked (the
+/// sockets take no interface); the log says so. What
 /// arrives goes to the forwarder, which matches it. A socket that cannot be opened, a send or
 /// connect that fails, an ICMP error and a TCP connection that ends early are reported as
 /// failures (the forwarder goes on to the next server). The forwarder's deadlines are kept on
@@ -113,7 +116,7 @@ public final class HostDNSUpstream {
       forwarder.setServers([], timeout: nil, attempts: nil)
       logger.warning("\(prefix): cannot read it (\(reason)): no name servers, queries get SERVFAIL")
     case .read(let conf, let cut):
-      let servers = conf.ipv4NameServers.map { DNSEndpoint($0, DNSEndpoint.serverPort) }
+      let servers = conf.forwarderAddresses.map { DNSEndpoint($0, DNSEndpoint.serverPort) }
       forwarder.setServers(
         servers, timeout: conf.timeoutSeconds.map { .seconds(Int64($0)) }, attempts: conf.attempts)
       if cut {
@@ -123,15 +126,15 @@ public final class HostDNSUpstream {
       if conf.ignoredCount > conf.ignored.count {
         logger.info("\(prefix): ignored \(conf.ignoredCount - conf.ignored.count) more lines")
       }
-      for server in conf.nameServers {
-        if case .ipv6 = server {
-          logger.info("\(prefix): IPv6 name server \(server) not used (IPv4 upstream only)")
-        }
+      for server in conf.nameServers where server.forwarderAddress == nil {
+        logger.warning(
+          "\(prefix): name server \(server) not used: a link-local address needs an interface, "
+            + "which the forwarder's sockets do not take")
       }
       if servers.isEmpty {
         logger.warning("\(prefix): no name servers: queries get SERVFAIL")
       } else {
-        let list = servers.map { $0.address.description }.joined(separator: ", ")
+        let list = servers.map { "\($0.address)" }.joined(separator: ", ")
         logger.info(
           "\(prefix): name servers \(list) (timeout \(forwarder.timeout.seconds) s, "
             + "\(forwarder.attempts) attempts)")
@@ -176,24 +179,22 @@ public final class HostDNSUpstream {
     }
   }
 
-  /// Opens, binds to port 0, connects and sends; the errno of what failed, or nil.
+  /// Opens a socket of the server's family, binds it to port 0, connects and sends; the errno
+  /// of what failed, or nil.
   private func sendUDP(_ socket: DNSUpstreamSocket, to server: DNSEndpoint, _ message: [UInt8])
     -> Int32?
   {
+    let family = HostSocketAddress.family(of: server.address)
     let descriptor = Glibc.socket(
-      AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0
+      family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0
     )
     guard descriptor >= 0 else { return errno }
-    var any = SocketNetworkStack.socketAddress(.any, 0)
-    var target = SocketNetworkStack.socketAddress(server.address, server.port)
-    let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let unspecified: IPAddress = server.address.isIPv4 ? .v4(.any) : .v6(.unspecified)
+    let any = HostSocketAddress(SocketAddress(unspecified, 0))
+    let target = HostSocketAddress(SocketAddress(server.address, server.port))
     let ready =
-      withUnsafePointer(to: &any) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
-      } == 0
-      && withUnsafePointer(to: &target) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, length) }
-      } == 0
+      any.withSockaddr { bind(descriptor, $0, $1) } == 0
+      && target.withSockaddr { connect(descriptor, $0, $1) } == 0
       && message.withUnsafeBytes {
         send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
       } == message.count
@@ -214,20 +215,17 @@ public final class HostDNSUpstream {
     return nil
   }
 
-  /// Opens a non-blocking TCP connection; the bytes go out once it is up.
+  /// Opens a non-blocking TCP connection of the server's family; the bytes go out once it is
+  /// up.
   private func openTCP(_ socket: DNSUpstreamSocket, to server: DNSEndpoint, _ bytes: [UInt8])
     -> Int32?
   {
     let descriptor = Glibc.socket(
-      AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue),
-      0)
+      HostSocketAddress.family(of: server.address),
+      Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
     guard descriptor >= 0 else { return errno }
-    var target = SocketNetworkStack.socketAddress(server.address, server.port)
-    let result = withUnsafePointer(to: &target) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    }
+    let target = HostSocketAddress(SocketAddress(server.address, server.port))
+    let result = target.withSockaddr { connect(descriptor, $0, $1) }
     if result != 0 && errno != EINPROGRESS {
       let code = errno
       close(descriptor)
@@ -264,13 +262,10 @@ public final class HostDNSUpstream {
   private func readUDP(_ socket: DNSUpstreamSocket) {
     for _ in 0..<HostDNSUpstream.readsPerEvent {
       guard let entry = sockets[socket] else { return }
-      var source = sockaddr_in()
-      var sourceLength = socklen_t(MemoryLayout<sockaddr_in>.size)
+      var source = HostSocketAddress()
       let count = buffer.withUnsafeMutableBytes { bytes in
-        withUnsafeMutablePointer(to: &source) {
-          $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            recvfrom(entry.descriptor, bytes.baseAddress, bytes.count, 0, $0, &sourceLength)
-          }
+        source.withMutableSockaddr {
+          recvfrom(entry.descriptor, bytes.baseAddress, bytes.count, 0, $0, $1)
         }
       }
       if count < 0 {
@@ -280,12 +275,16 @@ public final class HostDNSUpstream {
         fail(socket, code, "UDP receive")
         return
       }
+      // A connected socket gets datagrams from its server only; one of another family (never
+      // seen) is dropped by the forwarder as from elsewhere.
+      let from =
+        source.socketAddress.map { DNSEndpoint($0.address, $0.port) }
+        ?? DNSEndpoint(IPv4Address.any, 0)
       let datagram = Array(buffer[0..<count])
       let now = MonotonicClock.now()
       perform(
-        forwarder.receiveUpstreamUDP(
-          datagram.span, socket: socket, from: DNSEndpoint(source),
-          now: now), now: now)
+        forwarder.receiveUpstreamUDP(datagram.span, socket: socket, from: from, now: now),
+        now: now)
     }
   }
 
@@ -343,14 +342,5 @@ public final class HostDNSUpstream {
       let now = MonotonicClock.now()
       perform(forwarder.receiveUpstreamTCP(piece.span, socket: socket, now: now), now: now)
     }
-  }
-}
-
-extension DNSEndpoint {
-  /// The address and port of a `sockaddr_in`.
-  init(_ address: sockaddr_in) {
-    self.init(
-      IPv4Address(rawValue: UInt32(bigEndian: address.sin_addr.s_addr)),
-      UInt16(bigEndian: address.sin_port))
   }
 }

@@ -2,15 +2,17 @@ import DNS
 import NetCore
 import NetworkAPI
 
-/// DNS over TCP at the relay's DNS address (RFC 7766; RFC 1035 §4.2.2 framing): the stack
-/// listens on port 53, a connection to the DNS address is handed to the ``HostDNSUpstream``'s
+/// DNS over TCP at the relay's DNS addresses, IPv4 and IPv6 (RFC 7766; RFC 1035 §4.2.2
+/// framing): the stack listens on port 53, a connection to a DNS address is handed to the
+/// ``HostDNSUpstream``'s
 /// forwarder as a guest connection (which frames, bounds and times it out: 256 connections, 16
 /// queries each, 10 s idle), and its answers are written back in order. A connection to port 53
 /// of another of the stack's addresses is reset. Answers waiting for a guest that does not read
 /// are bounded: past ``maximumPendingBytes`` on one connection it is reset. Tasks on the loop;
 /// loop thread only.
 public final class RelayDNSTCPService: @unchecked Sendable {
-  public let address: IPv4Address
+  /// The DNS addresses: a connection to port 53 of any other address is reset.
+  public let addresses: [IPAddress]
   private let stack: DirectNetworkStack
   private let upstream: HostDNSUpstream
   private let loop: EventLoop
@@ -30,9 +32,10 @@ public final class RelayDNSTCPService: @unchecked Sendable {
   public static let maximumPendingBytes = 2 * 65537
 
   public init(
-    runtime: DirectStackRuntime, address: IPv4Address, upstream: HostDNSUpstream, logger: Logger
+    runtime: DirectStackRuntime, addresses: [IPAddress], upstream: HostDNSUpstream,
+    logger: Logger
   ) {
-    self.address = address
+    self.addresses = addresses
     self.stack = runtime.api
     self.upstream = upstream
     self.loop = runtime.loop
@@ -89,7 +92,7 @@ public final class RelayDNSTCPService: @unchecked Sendable {
       } catch {
         return
       }
-      guard connection.localAddress.address == .v4(address) else {
+      guard addresses.contains(connection.localAddress.address) else {
         connectionsRefused += 1
         await connection.abort()
         continue

@@ -6,15 +6,39 @@ import UDP
 extension DirectStack {
   /// Makes the stack the guests' gateway (relay mode): datagrams to other hosts come to
   /// `relayInput`, the DNS address (and the policy's host-loopback address)
-  /// are answered for on the link, and the DNS address is taken as ours.
-  public mutating func startRelay(_ gateway: RelayGateway) {
-    relay = gateway
+  /// are answered for on the link, and the DNS address is taken as ours. The IPv6 DNS
+  /// address, where IPv6 runs, becomes a service address of the IPv6 layer (through
+  /// duplicate address detection, answered in neighbour discovery, never a source); if the
+  /// layer refuses it, ``RelayGateway/dnsAddress6`` is nil afterwards.
+  public mutating func startRelay(_ gateway: RelayGateway, now: Instant) {
+    var gateway = gateway
     ipv4.relaysOtherDestinations = true
     tcp.startRelayingOpens(limit: DirectStack.relayPendingOpenLimit)
     ipv4.additionalAddresses = gateway.dnsAddress.map { [$0] } ?? []
     ipv4.link.additionalAddresses =
       ipv4.additionalAddresses + (gateway.policy.hostLoopback.map { [$0] } ?? [])
-    if ipv6.isStarted { ipv6.relaysOtherDestinations = true }
+    if ipv6.isStarted {
+      ipv6.relaysOtherDestinations = true
+      if let address = gateway.dnsAddress6 {
+        do { try ipv6.addServiceAddress(address, now: now) } catch {
+          gateway = RelayGateway(
+            policy: gateway.policy, dnsAddress: gateway.dnsAddress, dnsAddress6: nil)
+        }
+        moveIPv6Requests()
+      }
+    } else if gateway.dnsAddress6 != nil {
+      gateway = RelayGateway(
+        policy: gateway.policy, dnsAddress: gateway.dnsAddress, dnsAddress6: nil)
+    }
+    relay = gateway
+  }
+
+  /// Stops being the guests' IPv6 router (RFC 4861 §6.2.5, at shutdown): the final router
+  /// advertisements (lifetime 0) wait in ``transmitQueue``.
+  public mutating func ceaseRouterAdvertising(now: Instant) {
+    guard ipv6.isStarted else { return }
+    ipv6.ceaseAdvertising(now: now)
+    moveIPv6Requests()
   }
 
   /// Answers guests' neighbour solicitations for the policy's IPv6 address of the host's

@@ -63,7 +63,7 @@ public struct DirectStack {
   public private(set) var dhcpEvents: [DHCPClientAction] = []
   private var dhcpClientEndpoint: UDPEndpointID?
   private var dhcpServerEndpoint: UDPEndpointID?
-  /// Relay mode's gateway, once ``startRelay(_:)`` has made the stack one.
+  /// Relay mode's gateway, once ``startRelay(_:now:)`` has made the stack one.
   public internal(set) var relay: RelayGateway?
   /// UDP endpoints sending from an address and port not the stack's (a published port's
   /// flows; `DirectStack+ChosenSourceUDP.swift`).
@@ -313,7 +313,7 @@ public struct DirectStack {
 
   /// Moves what the IPv6 layer asked of its link (``EthernetIPv6Link/outbox``) into the
   /// Ethernet link: frames into its transmit queue, group joins and leaves into its filter.
-  private mutating func moveIPv6Requests() {
+  mutating func moveIPv6Requests() {
     guard !ipv6.link.outbox.isEmpty else { return }
     for request in ipv6.link.takeRequests() {
       switch request {

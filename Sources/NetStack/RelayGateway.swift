@@ -15,6 +15,8 @@ public struct RelayGateway {
   public var policy: RelayDestinationPolicy
   /// The DNS address guests are given, served by the host side's forwarder; nil for none.
   public let dnsAddress: IPv4Address?
+  /// The IPv6 DNS address (slirp4netns's fd00::3), served by the same forwarder; nil for none.
+  public let dnsAddress6: IPv6Address?
   /// Whether the host allows ICMP ("ping") sockets; while false, echo requests to other hosts
   /// are refused at once instead of queued.
   public var echoAvailable = true
@@ -25,9 +27,12 @@ public struct RelayGateway {
   public internal(set) var udpQueuedBytes = 0
   public internal(set) var counters = RelayCounters()
 
-  public init(policy: RelayDestinationPolicy, dnsAddress: IPv4Address?) {
+  public init(
+    policy: RelayDestinationPolicy, dnsAddress: IPv4Address?, dnsAddress6: IPv6Address? = nil
+  ) {
     self.policy = policy
     self.dnsAddress = dnsAddress
+    self.dnsAddress6 = dnsAddress6
   }
 }
 

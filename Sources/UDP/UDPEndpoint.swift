@@ -7,6 +7,9 @@ import NetCore
 public struct UDPEndpoint {
   /// The local address it is bound to; nil for any of ours, of either family.
   public let localAddress: IPAddress?
+  /// A second address it is bound to as well, of the other family (one service at an IPv4
+  /// and an IPv6 address: the relay's DNS at 10.0.2.3 and fd00::3); nil for none.
+  public let otherFamilyAddress: IPAddress?
   public let localPort: UInt16
   /// Whether it takes datagrams addressed to a unicast address that is not ours, which the
   /// IPv4 layer delivers only while the interface has no address and asks for them
@@ -22,10 +25,11 @@ public struct UDPEndpoint {
   public private(set) var drops: UInt64 = 0
 
   public init(
-    localAddress: IPAddress?, localPort: UInt16, acceptsOtherAddresses: Bool = false,
-    datagramLimit: Int, byteLimit: Int
+    localAddress: IPAddress?, otherFamilyAddress: IPAddress? = nil, localPort: UInt16,
+    acceptsOtherAddresses: Bool = false, datagramLimit: Int, byteLimit: Int
   ) {
     self.localAddress = localAddress
+    self.otherFamilyAddress = localAddress == nil ? nil : otherFamilyAddress
     self.localPort = localPort
     self.acceptsOtherAddresses = acceptsOtherAddresses
     queue = BoundedQueue(limit: datagramLimit)
@@ -37,6 +41,14 @@ public struct UDPEndpoint {
   func accepts(_ delivery: TransportDelivery) -> Bool {
     if delivery.isForOtherAddress { return acceptsOtherAddresses }
     return localAddress == nil || localAddress == delivery.destination
+      || otherFamilyAddress == delivery.destination
+  }
+
+  /// The address it sends from to `destination`: the bound address of the destination's
+  /// family, else the one it is bound to; nil when bound to any (the network chooses).
+  func sourceAddress(for destination: IPAddress) -> IPAddress? {
+    if let other = otherFamilyAddress, other.isIPv4 == destination.isIPv4 { return other }
+    return localAddress
   }
 
   /// What a queued datagram is charged to the memory budget: its payload and its storage.

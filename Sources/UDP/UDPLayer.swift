@@ -43,11 +43,14 @@ public struct UDPLayer {
   // MARK: Endpoints
 
   /// Binds `port` (0 picks a free ephemeral port) on `address` (nil: any of ours, of either
-  /// family). With `acceptsOtherAddresses`, the endpoint also takes datagrams to a unicast
+  /// family), and on `otherFamilyAddress` too when given (one port can have one endpoint:
+  /// a service at an IPv4 and an IPv6 address binds both at once). With
+  /// `acceptsOtherAddresses`, the endpoint also takes datagrams to a unicast
   /// address that is not ours while the IPv4 layer delivers them
   /// (``UDPEndpoint/acceptsOtherAddresses``).
   public mutating func bind(
-    address: IPAddress? = nil, port: UInt16, acceptsOtherAddresses: Bool = false
+    address: IPAddress? = nil, otherFamilyAddress: IPAddress? = nil, port: UInt16,
+    acceptsOtherAddresses: Bool = false
   ) throws(UDPError) -> UDPEndpointID {
     guard !endpoints.isFull else { throw .tooManyEndpoints }
     let chosen: UInt16
@@ -59,7 +62,8 @@ public struct UDPLayer {
       chosen = free
     }
     let endpoint = UDPEndpoint(
-      localAddress: address?.isUnspecified == true ? nil : address, localPort: chosen,
+      localAddress: address?.isUnspecified == true ? nil : address,
+      otherFamilyAddress: otherFamilyAddress, localPort: chosen,
       acceptsOtherAddresses: acceptsOtherAddresses,
       datagramLimit: configuration.queueDatagramLimit, byteLimit: configuration.queueByteLimit)
     guard let id = endpoints.insert(endpoint) else { throw .tooManyEndpoints }
@@ -107,7 +111,8 @@ public struct UDPLayer {
     guard let endpoint = endpoint(id) else { throw .invalidEndpoint }
     guard payload.count <= UDPHeader.maximumPayload else { throw .messageTooLong }
     guard
-      let source = endpoint.localAddress ?? network.sourceAddress(for: destination)
+      let source = endpoint.sourceAddress(for: destination)
+        ?? network.sourceAddress(for: destination)
         ?? (destination.isLimitedBroadcast ? IPAddress.v4(.any) : nil)
     else {
       counters.sendErrors += 1

@@ -116,7 +116,8 @@ final class CheckRun {
   private func guestAction(_ action: DNSGuestAction) {
     switch action {
     case .answerUDP(let from, let to, let message):
-      guard from == CheckRun.local, to.address == CheckRun.guestAddress, to.port >= 30000 else {
+      guard from == CheckRun.local, to.address == .v4(CheckRun.guestAddress), to.port >= 30000
+      else {
         print("an answer from \(from) to \(to)")
         failures += 1
         return

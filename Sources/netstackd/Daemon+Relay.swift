@@ -11,7 +11,15 @@ extension Daemon {
   func startRelay(on runtime: DirectStackRuntime) {
     raiseDescriptorLimit()
     runtime.stack.startRelay(
-      RelayGateway(policy: options.relayPolicy, dnsAddress: options.dnsAddress))
+      RelayGateway(
+        policy: options.relayPolicy, dnsAddress: options.dnsAddress,
+        dnsAddress6: options.dnsAddress6),
+      now: MonotonicClock.now())
+    // The IPv6 layer may refuse the address (its table full): then DNS answers over IPv4 only.
+    let dnsAddress6 = runtime.stack.relay?.dnsAddress6
+    if options.dnsAddress6 != nil && dnsAddress6 == nil {
+      logger.warning("relay: dns: the IPv6 layer refused \(options.dnsAddress6!): no DNS over IPv6")
+    }
     runtime.stack.answerForHostLoopbackIPv6(now: MonotonicClock.now())
     let echo: HostEchoRelay
     do {
@@ -43,7 +51,7 @@ extension Daemon {
     }
     var dns: RelayDNSService? = nil
     let resolvConf = options.resolvConf ?? "/etc/resolv.conf"
-    if let address = options.dnsAddress {
+    if options.dnsAddress != nil || dnsAddress6 != nil {
       let upstream: HostDNSUpstream
       do {
         upstream = try HostDNSUpstream(
@@ -53,11 +61,13 @@ extension Daemon {
         Netstackd.fail("relay: dns: \(error)", status: 1)
       }
       do {
-        dns = try RelayDNSService(runtime: runtime, address: address, upstream: upstream)
+        dns = try RelayDNSService(
+          runtime: runtime, address: options.dnsAddress, address6: dnsAddress6,
+          upstream: upstream)
         dns?.startTCP(logger: logger)
       } catch {
         undo()
-        Netstackd.fail("relay: dns: cannot bind \(address) port 53: \(error)", status: 1)
+        Netstackd.fail("relay: dns: cannot bind port 53: \(error)", status: 1)
       }
     }
     relayEcho = echo
@@ -71,8 +81,9 @@ extension Daemon {
       tcp.drain(now: now)
     }
     var summary = "netstackd: relay: gateway \(options.stackAddress.address)"
-    if let address = options.dnsAddress {
-      summary += ", dns \(address) (name servers from \(resolvConf))"
+    if let dns {
+      let addresses = dns.addresses.map { "\($0)" }.joined(separator: " and ")
+      summary += ", dns \(addresses) (name servers from \(resolvConf))"
     } else {
       summary += ", no dns"
     }
@@ -127,6 +138,7 @@ extension Daemon {
     guard let gateway = stack.relay else { return nil }
     var status = StatusReport.RelayStatus(
       dnsAddress: gateway.dnsAddress.map { "\($0)" },
+      dnsAddress6: gateway.dnsAddress6.map { "\($0)" },
       resolvConf: relayDNS?.upstream.resolvConfPath,
       nameServers: relayDNS?.upstream.forwarder.servers.map { "\($0.address)" } ?? [],
       denied: gateway.policy.denied.map { "\($0)" } + gateway.policy.deniedIPv6.map { "\($0)" },

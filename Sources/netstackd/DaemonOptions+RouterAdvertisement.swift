@@ -5,8 +5,8 @@ import NetCore
 /// guests' IPv6 router, as slirp4netns is, and advertises a prefix for their addresses
 /// (SLAAC) and a DNS server (RFC 4861 §6.2, RFC 8106); the plan it fills in.
 extension DaemonOptions {
-  /// slirp4netns's plan: the guests' prefix fd00::/64; the stack is its ::2 (slirp4netns's
-  /// DNS at ::3 is not advertised until DNS is answered over IPv6).
+  /// slirp4netns's plan: the guests' prefix fd00::/64; the stack is its ::2 (and the relay's
+  /// DNS its ::3, `--dns-address6`).
   static let routerAdvertisementDefaultPrefix = IPv6CIDR(
     address: IPv6Address(0xFD00, 0, 0, 0, 0, 0, 0, 0), prefixLength: 64)
   static let routerAdvertisementStackHost: UInt64 = 2
@@ -56,7 +56,7 @@ extension DaemonOptions {
       "--ra-dns", value: .required("ADDR|none"),
       help: """
         with --relay: the IPv6 DNS server the router advertisements name (RFC 8106 RDNSS) \
-        (default none: nothing answers DNS over IPv6 at the prefix's ::3 yet)
+        (default: the --dns-address6, the prefix's ::3; none if there is none)
         """
     ) { options, value, name throws(OptionError) in
       if value == "none" {
@@ -129,9 +129,8 @@ extension DaemonOptions {
     }
     routerAdvertising = true
     advertisedPrefix = prefix
-    // No DNS server unless one is named: nothing answers DNS over IPv6 at the plan's
-    // PREFIX::3 yet, and a guest whose resolver tried it would wait for each query to time out.
-    if advertisedDNS == .planned { advertisedDNS = .none }
+    // The DNS server, unless --ra-dns names one, is the relay's IPv6 DNS address:
+    // planRelayDNS6.
   }
 
   /// The DNS server the advertisements name, once planned.

@@ -18,7 +18,7 @@ extension DaemonOptions {
     Section(title: "Services", options: serviceOptions),
     Section(
       title: "Relay (a network for guests on the link)",
-      options: relayOptions + flowLifetimeOptions + routerAdvertisementOptions),
+      options: relayOptions + relayDNS6Options + flowLifetimeOptions + routerAdvertisementOptions),
     Section(title: "Published ports (the host into the guests)", options: publishOptions),
     Section(
       title: "Limits and timeouts (every table, queue and buffer is bounded; see the README)",

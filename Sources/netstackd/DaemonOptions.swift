@@ -122,6 +122,8 @@ struct DaemonOptions {
   /// `--relay`: the guests' network (``planRelay()``), and its options.
   var relay = false
   var relayDNS = RelayDNSChoice.planned
+  /// `--dns-address6` (``planRelayDNS6()``).
+  var relayDNS6 = RelayDNS6Choice.planned
   /// `--resolv-conf PATH` (nil: /etc/resolv.conf).
   var resolvConf: String?
   /// `--deny CIDR`, in order.
@@ -183,6 +185,7 @@ struct DaemonOptions {
     if showHelp || showVersion { return }
     try planRelay()
     try planRouterAdvertisement()
+    try planRelayDNS6()
     try checkHostLoopbackIPv6()
     try validate()
     try validatePublishing()

@@ -46,7 +46,11 @@ struct IPv6Status {
     routers = ipv6.routers.routers.map { ("\($0.address)", seconds($0.expires)) }
     prefixes = ipv6.prefixes.prefixes.map { ("\($0.prefix)", seconds($0.expires)) }
     dnsServers = ipv6.dnsServers.servers.map { ("\($0.address)", seconds($0.expires)) }
-    routerAdvertisements = ipv6.advertiser.map { RouterAdvertisementStatus($0, now: now) }
+    routerAdvertisements = ipv6.advertiser.map {
+      RouterAdvertisementStatus(
+        $0, hasLinkLocal: ipv6.addressTable.linkLocalAddress != nil,
+        halted: ipv6.advertisingHaltedWithoutLinkLocal, now: now)
+    }
   }
 
   /// "expires in N s" or "permanent".

@@ -641,7 +641,10 @@ final class Daemon {
       status = 1
     }
     if let runtime {
-      if !runtime.failed { runtime.releaseDHCPLease() }
+      if !runtime.failed {
+        runtime.ceaseRouterAdvertising()
+        runtime.releaseDHCPLease()
+      }
       pcap?.flush()
       if runtime.failed { status = 1 }
     }

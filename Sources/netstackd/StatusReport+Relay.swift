@@ -26,6 +26,8 @@ extension StatusReport {
     }
 
     var dnsAddress: String?
+    /// The IPv6 DNS address (`--dns-address6`), if DNS answers over IPv6.
+    var dnsAddress6: String? = nil
     var resolvConf: String?
     var nameServers: [String]
     var denied: [String]
@@ -45,7 +47,8 @@ extension StatusReport {
 
     var textLines: [String] {
       var lines: [String] = []
-      var line = "relay: dns " + (dnsAddress ?? "none")
+      let addresses = [dnsAddress, dnsAddress6].compactMap { $0 }
+      var line = "relay: dns " + (addresses.isEmpty ? "none" : addresses.joined(separator: " and "))
       if let resolvConf {
         line +=
           " (\(resolvConf): \(nameServers.isEmpty ? "no name servers" : nameServers.joined(separator: ", ")))"
@@ -83,6 +86,7 @@ extension StatusReport {
       json.key("relay")
       json.object {
         if let dnsAddress { json.field("dns_address", dnsAddress) }
+        if let dnsAddress6 { json.field("dns_address6", dnsAddress6) }
         if let resolvConf { json.field("resolv_conf", resolvConf) }
         json.key("name_servers")
         json.array(nameServers) { json.value($0) }

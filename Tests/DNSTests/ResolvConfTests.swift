@@ -49,7 +49,8 @@ struct ResolvConfTests {
     #expect(
       conf.nameServers[0]
         == .ipv6(address: [0xFD] + [UInt8](repeating: 0, count: 14) + [3], zone: []))
-    #expect(conf.nameServers[0].description == "fd00:0:0:0:0:0:0:3")
+    #expect(conf.nameServers[0].description == "fd00::3")
+    #expect(conf.nameServers[2].description == "fe80::1%eth0")
     #expect(
       conf.nameServers[2]
         == .ipv6(
@@ -63,6 +64,23 @@ struct ResolvConfTests {
     #expect(
       mapped.nameServers[1]
         == .ipv6(address: [0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 8], zone: []))
+  }
+
+  @Test func theForwarderAsksBothFamiliesInOrderButNoLinkLocalServer() {
+    let conf = parse(
+      "nameserver fe80::1%eth0\nnameserver fd00::3%eth0\nnameserver 10.0.0.1\n"
+        + "options timeout:2\n")
+    #expect(
+      conf.forwarderAddresses == [
+        .v6(IPv6Address(0xFD00, 0, 0, 0, 0, 0, 0, 3)), .v4(IPv4Address(10, 0, 0, 1)),
+      ])
+    #expect(conf.nameServers[0].forwarderAddress == nil)
+    let mapped = parse("nameserver ::ffff:1.2.3.4\nnameserver fe80::53\nnameserver 2001:db8::53\n")
+    #expect(
+      mapped.forwarderAddresses == [
+        .v4(IPv4Address(1, 2, 3, 4)), .v6(IPv6Address(0x2001, 0xDB8, 0, 0, 0, 0, 0, 0x53)),
+      ])
+    #expect(parse("nameserver fe80::1%2\n").forwarderAddresses.isEmpty)
   }
 
   @Test func badAddressesAreIgnored() {

@@ -135,14 +135,53 @@ struct RouterAdvertiserTests {
     #expect(due >= later + .seconds(5) && due < later + .milliseconds(5500))
   }
 
-  /// An unsolicited advertisement due before the answer would be answers the solicitation.
+  /// An unsolicited advertisement due before the answer would be answers the solicitation:
+  /// counted once, as answered (nothing limited it), and it becomes the answer that later
+  /// solicitations share (those are rate-limited); sent, it counts as solicited.
   @Test func aSoonerUnsolicitedAdvertisementAnswers() {
     var random = PseudoRandomGenerator(seed: 3)
     var advertiser = RouterAdvertiser(configuration: Self.configuration)
     advertiser.start(now: .zero)
-    #expect(!advertiser.receiveSolicitation(now: .zero, random: &random))
-    #expect(advertiser.counters.solicitationsRateLimited == 1)
+    #expect(advertiser.receiveSolicitation(now: .zero, random: &random))
+    for _ in 0..<4 { #expect(!advertiser.receiveSolicitation(now: .zero, random: &random)) }
+    #expect(advertiser.counters.solicitationsReceived == 5)
+    #expect(advertiser.counters.solicitationsAnswered == 1)
+    #expect(advertiser.counters.solicitationsRateLimited == 4)
+    #expect(advertiser.nextAnswer == .zero)
+    #expect(advertiser.poll(now: .zero, random: &random))
+    #expect(advertiser.counters.advertisementsSent == 1)
+    #expect(advertiser.counters.solicitedAdvertisementsSent == 1)
     #expect(advertiser.nextAnswer == nil)
+  }
+
+  /// §6.2.5: when advertising stops, up to MAX_FINAL_RTR_ADVERTISEMENTS final advertisements
+  /// with router lifetime 0 (and the DNS servers' lifetime 0, RFC 8106 §5.1), the prefixes
+  /// unchanged; nothing is scheduled or answered after them, and none is sent by a router
+  /// that never advertised.
+  @Test func ceasingGivesFinalAdvertisementsWithLifetimeZero() {
+    var random = PseudoRandomGenerator(seed: 5)
+    var silent = RouterAdvertiser(configuration: Self.configuration)
+    silent.start(now: .zero)
+    #expect(silent.cease() == 0 && silent.counters.finalAdvertisementsSent == 0)
+
+    var advertiser = RouterAdvertiser(configuration: Self.configuration)
+    advertiser.start(now: .zero)
+    #expect(advertiser.poll(now: .zero, random: &random))
+    #expect(advertiser.receiveSolicitation(now: .zero + .seconds(1), random: &random))
+    #expect(advertiser.cease() == 3)
+    #expect(advertiser.hasCeased && advertiser.nextDeadline == nil)
+    #expect(advertiser.counters.finalAdvertisementsSent == 3)
+    #expect(advertiser.cease() == 0 && advertiser.counters.finalAdvertisementsSent == 3)
+    #expect(!advertiser.receiveSolicitation(now: .zero + .seconds(2), random: &random))
+    #expect(!advertiser.poll(now: .zero + .seconds(10_000), random: &random))
+
+    let final = advertiser.finalAdvertisement(sourceLinkLayerAddress: LinuxCaptures.macB)
+    let usual = advertiser.advertisement(sourceLinkLayerAddress: LinuxCaptures.macB)
+    #expect(final.routerLifetime == 0 && usual.routerLifetime == 1800)
+    #expect(final.options.recursiveDNSServers.map(\.lifetime) == [0])
+    #expect(final.options.recursiveDNSServers.map(\.servers) == [[Self.dns]])
+    #expect(final.options.prefixes == usual.options.prefixes)
+    #expect(final.options.mtu == 1500)
   }
 
   /// §6.2.7: other routers that disagree are told apart from those that agree.
@@ -373,5 +412,79 @@ struct RouterAdvertiserTests {
     // The router took nothing in from the host, and the host never advertised.
     #expect(network.a.routers.routers.isEmpty && network.a.ndpCounters.routerSolicitationsSent == 0)
     #expect(network.a.advertiser!.counters.advertisementsSent >= 1)
+
+    // The router stops (RFC 4861 §6.2.5): its final advertisements make the host drop it as
+    // default router and forget the DNS server at once; the address and prefix stay.
+    network.a.ceaseAdvertising(now: .zero + .seconds(8))
+    #expect(network.a.advertiser!.counters.finalAdvertisementsSent == 3)
+    network.run(until: .zero + .seconds(9))
+    #expect(network.b.routers.routers.isEmpty)
+    #expect(network.b.dnsServers.servers.isEmpty)
+    #expect(network.b.prefixes.isOnLink(IPv6Address(0xFD00, 0, 0, 0, 0, 0, 0, 0x99)))
+    #expect(
+      network.b.addresses.contains {
+        $0.origin == .autoconfigured && Self.prefix.contains($0.address) && $0.state == .preferred
+      })
+  }
+
+  /// The final advertisements in virtual time: three at once, from the link-local address to
+  /// all nodes with router lifetime 0; after them nothing, not even for a solicitation.
+  @Test func theLayerSendsItsFinalAdvertisementsAndThenNothing() throws {
+    var layer = makeRouter()
+    layer.poll(now: readyAt)
+    #expect(advertisements(layer.takeSent()).count == 1)
+    let stop = readyAt + .seconds(30)
+    layer.ceaseAdvertising(now: stop)
+    let finals = advertisements(layer.takeSent())
+    #expect(finals.count == 3)
+    for frame in finals {
+      let received = try parsed(frame)
+      #expect(received.message.routerLifetime == 0)
+      #expect(received.source == layer.addressTable.linkLocalAddress)
+      #expect(received.destination == .allNodes && received.hopLimit == 255)
+    }
+    #expect(layer.isAdvertisingRouter)
+    _ = layer.receive(
+      solicitation(from: Self.guestLinkLocal, mac: Self.guestMAC), multicast: true,
+      at: stop + .seconds(1))
+    var now = stop + .seconds(1)
+    while now < stop + .seconds(2000) {
+      layer.poll(now: now)
+      now += .seconds(10)
+    }
+    #expect(advertisements(layer.takeSent()).isEmpty)
+    layer.ceaseAdvertising(now: now)
+    #expect(advertisements(layer.takeSent()).isEmpty)
+  }
+
+  /// When the link-local address fails detection (another node answers for it) and no retry
+  /// is left, advertising cannot go on: counted, and the layer says so.
+  @Test func aDuplicateLinkLocalAddressHaltsAdvertisingVisibly() throws {
+    var configuration = quietConfiguration
+    configuration.addresses.identifierRetries = 0
+    var layer = IPv6Layer(
+      link: RecordingLink(), configuration: configuration, secretKey: testSecretKey,
+      randomSeed: 9)
+    layer.start(now: .zero)
+    layer.startAdvertising(Self.configuration, now: .zero)
+    let tentative = try #require(layer.addresses.first { $0.origin == .linkLocal }?.address)
+    #expect(!layer.advertisingHaltedWithoutLinkLocal)
+    // Another node's advertisement of the address: a duplicate.
+    let advertisement = NeighbourAdvertisementMessage(
+      solicited: false, override: true, target: tentative,
+      options: NDPOptions(targetLinkLayerAddress: Self.guestMAC))
+    _ = layer.receive(
+      icmpv6Packet(
+        advertisement.icmpHeader, body: advertisement.body, source: Self.guestLinkLocal,
+        destination: .allNodes),
+      multicast: true, at: .zero + .milliseconds(10))
+    #expect(layer.advertiser!.counters.linkLocalDuplicates == 1)
+    #expect(layer.advertisingHaltedWithoutLinkLocal)
+    var now = Instant.zero
+    while now < .zero + .seconds(30) {
+      layer.poll(now: now)
+      now += .milliseconds(500)
+    }
+    #expect(advertisements(layer.takeSent()).isEmpty)
   }
 }

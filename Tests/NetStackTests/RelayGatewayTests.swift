@@ -28,7 +28,7 @@ struct RelayGatewayTests {
       hardwareAddress: Self.ourMAC, address: Self.subnet, seed: 3)
     configuration.ipv6Enabled = false  // IPv4 relaying only: no IPv6 start-up traffic
     var stack = DirectStack(configuration: configuration, now: .zero)
-    if let relay { stack.startRelay(relay) }
+    if let relay { stack.startRelay(relay, now: .zero) }
     stack.ipv4.link.learn(Self.guest, hardwareAddress: Self.guestMAC, now: .zero)
     while stack.transmitQueue.popFirst() != nil {}
     return stack

@@ -29,7 +29,7 @@ struct RelayIPv6Tests {
     var (stack, now) = try Fixture.stackPastDetection(device: &device)
     var policy = policy
     policy.guestPrefixes = [Self.guestPrefix.network]
-    stack.startRelay(RelayGateway(policy: policy, dnsAddress: nil))
+    stack.startRelay(RelayGateway(policy: policy, dnsAddress: nil), now: now)
     device.inbox.append(
       Fixture.frame(
         Fixture.neighbourSolicitation,
@@ -106,6 +106,77 @@ struct RelayIPv6Tests {
 
   func source(_ packet: [UInt8]) -> IPv6Address { IPv6Address(packet.span, at: 8) }
   func destination(_ packet: [UInt8]) -> IPv6Address { IPv6Address(packet.span, at: 24) }
+
+  // MARK: The IPv6 DNS address
+
+  /// The relay's IPv6 DNS address (fd00:77::3 here, as fd00::3 in the plan) is the stack's once
+  /// duplicate address detection passes: a datagram to it is the stack's (not relayed), a
+  /// neighbour solicitation for it is answered with the stack's MAC, and the stack never
+  /// chooses it as a source.
+  @Test func theIPv6DNSAddressIsTheStacksButNeverASource() throws {
+    var device = MemoryDevice()
+    var (stack, now) = try Fixture.stackPastDetection(device: &device)
+    let dns = IPv6Address(0xfd00, 0x77, 0, 0, 0, 0, 0, 3)
+    var policy = RelayDestinationPolicy(
+      guestSubnet: IPv4CIDR(address: IPv4Address(10, 0, 0, 2), prefixLength: 24))
+    policy.guestPrefixes = [Self.guestPrefix.network]
+    stack.startRelay(
+      RelayGateway(policy: policy, dnsAddress: nil, dnsAddress6: dns), now: now)
+    #expect(stack.relay?.dnsAddress6 == dns)
+    #expect(stack.ipv6.addressTable.entry(for: dns)?.origin == .service)
+    for _ in 0..<50 {
+      now = now + .milliseconds(100)
+      _ = stack.poll(now: now, device: &device)
+    }
+    _ = device.takeSent()
+    #expect(stack.ipv6.addressTable.isAssigned(dns))
+    #expect(stack.ipv6.sourceAddress(for: Fixture.peer) == Fixture.ours)
+    #expect(stack.ipv6.sourceAddress(for: Self.remote) == Fixture.ours)
+
+    let endpoint = try stack.udp.bind(address: .v6(dns), port: 9)
+    #expect(receive([udp(to: dns)], &stack, &device, &now).isEmpty)
+    #expect(stack.udp.receive(from: endpoint)?.payload == [1, 2, 3])
+    #expect(stack.ipv6.counters.packetsRelayed == 0)
+
+    let solicitation = NeighbourSolicitationMessage(
+      target: dns, options: NDPOptions(sourceLinkLayerAddress: Fixture.peerMAC))
+    let message = PacketBuffer(copying: solicitation.body.span)
+    solicitation.icmpHeader.prepend(
+      to: message, source: Fixture.peer, destination: dns.solicitedNodeMulticast)
+    IPv6Header(
+      source: Fixture.peer, destination: dns.solicitedNodeMulticast, nextHeader: .icmpv6,
+      payloadLength: message.count, hopLimit: 255
+    ).prepend(to: message)
+    device.inbox.append(
+      Fixture.frame(
+        message.withBytes { $0.copyToArray() },
+        to: MACAddress(multicast: dns.solicitedNodeMulticast)))
+    now = now + .milliseconds(1)
+    _ = stack.poll(now: now, device: &device)
+    let advertisements = Fixture.decode(device.takeSent()).filter { header, packet in
+      header.etherType == .ipv6 && packet.count >= 64 && packet[6] == 58 && packet[40] == 136
+    }
+    try #require(advertisements.count == 1)
+    let (header, packet) = advertisements[0]
+    #expect(IPv6Address(packet.span, at: 48) == dns)
+    #expect(header.source == Fixture.ourMAC && header.destination == Fixture.peerMAC)
+  }
+
+  /// Without IPv6 running, the gateway keeps no IPv6 DNS address.
+  @Test func noIPv6MeansNoIPv6DNSAddress() throws {
+    var configuration = DirectStackConfiguration(
+      hardwareAddress: Fixture.ourMAC, address: try IPv4CIDR(parsing: "10.0.0.2/24"), seed: 1)
+    configuration.ipv6Enabled = false
+    var stack = DirectStack(configuration: configuration, now: Fixture.start)
+    stack.startRelay(
+      RelayGateway(
+        policy: RelayDestinationPolicy(
+          guestSubnet: IPv4CIDR(address: IPv4Address(10, 0, 0, 2), prefixLength: 24)),
+        dnsAddress: IPv4Address(10, 0, 0, 3), dnsAddress6: IPv6Address(0xfd00, 0, 0, 0, 0, 0, 0, 3)),
+      now: Fixture.start)
+    #expect(stack.relay?.dnsAddress6 == nil)
+    #expect(stack.relay?.dnsAddress == IPv4Address(10, 0, 0, 3))
+  }
 
   // MARK: The intercept's decisions
 

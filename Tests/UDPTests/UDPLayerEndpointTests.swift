@@ -130,3 +130,45 @@ extension UDPReceivedDatagram: Equatable {
       && lhs.destination == rhs.destination && lhs.payload == rhs.payload
   }
 }
+
+/// One port, one endpoint, at an IPv4 and an IPv6 address (the relay's DNS at 10.0.2.3 and
+/// fd00::3): it takes datagrams to either address only, and answers each family from its own.
+struct UDPLayerTwoFamilyEndpointTests {
+  static let v4 = IPAddress.v4(IPv4Address(10, 0, 2, 3))
+  static let v6 = IPAddress.v6(IPv6Address(0xFD00, 0, 0, 0, 0, 0, 0, 3))
+  static let guest4 = IPAddress.v4(IPv4Address(10, 0, 2, 15))
+  static let guest6 = IPAddress.v6(IPv6Address(0xFD00, 0, 0, 0, 0, 0, 0, 0x100))
+  static let other6 = IPAddress.v6(IPv6Address(0xFD00, 0, 0, 0, 0, 0, 0, 2))
+
+  /// A checksum-verified UDP datagram from `source`:5000 to `destination`:53.
+  func input(_ udp: inout UDPLayer, from source: IPAddress, to destination: IPAddress) -> UDPInput {
+    let payload: [UInt8] = [1, 2, 3]
+    let packet = PacketBuffer(copying: payload.span)
+    UDPHeader(sourcePort: 5000, destinationPort: 53).prepend(
+      to: packet, source: source, destination: destination)
+    let bytes = packet.withBytes { $0.copyToArray() }
+    return udp.input(
+      TransportDelivery(source: source, destination: destination, checksumVerified: true),
+      datagram: bytes.span)
+  }
+
+  @Test func bothAddressesAreTakenAndEachFamilyAnsweredFromItsOwn() throws {
+    var udp = UDPLayer()
+    let id = try udp.bind(address: Self.v4, otherFamilyAddress: Self.v6, port: 53)
+    #expect(udp.endpoint(id)?.otherFamilyAddress == Self.v6)
+    #expect(input(&udp, from: Self.guest4, to: Self.v4) == .delivered(id))
+    #expect(input(&udp, from: Self.guest6, to: Self.v6) == .delivered(id))
+    #expect(input(&udp, from: Self.guest6, to: Self.other6) == .portUnreachable)
+    #expect(udp.receive(from: id)?.destination == Self.v4)
+    #expect(udp.receive(from: id)?.destination == Self.v6)
+
+    var network = FakeNetwork()
+    let answer: [UInt8] = [9]
+    try udp.send(answer.span, from: id, to: Self.guest6, port: 5000, through: &network, now: .zero)
+    try udp.send(answer.span, from: id, to: Self.guest4, port: 5000, through: &network, now: .zero)
+    #expect(network.sent.map(\.source) == [Self.v6, Self.v4])
+    // Bound to any address, a second one means nothing.
+    let any = try udp.bind(otherFamilyAddress: Self.v6, port: 54)
+    #expect(udp.endpoint(any)?.localAddress == nil && udp.endpoint(any)?.otherFamilyAddress == nil)
+  }
+}

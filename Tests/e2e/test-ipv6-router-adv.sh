@@ -89,8 +89,8 @@ advertised() { guest timeout 30 rdisc6 -1 -n -r 3 -w 4000 tap0 2>&1 || true; }
 ra_counter() { status_value "s['ipv6']['router_advertisements']['$1']"; }
 
 # --- 1. SLAAC and the default route from the stack's advertisements --------------------------
-# The DNS server is named: nothing answers DNS over IPv6 at fd00::3 yet, so by default none is
-# advertised (--ra-dns names one).
+# The DNS server is named too, though fd00::3 (the relay's --dns-address6) is the default now
+# (test-relay-ipv6-dns.sh checks it answers).
 router_start --pcap "$WORK/frames.pcap" --ra-dns fd00::3
 deadline=$((SECONDS + 60))
 while ((SECONDS < deadline)); do
@@ -160,8 +160,13 @@ fields=$(tshark -r "$WORK/frames.pcap" -Y 'icmpv6.type == 134' -T fields -E sepa
   -e ipv6.src -e ipv6.dst -e ipv6.hlim 2>"$WORK/tshark.err") \
   || fail "tshark could not read the pcap" "fields" "$(cat "$WORK/tshark.err")"
 wire_ras=$(grep -c . <<<"$fields" || true)
-expect_eq "pcap: as many advertisements as router_adv.advertisements_sent" \
-  "$(counter router_adv.advertisements_sent)" "$wire_ras"
+expect_eq "pcap: as many advertisements as router_adv.advertisements_sent and the 3 final ones" \
+  "$(($(counter router_adv.advertisements_sent) + 3))" "$wire_ras"
+expect_eq "router_adv.final_advertisements_sent at the stop" 3 \
+  "$(counter router_adv.final_advertisements_sent)"
+finals=$(tshark -r "$WORK/frames.pcap" -Y 'icmpv6.type == 134 && icmpv6.nd.ra.router_lifetime == 0' \
+  2>/dev/null | grep -c . || true)
+expect_eq "pcap: the last three advertisements have router lifetime 0" 3 "$finals"
 expect_eq "pcap: every advertisement from $STACK_LINK_LOCAL to ff02::1 with hop limit 255" \
   "$STACK_LINK_LOCAL ff02::1 255" "$(sort -u <<<"$fields")"
 wire_rs=$(tshark -r "$WORK/frames.pcap" -Y 'icmpv6.type == 133' 2>/dev/null | grep -c . || true)

@@ -138,6 +138,10 @@ bad_option --ra-prefix yes --tap tap0 --relay --ra-prefix fe80::/64
 bad_option --ra-dns yes --tap tap0 --relay --ra-dns ff02::1
 bad_option --ra-dns yes --tap tap0 --relay --router-adv off --ra-dns fd00::3
 bad_option --ip6 yes --tap tap0 --relay --ip6 auto
+bad_option --dns-address6 yes --tap tap0 --dns-address6 fd00::3
+bad_option --dns-address6 yes --tap tap0 --relay --dns-address6 fd99::3
+bad_option --dns-address6 yes --tap tap0 --relay --dns-address6 10.0.2.3
+bad_option --dns-address6 yes --tap tap0 --relay --ip6 fd00::3/64
 bad_option "'--bogus'" yes --tap tap0 --bogus
 bad_option "'stray'" yes --tap tap0 stray
 bad_option --tap yes                                       # missing --tap

@@ -141,7 +141,7 @@ if [[ "$hard" == unlimited ]] || ((hard > 1024)); then
 fi
 relay_line=$(grep "relay:" "$DAEMON_OUT" || true)
 expect_match "the startup line says the plan" \
-  "relay: gateway 10\.0\.2\.2, dns 10\.0\.2\.3 \(name servers from .*resolv\.conf\), leases 10\.0\.2\.15-10\.0\.2\.254; ping to other hosts through ICMP sockets; udp through host sockets; denied 10\.99\.0\.3/32; host loopback unreachable" \
+  "relay: gateway 10\.0\.2\.2, dns 10\.0\.2\.3 and fd00::3 \(name servers from .*resolv\.conf\), leases 10\.0\.2\.15-10\.0\.2\.254; ping to other hosts through ICMP sockets; udp through host sockets; denied 10\.99\.0\.3/32; host loopback unreachable" \
   "$relay_line"
 lease=$(grep "^bound" "$WORK/udhcpc.events" | tail -n 1)
 expect_eq "the guest's lease" "bound ip=10.0.2.15 mask=24 router=10.0.2.2 dns=10.0.2.3" "$lease"
@@ -158,7 +158,7 @@ expect_eq "status says how ping goes" "ICMP sockets" "$(status_value 's["relay"]
 expect_eq "relay.echo_requests_relayed" 3 "$(status_value 's["counters"]["relay"]["echo_requests_relayed"]' "$json")"
 expect_eq "icmp.echo_replies_relayed" 3 "$(status_value 's["counters"]["icmp"]["echo_replies_relayed"]' "$json")"
 text=$(timeout 10 "$NETSTACKD" status --control "$CONTROL")
-expect_match "text status: the relay line" "^relay: dns 10\.0\.2\.3 \(.*resolv\.conf: 10\.99\.0\.2\); denied 10\.99\.0\.3/32; host loopback unreachable$" "$text"
+expect_match "text status: the relay line" "^relay: dns 10\.0\.2\.3 and fd00::3 \(.*resolv\.conf: 10\.99\.0\.2\); denied 10\.99\.0\.3/32; host loopback unreachable$" "$text"
 expect_match "text status: the flow" "^  10\.0\.2\.15 id [0-9]+ -> 10\.99\.0\.2  requests 3  replies 3 " "$text"
 # A 4000-byte ping: the guest's request arrives in fragments, reassembled before it is relayed;
 # the reply goes back in fragments.

@@ -259,7 +259,13 @@ expect_match "  ... unanswered" "2 packets transmitted, 0 received" "$out"
 json=$(daemon_status_json)
 expect_ge "relay.refused_denied (2 opens, 2 pings)" 4 "$(status_value 's["counters"]["relay"]["refused_denied"]' "$json")"
 expect_eq "relay_tcp.refused" 2 "$(status_value 's["counters"]["relay_tcp"]["refused"]' "$json")"
-expect_eq "relay_tcp.unreachable" 2 "$(status_value 's["counters"]["relay_tcp"]["unreachable"]' "$json")"
+# Two opens of the unreachable address (curl, connect.py); the guest's kernel takes the ICMPv6
+# error as a soft one when it arrives while the socket is busy (tcp_v6_err, SYN-SENT and
+# sock_owned_by_user) and sends its SYN again, which the relay tries and counts again: at
+# least 2, and not many more.
+unreachable=$(status_value 's["counters"]["relay_tcp"]["unreachable"]' "$json")
+expect_ge "relay_tcp.unreachable (2 opens)" 2 "$unreachable"
+expect_le "relay_tcp.unreachable (2 opens, a SYN sent again each at most)" 4 "$unreachable"
 expect_ge "relay_tcp.opened" 4 "$(status_value 's["counters"]["relay_tcp"]["opened"]' "$json")"
 expect_ge "ipv6.packets_relayed" 1000 "$(status_value 's["counters"]["ipv6"]["packets_relayed"]' "$json")"
 expect_eq "relay.dropped_unsupported_protocol" 0 "$(status_value 's["counters"]["relay"].get("dropped_unsupported_protocol", 0)' "$json")"
