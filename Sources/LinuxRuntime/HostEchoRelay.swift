@@ -30,7 +30,7 @@ public final class HostEchoRelay {
   private let logger: Logger
   private let timer: LoopTimer
   private var sockets: [UInt64: Int32] = [:]
-  private var buffer = [UInt8](repeating: 0, count: 65536)
+  private var buffer = ReceiveBuffer(size: 65536)
   /// Replies read per readiness event, so that one socket cannot hold the loop.
   static let readsPerEvent = 16
 
