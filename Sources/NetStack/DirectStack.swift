@@ -134,7 +134,9 @@ public struct DirectStack {
   ///
   /// Returns when to poll again at the latest: `now` when the device may still have frames
   /// waiting (the batch was full) or work is left over, else the earliest deadline of the
-  /// stack and the device, nil for none.
+  /// stack and the device, nil for none. A `receiveBatch` of 0 reads nothing (timers, flush
+  /// and transmit only: what a runtime queued beside the stack goes out), and says nothing
+  /// about frames waiting.
   public mutating func poll<Device: NetworkDevice & ~Copyable>(
     now: Instant, device: inout Device, receiveBatch: Int = 256
   ) throws(Device.Failure) -> Instant? {
@@ -151,7 +153,7 @@ public struct DirectStack {
       network.ipv4.link.transmitBuffers.recycle(&transmitted[index])
     }
     transmitted.removeAll(keepingCapacity: true)
-    if received >= receiveBatch { return now }
+    if receiveBatch > 0, received >= receiveBatch { return now }
     return Instant.earliest(nextDeadline, device.nextDeadline)
   }
 
