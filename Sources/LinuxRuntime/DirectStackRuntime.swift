@@ -88,7 +88,7 @@ public final class DirectStackRuntime: @unchecked Sendable {
     reportDHCPEvents()
     if let afterPoll {
       afterPoll(now)
-      if !stack.transmitQueue.isEmpty { transmitQueued(now: now) }
+      if stack.hasFramesToSend { transmitQueued(now: now) }
     }
     wakeWaiters()
     let wantWritable = !stack.transmitQueue.isEmpty

@@ -119,6 +119,10 @@ public struct DirectStack {
     _modify { yield &ipv4.link.transmitQueue }
   }
 
+  /// Whether frames wait to go out: on the device's queue, or IPv6 packets not yet handed to
+  /// the link (a poll's flush moves them there).
+  public var hasFramesToSend: Bool { !transmitQueue.isEmpty || !ipv6.link.outbox.isEmpty }
+
   // MARK: Receiving
 
   // MARK: The poll
