@@ -22,8 +22,12 @@ public enum HTTPContent {
   public static func pattern() -> [UInt8] {
     let line = Array(
       "netstack: a TCP/IP stack in Swift. 0123456789abcdefghijklmnopqrstuvwxyz\n".utf8)
+    let size = 256 * 1024
     var bytes: [UInt8] = []
-    while bytes.count < 256 * 1024 { bytes.append(contentsOf: line) }
+    // Room for the last line too, so that the array is not grown (and its old copy freed) on
+    // the way: one 256 KiB allocation, not 320 KiB after a 160 KiB one.
+    bytes.reserveCapacity(size + line.count)
+    while bytes.count < size { bytes.append(contentsOf: line) }
     return bytes
   }
 }

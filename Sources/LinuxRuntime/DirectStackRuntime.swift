@@ -41,7 +41,8 @@ public final class DirectStackRuntime: @unchecked Sendable {
   /// Called on the loop with each DHCP client event (bound, renewed, lost, declined).
   public var onDHCPEvent: ((DHCPClientAction) -> Void)?
   /// Called on the loop after each poll, for work beside the stack that reads what the poll
-  /// received and may queue frames (the relay's DNS and echo); frames it queues go out at once.
+  /// received and may queue frames (the relay's DNS and echo); frames it queues go out at the
+  /// end of the same turn (a second poll that reads nothing), not a turn later.
   public var afterPoll: ((Instant) -> Void)?
 
   // Tasks waiting for something, resumed when the stack reports it.
@@ -90,7 +91,7 @@ public final class DirectStackRuntime: @unchecked Sendable {
     reportAdvertisingHalt()
     if let afterPoll {
       afterPoll(now)
-      if !stack.transmitQueue.isEmpty { nextDeadline = now }
+      if stack.hasFramesToSend { transmitQueued(now: now) }
     }
     wakeWaiters()
     let wantWritable = !stack.transmitQueue.isEmpty
@@ -98,6 +99,20 @@ public final class DirectStackRuntime: @unchecked Sendable {
       let events = UInt32(EPOLLIN.rawValue) | (wantWritable ? UInt32(EPOLLOUT.rawValue) : 0)
       try? loop.modify(device.fileDescriptor, events: events)
       watchingWritable = wantWritable
+    }
+  }
+
+  /// Sends what work beside the stack queued after the turn's poll (a relayed echo reply, a
+  /// DNS answer): one more poll that reads nothing (its flush and transmit), so that it leaves
+  /// in this turn rather than after another `epoll_wait` and a whole turn of its own.
+  private func transmitQueued(now: Instant) {
+    do {
+      let deadline = try device.poll(&stack, now: now, receiveBatch: 0)
+      nextDeadline = Instant.earliest(nextDeadline, deadline)
+    } catch {
+      logger.error("device: \(error)")
+      failed = true
+      loop.stop()
     }
   }
 

@@ -36,7 +36,7 @@ public final class HostDNSUpstream {
   private var watcher: ResolvConfWatcher
   private var sockets: [DNSUpstreamSocket: HostDNSSocket] = [:]
   /// Receive buffer: the largest UDP datagram, or a good piece of a TCP stream.
-  private var buffer = [UInt8](repeating: 0, count: 65536)
+  private var buffer = ReceiveBuffer(size: 65536)
   /// Datagrams or reads handled per readiness event, so that one socket cannot hold the loop.
   static let readsPerEvent = 16
 

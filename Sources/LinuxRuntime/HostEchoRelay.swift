@@ -19,6 +19,12 @@ import NetworkAPI
 /// does an ICMP error about a request that reaches the socket (`IP_RECVERR`, `IPV6_RECVERR`:
 /// ICMPv6 destination unreachable codes are passed on as they came, RFC 4443 §3.1). Flows
 /// expire after the table's idle timeout (a ``LoopTimer``). Loop thread only.
+///
+/// Right after a request is sent, its socket is read once: a host reached through the host's
+/// own namespaces (loopback, a veth pair) answers inside the `sendto` itself (the kernel runs
+/// the receive path in the sender's context), and the reply then goes to the guest in the
+/// same turn of the loop, without another `epoll_wait` and turn (``counters``'
+/// `repliesReadAtSend`); otherwise that read finds nothing and the reply comes through epoll.
 public final class HostEchoRelay {
   public private(set) var table: ICMPEchoFlowTable
   /// Why ping sockets cannot be used, once they were refused; nil while they work.
@@ -30,7 +36,7 @@ public final class HostEchoRelay {
   private let logger: Logger
   private let timer: LoopTimer
   private var sockets: [UInt64: Int32] = [:]
-  private var buffer = [UInt8](repeating: 0, count: 65536)
+  private var buffer = ReceiveBuffer(size: 65536)
   /// Replies read per readiness event, so that one socket cannot hold the loop.
   static let readsPerEvent = 16
 
@@ -126,6 +132,7 @@ public final class HostEchoRelay {
     }
     if sent == message.count {
       counters.requestsSent += 1
+      if readReplies(flow: use.id, limit: 1) > 0 { counters.repliesReadAtSend += 1 }
       return
     }
     let code = errno
@@ -145,9 +152,13 @@ public final class HostEchoRelay {
 
   // MARK: Receiving
 
-  private func readReplies(flow id: UInt64) {
-    for _ in 0..<HostEchoRelay.readsPerEvent {
-      guard let descriptor = sockets[id], let flow = table.flow(id) else { return }
+  /// Reads up to `limit` datagrams from the flow's socket, passing its echo replies to the
+  /// guest; returns how many replies were passed on.
+  @discardableResult
+  private func readReplies(flow id: UInt64, limit: Int = HostEchoRelay.readsPerEvent) -> Int {
+    var replies = 0
+    for _ in 0..<limit {
+      guard let descriptor = sockets[id], let flow = table.flow(id) else { return replies }
       var source = HostSocketAddress()
       let count = buffer.withUnsafeMutableBytes { bytes in
         source.withMutableSockaddr {
@@ -156,9 +167,11 @@ public final class HostEchoRelay {
       }
       if count < 0 {
         let code = errno
-        if code == EAGAIN || code == EWOULDBLOCK || code == EINTR { return }
-        counters.receiveErrors += 1
-        return
+        if code == EAGAIN || code == EWOULDBLOCK || code == EINTR { return replies }
+        // An ICMP error about a request fails the read too (IP_RECVERR), before epoll reports
+        // it when the read comes right after the send: its detail waits on the error queue.
+        if readErrors(flow: id) == 0 { counters.receiveErrors += 1 }
+        return replies
       }
       let from = source.socketAddress?.address
       let replyType: UInt8 = flow.hostDestination.isIPv4 ? 0 : 129
@@ -176,16 +189,22 @@ public final class HostEchoRelay {
       runtime.stack.sendRelayedEchoReply(
         from: flow.key.destination, to: flow.key.guest, identifier: flow.key.identifier,
         sequence: sequence, payload: payload.span, now: now)
+      replies += 1
     }
+    return replies
   }
 
   /// Passes the ICMP errors queued on a flow's socket to the guest as destination
-  /// unreachable about its request (matched by the sequence number the error quotes).
-  private func readErrors(flow id: UInt64) {
+  /// unreachable about its request (matched by the sequence number the error quotes); returns
+  /// how many errors it took from the queue.
+  @discardableResult
+  private func readErrors(flow id: UInt64) -> Int {
+    var taken = 0
     for _ in 0..<HostEchoRelay.readsPerEvent {
       guard let descriptor = sockets[id], let flow = table.flow(id),
         let error = SocketQueuedError.take(from: descriptor)
-      else { return }
+      else { return taken }
+      taken += 1
       let code: RelayUnreachable?
       switch error.origin {
       case .icmp where error.icmpType == 3:
@@ -219,6 +238,7 @@ public final class HostEchoRelay {
         code, guest: flow.key.guest, destination: flow.key.destination,
         identifier: flow.key.identifier, sequence: sequence, now: MonotonicClock.now())
     }
+    return taken
   }
 
   // MARK: Flows and sockets
@@ -285,6 +305,9 @@ public struct HostEchoRelayCounters: Sendable, Equatable {
   public var repliesReceived: UInt64 = 0
   /// What arrived on a flow's socket that was no echo reply from the address pinged.
   public var repliesDropped: UInt64 = 0
+  /// Replies read right after their request was sent, in the same turn (the destination
+  /// answered within the `sendto`).
+  public var repliesReadAtSend: UInt64 = 0
   public var receiveErrors: UInt64 = 0
   /// ICMP errors about guests' requests passed on to them as destination unreachable.
   public var errorsRelayed: UInt64 = 0
@@ -301,6 +324,7 @@ public struct HostEchoRelayCounters: Sendable, Equatable {
       ("sockets_opened", socketsOpened), ("socket_failures", socketFailures),
       ("requests_sent", requestsSent), ("send_failures", sendFailures),
       ("replies_received", repliesReceived), ("replies_dropped", repliesDropped),
+      ("replies_read_at_send", repliesReadAtSend),
       ("receive_errors", receiveErrors), ("errors_relayed", errorsRelayed),
       ("errors_dropped", errorsDropped), ("error_queue_unavailable", errorQueueUnavailable),
     ]

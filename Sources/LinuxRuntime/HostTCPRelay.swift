@@ -40,7 +40,7 @@ public final class HostTCPRelay: @unchecked Sendable {
   var flows: [UInt64: HostTCPRelayFlow] = [:]
   /// Where bytes pass through on their way (one at a time: the loop is one thread and no
   /// task waits between filling and emptying it).
-  var scratch = [UInt8](repeating: 0, count: HostTCPRelay.chunkSize)
+  var scratch = ReceiveBuffer(size: HostTCPRelay.chunkSize)
 
   /// A relay of at most `maximumFlows` TCP flows for `runtime`'s stack.
   public init(runtime: DirectStackRuntime, maximumFlows: Int, logger: Logger) throws(SystemError) {

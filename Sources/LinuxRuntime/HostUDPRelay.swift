@@ -23,7 +23,7 @@ public final class HostUDPRelay {
   private let logger: Logger
   private let timer: LoopTimer
   private var sockets: [UInt64: Int32] = [:]
-  private var buffer = [UInt8](repeating: 0, count: 65536)
+  private var buffer = ReceiveBuffer(size: 65536)
   /// Datagrams read per readiness event, so that one socket cannot hold the loop.
   static let readsPerEvent = 16
 

@@ -122,6 +122,10 @@ public struct DirectStack {
     _modify { yield &ipv4.link.transmitQueue }
   }
 
+  /// Whether frames wait to go out: on the device's queue, or IPv6 packets not yet handed to
+  /// the link (a poll's flush moves them there).
+  public var hasFramesToSend: Bool { !transmitQueue.isEmpty || !ipv6.link.outbox.isEmpty }
+
   // MARK: Receiving
 
   // MARK: The poll
@@ -137,7 +141,9 @@ public struct DirectStack {
   ///
   /// Returns when to poll again at the latest: `now` when the device may still have frames
   /// waiting (the batch was full) or work is left over, else the earliest deadline of the
-  /// stack and the device, nil for none.
+  /// stack and the device, nil for none. A `receiveBatch` of 0 reads nothing (timers, flush
+  /// and transmit only: what a runtime queued beside the stack goes out), and says nothing
+  /// about frames waiting.
   public mutating func poll<Device: NetworkDevice & ~Copyable>(
     now: Instant, device: inout Device, receiveBatch: Int = 256
   ) throws(Device.Failure) -> Instant? {
@@ -154,7 +160,7 @@ public struct DirectStack {
       network.ipv4.link.transmitBuffers.recycle(&transmitted[index])
     }
     transmitted.removeAll(keepingCapacity: true)
-    if received >= receiveBatch { return now }
+    if receiveBatch > 0, received >= receiveBatch { return now }
     return Instant.earliest(nextDeadline, device.nextDeadline)
   }
 

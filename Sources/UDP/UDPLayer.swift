@@ -24,6 +24,9 @@ public struct UDPLayer {
   public let configuration: Configuration
   private var endpoints: HandleTable<UDPEndpointID, UDPEndpoint>
   private var endpointByPort: [UInt16: UDPEndpointID] = [:]
+  /// Datagrams queued on all endpoints together, so that a receive from an endpoint when
+  /// none is queued anywhere (a service polled every turn) costs no table lookup.
+  public private(set) var queuedDatagrams = 0
   private var random: PseudoRandomGenerator
   public private(set) var counters = UDPCounters()
   /// Where queued datagrams are charged.
@@ -75,7 +78,7 @@ public struct UDPLayer {
   public mutating func close(_ id: UDPEndpointID) {
     guard var endpoint = endpoints.remove(id) else { return }
     endpointByPort[endpoint.localPort] = nil
-    while endpoint.dequeue(budget: budget) != nil {}
+    while endpoint.dequeue(budget: budget) != nil { queuedDatagrams -= 1 }
   }
 
   /// The endpoint behind `id`, if it is still open.
@@ -83,8 +86,10 @@ public struct UDPLayer {
 
   /// Takes the oldest datagram queued on the endpoint.
   public mutating func receive(from id: UDPEndpointID) -> UDPReceivedDatagram? {
+    guard queuedDatagrams > 0 else { return nil }
     let budget = budget
     guard let datagram = endpoints.update(id, { $0.dequeue(budget: budget) }) else { return nil }
+    queuedDatagrams -= 1
     return datagram
   }
 
@@ -212,6 +217,7 @@ public struct UDPLayer {
       counters.droppedQueueFull += 1
       return .dropped
     }
+    queuedDatagrams += 1
     counters.datagramsDelivered += 1
     return .delivered(id)
   }

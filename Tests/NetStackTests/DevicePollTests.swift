@@ -63,6 +63,17 @@ import Testing
     #expect(stack.poll(now: Self.start, device: &device, receiveBatch: 3) != Self.start)
   }
 
+  /// A poll that reads nothing (a runtime sending what it queued beside the stack) says when
+  /// the stack's next deadline is, not "at once": it saw no full batch.
+  @Test func aPollThatReadsNothingReturnsTheStacksDeadline() throws {
+    var stack = try Self.stack()
+    var device = MemoryDevice()
+    let deadline = stack.poll(now: Self.start, device: &device)
+    device.inbox.append(Self.arpRequest())
+    #expect(stack.poll(now: Self.start, device: &device, receiveBatch: 0) == deadline)
+    #expect(device.inbox.count == 1)
+  }
+
   /// A pcap sink that keeps the records.
   final class RecordingSink: PcapSink {
     var frames: [[UInt8]] = []

@@ -21,6 +21,28 @@ struct UDPLayerReceiveTests {
     #expect(udp.counters.datagramsDelivered == 1)
   }
 
+  /// The layer's count of queued datagrams (what lets a receive from an empty layer skip the
+  /// endpoint table) follows deliveries, receives and closes across endpoints.
+  @Test func queuedDatagramsFollowDeliveriesReceivesAndCloses() throws {
+    var udp = UDPLayer()
+    let first = try udp.bind(port: 7777)
+    #expect(udp.receive(from: first) == nil)
+    #expect(deliver(C.hello, to: &udp) == .delivered(first))
+    #expect(deliver(C.hello, to: &udp) == .delivered(first))
+    #expect(udp.queuedDatagrams == 2)
+    #expect(udp.receive(from: first) != nil)
+    #expect(udp.queuedDatagrams == 1)
+    udp.close(first)
+    #expect(udp.queuedDatagrams == 0)
+    let second = try udp.bind(port: 7777)
+    #expect(udp.receive(from: second) == nil)
+    #expect(deliver(C.hello, to: &udp) == .delivered(second))
+    #expect(udp.queuedDatagrams == 1)
+    #expect(udp.receive(from: second)?.payload == Array("hello netstack\n".utf8))
+    #expect(udp.receive(from: second) == nil)
+    #expect(udp.queuedDatagrams == 0)
+  }
+
   @Test func zeroChecksumIsAccepted() throws {
     var udp = UDPLayer()
     let id = try udp.bind(port: 7777)
