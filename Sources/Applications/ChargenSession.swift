@@ -52,7 +52,9 @@ public struct ChargenSession: ConnectionHandler {
     let period = ChargenSession.pattern.count
     while disposition == .open {
       let offered = chunk.count - offset
-      let written = output.write(chunk.span.extracting(offset..<chunk.count))
+      // Held, not copied, where the output can (a TCP send buffer): the bytes are copied
+      // once, into their segments.
+      let written = output.write(holding: chunk[offset..<chunk.count])
       offset = (offset + written) % period
       if written < offered { return }
     }

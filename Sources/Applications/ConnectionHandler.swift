@@ -51,6 +51,18 @@ public protocol ConnectionOutput: ~Copyable {
   /// Queues bytes to send and returns how many were taken: fewer than offered when the
   /// buffer is full (the rest must be offered again at the next ``ConnectionHandler/send(output:now:)``).
   mutating func write(_ bytes: Span<UInt8>) -> Int
+
+  /// Queues bytes that will not change (a pattern, a file's contents) and returns how many
+  /// were taken, as ``write(_:)`` does; an output that can keep the array itself (a TCP
+  /// connection's send buffer) does so instead of copying it.
+  mutating func write(holding bytes: ArraySlice<UInt8>) -> Int
+}
+
+extension ConnectionOutput where Self: ~Copyable {
+  /// Copies the bytes, as ``write(_:)`` does.
+  public mutating func write(holding bytes: ArraySlice<UInt8>) -> Int {
+    write(bytes.span)
+  }
 }
 
 /// What a handler wants done with its connection.

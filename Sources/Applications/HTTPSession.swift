@@ -261,7 +261,7 @@ public struct HTTPSession: ConnectionHandler {
     case .none:
       return true
     case .bytes(let bytes, var sent):
-      let written = output.write(bytes.span.extracting(sent..<bytes.count))
+      let written = output.write(holding: bytes[sent..<bytes.count])
       sent += written
       if written > 0 { lastProgress = now }
       response.body = .bytes(bytes, sent: sent)
@@ -270,7 +270,7 @@ public struct HTTPSession: ConnectionHandler {
       let pattern = server.pattern
       while remaining > 0 {
         let length = min(pattern.count - offset, remaining)
-        let written = output.write(pattern.span.extracting(offset..<(offset + length)))
+        let written = output.write(holding: pattern[offset..<(offset + length)])
         remaining -= written
         offset = (offset + written) % pattern.count
         if written > 0 { lastProgress = now }

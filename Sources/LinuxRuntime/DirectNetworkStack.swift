@@ -144,6 +144,28 @@ public struct DirectTCPConnection: TCPConnectionHandle {
     }
   }
 
+  /// Lends the receive buffer through `TCPLayer.consume`: the bytes were copied once, from
+  /// their segments; the layer announces the window the read opened, as with ``read(into:)``.
+  public func read(inPlace body: (Span<UInt8>) -> Int) async throws(NetworkError) -> Int {
+    try await runtime.loop.run { () async throws(NetworkError) -> Int in
+      while true {
+        try held()
+        if runtime.stack.tcp.readableBytes(id) > 0 {
+          do throws(TCPError) {
+            return try runtime.stack.tcp.consume(id, now: MonotonicClock.now(), body)
+          } catch {
+            throw NetworkError(error)
+          }
+        }
+        if runtime.stack.tcp.isAtEndOfStream(id) { return 0 }
+        if let error = runtime.stack.tcp.error(id) { throw NetworkError(error) }
+        let state = runtime.stack.tcp.state(id)
+        if state == .closed || state == .timeWait { return 0 }
+        await runtime.readers.wait(id)
+      }
+    }
+  }
+
   public func write(_ bytes: ArraySlice<UInt8>) async throws(NetworkError) {
     try await runtime.loop.run { () async throws(NetworkError) in
       var offset = 0
@@ -162,6 +184,24 @@ public struct DirectTCPConnection: TCPConnectionHandle {
         }
         offset += written
         if offset < total { await runtime.writers.wait(id) }
+      }
+    }
+  }
+
+  /// Keeps the bytes in the send buffer without copying them (`TCPLayer.write(_:holding:)`):
+  /// they are copied once, into their segments.
+  public func write(holding bytes: ArraySlice<UInt8>) async throws(NetworkError) {
+    try await runtime.loop.run { () async throws(NetworkError) in
+      var offset = bytes.startIndex
+      while offset < bytes.endIndex {
+        try held()
+        if let error = runtime.stack.tcp.error(id) { throw NetworkError(error) }
+        do throws(TCPError) {
+          offset += try runtime.stack.tcp.write(id, holding: bytes[offset...])
+        } catch {
+          throw NetworkError(error)
+        }
+        if offset < bytes.endIndex { await runtime.writers.wait(id) }
       }
     }
   }

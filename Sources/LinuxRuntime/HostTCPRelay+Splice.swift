@@ -5,12 +5,13 @@ import TCP
 
 /// Splicing a relayed connection: the guest's bytes go from the stack's receive buffer
 /// straight into the host socket (`send(2)` from the buffer in place), the host's from the
-/// socket into the stack's send buffer, each only as far as the other side has room, so that
-/// a full side stops the reading of the other (the guest's window closes, or the kernel's)
-/// and nothing is buffered beyond one chunk. A FIN from the guest shuts the host socket down
-/// for writing (`shutdown(SHUT_WR)`), the host's EOF becomes a FIN to the guest, and the
-/// other direction keeps flowing (RFC 9293 §3.6 half-close); a reset either side resets the
-/// other; the flow is freed when both have finished.
+/// socket straight into the stack's send buffer (`recv(2)` into its free space), each only as
+/// far as the other side has room, so that a full side stops the reading of the other (the
+/// guest's window closes, or the kernel's) and the relay holds no buffer of its own. A FIN
+/// from the guest shuts the host socket down for writing (`shutdown(SHUT_WR)`), the host's EOF
+/// becomes a FIN to the guest, and the other direction keeps flowing (RFC 9293 §3.6
+/// half-close); a reset either side resets the other; the flow is freed when both have
+/// finished.
 extension HostTCPRelay {
   /// Guest to host, until the guest's FIN or a reset.
   func spliceGuestToHost(_ id: UInt64) async {
@@ -83,38 +84,41 @@ extension HostTCPRelay {
       }
       await runtime.writers.wait(connection)
     }
-    var pending: [UInt8] = []
     while let flow = flows[id], let connection = flow.connection {
       if let error = runtime.stack.tcp.error(connection) {
         guestFailed(id, error: error)
         return
       }
-      let space = runtime.stack.tcp.writableBytes(connection)
-      if !pending.isEmpty {
-        if space > 0, let written = writeToGuest(id, connection, pending.span) {
-          pending.removeFirst(written)
-          if written > 0 { continue }
-        }
-        if flows[id] == nil { return }
+      if runtime.stack.tcp.writableBytes(connection) == 0 {
         await runtime.writers.wait(connection)
         continue
       }
-      if space == 0 {
+      // One recv(2) straight into the send buffer's free space: the host's bytes are copied
+      // once more by the stack, into their segments.
+      var received = -1
+      var failure: Int32 = 0
+      let written: Int
+      do throws(TCPError) {
+        written = try runtime.stack.tcp.fill(connection, upTo: HostTCPRelay.chunkSize) { space in
+          received = recv(flow.descriptor, space.baseAddress, space.count, 0)
+          if received < 0 { failure = errno }
+          return max(received, 0)
+        }
+      } catch {
+        guestFailed(id, error: error)
+        return
+      }
+      if written > 0 {
+        flows[id]?.bytesHostToGuest += UInt64(written)
+        flows[id]?.lastActive = MonotonicClock.now()
+        continue
+      }
+      if received < 0 && failure == 0 {
+        // No space was offered (the memory budget refused it): wait for room.
         await runtime.writers.wait(connection)
         continue
       }
-      let count = scratch.withUnsafeMutableBytes {
-        recv(flow.descriptor, $0.baseAddress, min(space, $0.count), 0)
-      }
-      if count > 0 {
-        let accepted = scratch.withUnsafeBufferPointer {
-          writeToGuest(id, connection, Span(_unsafeElements: $0).extracting(0..<count))
-        }
-        guard let written = accepted else { return }
-        if written < count { pending = Array(scratch[written..<count]) }
-        continue
-      }
-      if count == 0 {
+      if received == 0 {
         do throws(TCPError) {
           try runtime.stack.tcp.shutdownWrite(connection)
         } catch {
@@ -125,29 +129,12 @@ extension HostTCPRelay {
         finishDirection(id)
         return
       }
-      let code = errno
-      if code == EAGAIN || code == EWOULDBLOCK || code == EINTR {
+      if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR {
         await sockets.readers.wait(flow.descriptor)
         continue
       }
-      hostFailed(id, errno: code)
+      hostFailed(id, errno: failure)
       return
-    }
-  }
-
-  /// Writes host bytes into the guest connection's send buffer; how many it took, or nil
-  /// when the connection failed (the flow is then finished).
-  private func writeToGuest(_ id: UInt64, _ connection: TCPConnectionID, _ bytes: Span<UInt8>)
-    -> Int?
-  {
-    do throws(TCPError) {
-      let written = try runtime.stack.tcp.write(connection, bytes)
-      flows[id]?.bytesHostToGuest += UInt64(written)
-      if written > 0 { flows[id]?.lastActive = MonotonicClock.now() }
-      return written
-    } catch {
-      guestFailed(id, error: error)
-      return nil
     }
   }
 

@@ -20,7 +20,7 @@ import TCP
 public final class HostTCPRelay: @unchecked Sendable {
   /// How long a host `connect()` may take before the guest is told the host is unreachable.
   public static let connectTimeout = Interval.seconds(30)
-  /// Bytes moved per read, each way (what one direction holds while the other side is full).
+  /// The most bytes one `recv(2)` from a host socket moves into the guest's send buffer.
   static let chunkSize = 65536
 
   public let maximumFlows: Int
@@ -38,9 +38,6 @@ public final class HostTCPRelay: @unchecked Sendable {
   let timer: LoopTimer
   var armedDeadline: Instant?
   var flows: [UInt64: HostTCPRelayFlow] = [:]
-  /// Where bytes pass through on their way (one at a time: the loop is one thread and no
-  /// task waits between filling and emptying it).
-  var scratch = ReceiveBuffer(size: HostTCPRelay.chunkSize)
 
   /// A relay of at most `maximumFlows` TCP flows for `runtime`'s stack.
   public init(runtime: DirectStackRuntime, maximumFlows: Int, logger: Logger) throws(SystemError) {

@@ -331,6 +331,42 @@ public struct SocketTCPConnection: TCPConnectionHandle {
     }
   }
 
+  /// The kernel's socket cannot lend its buffer: the bytes are looked at with `MSG_PEEK` (up
+  /// to `peekLimit`), and what `body` took is then read off into the same scratch buffer.
+  public func read(inPlace body: (Span<UInt8>) -> Int) async throws(NetworkError) -> Int {
+    try await stack.loop.run { () async throws(NetworkError) -> Int in
+      var scratch = [UInt8](repeating: 0, count: SocketTCPConnection.peekLimit)
+      while true {
+        guard let descriptor = socket.first else { throw .closed }
+        let count = scratch.withUnsafeMutableBytes {
+          recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_PEEK))
+        }
+        if count == 0 { return 0 }
+        if count > 0 {
+          let taken = scratch.withUnsafeBufferPointer {
+            body(Span(_unsafeElements: $0).extracting(0..<count))
+          }
+          precondition(taken >= 0 && taken <= count)
+          guard taken > 0 else { return 0 }
+          // The bytes are there (peeked): this read takes exactly them.
+          let dropped = scratch.withUnsafeMutableBytes {
+            recv(descriptor, $0.baseAddress, taken, 0)
+          }
+          guard dropped == taken else { throw NetworkError(errno: dropped < 0 ? errno : EIO) }
+          return taken
+        }
+        let code = errno
+        guard code == EAGAIN || code == EWOULDBLOCK || code == EINTR else {
+          throw NetworkError(errno: code)
+        }
+        await stack.readers.wait(descriptor)
+      }
+    }
+  }
+
+  /// The most bytes ``read(inPlace:)`` looks at in one call.
+  static let peekLimit = 64 * 1024
+
   public func write(_ bytes: ArraySlice<UInt8>) async throws(NetworkError) {
     try await stack.loop.run { () async throws(NetworkError) in
       var offset = 0

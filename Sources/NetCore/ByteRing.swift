@@ -97,6 +97,31 @@ public struct ByteRing: ~Copyable {
     return taken
   }
 
+  /// Lets `body` write up to `maximum` bytes straight into the free space after the last byte
+  /// (grown first if the budget allows), handed over in one contiguous piece (so it may be
+  /// less than `maximum` where the ring wraps); `body` returns how many bytes it wrote, which
+  /// are then appended. Returns that count: the bytes are written once, where they stay.
+  public mutating func fill(upTo maximum: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int)
+    -> Int
+  {
+    guard maximum > 0 else { return 0 }
+    if count + maximum > storage.count { reserve(count + maximum) }
+    if count == 0 { head = 0 }  // the whole storage in one piece
+    let capacity = storage.count
+    let tail = wrapped(head + count)
+    let contiguous = tail >= head ? capacity - tail : head - tail
+    let length = min(maximum, contiguous, capacity - count)
+    guard length > 0 else { return 0 }
+    let written = storage.withUnsafeMutableBytes { all in
+      body(UnsafeMutableRawBufferPointer(rebasing: all[tail..<(tail + length)]))
+    }
+    precondition(written >= 0 && written <= length)
+    count += written
+    // Nothing written to an empty ring: small storage goes back, as when a ring empties.
+    if count == 0 && storage.count <= ByteRing.keptWhenEmpty { resize(to: 0) }
+    return written
+  }
+
   /// Copies `length` bytes from `offset` bytes after the front into `destination` at
   /// `position`.
   public func copy(

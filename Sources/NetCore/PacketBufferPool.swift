@@ -4,7 +4,10 @@
 /// Two sizes are pooled: ``smallCapacity`` holds any frame of a 1500-byte link with its
 /// headroom (every ACK, every MSS-sized segment), ``largeCapacity`` a TSO segment or a frame of
 /// a 64 KiB link. A request for more is allocated as before and never pooled. The free lists
-/// are bounded (by default 256 small and 32 large buffers: 0.5 MiB and 2.1 MiB). A buffer
+/// are bounded (by default 256 small and 64 large buffers: 0.5 MiB and 4.2 MiB, the large ones
+/// a 4 MiB send window of TSO segments, what one turn of a bulk sender writes: with 32, half
+/// of a bulk transfer's segments were allocated afresh, and freeing them let the C library
+/// give the pages back and fault them in again on the next copy into a segment). A buffer
 /// comes back only when nothing else holds it (a capture, a fault injector, a queue waiting
 /// for ARP keep theirs), so a buffer in use is never handed out twice.
 public struct PacketBufferPool: CounterGroup {
@@ -26,7 +29,7 @@ public struct PacketBufferPool: CounterGroup {
   /// Buffers allocated (the pool was empty, or the request was too large to pool).
   public private(set) var allocated: UInt64 = 0
 
-  public init(smallLimit: Int = 256, largeLimit: Int = 32) {
+  public init(smallLimit: Int = 256, largeLimit: Int = 64) {
     precondition(smallLimit >= 0 && largeLimit >= 0)
     self.smallLimit = smallLimit
     self.largeLimit = largeLimit

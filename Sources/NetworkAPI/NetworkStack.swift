@@ -55,8 +55,26 @@ public protocol TCPConnectionHandle: Sendable {
   /// byte is there; returns how many, and 0 at the end of the peer's stream.
   func read(into buffer: inout [UInt8]) async throws(NetworkError) -> Int
 
+  /// Waits until at least one byte is there to read (or the peer's stream ended), then hands
+  /// the bytes to `body` where they are, without copying them into a buffer of the caller's
+  /// (on the project's stack they are the connection's receive buffer, lent as smoltcp's
+  /// `recv(|buf| ...)` lends it). `body` returns how many bytes it took (it may be called again
+  /// with more while it takes all it is given); what it leaves stays to be read. Returns how
+  /// many bytes were taken: 0 at the end of the peer's stream, or when `body` took none. The
+  /// bytes cannot escape `body` (a `Span`). For code that only looks at the bytes or passes
+  /// them on; ``read(into:)`` is for code that wants them in its own buffer.
+  func read(inPlace body: (Span<UInt8>) -> Int) async throws(NetworkError) -> Int
+
   /// Writes all of `bytes`, waiting for buffer space as needed.
   func write(_ bytes: ArraySlice<UInt8>) async throws(NetworkError)
+
+  /// Writes all of `bytes`, as `write(_:)` does, for bytes the caller
+  /// will not change (a file's contents, a generated pattern): the project's stack keeps the
+  /// array in its send buffer instead of copying it there (copy-on-write makes that free while
+  /// nobody changes it), so the bytes are copied once, into their segments. A caller that
+  /// refills one buffer should use `write(_:)`: its next change would
+  /// copy the array the stack holds.
+  func write(holding bytes: ArraySlice<UInt8>) async throws(NetworkError)
 
   /// Sends FIN after what was written; reading goes on (half-close).
   func shutdownWrite() async throws(NetworkError)
@@ -79,6 +97,12 @@ extension TCPConnectionHandle {
   /// Writes all of `bytes`.
   public func write(_ bytes: [UInt8]) async throws(NetworkError) {
     try await write(bytes[...])
+  }
+
+  /// Copies, as `write(_:)` does: for stacks that cannot hold arrays
+  /// (the host's sockets copy into the kernel).
+  public func write(holding bytes: ArraySlice<UInt8>) async throws(NetworkError) {
+    try await write(bytes)
   }
 }
 

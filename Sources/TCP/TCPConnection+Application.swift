@@ -59,7 +59,35 @@ extension TCPConnection {
   /// up to ``sendBufferTarget``, and what the memory budget allows.
   func write(_ bytes: Span<UInt8>) throws(TCPError) -> Int {
     try checkWritable()
-    return sender.buffer.append(bytes, limit: sendBufferTarget)
+    let taken = sender.buffer.append(bytes, limit: sendBufferTarget)
+    shared.counters.sendBytesCopiedIn += UInt64(taken)
+    return taken
+  }
+
+  /// Queues bytes to send by holding the application's array rather than copying it (a
+  /// write of fewer than `TCPSendBuffer.minimumHeld` bytes is copied, or waits for more
+  /// room); says what became of them. The bytes are copied once, into their segments.
+  func write(holding bytes: ArraySlice<UInt8>) throws(TCPError) -> TCPSendBuffer.HoldOutcome {
+    try checkWritable()
+    let outcome = sender.buffer.append(holding: bytes, limit: sendBufferTarget)
+    switch outcome {
+    case .held(let count): shared.counters.sendBytesHeld += UInt64(count)
+    case .copied(let count): shared.counters.sendBytesCopiedIn += UInt64(count)
+    case .deferred: break
+    }
+    return outcome
+  }
+
+  /// Lets `body` write up to `maximum` bytes straight into the send buffer's free space (one
+  /// contiguous piece, within ``sendBufferTarget`` and the memory budget); returns how many it
+  /// wrote, which are queued to send.
+  func fill(upTo maximum: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) throws(TCPError)
+    -> Int
+  {
+    try checkWritable()
+    let written = sender.buffer.fill(upTo: maximum, limit: sendBufferTarget, body)
+    shared.counters.sendBytesFilledInPlace += UInt64(written)
+    return written
   }
 
   /// Throws why the application cannot write, if it cannot: the connection failed, or it can
@@ -72,6 +100,7 @@ extension TCPConnection {
   /// Copies received bytes out; returns how many (0 with nothing to read). RFC 9293 §3.10.3.
   func read(into destination: UnsafeMutableRawBufferPointer, now: Instant) -> Int {
     let count = receiver.buffer.read(into: destination)
+    shared.counters.receiveBytesCopiedOut += UInt64(count)
     if count > 0 { applicationTook(count, now: now) }
     return count
   }
@@ -80,6 +109,7 @@ extension TCPConnection {
   /// how many it took.
   func consume(now: Instant, _ body: (Span<UInt8>) -> Int) -> Int {
     let count = receiver.buffer.consume(body)
+    shared.counters.receiveBytesTakenInPlace += UInt64(count)
     if count > 0 { applicationTook(count, now: now) }
     return count
   }
@@ -87,6 +117,7 @@ extension TCPConnection {
   /// Drops up to `length` received bytes unread (what a discard service does).
   func discard(_ length: Int, now: Instant) -> Int {
     let count = receiver.buffer.discard(length)
+    shared.counters.receiveBytesTakenInPlace += UInt64(count)
     if count > 0 { applicationTook(count, now: now) }
     return count
   }

@@ -306,6 +306,7 @@ extension TCPConnection {
       packet.withMutableBytes { bytes in
         sender.buffer.copy(offset: payloadOffset, length: payloadLength, into: &bytes, at: 0)
       }
+      shared.counters.sendBytesCopiedOut += UInt64(payloadLength)
     }
     let offload = network.supportsSegmentationOffload
     let mss = segmentPayloadLimit

@@ -28,10 +28,16 @@ extension TCPConnection {
     // Under memory pressure out-of-order data is the first to go: the sender still has it.
     // Everything up to the edge advertised is taken: rounding the window to its scale can put
     // the edge a little past the buffer's free space (RFC 7323 §2.3), and the peer may fill it.
+    let (copiedBefore, reorderedBefore) = (
+      receiver.buffer.bytesCopiedIn, receiver.buffer.bytesReordered
+    )
     let outcome = receiver.buffer.write(
       data, at: offset, window: receiver.advertisedWindowEdge - receiver.next,
       acceptOutOfOrder: !shared.budget.isUnderPressure)
     let advance = outcome.advance
+    shared.counters.receiveBytesCopiedIn += UInt64(receiver.buffer.bytesCopiedIn - copiedBefore)
+    shared.counters.receiveBytesReordered += UInt64(
+      receiver.buffer.bytesReordered - reorderedBefore)
     if outcome.droppedForPieceLimit {
       shared.counters.droppedOutOfOrderLimit += 1
       receiver.acknowledgmentNeeded = true

@@ -81,6 +81,29 @@ public struct TCPCounters: CounterGroup, Sendable, Equatable {
   /// ours, or a sequence number outside what it has in flight (RFC 5927 §4.1).
   public var icmpUnreachablesIgnored: UInt64 = 0
 
+  // Payload copies (issue 15: one copy each way). Received bytes are copied once, from the
+  // segment into the receive buffer; the application then reads them in place (consume,
+  // discard) or copies them out into a buffer of its own (read). Sent bytes are copied once,
+  // from the send buffer into a segment; the application's writes put them there by a copy,
+  // by holding its array, or by writing straight into the buffer's space.
+  /// Payload bytes copied from received segments into receive buffers (in order or not).
+  public var receiveBytesCopiedIn: UInt64 = 0
+  /// Bytes copied again inside a receive buffer: out-of-order data moved in order once the
+  /// gap before it filled.
+  public var receiveBytesReordered: UInt64 = 0
+  /// Bytes the application took in place from receive buffers (consume, discard): no copy.
+  public var receiveBytesTakenInPlace: UInt64 = 0
+  /// Bytes copied out of receive buffers into the application's own buffers (read).
+  public var receiveBytesCopiedOut: UInt64 = 0
+  /// Bytes the application's writes copied into send buffers.
+  public var sendBytesCopiedIn: UInt64 = 0
+  /// Bytes of the application's arrays kept by send buffers without a copy.
+  public var sendBytesHeld: UInt64 = 0
+  /// Bytes the application wrote straight into send buffers' space (no copy by the stack).
+  public var sendBytesFilledInPlace: UInt64 = 0
+  /// Payload bytes copied from send buffers into segments (retransmissions included).
+  public var sendBytesCopiedOut: UInt64 = 0
+
   public init() {}
 
   public func forEachCounter(_ body: (StaticString, UInt64) -> Void) {
@@ -130,5 +153,13 @@ public struct TCPCounters: CounterGroup, Sendable, Equatable {
     body("connections_refused_by_icmp", connectionsRefusedByICMP)
     body("icmp_soft_errors", icmpSoftErrors)
     body("icmp_unreachables_ignored", icmpUnreachablesIgnored)
+    body("receive_bytes_copied_in", receiveBytesCopiedIn)
+    body("receive_bytes_reordered", receiveBytesReordered)
+    body("receive_bytes_taken_in_place", receiveBytesTakenInPlace)
+    body("receive_bytes_copied_out", receiveBytesCopiedOut)
+    body("send_bytes_copied_in", sendBytesCopiedIn)
+    body("send_bytes_held", sendBytesHeld)
+    body("send_bytes_filled_in_place", sendBytesFilledInPlace)
+    body("send_bytes_copied_out", sendBytesCopiedOut)
   }
 }

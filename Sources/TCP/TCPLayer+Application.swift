@@ -109,6 +109,50 @@ extension TCPLayer {
     return written
   }
 
+  /// Queues bytes to send by holding the application's array instead of copying it (the
+  /// slice shares its storage; copy-on-write keeps it as it was if the application changes
+  /// it later); returns how many were taken, as ``write(_:_:)`` does. The bytes are copied
+  /// once, into their segments. Room for fewer than `TCPSendBuffer.minimumHeld` bytes is
+  /// filled by a copy, or, while that many wait for the peer already, left for a later write
+  /// (0 is returned; the acknowledgment that makes room notifies the connection writable).
+  public mutating func write(_ id: TCPConnectionID, holding bytes: ArraySlice<UInt8>)
+    throws(TCPError) -> Int
+  {
+    guard let connection = connection(id) else { throw .invalidHandle }
+    let room = connection.writableBytes
+    guard room > 0, !bytes.isEmpty else {
+      try connection.checkWritable()
+      return 0
+    }
+    let outcome = try touch(id)!.write(holding: bytes)
+    // Fewer than there was room for, and not deferred: the memory budget refused the rest.
+    if outcome != .deferred && outcome.taken < min(room, bytes.count) { waitForMemory(id.slot) }
+    return outcome.taken
+  }
+
+  /// Lets `body` write up to `maximum` bytes straight into the connection's send buffer (one
+  /// contiguous piece of its free space, within ``writableBytes(_:)`` and what the memory
+  /// budget allows; `body` is not called when there is no room); returns how many `body`
+  /// wrote, which are queued to send. A relay reads a host socket into it with one `recv(2)`.
+  public mutating func fill(
+    _ id: TCPConnectionID, upTo maximum: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int
+  ) throws(TCPError) -> Int {
+    guard let connection = connection(id) else { throw .invalidHandle }
+    let room = connection.writableBytes
+    guard room > 0, maximum > 0 else {
+      try connection.checkWritable()
+      return 0
+    }
+    var offered = 0
+    let written = try touch(id)!.fill(upTo: maximum) { space in
+      offered = space.count
+      return body(space)
+    }
+    // No space at all though the connection had room: the memory budget refused it.
+    if offered == 0 { waitForMemory(id.slot) }
+    return written
+  }
+
   /// Reads received bytes; returns how many (0: nothing now; see ``isAtEndOfStream(_:)``).
   public mutating func read(
     _ id: TCPConnectionID, into destination: UnsafeMutableRawBufferPointer, now: Instant

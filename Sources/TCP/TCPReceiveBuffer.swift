@@ -28,6 +28,13 @@ public struct TCPReceiveBuffer: ~Copyable {
     public var droppedForPieceLimit = false
   }
 
+  /// Bytes copied in from segments so far (readable or held out of order): the one copy a
+  /// received byte makes.
+  public private(set) var bytesCopiedIn = 0
+  /// Bytes copied a second time: out-of-order data moved into the readable bytes once the gap
+  /// before it filled.
+  public private(set) var bytesReordered = 0
+
   public init(limit: Int, budget: MemoryBudget) {
     precondition(limit > 0)
     self.limit = limit
@@ -63,13 +70,16 @@ public struct TCPReceiveBuffer: ~Copyable {
     if offset > 0 {
       guard acceptOutOfOrder else { return WriteOutcome(advance: 0, droppedForMemory: data.count) }
       switch outOfOrder.insert(data, at: nextPosition + offset) {
-      case .stored: return WriteOutcome(advance: 0)
+      case .stored:
+        bytesCopiedIn += data.count
+        return WriteOutcome(advance: 0)
       case .droppedPieceLimit: return WriteOutcome(advance: 0, droppedForPieceLimit: true)
       case .droppedMemory: return WriteOutcome(advance: 0, droppedForMemory: data.count)
       }
     }
     let taken = readable.append(data)
     var outcome = WriteOutcome(advance: taken, droppedForMemory: data.count - taken)
+    bytesCopiedIn += taken
     nextPosition += taken
     guard taken == data.count, !outOfOrder.isEmpty else { return outcome }
     // The gap may have filled: what waited right behind it becomes readable.
@@ -78,6 +88,7 @@ public struct TCPReceiveBuffer: ~Copyable {
       let moved = waiting.withUnsafeBufferPointer { readable.append(Span(_unsafeElements: $0)) }
       nextPosition += moved
       outcome.advance += moved
+      bytesReordered += moved
       outOfOrder.removeAll(before: nextPosition)
       if moved < waiting.count { break }
     }

@@ -40,6 +40,17 @@ public struct TCPStreamOutput {
     return written
   }
 
+  /// Queues bytes to send by holding the array instead of copying it (room for fewer than
+  /// `TCPSendBuffer.minimumHeld` bytes is filled by a copy, or left for a later write while
+  /// that many wait for the peer); returns how many were taken, as ``write(_:)`` does.
+  public mutating func write(holding bytes: ArraySlice<UInt8>) -> Int {
+    let room = connection.writableBytes
+    guard room > 0 else { return 0 }
+    guard let outcome = try? connection.write(holding: bytes) else { return 0 }
+    if outcome != .deferred && outcome.taken < min(room, bytes.count) { refusedForMemory = true }
+    return outcome.taken
+  }
+
   /// Bytes the send buffer takes now.
   public var writableBytes: Int { connection.writableBytes }
 }

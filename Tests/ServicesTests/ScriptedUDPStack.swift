@@ -75,6 +75,9 @@ struct NoTCPConnection: TCPConnectionHandle {
   var localAddress: SocketAddress { SocketAddress(.any, 0) }
   var remoteAddress: SocketAddress { SocketAddress(.any, 0) }
   func read(into buffer: inout [UInt8]) async throws(NetworkError) -> Int { throw .closed }
+  func read(inPlace body: (Span<UInt8>) -> Int) async throws(NetworkError) -> Int {
+    throw .closed
+  }
   func write(_ bytes: ArraySlice<UInt8>) async throws(NetworkError) { throw .closed }
   func shutdownWrite() async throws(NetworkError) { throw .closed }
   func setNoDelay(_ noDelay: Bool) async throws(NetworkError) { throw .closed }

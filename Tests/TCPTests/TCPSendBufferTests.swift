@@ -112,4 +112,122 @@ struct TCPSendBufferTests {
     #expect(buffer.append(pattern(6000).span, limit: 1 << 20) == 3072)
     #expect(budget.used <= budget.limit)
   }
+
+  // MARK: Held arrays and filling in place (issue 15: one copy each way)
+
+  @Test func aHeldArrayIsKeptNotCopiedAndReadInOrderWithCopiedBytes() {
+    let budget = MemoryBudget()
+    var buffer = TCPSendBuffer(budget: budget)
+    let big = pattern(40000, from: 100)
+    #expect(buffer.append(pattern(100).span, limit: 1 << 20) == 100)
+    #expect(buffer.append(holding: big[...], limit: 1 << 20) == .held(40000))
+    #expect(buffer.append(pattern(60, from: 40100).span, limit: 1 << 20) == 60)
+    #expect(buffer.count == 40160)
+    #expect(buffer.runCount == 3)
+    // The ring holds only the copied bytes; the held array is charged for its bytes.
+    #expect(buffer.capacity == 1024)
+    #expect(budget.used(for: .tcpSend) == buffer.charged)
+    #expect(buffer.charged == 1024 + 40000 + 2 * ByteRing.allocationOverhead)
+    #expect(contents(buffer) == pattern(40160))
+    // Pieces across run boundaries.
+    #expect(contents(buffer, offset: 50, length: 1460) == pattern(1460, from: 50))
+    #expect(contents(buffer, offset: 40000, length: 160) == pattern(160, from: 40000))
+  }
+
+  @Test func acknowledgmentsDropHeldBytesAndGiveTheirChargeBack() {
+    let budget = MemoryBudget()
+    var buffer = TCPSendBuffer(budget: budget)
+    _ = buffer.append(holding: pattern(20000)[...], limit: 1 << 20)
+    _ = buffer.append(pattern(500, from: 20000).span, limit: 1 << 20)
+    _ = buffer.append(holding: pattern(30000, from: 20500)[...], limit: 1 << 20)
+    buffer.removeFirst(19000)  // inside the first held array
+    #expect(contents(buffer) == pattern(31500, from: 19000))
+    #expect(budget.used(for: .tcpSend) == buffer.charged)
+    buffer.removeFirst(1200)  // past it, into the copied run
+    #expect(buffer.runCount == 2)
+    #expect(contents(buffer) == pattern(30300, from: 20200))
+    buffer.removeFirst(30300)
+    #expect(buffer.isEmpty && buffer.runCount == 0)
+    #expect(buffer.charged == 0 && budget.used == 0)
+  }
+
+  @Test func aShortHeldWriteIsCopied() {
+    var buffer = TCPSendBuffer(budget: MemoryBudget())
+    let bytes = pattern(TCPSendBuffer.minimumHeld - 1)
+    #expect(buffer.append(holding: bytes[...], limit: 1 << 20) == .copied(bytes.count))
+    // The limit can cut a long array short of the minimum: that part is copied too...
+    #expect(buffer.append(holding: pattern(40000)[...], limit: bytes.count + 100) == .copied(100))
+    #expect(buffer.runCount == 1)
+    #expect(contents(buffer) == bytes + pattern(100))
+    // ...unless the minimum is queued already: then the write waits for more room.
+    #expect(buffer.append(pattern(1).span, limit: 1 << 20) == 1)
+    #expect(buffer.count == TCPSendBuffer.minimumHeld + 100)
+    #expect(buffer.append(holding: pattern(40000)[...], limit: buffer.count + 100) == .deferred)
+    #expect(
+      buffer.append(holding: pattern(40000)[...], limit: buffer.count + 20000) == .held(20000))
+  }
+
+  @Test func aHeldArrayStaysAsItWasWhenTheApplicationChangesIt() {
+    var buffer = TCPSendBuffer(budget: MemoryBudget())
+    var bytes = pattern(20000)
+    _ = buffer.append(holding: bytes[...], limit: 1 << 20)
+    bytes[0] = 0xFF  // copy-on-write: the application's change makes its own copy
+    #expect(contents(buffer) == pattern(20000))
+  }
+
+  @Test func aHeldArrayOverTheBudgetIsCopiedAsFarAsTheBudgetAllows() {
+    let budget = MemoryBudget(limit: MemoryBudget.minimumLimit)
+    #expect(budget.reserve(budget.limit - 30000, for: .udpQueues))
+    var buffer = TCPSendBuffer(budget: budget)
+    let outcome = buffer.append(holding: pattern(40000)[...], limit: 1 << 20)
+    #expect(outcome == .copied(outcome.taken) && outcome.taken < 30000)
+    #expect(budget.used <= budget.limit)
+    #expect(contents(buffer) == pattern(outcome.taken))
+  }
+
+  @Test func fillWritesStraightIntoTheRingsFreeSpace() {
+    let budget = MemoryBudget()
+    var buffer = TCPSendBuffer(budget: budget)
+    // A 69 KiB ring (kept when it empties) holding 1000 bytes from 69000 on: its free space
+    // is 656 bytes after the tail, then 69000 from the start.
+    _ = buffer.append(pattern(70000).span, limit: 1 << 20)
+    #expect(buffer.capacity == 70656)
+    buffer.removeFirst(69000)
+    var offered: [Int] = []
+    var next = 70000
+    for _ in 0..<2 {
+      let written = buffer.fill(upTo: 100_000, limit: 70656) { space in
+        offered.append(space.count)
+        for index in 0..<space.count { space[index] = UInt8((next + index) % 251) }
+        next += space.count
+        return space.count
+      }
+      #expect(written == offered.last)
+    }
+    #expect(offered == [656, 69000])
+    #expect(buffer.capacity == 70656)  // filled in place, never grown or moved
+    #expect(contents(buffer) == pattern(70656, from: 69000))
+    // A full buffer offers nothing; the limit bounds what is offered.
+    #expect(
+      buffer.fill(upTo: 10, limit: 70656) { _ in
+        Issue.record("called")
+        return 0
+      } == 0)
+    buffer.removeFirst(70656)
+    #expect(buffer.fill(upTo: 100, limit: 40) { $0.count } == 40)
+    #expect(budget.used(for: .tcpSend) == buffer.charged)
+  }
+
+  @Test func fillTakesOnlyWhatTheBodyWrote() {
+    let budget = MemoryBudget()
+    var buffer = TCPSendBuffer(budget: budget)
+    #expect(buffer.fill(upTo: 5000, limit: 1 << 20) { _ in 0 } == 0)
+    #expect(buffer.isEmpty && budget.used == 0)
+    #expect(
+      buffer.fill(upTo: 5000, limit: 1 << 20) { space in
+        space[0] = 42
+        return 1
+      } == 1)
+    #expect(contents(buffer) == [42])
+  }
 }
