@@ -44,7 +44,7 @@ extension DirectStack {
   /// Answers guests' neighbour solicitations for the policy's IPv6 address of the host's
   /// loopback (``RelayDestinationPolicy/hostLoopbackIPv6``), which they resolve on the link
   /// when it lies in their prefix, as the IPv4 one is answered for by ARP. Call after
-  /// ``startRelay(_:)``, with IPv6 started; false when there is nothing to answer for or the
+  /// ``startRelay(_:now:)``, with IPv6 started; false when there is nothing to answer for or the
   /// layer refused it.
   @discardableResult
   public mutating func answerForHostLoopbackIPv6(now: Instant) -> Bool {
