@@ -110,6 +110,7 @@ public struct TAPDevice: ~Copyable, NetworkDevice {
   }
 
   deinit {
+    ringWriter?.finishWrites()  // before the descriptor the queued writes name is closed
     close(fileDescriptor)
     receiveBuffer.deallocate()
   }

@@ -47,10 +47,18 @@ final class TAPRingWriter {
   }
 
   deinit {
-    // No write may still read a buffer once they are freed: wait for what is in flight.
+    finishWrites()
+    netstack_uring_close(ring)
+  }
+
+  /// Waits until every frame handed to the ring has been written (or refused), submitting
+  /// those an earlier transmit could not; the device calls it before it closes the TAP
+  /// descriptor, which the kernel looks up as it takes each write (with a submission thread,
+  /// after the transmit returned). No write may still read a buffer once they are freed.
+  func finishWrites() {
     let outstanding = inFlight.count - freeSlots.count
     if outstanding > 0 { _ = netstack_uring_wait(ring, UInt32(outstanding)) }
-    netstack_uring_close(ring)
+    takeCompletions()
   }
 
   /// How many frames may be in flight at once.
@@ -83,13 +91,14 @@ final class TAPRingWriter {
       inFlight[slot] = frame
       queued += 1
     }
-    guard queued > 0 else { return }
+    // Submitted also when nothing new was queued: entries an earlier call could not submit
+    // (EAGAIN, EBUSY) hold their slots until they go.
     let submitted = netstack_uring_submit(ring)
     if submitted < 0 && -submitted != EAGAIN && -submitted != EBUSY {
       throw .system(operation: "io_uring_enter", errno: -submitted)
     }
-    if netstack_uring_is_sqpoll(ring) == 0 || submitted > 0 { submissions += 1 }
-    takeCompletions()
+    if submitted > 0 { submissions += 1 }
+    if queued > 0 || submitted > 0 { takeCompletions() }
   }
 
   /// Takes every completion there is: the frame's buffer is let go, and the write counted.

@@ -156,9 +156,22 @@ int netstack_uring_submit(struct netstack_uring *ring) {
 }
 
 int netstack_uring_wait(struct netstack_uring *ring, unsigned count) {
+  // Entries published but not yet consumed (an earlier submit that met EAGAIN or EBUSY) are
+  // submitted by this call too, or their completions would never come; a sleeping
+  // submission thread is woken to take them.
+  __atomic_store_n(ring->sq_tail, ring->sq_local_tail, __ATOMIC_RELEASE);
+  unsigned flags = IORING_ENTER_GETEVENTS;
+  unsigned pending = 0;
+  if (ring->sqpoll) {
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(ring->sq_flags, __ATOMIC_RELAXED) & IORING_SQ_NEED_WAKEUP)
+      flags |= IORING_ENTER_SQ_WAKEUP;
+  } else {
+    pending = ring->sq_local_tail - __atomic_load_n(ring->sq_head, __ATOMIC_ACQUIRE);
+  }
   int result;
   do {
-    result = uring_enter(ring->fd, 0, count, IORING_ENTER_GETEVENTS);
+    result = uring_enter(ring->fd, pending, count, flags);
   } while (result < 0 && errno == EINTR);
   return result < 0 ? -errno : 0;
 }

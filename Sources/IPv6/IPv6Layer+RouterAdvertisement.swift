@@ -98,7 +98,7 @@ extension IPv6Layer {
   /// after it. The caller flushes the link.
   public mutating func ceaseAdvertising(now: Instant) {
     guard advertiser != nil, let source = addressTable.linkLocalAddress else {
-      _ = advertiser?.cease()
+      _ = advertiser?.cease(canSend: false)  // nothing sent, nothing counted
       return
     }
     let count = advertiser!.cease()

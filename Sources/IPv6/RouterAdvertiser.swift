@@ -171,13 +171,14 @@ public struct RouterAdvertiser: Sendable {
   /// Stops advertising (§6.2.5): nothing more is scheduled, solicitations are no longer
   /// answered. Returns how many final advertisements (``finalAdvertisement(sourceLinkLayerAddress:)``)
   /// to send now, counted as sent: ``Configuration/finalAdvertisements``, or none when no
-  /// advertisement went out before (no host has us as its router) or it had ceased already.
-  public mutating func cease() -> Int {
+  /// advertisement went out before (no host has us as its router), it had ceased already, or
+  /// the caller `canSend` none (no usable link-local address to send them from).
+  public mutating func cease(canSend: Bool = true) -> Int {
     guard !hasCeased else { return 0 }
     hasCeased = true
     nextUnsolicited = nil
     nextAnswer = nil
-    guard counters.advertisementsSent > 0 else { return 0 }
+    guard canSend, counters.advertisementsSent > 0 else { return 0 }
     counters.finalAdvertisementsSent += UInt64(configuration.finalAdvertisements)
     return configuration.finalAdvertisements
   }

@@ -20,7 +20,13 @@ extension Daemon {
     if options.dnsAddress6 != nil && dnsAddress6 == nil {
       logger.warning("relay: dns: the IPv6 layer refused \(options.dnsAddress6!): no DNS over IPv6")
     }
-    runtime.stack.answerForHostLoopbackIPv6(now: MonotonicClock.now())
+    if let loopback = options.hostLoopbackIPv6,
+      !runtime.stack.answerForHostLoopbackIPv6(now: MonotonicClock.now())
+    {
+      logger.warning(
+        "relay: the IPv6 layer does not answer for --host-loopback \(loopback): guests may not reach the host's ::1 there"
+      )
+    }
     let echo: HostEchoRelay
     do {
       echo = try HostEchoRelay(

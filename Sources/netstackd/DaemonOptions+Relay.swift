@@ -204,7 +204,7 @@ extension DaemonOptions {
   }
 
   /// `--host-loopback`'s IPv6 address: a unicast one of global scope that is not the
-  /// stack's, with IPv6 on. Runs after ``planRouterAdvertisement()`` (the stack's planned
+  /// stack's nor the relay's IPv6 DNS address, with IPv6 on. Runs after ``planRouterAdvertisement()`` (the stack's planned
   /// address).
   func checkHostLoopbackIPv6() throws(OptionError) {
     guard relay, let loopback = hostLoopbackIPv6 else { return }
@@ -212,7 +212,7 @@ extension DaemonOptions {
       throw OptionError("--host-loopback", "'\(loopback)' needs IPv6 (an --ip6 or the router plan)")
     }
     guard loopback.isUnicast, !loopback.isLinkLocal, !loopback.isIPv4Mapped,
-      !ipv6Addresses.contains(where: { $0.address == loopback })
+      !ipv6Addresses.contains(where: { $0.address == loopback }), loopback != dnsAddress6
     else {
       throw OptionError(
         "--host-loopback", "'\(loopback)' is not an address of its own for the host's loopback")

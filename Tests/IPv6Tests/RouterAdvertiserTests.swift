@@ -164,6 +164,13 @@ struct RouterAdvertiserTests {
     silent.start(now: .zero)
     #expect(silent.cease() == 0 && silent.counters.finalAdvertisementsSent == 0)
 
+    // One that advertised but has no link-local address left to send from: none, counted none.
+    var stranded = RouterAdvertiser(configuration: Self.configuration)
+    stranded.start(now: .zero)
+    #expect(stranded.poll(now: .zero, random: &random))
+    #expect(stranded.cease(canSend: false) == 0)
+    #expect(stranded.hasCeased && stranded.counters.finalAdvertisementsSent == 0)
+
     var advertiser = RouterAdvertiser(configuration: Self.configuration)
     advertiser.start(now: .zero)
     #expect(advertiser.poll(now: .zero, random: &random))

@@ -136,6 +136,10 @@ struct RelayOptionsTests {
         "--host-loopback: 'fd00::2' is not an address of its own for the host's loopback"
       ),
       (
+        ["--tap", "t", "--relay", "--host-loopback", "fd00::3"],
+        "--host-loopback: 'fd00::3' is not an address of its own for the host's loopback"
+      ),
+      (
         ["--tap", "t", "--relay", "--host-loopback", "fe80::4"],
         "--host-loopback: 'fe80::4' is not an address of its own for the host's loopback"
       ),
