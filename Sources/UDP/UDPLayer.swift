@@ -148,23 +148,7 @@ public struct UDPLayer {
   public mutating func input(_ delivery: TransportDelivery, datagram bytes: Span<UInt8>)
     -> UDPInput
   {
-    counters.datagramsReceived += 1
-    let datagram: UDPDatagram
-    do {
-      datagram = try UDPDatagram(checking: bytes)
-    } catch .truncated {
-      counters.droppedTruncated += 1
-      return .dropped
-    } catch {
-      counters.droppedBadLength += 1
-      return .dropped
-    }
-    if !delivery.checksumVerified
-      && !datagram.checksumIsValid(source: delivery.source, destination: delivery.destination)
-    {
-      counters.droppedBadChecksum += 1
-      return .dropped
-    }
+    guard let datagram = checkedDatagram(delivery, bytes) else { return .dropped }
     guard let id = endpointByPort[datagram.destinationPort],
       endpoints[id]?.accepts(delivery) == true
     else {
@@ -181,28 +165,38 @@ public struct UDPLayer {
   public mutating func input(
     _ delivery: TransportDelivery, datagram bytes: Span<UInt8>, to id: UDPEndpointID
   ) -> UDPInput {
+    guard let datagram = checkedDatagram(delivery, bytes) else { return .dropped }
+    guard endpoints[id] != nil else {
+      counters.droppedNotForUs += 1
+      return .dropped
+    }
+    return enqueue(datagram, delivery: delivery, on: id)
+  }
+
+  /// Counts a datagram in and checks it (RFC 768: the header and length; the checksum unless
+  /// the device vouched for it); nil, counted, when it is dropped.
+  @_lifetime(copy bytes)
+  private mutating func checkedDatagram(_ delivery: TransportDelivery, _ bytes: Span<UInt8>)
+    -> UDPDatagram?
+  {
     counters.datagramsReceived += 1
     let datagram: UDPDatagram
     do {
       datagram = try UDPDatagram(checking: bytes)
     } catch .truncated {
       counters.droppedTruncated += 1
-      return .dropped
+      return nil
     } catch {
       counters.droppedBadLength += 1
-      return .dropped
+      return nil
     }
     if !delivery.checksumVerified
       && !datagram.checksumIsValid(source: delivery.source, destination: delivery.destination)
     {
       counters.droppedBadChecksum += 1
-      return .dropped
+      return nil
     }
-    guard endpoints[id] != nil else {
-      counters.droppedNotForUs += 1
-      return .dropped
-    }
-    return enqueue(datagram, delivery: delivery, on: id)
+    return datagram
   }
 
   /// Queues a checked datagram on endpoint `id`, or drops it (counted) when it is full.
