@@ -93,7 +93,7 @@ extension IPv6Layer {
   /// Stops advertising (RFC 4861 §6.2.5, the interface ceases to be an advertising interface:
   /// the daemon stops): sends the final advertisements, router lifetime 0, to all nodes at
   /// once, so that hosts drop us as their default router now rather than when the lifetime
-  /// runs out (``RouterAdvertiser/cease()``: up to 3, none if no advertisement went out or
+  /// runs out (``RouterAdvertiser/cease(canSend:)``: up to 3, none if no advertisement went out or
   /// there is no usable link-local address to send them from). Solicitations are not answered
   /// after it. The caller flushes the link.
   public mutating func ceaseAdvertising(now: Instant) {

@@ -18,7 +18,7 @@ import NetCore
 ///   answered (by an advertisement scheduled for it, or by the unsolicited one due sooner,
 ///   which becomes its answer) or rate-limited (it shares the answer of an earlier one). So
 ///   the solicitations answered are the solicited advertisements sent, plus one due.
-/// - When the interface stops advertising (§6.2.5: the daemon stops), ``cease()`` gives the
+/// - When the interface stops advertising (§6.2.5: the daemon stops), ``cease(canSend:)`` gives the
 ///   final advertisements, ``Configuration/finalAdvertisements`` of them
 ///   (MAX_FINAL_RTR_ADVERTISEMENTS), with a router lifetime of 0 so that hosts drop it as
 ///   their default router at once, and the DNS servers with a lifetime of 0 (RFC 8106 §5.1: no
@@ -91,7 +91,7 @@ public struct RouterAdvertiser: Sendable {
   public private(set) var lastSent: Instant?
   /// Initial advertisements still to send with the shorter interval.
   private var initialLeft: Int
-  /// Whether ``cease()`` has run: nothing more is scheduled or answered.
+  /// Whether ``cease(canSend:)`` has run: nothing more is scheduled or answered.
   public private(set) var hasCeased = false
   public internal(set) var counters = RouterAdvertiserCounters()
 
