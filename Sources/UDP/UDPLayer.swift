@@ -88,7 +88,11 @@ public struct UDPLayer {
   public mutating func receive(from id: UDPEndpointID) -> UDPReceivedDatagram? {
     guard queuedDatagrams > 0 else { return nil }
     let budget = budget
-    guard let datagram = endpoints.update(id, { $0.dequeue(budget: budget) }) else { return nil }
+    // `update` gives nil for a closed endpoint and `.some(nil)` for an empty one: only a
+    // datagram taken counts down.
+    guard let taken = endpoints.update(id, { $0.dequeue(budget: budget) }),
+      let datagram = taken
+    else { return nil }
     queuedDatagrams -= 1
     return datagram
   }

@@ -43,6 +43,20 @@ struct UDPLayerReceiveTests {
     #expect(udp.queuedDatagrams == 0)
   }
 
+  /// A receive from an empty endpoint while another holds a datagram takes nothing and
+  /// counts nothing down (it did: the other endpoint's datagram was then never handed out,
+  /// and published UDP stopped answering after a flood, e2e publish-udp-flood).
+  @Test func anEmptyEndpointsReceiveLeavesTheCountAlone() throws {
+    var udp = UDPLayer()
+    let empty = try udp.bind(port: 9999)
+    let holder = try udp.bind(port: 7777)
+    #expect(deliver(C.hello, to: &udp) == .delivered(holder))
+    for _ in 0..<3 { #expect(udp.receive(from: empty) == nil) }
+    #expect(udp.queuedDatagrams == 1)
+    #expect(udp.receive(from: holder)?.payload == Array("hello netstack\n".utf8))
+    #expect(udp.queuedDatagrams == 0)
+  }
+
   @Test func zeroChecksumIsAccepted() throws {
     var udp = UDPLayer()
     let id = try udp.bind(port: 7777)
