@@ -235,6 +235,22 @@ daemon_alive() {
   daemon_running && [[ "$(readlink -f "/proc/$DAEMON_PID/exe" 2>/dev/null)" == "$NETSTACKD" ]]
 }
 
+# wait_for_slaac NAMESPACE [SECONDS]: waits (default 60 s) until tap0 in NAMESPACE has a
+# global fd00:: address that passed duplicate address detection and a default route via a
+# link-local router (the stack's advertisements, SLAAC); sets SLAAC_ADDRESS (without the
+# prefix length) and SLAAC_ROUTE, empty if they did not come in time (the caller checks).
+wait_for_slaac() {
+  local namespace=$1 deadline=$((SECONDS + ${2:-60}))
+  SLAAC_ADDRESS="" SLAAC_ROUTE=""
+  while ((SECONDS < deadline)); do
+    SLAAC_ADDRESS=$(ip netns exec "$namespace" ip -6 -o addr show dev tap0 scope global -tentative \
+      | awk '{ split($4, a, "/"); if (a[1] ~ /^fd00::/) print a[1] }' | head -n 1)
+    SLAAC_ROUTE=$(ip netns exec "$namespace" ip -6 route show default dev tap0 || true)
+    [[ -n "$SLAAC_ADDRESS" && "$SLAAC_ROUTE" == *"via fe80::"* ]] && return 0
+    sleep 0.5
+  done
+}
+
 # daemon_wait_serving [SECONDS]: waits (default 30 s) until the daemon has printed its
 # "serving" line, for tests whose stack is not reachable from the test's namespace (its TAP is
 # in a guest's namespace); fails if it exits or does not get there in time.

@@ -66,15 +66,8 @@ expect_match "the startup line names both DNS addresses" "dns 10\.0\.2\.3 and fd
   "$(cat "$DAEMON_OUT")"
 
 # --- 1. Address, route and DNS server from the advertisements -------------------------------
-address="" route=""
-deadline=$((SECONDS + 60))
-while ((SECONDS < deadline)); do
-  address=$(guest ip -6 -o addr show dev tap0 scope global -tentative \
-    | awk '{ split($4, a, "/"); if (a[1] ~ /^fd00::/) print a[1] }' | head -n 1)
-  route=$(guest ip -6 route show default dev tap0 || true)
-  [[ -n "$address" && "$route" == *"via fe80::"* ]] && break
-  sleep 0.5
-done
+wait_for_slaac "$GUEST"
+address=$SLAAC_ADDRESS route=$SLAAC_ROUTE
 expect_match "the guest formed an address in fd00::/64 from the advertisements" "^fd00::[0-9a-f:]+$" "$address"
 expect_match "... and a default route via the stack's link-local address" "via fe80::" "$route"
 answer=$(guest timeout 30 rdisc6 -1 -n -r 3 -w 4000 tap0 2>&1 || true)

@@ -58,15 +58,8 @@ daemon_wait_serving 30
 guest ip link set tap0 up
 
 # --- 1. SLAAC from the stack's advertisements ----------------------------------------------
-address="" route=""
-deadline=$((SECONDS + 60))
-while ((SECONDS < deadline)); do
-  address=$(guest ip -6 -o addr show dev tap0 scope global -tentative \
-    | awk '{ split($4, a, "/"); if (a[1] ~ /^fd00::/) print a[1] }' | head -n 1)
-  route=$(guest ip -6 route show default dev tap0 || true)
-  [[ -n "$address" && "$route" == *"via fe80::"* ]] && break
-  sleep 0.5
-done
+wait_for_slaac "$GUEST"
+address=$SLAAC_ADDRESS route=$SLAAC_ROUTE
 expect_match "the guest formed an address in fd00::/64 from the advertisements" "^fd00::[0-9a-f:]+$" "$address"
 expect_match "... and a default route via the stack's link-local address" "via fe80::" "$route"
 
