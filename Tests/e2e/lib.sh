@@ -222,11 +222,9 @@ daemon_start() {
   log "started netstackd $* (pid $DAEMON_PID)"
 }
 
-# daemon_running: whether the process we started exists and has not exited (a zombie, exited
-# and not yet waited for, still answers kill -0).
+# daemon_running: whether the daemon we started exists and has not exited (process_running).
 daemon_running() {
-  [[ -n "$DAEMON_PID" ]] && kill -0 "$DAEMON_PID" 2>/dev/null \
-    && [[ "$(awk '{print $3}' "/proc/$DAEMON_PID/stat" 2>/dev/null)" != Z ]]
+  [[ -n "$DAEMON_PID" ]] && process_running "$DAEMON_PID"
 }
 
 # daemon_alive: whether the daemon we started still runs: same PID, and that PID is still the
@@ -365,9 +363,16 @@ kernel_loss_dropped() {
   ns nft list chain inet e2e_loss "$1" | awk '/counter packets/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
 }
 
-# process_running PID: whether a process we started still runs (not exited, not a zombie).
+# process_running PID: whether a process we started still runs: not exited, and not a zombie
+# (exited, not yet waited for, which still answers kill -0). bash may reap the process at any
+# moment, so a stat file that is gone or empty means "not running": reading it as running once
+# made daemon_stop fail at once after a quick exit ("did not stop within 30s").
 process_running() {
-  kill -0 "$1" 2>/dev/null && [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]
+  local stat state
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  state=${stat##*) } # the field after the command name, which may hold spaces and parentheses
+  state=${state%% *}
+  [[ -n "$state" && "$state" != Z ]]
 }
 
 # daemon_rss_kb: the daemon's resident memory now (VmRSS from /proc/PID/status, in kB).
