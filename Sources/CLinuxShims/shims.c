@@ -270,3 +270,11 @@ int netstack_run_in_network_namespace(int namespace_fd, void (*body)(void *), vo
   if (joined != 0) return -joined;
   return work.result;
 }
+
+int netstack_usable_cpus(void) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  int count = CPU_COUNT(&set);
+  return count > 0 ? count : 1;
+}

@@ -135,7 +135,8 @@ extension DaemonOptions {
         not at all (0); auto (default): poll for up to 500 us after traffic, only while \
         frames arrive at most that far apart and the CPU is not busy with other work (a pause \
         of 10 ms to 1 s after a preemption), so an idle or slow link costs no CPU time: lower \
-        latency for CPU time (a sleeping loop is woken by an interrupt, slow in a VM)
+        latency for CPU time (a sleeping loop is woken by an interrupt, slow in a VM); auto \
+        does not poll when the daemon may run on one CPU only
         """
     ) { options, value, name throws(OptionError) in
       if value == "auto" {

@@ -13,7 +13,9 @@
 # - the idle daemon uses no CPU time: over 20 s after the ping, its utime + stime (from
 #   /proc/PID/stat) grow by a few ticks at most, where a spinning loop would take ~2,000;
 # - status names the mode ("event loop: busy poll adaptive, up to 500 us"), and with
-#   --busy-poll 0 the loop never polls.
+#   --busy-poll 0 the loop never polls;
+# - on one CPU (taskset -c 0) the default does not poll: the daemon says so at start, status
+#   says "off", and the loop never polls.
 source "$(dirname "$0")/lib.sh"
 e2e_begin busy-poll
 
@@ -77,6 +79,22 @@ daemon_stop TERM
 expect_eq "--busy-poll 0: exit status after SIGTERM" 0 "$DAEMON_STATUS"
 expect_eq "--busy-poll 0: loop.polls" 0 "$(counter loop.polls)"
 expect_eq "--busy-poll 0: loop.busy_turns_after_poll" 0 "$(counter loop.busy_turns_after_poll)"
+
+# --- One CPU: auto does not poll (polling waits for work only another CPU produces) ---
+: >"$DAEMON_OUT"
+: >"$DAEMON_ERR"
+ip netns exec "$NS" taskset -c 0 "$NETSTACKD" --tap tap0 --ip "$STACK_IP/$PREFIX" \
+  --host-ip "$HOST_IP/$PREFIX" --control "$WORK/control" >"$DAEMON_OUT" 2>"$DAEMON_ERR" </dev/null &
+DAEMON_PID=$!
+log "started netstackd under taskset -c 0 (pid $DAEMON_PID)"
+daemon_wait_ready
+expect_match "one CPU: the daemon says it does not poll" \
+  '^netstackd: busy polling off: this process may run on one CPU only' "$(cat "$DAEMON_OUT")"
+expect_eq "one CPU: status busy_poll" "off" "$(status_value 's["busy_poll"]')"
+ns ping -n -i 0.0002 -c 300 -W 2 -q "$STACK_IP" >/dev/null || fail "one CPU: ping failed"
+daemon_stop TERM
+expect_eq "one CPU: exit status after SIGTERM" 0 "$DAEMON_STATUS"
+expect_eq "one CPU: loop.polls" 0 "$(counter loop.polls)"
 
 if ((sleeping_median >= 25 && preempted == 0)); then
   # Generous: polling saves the wake-up, most of a sleeping loop's round trip here.

@@ -95,6 +95,10 @@ int netstack_run_in_network_namespace(int namespace_fd, void (*body)(void *), vo
 
 /// Numeric values of the TUN_F_* offload flags.
 extern const unsigned int netstack_tun_f_csum;
+/// How many CPUs the calling thread may run on (sched_getaffinity(2) and CPU_COUNT); 1 when
+/// the kernel does not say.
+int netstack_usable_cpus(void);
+
 extern const unsigned int netstack_tun_f_tso4;
 extern const unsigned int netstack_tun_f_tso6;
 extern const unsigned int netstack_tun_f_tso_ecn;
