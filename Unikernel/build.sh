@@ -9,7 +9,8 @@
 #
 # Output: .build-unikernel/ARCH/netstack-unikernel (ELF), and for IMAGE_FORMAT=binary (arm64)
 # .build-unikernel/ARCH/netstack-unikernel.img (the raw image xl loads). Environment: SWIFTC,
-# CLANG, LLD (default: the toolchain's), UNIKERNEL_OUT (default .build-unikernel).
+# CLANG, LLD (default: the toolchain's), UNIKERNEL_OUT (default .build-unikernel),
+# UNIKERNEL_OPTIMIZATION (swiftc's -Osize by default, or -O, for measuring).
 set -euo pipefail
 
 ARCH=${1:-x86_64}
@@ -35,8 +36,12 @@ MODULES=(
   "NetStack Sources/NetStack" "Netfront Drivers/Netfront" "XenBareMetal Unikernel/XenBareMetal"
   "UnikernelMain Unikernel/Main"
 )
+case ${UNIKERNEL_OPTIMIZATION:--Osize} in
+-Osize | -O) ;;
+*) echo "build.sh: UNIKERNEL_OPTIMIZATION is -Osize or -O" >&2; exit 2 ;;
+esac
 SWIFTFLAGS=(-enable-experimental-feature Embedded -enable-experimental-feature Lifetimes
-  -wmo -parse-as-library -Osize -target "$TRIPLE" -I "$OUT" -Xcc -ffreestanding
+  -wmo -parse-as-library "${UNIKERNEL_OPTIMIZATION:--Osize}" -target "$TRIPLE" -I "$OUT" -Xcc -ffreestanding
   -Xfrontend -disable-stack-protector -Xfrontend -function-sections "${ARCH_SWIFTFLAGS[@]}")
 CFLAGS=(--target="$TRIPLE" -ffreestanding -fno-builtin -nostdlib -fno-stack-protector -O2
   -ffunction-sections -fdata-sections
