@@ -21,11 +21,12 @@
 #   6. the host's ::1: with --host-loopback fd00::4, the guest reaches a TCP server and a UDP
 #      echo server on ::1 of netstackd's namespace at [fd00::4] and pings fd00::4; fd00::5 (not
 #      mapped, inside the guests' prefix, routed by the guest through the stack) is refused
-#      and counted;
+#      and counted; the stack's advertisements for fd00::4, a proxy's, have the override flag
+#      clear (RFC 4861 §7.2.8; its pcap);
 #   7. status (text and JSON) names the ports as [addr]:port and the ::1 mapping.
 source "$(dirname "$0")/lib.sh"
 e2e_begin publish-ipv6
-for tool in curl nc ping sha256sum; do
+for tool in curl nc ping sha256sum tshark; do
   command -v "$tool" >/dev/null || fail "$tool is not installed"
 done
 
@@ -143,7 +144,7 @@ for attempt in range(5):
 PY
 
 daemon_start --tap tap0 --netns "/run/netns/$GUEST" --relay --ip6 fd00::2/64 --mac "$MAC" \
-  --dns-address none --control "$CONTROL" --host-loopback fd00::4 \
+  --dns-address none --control "$CONTROL" --host-loopback fd00::4 --pcap "$WORK/stack.pcap" \
   --publish "tcp:[::]:8080=[fd00::100]:8000" --publish "udp:[::]:7070=[fd00::100]:7007" \
   --publish udp:7071=10.0.2.15:7007 --publish "tcp:[::1]:8082=[fd00::100]:8000"
 daemon_wait_serving 30
@@ -258,3 +259,11 @@ expect_ge "status --json counts UDP flows that showed the client" 3 \
 daemon_stop TERM 20
 expect_eq "netstackd exits 0 on SIGTERM" 0 "$DAEMON_STATUS"
 expect_counters_printed
+
+# The stack's advertisements of fd00::4 answer the guest as a proxy's: override clear.
+flags=$(tshark -r "$WORK/stack.pcap" -Y "eth.src == $MAC && icmpv6.type == 136 && icmpv6.nd.na.target_address == fd00::4" \
+  -T fields -e icmpv6.nd.na.flag.o 2>/dev/null | sort -u | tr '\n' ' ')
+expect_match "the proxy advertisements of fd00::4 have the override flag clear (pcap)" '^(0|False) $' "$flags"
+own=$(tshark -r "$WORK/stack.pcap" -Y "eth.src == $MAC && icmpv6.type == 136 && icmpv6.nd.na.target_address == fd00::2" \
+  -T fields -e icmpv6.nd.na.flag.o 2>/dev/null | sort -u | tr '\n' ' ')
+expect_match "... where those of its own fd00::2 have it set (pcap)" '^(1|True) $' "$own"
