@@ -10,7 +10,9 @@ import UDP
 extension DirectStack {
   /// Binds an endpoint (an ephemeral port of its own, never sent from) whose datagrams to
   /// `peer`:`peerPort` leave from `source`:`sourcePort` (0: the endpoint's own port), and
-  /// which receives the peer's datagrams to that address and port. `addressInUse` when
+  /// which receives the peer's datagrams to that address and port, and nothing else: not
+  /// what is sent to its port at an address of ours (`UDPEndpoint.takesFlowOnly`, counted
+  /// as `udp.dropped_outside_flow`), nor what comes from elsewhere. `addressInUse` when
   /// another endpoint has the same four numbers; `noRoute` when the families differ or an
   /// address is not unicast.
   public mutating func bindUDP(
@@ -19,7 +21,7 @@ extension DirectStack {
     guard source.isUnicast, peer.isUnicast, source.isIPv4 == peer.isIPv4, peerPort != 0 else {
       throw .noRoute
     }
-    let id = try udp.bind(port: 0)
+    let id = try udp.bind(port: 0, takesFlowOnly: true)
     guard let endpoint = udp.endpoint(id) else { throw .invalidEndpoint }
     let flow = UDPFlowKey(
       guest: peer, guestPort: peerPort, destination: source,

@@ -50,10 +50,12 @@ public struct UDPLayer {
   /// a service at an IPv4 and an IPv6 address binds both at once). With
   /// `acceptsOtherAddresses`, the endpoint also takes datagrams to a unicast
   /// address that is not ours while the IPv4 layer delivers them
-  /// (``UDPEndpoint/acceptsOtherAddresses``).
+  /// (``UDPEndpoint/acceptsOtherAddresses``). With `takesFlowOnly`, it takes no datagram by
+  /// its port, only those given to it by ``input(_:datagram:to:)``
+  /// (``UDPEndpoint/takesFlowOnly``).
   public mutating func bind(
     address: IPAddress? = nil, otherFamilyAddress: IPAddress? = nil, port: UInt16,
-    acceptsOtherAddresses: Bool = false
+    acceptsOtherAddresses: Bool = false, takesFlowOnly: Bool = false
   ) throws(UDPError) -> UDPEndpointID {
     guard !endpoints.isFull else { throw .tooManyEndpoints }
     let chosen: UInt16
@@ -67,7 +69,7 @@ public struct UDPLayer {
     let endpoint = UDPEndpoint(
       localAddress: address?.isUnspecified == true ? nil : address,
       otherFamilyAddress: otherFamilyAddress, localPort: chosen,
-      acceptsOtherAddresses: acceptsOtherAddresses,
+      acceptsOtherAddresses: acceptsOtherAddresses, takesFlowOnly: takesFlowOnly,
       datagramLimit: configuration.queueDatagramLimit, byteLimit: configuration.queueByteLimit)
     guard let id = endpoints.insert(endpoint) else { throw .tooManyEndpoints }
     endpointByPort[chosen] = id
@@ -154,7 +156,7 @@ public struct UDPLayer {
   {
     guard let datagram = checkedDatagram(delivery, bytes) else { return .dropped }
     guard let id = endpointByPort[datagram.destinationPort],
-      endpoints[id]?.accepts(delivery) == true
+      let endpoint = endpoints[id], endpoint.accepts(delivery)
     else {
       return refuse(delivery)
     }
@@ -172,6 +174,10 @@ public struct UDPLayer {
     guard let datagram = checkedDatagram(delivery, bytes) else { return .dropped }
     guard endpoints[id] != nil else {
       counters.droppedNotForUs += 1
+      return .dropped
+    }
+    guard !endpoint.takesFlowOnly else {
+      counters.droppedOutsideFlow += 1
       return .dropped
     }
     return enqueue(datagram, delivery: delivery, on: id)
