@@ -49,23 +49,10 @@ extension DirectStack {
   public mutating func sendUDPFromChosenSource(
     _ payload: Span<UInt8>, from id: UDPEndpointID, now: Instant
   ) throws(UDPError) {
-    guard let flow = chosenSourceUDP.flow(of: id), udp.endpoint(id) != nil else {
-      throw .invalidEndpoint
-    }
-    guard payload.count <= UDPHeader.maximumPayload else { throw .messageTooLong }
-    let packet = network.makePacketBuffer(
-      capacity: PacketBuffer.defaultHeadroom + UDPHeader.length + payload.count,
-      headroom: PacketBuffer.defaultHeadroom)
-    packet.append(copying: payload)
-    UDPHeader(sourcePort: flow.destinationPort, destinationPort: flow.guestPort)
-      .prepend(to: packet, source: flow.destination, destination: flow.guest)
-    do {
-      try network.send(
-        packet, protocolNumber: .udp, to: flow.guest,
-        options: TransportSendOptions(source: flow.destination), now: now)
-    } catch {
-      throw error == .tooLarge ? .messageTooLong : .noRoute
-    }
+    guard let flow = chosenSourceUDP.flow(of: id) else { throw .invalidEndpoint }
+    try udp.send(
+      payload, from: id, source: flow.destination, sourcePort: flow.destinationPort,
+      to: flow.guest, port: flow.guestPort, through: &network, now: now)
   }
 
   /// Hands a relayed UDP datagram (`transport`: its UDP header and payload) to the endpoint

@@ -129,11 +129,37 @@ public struct UDPLayer {
       counters.sendErrors += 1
       throw .noRoute
     }
+    try transmit(
+      payload, from: source, port: endpoint.localPort, to: destination, port: port,
+      through: &network, now: now)
+  }
+
+  /// Sends `payload` for endpoint `id` from `source`:`sourcePort`, an address and port its
+  /// owner chose and the stack need not own (a published port's flow showing the guest its
+  /// client, ``UDPEndpoint/takesFlowOnly``), to `destination`:`port`. Counted as
+  /// ``send(_:from:to:port:through:now:)`` counts.
+  public mutating func send<Network: TransportNetwork>(
+    _ payload: Span<UInt8>, from id: UDPEndpointID, source: IPAddress, sourcePort: UInt16,
+    to destination: IPAddress, port: UInt16, through network: inout Network, now: Instant
+  ) throws(UDPError) {
+    guard endpoint(id) != nil else { throw .invalidEndpoint }
+    guard payload.count <= UDPHeader.maximumPayload else { throw .messageTooLong }
+    try transmit(
+      payload, from: source, port: sourcePort, to: destination, port: port, through: &network,
+      now: now)
+  }
+
+  /// Builds the datagram (header and checksum, RFC 768) and hands it to `network`; counted
+  /// as sent, or as a send error.
+  private mutating func transmit<Network: TransportNetwork>(
+    _ payload: Span<UInt8>, from source: IPAddress, port sourcePort: UInt16,
+    to destination: IPAddress, port: UInt16, through network: inout Network, now: Instant
+  ) throws(UDPError) {
     let packet = network.makePacketBuffer(
       capacity: PacketBuffer.defaultHeadroom + UDPHeader.length + payload.count,
       headroom: PacketBuffer.defaultHeadroom)
     packet.append(copying: payload)
-    UDPHeader(sourcePort: endpoint.localPort, destinationPort: port)
+    UDPHeader(sourcePort: sourcePort, destinationPort: port)
       .prepend(to: packet, source: source, destination: destination)
     do {
       try network.send(
@@ -160,6 +186,10 @@ public struct UDPLayer {
     else {
       return refuse(delivery)
     }
+    guard !endpoint.takesFlowOnly else {
+      counters.droppedOutsideFlow += 1
+      return .dropped
+    }
     return enqueue(datagram, delivery: delivery, on: id)
   }
 
@@ -174,10 +204,6 @@ public struct UDPLayer {
     guard let datagram = checkedDatagram(delivery, bytes) else { return .dropped }
     guard endpoints[id] != nil else {
       counters.droppedNotForUs += 1
-      return .dropped
-    }
-    guard !endpoint.takesFlowOnly else {
-      counters.droppedOutsideFlow += 1
       return .dropped
     }
     return enqueue(datagram, delivery: delivery, on: id)

@@ -87,4 +87,16 @@ struct ChosenSourceUDPTests {
     #expect(stack.udp.receive(from: id) == nil)
     #expect(stack.takeRelayedUDPDatagrams().count == 1, "another flow of the guest's")
   }
+
+  /// Its datagrams count as `udp.datagrams_sent` as any other endpoint's.
+  @Test func itsSendsAreCounted() throws {
+    var (stack, device, now) = try relay.makeStack()
+    let id = try stack.bindUDP(
+      from: .v6(Self.client), sourcePort: 40001, peer: .v6(Fixture.peer), peerPort: 7007)
+    let before = stack.udp.counters.datagramsSent
+    try stack.sendUDPFromChosenSource([7].span, from: id, now: now)
+    try stack.sendUDPFromChosenSource([8].span, from: id, now: now)
+    #expect(relay.sent(&stack, &device, &now).count == 2)
+    #expect(stack.udp.counters.datagramsSent == before + 2)
+  }
 }

@@ -11,6 +11,7 @@
 #      fd01::2 and port;
 #   2. udp:[::]:7070=[fd00::100]:7007: a datagram echoed back over IPv6; the guest's server saw
 #      the client's fd01::2 and port; two clients on ports of their own each get their answers;
+#      the stack counts the datagrams it sent the guest in udp.datagrams_sent;
 #   3. udp:7071=10.0.2.15:7007 (IPv4): the guest's server saw the remote client's 10.99.0.2
 #      and port, not the gateway;
 #   4. tcp:[::1]:8082=[fd00::100]:8000: a client on netstackd's ::1 appears in the guest at
@@ -184,6 +185,7 @@ expect_match "the guest's TCP server saw the client's own IPv6 address and port"
   "^tcp from \[fd01::2\]:$port$" "$(cat "$WORK/guest.log")"
 
 # --- 2. UDP over IPv6, the client's address ---------------------------------------------------
+sent_before=$(status_value 's["counters"]["udp"]["datagrams_sent"]')
 for text in first-v6 second-v6; do
   out=$(remote "$PYTHON" -u "$WORK/udp-client.py" fd01::1 7070 "$text" 2>&1 || true)
   expect_eq "udp:[::]:7070 echoes '$text' through the guest" "answer $text" "$(tail -n 1 <<<"$out")"
@@ -191,6 +193,9 @@ for text in first-v6 second-v6; do
   expect_match "the guest's UDP server saw the client's own IPv6 address and port ($text)" \
     "^udp from v6 fd01::2:$port$" "$(cat "$WORK/guest.log")"
 done
+json=$(daemon_status_json)
+expect_ge "udp.datagrams_sent counts the datagrams sent to the guest from the clients' addresses" \
+  $((sent_before + 2)) "$(status_value 's["counters"]["udp"]["datagrams_sent"]' "$json")"
 
 # --- 3. UDP over IPv4, the client's address ---------------------------------------------------
 out=$(remote "$PYTHON" -u "$WORK/udp-client.py" 10.99.0.1 7071 hello-v4 2>&1 || true)
