@@ -11,7 +11,8 @@
 #      fd01::2 and port;
 #   2. udp:[::]:7070=[fd00::100]:7007: a datagram echoed back over IPv6; the guest's server saw
 #      the client's fd01::2 and port; two clients on ports of their own each get their answers;
-#      the stack counts the datagrams it sent the guest in udp.datagrams_sent;
+#      the stack counts the datagrams it sent the guest in udp.datagrams_sent, and status
+#      (text and JSON) shows each flow's guest side as the client's own address and port;
 #   3. udp:7071=10.0.2.15:7007 (IPv4): the guest's server saw the remote client's 10.99.0.2
 #      and port, not the gateway;
 #   4. tcp:[::1]:8082=[fd00::100]:8000: a client on netstackd's ::1 appears in the guest at
@@ -186,16 +187,27 @@ expect_match "the guest's TCP server saw the client's own IPv6 address and port"
 
 # --- 2. UDP over IPv6, the client's address ---------------------------------------------------
 sent_before=$(status_value 's["counters"]["udp"]["datagrams_sent"]')
+ports=()
 for text in first-v6 second-v6; do
   out=$(remote "$PYTHON" -u "$WORK/udp-client.py" fd01::1 7070 "$text" 2>&1 || true)
   expect_eq "udp:[::]:7070 echoes '$text' through the guest" "answer $text" "$(tail -n 1 <<<"$out")"
   port=$(sed -n 's/^local //p' <<<"$out")
+  ports+=("$port")
   expect_match "the guest's UDP server saw the client's own IPv6 address and port ($text)" \
     "^udp from v6 fd01::2:$port$" "$(cat "$WORK/guest.log")"
 done
 json=$(daemon_status_json)
 expect_ge "udp.datagrams_sent counts the datagrams sent to the guest from the clients' addresses" \
   $((sent_before + 2)) "$(status_value 's["counters"]["udp"]["datagrams_sent"]' "$json")"
+clients='("[fd01::2]:'"${ports[0]}"'", "[fd01::2]:'"${ports[1]}"'")'
+guest_sides='",".join(sorted(f["guest_side"] for p in s["published"]["ports"] if p["host"] == "[::]:7070" for f in p["flows"] if f["client"] in '"$clients"'))'
+expected=$(printf '%s\n' "[fd01::2]:${ports[0]} -> [fd00::100]:7007" \
+  "[fd01::2]:${ports[1]} -> [fd00::100]:7007" | LC_ALL=C sort | paste -sd,)
+expect_eq "status --json: each UDP flow's guest side is its client's own address and port" \
+  "$expected" "$(status_value "$guest_sides" "$json")"
+expect_match "status (text): the flow's guest side is its client's address and port" \
+  "\[fd01::2\]:${ports[0]} => \[fd01::2\]:${ports[0]} -> \[fd00::100\]:7007" \
+  "$(timeout 10 "$NETSTACKD" status --control "$CONTROL")"
 
 # --- 3. UDP over IPv4, the client's address ---------------------------------------------------
 out=$(remote "$PYTHON" -u "$WORK/udp-client.py" 10.99.0.1 7071 hello-v4 2>&1 || true)
