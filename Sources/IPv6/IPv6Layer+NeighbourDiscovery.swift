@@ -249,16 +249,18 @@ extension IPv6Layer {
     ndpCounters.neighbourSolicitationsSent += 1
   }
 
-  /// Sends a neighbour advertisement of `target` (ours) with our link-layer address, the
-  /// override flag, and the router flag while the interface advertises (RFC 4861 §7.2.4: a
-  /// router's advertisements without it would make hosts drop it as their default router,
-  /// §7.2.5).
+  /// Sends a neighbour advertisement of `target` (ours or proxied) with our link-layer
+  /// address, and the router flag while the interface advertises (RFC 4861 §7.2.4: a router's
+  /// advertisements without it would make hosts drop it as their default router, §7.2.5). The
+  /// override flag is set for an address of ours and clear for a proxied one (§7.2.8: a proxy's
+  /// advertisement must not replace the owner's cached link-layer address, should it appear).
   mutating func sendNeighbourAdvertisement(
     for target: IPv6Address, to destination: IPv6Address, linkDestination: MACAddress?,
     solicited: Bool, now: Instant
   ) {
+    let isProxied = proxiedAddresses.contains(target)
     let message = NeighbourAdvertisementMessage(
-      router: advertiser != nil, solicited: solicited, override: true, target: target,
+      router: advertiser != nil, solicited: solicited, override: !isProxied, target: target,
       options: NDPOptions(targetLinkLayerAddress: link.hardwareAddress))
     sendNDP(
       message.icmpHeader, body: message.body, source: target, destination: destination,

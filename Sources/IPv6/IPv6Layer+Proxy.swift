@@ -3,8 +3,9 @@ import NetCore
 /// Addresses the layer answers for without owning them (RFC 4861 §7.2.8, proxy neighbour
 /// advertisements): a gateway's stand-in for a host behind it, such as the relay's address for
 /// the host's loopback, which guests on the link resolve as a neighbour. Solicitations for it
-/// get the layer's link-layer address (and another node's duplicate address detection for it
-/// an advertisement to all nodes, as for an address of ours); packets to it are not ours and
+/// get the layer's link-layer address with the override flag clear (and another node's
+/// duplicate address detection for it an advertisement to all nodes, as for an address of
+/// ours); packets to it are not ours and
 /// go where any other address's go (the relay).
 extension IPv6Layer {
   /// The most proxied addresses.

@@ -46,7 +46,8 @@ extension DirectNetworkStack {
           from: source.address, sourcePort: source.port, peer: peer.address, peerPort: peer.port)
         return DirectUDPSocket(
           runtime: runtime, id: id, localPort: runtime.stack.udp.endpoint(id)!.localPort,
-          hasChosenSource: true)
+          hasChosenSource: true,
+          chosenSource: runtime.stack.chosenUDPSource(of: id).map { SocketAddress($0, $1) })
       } catch {
         throw NetworkError(error)
       }

@@ -249,6 +249,9 @@ public struct DirectUDPSocket: UDPSocketHandle {
   /// Whether it sends from a chosen address and port, only to its one peer
   /// (``DirectNetworkStack/bindUDP(from:to:)``).
   var hasChosenSource = false
+  /// The address and port it sends from when it has a chosen source (the client's, or
+  /// `--host-loopback`'s address with the socket's own port).
+  public var chosenSource: SocketAddress? = nil
 
   public func receive() async throws(NetworkError) -> (payload: [UInt8], from: SocketAddress) {
     try await runtime.loop.run {

@@ -26,6 +26,10 @@ public final class DirectStackRuntime: @unchecked Sendable {
   private var watchingWritable = false
   /// Whether the halt of router advertising has been logged.
   private var advertisingHaltReported = false
+  /// The IPv6 layer's duplicate addresses at the last look (`ndp.duplicate_addresses`).
+  private var duplicatesSeen: UInt64 = 0
+  /// Whether the relay's IPv6 DNS address's failed detection has been logged.
+  private var relayDNS6DuplicateReported = false
   /// When the last poll asked to be polled again. The first turn comes at once: the stack may
   /// have been given work before the loop runs (a DHCP client's DISCOVER, a gratuitous ARP)
   /// that no frame from the peer will prompt (passt, QEMU and a silent link send nothing first).
@@ -89,6 +93,7 @@ public final class DirectStackRuntime: @unchecked Sendable {
     }
     reportDHCPEvents()
     reportAdvertisingHalt()
+    reportRelayDNS6Duplicate()
     if let afterPoll {
       afterPoll(now)
       if stack.hasFramesToSend { transmitQueued(now: now) }
@@ -162,6 +167,22 @@ public final class DirectStackRuntime: @unchecked Sendable {
     logger.error(
       "ipv6: router advertisements stopped: the link-local address failed duplicate address "
         + "detection (another node on the link answers for it); guests get no IPv6 router")
+  }
+
+  /// Logs, once, that the relay's IPv6 DNS address failed duplicate address detection
+  /// (another node on the link, a guest, answers for it): DNS over IPv6 is off. Looks only
+  /// when the layer has detected a duplicate since the last turn.
+  private func reportRelayDNS6Duplicate() {
+    let detected = stack.ipv6.ndpCounters.duplicateAddresses
+    guard detected != duplicatesSeen else { return }
+    duplicatesSeen = detected
+    guard !relayDNS6DuplicateReported, stack.relayDNS6IsDuplicate,
+      let address = stack.relay?.dnsAddress6
+    else { return }
+    relayDNS6DuplicateReported = true
+    logger.warning(
+      "relay: dns: \(address) failed duplicate address detection (another node on the link "
+        + "answers for it): no DNS over IPv6; guests that use it get no answers")
   }
 
   private func reportDHCPEvents() {

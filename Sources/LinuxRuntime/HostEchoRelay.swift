@@ -15,10 +15,18 @@ import NetworkAPI
 /// Where the host allows no ping sockets (the range is `1 0` by default), the first socket
 /// fails at start: the relay says so in the log and in status (``unavailableReason``), and the
 /// stack answers guests' echo requests to other hosts with "communication administratively
-/// prohibited" (counted). A send that fails answers "network" or "host unreachable", and so
-/// does an ICMP error about a request that reaches the socket (`IP_RECVERR`, `IPV6_RECVERR`:
-/// ICMPv6 destination unreachable codes are passed on as they came, RFC 4443 §3.1). Flows
-/// expire after the table's idle timeout (a ``LoopTimer``). Loop thread only.
+/// prohibited" (counted). A send that fails answers "network" or "host unreachable"
+/// (ENETUNREACH, EHOSTUNREACH) or "administratively prohibited" (EACCES, EPERM). An ICMP
+/// destination unreachable about a request that reaches the socket (`IP_RECVERR`,
+/// `IPV6_RECVERR`) goes to the guest with its reason mapped (`RelayUnreachable`), not copied:
+/// ICMPv6 codes (RFC 4443 §3.1) 0 no route and 6 reject route become no route, 2 beyond scope
+/// (of the host's source, not the guest's) and 3 address unreachable become address
+/// unreachable, 4 stays port unreachable, 1 prohibited and 5 source address failed policy
+/// become administratively prohibited, and any other code address unreachable; ICMPv4 codes
+/// (RFC 792, RFC 1122 §3.2.2.1) 0, 6 and 11 become network unreachable, 3 port, 9, 10 and 13
+/// administratively prohibited, and the rest (fragmentation needed too: its MTU is not
+/// carried) host unreachable. Other ICMP errors are dropped (counted). Flows expire after the
+/// table's idle timeout (a ``LoopTimer``). Loop thread only.
 ///
 /// Right after a request is sent, its socket is read once: a host reached through the host's
 /// own namespaces (loopback, a veth pair) answers inside the `sendto` itself (the kernel runs

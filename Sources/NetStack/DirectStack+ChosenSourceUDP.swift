@@ -10,7 +10,9 @@ import UDP
 extension DirectStack {
   /// Binds an endpoint (an ephemeral port of its own, never sent from) whose datagrams to
   /// `peer`:`peerPort` leave from `source`:`sourcePort` (0: the endpoint's own port), and
-  /// which receives the peer's datagrams to that address and port. `addressInUse` when
+  /// which receives the peer's datagrams to that address and port, and nothing else: not
+  /// what is sent to its port at an address of ours (`UDPEndpoint.takesFlowOnly`, counted
+  /// as `udp.dropped_outside_flow`), nor what comes from elsewhere. `addressInUse` when
   /// another endpoint has the same four numbers; `noRoute` when the families differ or an
   /// address is not unicast.
   public mutating func bindUDP(
@@ -19,7 +21,7 @@ extension DirectStack {
     guard source.isUnicast, peer.isUnicast, source.isIPv4 == peer.isIPv4, peerPort != 0 else {
       throw .noRoute
     }
-    let id = try udp.bind(port: 0)
+    let id = try udp.bind(port: 0, takesFlowOnly: true)
     guard let endpoint = udp.endpoint(id) else { throw .invalidEndpoint }
     let flow = UDPFlowKey(
       guest: peer, guestPort: peerPort, destination: source,
@@ -47,23 +49,10 @@ extension DirectStack {
   public mutating func sendUDPFromChosenSource(
     _ payload: Span<UInt8>, from id: UDPEndpointID, now: Instant
   ) throws(UDPError) {
-    guard let flow = chosenSourceUDP.flow(of: id), udp.endpoint(id) != nil else {
-      throw .invalidEndpoint
-    }
-    guard payload.count <= UDPHeader.maximumPayload else { throw .messageTooLong }
-    let packet = network.makePacketBuffer(
-      capacity: PacketBuffer.defaultHeadroom + UDPHeader.length + payload.count,
-      headroom: PacketBuffer.defaultHeadroom)
-    packet.append(copying: payload)
-    UDPHeader(sourcePort: flow.destinationPort, destinationPort: flow.guestPort)
-      .prepend(to: packet, source: flow.destination, destination: flow.guest)
-    do {
-      try network.send(
-        packet, protocolNumber: .udp, to: flow.guest,
-        options: TransportSendOptions(source: flow.destination), now: now)
-    } catch {
-      throw error == .tooLarge ? .messageTooLong : .noRoute
-    }
+    guard let flow = chosenSourceUDP.flow(of: id) else { throw .invalidEndpoint }
+    try udp.send(
+      payload, from: id, source: flow.destination, sourcePort: flow.destinationPort,
+      to: flow.guest, port: flow.guestPort, through: &network, now: now)
   }
 
   /// Hands a relayed UDP datagram (`transport`: its UDP header and payload) to the endpoint

@@ -52,6 +52,14 @@ extension DirectStack {
     return ipv6.answerNeighbourSolicitations(for: address, now: now)
   }
 
+  /// Whether the relay's IPv6 DNS address failed duplicate address detection (RFC 4862
+  /// §5.4.5, counted as `ndp.duplicate_addresses`): another node on the link, a guest,
+  /// answers for it, so the stack never takes it and DNS over IPv6 is off.
+  public var relayDNS6IsDuplicate: Bool {
+    guard let address = relay?.dnsAddress6 else { return false }
+    return ipv6.addressTable.entry(for: address)?.state == .duplicate
+  }
+
   /// A datagram to another host (`IPv4Delivery.isRelayed`): refused with ICMP "communication
   /// administratively prohibited" if the policy says so, else an echo request or a UDP datagram
   /// is queued for the host side, TCP goes to the TCP layer as a relayed segment (see

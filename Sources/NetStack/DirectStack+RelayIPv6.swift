@@ -38,7 +38,7 @@ extension DirectStack {
     defer { relay = gateway }
     if delivery.source.isLinkLocal {
       // RFC 4291 §2.5.6: a link-local source is never forwarded off the link.
-      gateway.counters.refusedReserved += 1
+      gateway.counters.refusedLinkLocalSource += 1
       ipv6.sendDestinationUnreachable(
         .beyondScopeOfSource, about: packet, linkMulticast: delivery.linkMulticast, now: now)
       return

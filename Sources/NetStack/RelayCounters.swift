@@ -11,6 +11,10 @@ public struct RelayCounters: CounterGroup, Sendable, Equatable {
   public var refusedGuestSubnet: UInt64 = 0
   /// Refused: inside a `--deny` range.
   public var refusedDenied: UInt64 = 0
+  /// Refused (answered with ICMPv6 destination unreachable, beyond scope of source address,
+  /// RFC 4443 §3.1 code 2): from a guest's link-local address, which is not routable off its
+  /// link (RFC 4291 §2.5.6; Linux's forwarding refuses it with the same code).
+  public var refusedLinkLocalSource: UInt64 = 0
   /// Echo requests handed to the host side.
   public var echoRequestsRelayed: UInt64 = 0
   /// Echo requests refused because the host allows no ICMP sockets.
@@ -48,6 +52,7 @@ public struct RelayCounters: CounterGroup, Sendable, Equatable {
     body("refused_reserved", refusedReserved)
     body("refused_guest_subnet", refusedGuestSubnet)
     body("refused_denied", refusedDenied)
+    body("refused_link_local_source", refusedLinkLocalSource)
     body("echo_requests_relayed", echoRequestsRelayed)
     body("echo_refused_unavailable", echoRefusedUnavailable)
     body("echo_dropped_queue_full", echoDroppedQueueFull)

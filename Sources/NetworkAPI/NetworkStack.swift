@@ -111,6 +111,11 @@ public protocol UDPSocketHandle: Sendable {
   /// The port bound (the one chosen, when 0 was asked for).
   var localPort: UInt16 { get }
 
+  /// The address and port its datagrams leave from when they are not the stack's own address
+  /// and ``localPort``: a published port's flow that shows the guest its client (nil
+  /// otherwise, the default).
+  var chosenSource: SocketAddress? { get }
+
   /// Waits for the next datagram.
   func receive() async throws(NetworkError) -> (payload: [UInt8], from: SocketAddress)
 
@@ -119,6 +124,11 @@ public protocol UDPSocketHandle: Sendable {
 
   /// Unbinds the socket.
   func close() async
+}
+
+extension UDPSocketHandle {
+  /// None: datagrams leave from the stack's own address and ``localPort``.
+  public var chosenSource: SocketAddress? { nil }
 }
 
 /// An IP address of either family and a port.

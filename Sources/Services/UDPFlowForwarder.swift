@@ -21,6 +21,10 @@ public final class UDPFlowForwarder<Front: UDPSocketHandle, Back: NetworkStack>:
     public var client: SocketAddress
     /// The local port of the flow's socket on the back stack.
     public var backPort: UInt16
+    /// Where the target sees the flow come from when the back socket chose it (its
+    /// `chosenSource`: the client's address and port for a published port's flow); nil for
+    /// the back stack's own address at ``backPort``.
+    public var backSource: SocketAddress?
     public var datagramsToTarget: UInt64
     public var datagramsToClient: UInt64
     public var bytesToTarget: UInt64
@@ -170,7 +174,8 @@ public final class UDPFlowForwarder<Front: UDPSocketHandle, Back: NetworkStack>:
     counters.flowsOpened += 1
     flows[client] = Flow(
       snapshot: FlowSnapshot(
-        client: client, backPort: socket.localPort, datagramsToTarget: 0, datagramsToClient: 0,
+        client: client, backPort: socket.localPort, backSource: socket.chosenSource,
+        datagramsToTarget: 0, datagramsToClient: 0,
         bytesToTarget: 0, bytesToClient: 0, started: now, lastActive: now),
       socket: socket)
     Task(executorPreference: executor) { await self.relayAnswers(on: socket, to: client) }

@@ -15,6 +15,10 @@ public struct UDPCounters: CounterGroup, Sendable, Equatable {
   /// Addressed to another host (delivered while the interface had no address) and no
   /// endpoint asked for such datagrams; never answered.
   public var droppedNotForUs: UInt64 = 0
+  /// Addressed to one of ours at the port of an endpoint that takes only its flow's
+  /// datagrams (``UDPEndpoint/takesFlowOnly``: a published port's flow that shows the guest
+  /// its client's address, whose port nobody should send to); never answered.
+  public var droppedOutsideFlow: UInt64 = 0
   /// The endpoint's receive queue was full.
   public var droppedQueueFull: UInt64 = 0
   /// Sends that failed (no route, too large).
@@ -31,6 +35,7 @@ public struct UDPCounters: CounterGroup, Sendable, Equatable {
     body("dropped_bad_checksum", droppedBadChecksum)
     body("dropped_no_port", droppedNoPort)
     body("dropped_not_for_us", droppedNotForUs)
+    body("dropped_outside_flow", droppedOutsideFlow)
     body("dropped_queue_full", droppedQueueFull)
     body("send_errors", sendErrors)
   }

@@ -16,6 +16,11 @@ public struct UDPEndpoint {
   /// (`IPv4Delivery.isForOtherAddress`): a DHCP client's port, for the replies a server
   /// unicasts to the address it offers (RFC 2131 §4.1).
   public let acceptsOtherAddresses: Bool
+  /// Whether it takes only the datagrams its owner chooses for it by their four numbers
+  /// (``UDPLayer/input(_:datagram:to:)``), none by its port: a published port's flow that
+  /// sends from its client's address (`DirectStack+ChosenSourceUDP.swift`) owns its port only
+  /// to have one, and its peer never sends to an address of ours.
+  public let takesFlowOnly: Bool
   public private(set) var queue: BoundedQueue<UDPReceivedDatagram>
   /// Payload bytes queued.
   public private(set) var queuedBytes = 0
@@ -26,12 +31,14 @@ public struct UDPEndpoint {
 
   public init(
     localAddress: IPAddress?, otherFamilyAddress: IPAddress? = nil, localPort: UInt16,
-    acceptsOtherAddresses: Bool = false, datagramLimit: Int, byteLimit: Int
+    acceptsOtherAddresses: Bool = false, takesFlowOnly: Bool = false, datagramLimit: Int,
+    byteLimit: Int
   ) {
     self.localAddress = localAddress
     self.otherFamilyAddress = localAddress == nil ? nil : otherFamilyAddress
     self.localPort = localPort
     self.acceptsOtherAddresses = acceptsOtherAddresses
+    self.takesFlowOnly = takesFlowOnly
     queue = BoundedQueue(limit: datagramLimit)
     self.byteLimit = byteLimit
   }

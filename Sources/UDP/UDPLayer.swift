@@ -50,10 +50,12 @@ public struct UDPLayer {
   /// a service at an IPv4 and an IPv6 address binds both at once). With
   /// `acceptsOtherAddresses`, the endpoint also takes datagrams to a unicast
   /// address that is not ours while the IPv4 layer delivers them
-  /// (``UDPEndpoint/acceptsOtherAddresses``).
+  /// (``UDPEndpoint/acceptsOtherAddresses``). With `takesFlowOnly`, it takes no datagram by
+  /// its port, only those given to it by ``input(_:datagram:to:)``
+  /// (``UDPEndpoint/takesFlowOnly``).
   public mutating func bind(
     address: IPAddress? = nil, otherFamilyAddress: IPAddress? = nil, port: UInt16,
-    acceptsOtherAddresses: Bool = false
+    acceptsOtherAddresses: Bool = false, takesFlowOnly: Bool = false
   ) throws(UDPError) -> UDPEndpointID {
     guard !endpoints.isFull else { throw .tooManyEndpoints }
     let chosen: UInt16
@@ -67,7 +69,7 @@ public struct UDPLayer {
     let endpoint = UDPEndpoint(
       localAddress: address?.isUnspecified == true ? nil : address,
       otherFamilyAddress: otherFamilyAddress, localPort: chosen,
-      acceptsOtherAddresses: acceptsOtherAddresses,
+      acceptsOtherAddresses: acceptsOtherAddresses, takesFlowOnly: takesFlowOnly,
       datagramLimit: configuration.queueDatagramLimit, byteLimit: configuration.queueByteLimit)
     guard let id = endpoints.insert(endpoint) else { throw .tooManyEndpoints }
     endpointByPort[chosen] = id
@@ -127,11 +129,37 @@ public struct UDPLayer {
       counters.sendErrors += 1
       throw .noRoute
     }
+    try transmit(
+      payload, from: source, port: endpoint.localPort, to: destination, port: port,
+      through: &network, now: now)
+  }
+
+  /// Sends `payload` for endpoint `id` from `source`:`sourcePort`, an address and port its
+  /// owner chose and the stack need not own (a published port's flow showing the guest its
+  /// client, ``UDPEndpoint/takesFlowOnly``), to `destination`:`port`. Counted as
+  /// ``send(_:from:to:port:through:now:)`` counts.
+  public mutating func send<Network: TransportNetwork>(
+    _ payload: Span<UInt8>, from id: UDPEndpointID, source: IPAddress, sourcePort: UInt16,
+    to destination: IPAddress, port: UInt16, through network: inout Network, now: Instant
+  ) throws(UDPError) {
+    guard endpoint(id) != nil else { throw .invalidEndpoint }
+    guard payload.count <= UDPHeader.maximumPayload else { throw .messageTooLong }
+    try transmit(
+      payload, from: source, port: sourcePort, to: destination, port: port, through: &network,
+      now: now)
+  }
+
+  /// Builds the datagram (header and checksum, RFC 768) and hands it to `network`; counted
+  /// as sent, or as a send error.
+  private mutating func transmit<Network: TransportNetwork>(
+    _ payload: Span<UInt8>, from source: IPAddress, port sourcePort: UInt16,
+    to destination: IPAddress, port: UInt16, through network: inout Network, now: Instant
+  ) throws(UDPError) {
     let packet = network.makePacketBuffer(
       capacity: PacketBuffer.defaultHeadroom + UDPHeader.length + payload.count,
       headroom: PacketBuffer.defaultHeadroom)
     packet.append(copying: payload)
-    UDPHeader(sourcePort: endpoint.localPort, destinationPort: port)
+    UDPHeader(sourcePort: sourcePort, destinationPort: port)
       .prepend(to: packet, source: source, destination: destination)
     do {
       try network.send(
@@ -154,9 +182,13 @@ public struct UDPLayer {
   {
     guard let datagram = checkedDatagram(delivery, bytes) else { return .dropped }
     guard let id = endpointByPort[datagram.destinationPort],
-      endpoints[id]?.accepts(delivery) == true
+      let endpoint = endpoints[id], endpoint.accepts(delivery)
     else {
       return refuse(delivery)
+    }
+    guard !endpoint.takesFlowOnly else {
+      counters.droppedOutsideFlow += 1
+      return .dropped
     }
     return enqueue(datagram, delivery: delivery, on: id)
   }

@@ -1,6 +1,8 @@
 import ControlProtocol
+import IPv6
 import LinuxRuntime
 import NetCore
+import NetStack
 import NetworkAPI
 import Services
 
@@ -24,6 +26,7 @@ extension Daemon {
         hostLoopback: options.hostLoopback, hostLoopbackIPv6: options.hostLoopbackIPv6),
       udpIdleTimeout: flowIdleTimeout, logger: logger)
     table.halfClosedTimeout = options.halfClosedTimeout
+    table.ipv6Runs = runtime.stack.ipv6.isStarted
     table.hostLifetime = options.hostSocketLifetime
     published = table
     for spec in options.publishes {

@@ -151,6 +151,7 @@ extension Daemon {
       hostLoopback: gateway.policy.hostLoopback.map { "\($0)" },
       echo: relayEcho?.unavailableReason.map { "unavailable: \($0)" } ?? "ICMP sockets")
     status.hostLoopbackIPv6 = gateway.policy.hostLoopbackIPv6.map { "\($0)" }
+    status.dnsAddress6Duplicate = stack.relayDNS6IsDuplicate
     if let echo = relayEcho {
       status.echoFlowLimit = echo.table.maximumFlows
       status.echoIdleTimeoutSeconds = echo.table.idleTimeout.seconds

@@ -1,4 +1,5 @@
 import ControlProtocol
+import IPv6
 import NetCore
 
 /// The options of published ports (`--publish`, the host into the guests) and their checks.
@@ -32,7 +33,8 @@ extension DaemonOptions {
   var hasUDPFlows: Bool { !udpForwards.isEmpty || !publishes.isEmpty }
 
   /// Published ports and UDP forwards need the direct backend; no host port twice; at most
-  /// ``PublishedPortTable/maximumPorts``.
+  /// ``PublishedPortTable/maximumPorts``; an IPv6 guest needs IPv6 (which no stack runs on a
+  /// link whose MTU is below 1280, RFC 8200 §5).
   func validatePublishing() throws(OptionError) {
     if backend == .socket {
       if !publishes.isEmpty {
@@ -49,6 +51,12 @@ extension DaemonOptions {
     where publishes[..<index].contains(where: { spec.clashes(with: $0) }) {
       throw OptionError(
         "--publish", "\(spec.transport.rawValue) \(spec.hostEndpoint) is published twice")
+    }
+    if let mtu, mtu < IPv6Header.minimumMTU,
+      let spec = publishes.first(where: { !$0.guestAddress.isIPv4 })
+    {
+      throw OptionError(
+        "--publish", "'\(spec)': an IPv6 guest needs IPv6, which a --mtu below 1280 turns off")
     }
     if Set(udpForwards.map(\.port)).count != udpForwards.count {
       throw OptionError("--forward", "the same UDP port is forwarded twice")

@@ -103,6 +103,9 @@ final class PublishedPortTable: @unchecked Sendable {
   var hostLifetime = HostSocketLifetime()
   /// The UDP flows of every port, at most ``maximumUDPFlows``.
   let udpFlows = FlowAllowance(limit: PublishedPortTable.maximumUDPFlows)
+  /// Whether the stack runs IPv6 (not on a link whose MTU is below 1280): an IPv6 guest's
+  /// port is refused without it.
+  var ipv6Runs = true
   /// Whether the task that resets half-closed TCP flows runs.
   var sweeping = false
   private(set) var ports: [Port] = []
@@ -149,6 +152,10 @@ final class PublishedPortTable: @unchecked Sendable {
       // Every guest would get the client's datagrams.
       throw AddError(
         description: "\(spec.guestAddress) is the guest subnet's network or broadcast address")
+    }
+    guard ipv6Runs || spec.guestAddress.isIPv4 else {
+      throw AddError(
+        description: "an IPv6 guest needs IPv6, which the link's MTU below 1280 turns off")
     }
     guard ports.count < PublishedPortTable.maximumPorts else {
       throw AddError(

@@ -6,8 +6,8 @@ extension StatusReport {
   struct PublishStatus {
     struct Flow {
       var client: String
-      /// The guest side: the stack's address and port as the guest sees them (TCP), or the
-      /// stack's UDP port.
+      /// The guest side: the address and port the guest sees the flow come from (TCP, and UDP
+      /// with a chosen source), or the stack's UDP port (its own address).
       var guestSide: String
       var bytesToGuest: UInt64
       var bytesToClient: UInt64
@@ -72,7 +72,9 @@ extension StatusReport {
             for flow in forwarder.flowSnapshots.sorted(by: { $0.started < $1.started }) {
               flows.append(
                 Flow(
-                  client: "\(flow.client)", guestSide: "port \(flow.backPort) -> \(guest)",
+                  client: "\(flow.client)",
+                  guestSide:
+                    "\(flow.backSource.map { "\($0)" } ?? "port \(flow.backPort)") -> \(guest)",
                   bytesToGuest: flow.bytesToTarget, bytesToClient: flow.bytesToClient,
                   ageSeconds: (now - flow.started).seconds))
             }

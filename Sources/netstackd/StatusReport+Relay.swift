@@ -28,6 +28,9 @@ extension StatusReport {
     var dnsAddress: String?
     /// The IPv6 DNS address (`--dns-address6`), if DNS answers over IPv6.
     var dnsAddress6: String? = nil
+    /// Whether the IPv6 DNS address failed duplicate address detection (a guest answers for
+    /// it): DNS over IPv6 is off.
+    var dnsAddress6Duplicate = false
     var resolvConf: String?
     var nameServers: [String]
     var denied: [String]
@@ -47,7 +50,12 @@ extension StatusReport {
 
     var textLines: [String] {
       var lines: [String] = []
-      let addresses = [dnsAddress, dnsAddress6].compactMap { $0 }
+      let addresses = [
+        dnsAddress,
+        dnsAddress6.map {
+          dnsAddress6Duplicate ? "\($0) (a duplicate: another node has it; off)" : $0
+        },
+      ].compactMap { $0 }
       var line = "relay: dns " + (addresses.isEmpty ? "none" : addresses.joined(separator: " and "))
       if let resolvConf {
         line +=
@@ -86,7 +94,10 @@ extension StatusReport {
       json.key("relay")
       json.object {
         if let dnsAddress { json.field("dns_address", dnsAddress) }
-        if let dnsAddress6 { json.field("dns_address6", dnsAddress6) }
+        if let dnsAddress6 {
+          json.field("dns_address6", dnsAddress6)
+          json.field("dns_address6_duplicate", dnsAddress6Duplicate)
+        }
         if let resolvConf { json.field("resolv_conf", resolvConf) }
         json.key("name_servers")
         json.array(nameServers) { json.value($0) }

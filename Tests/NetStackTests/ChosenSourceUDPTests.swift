@@ -16,12 +16,16 @@ struct ChosenSourceUDPTests {
   /// The published port's client, outside the guests' prefix.
   static let client = IPv6Address(0xfd01, 0, 0, 0, 0, 0, 0, 2)
 
-  /// The guest's datagram from port 7007 to the client's port 40001.
-  func answer(_ payload: [UInt8]) -> [UInt8] {
+  /// The guest's datagram from port 7007 (or `sourcePort`) to the client's port 40001 (or
+  /// `destination`:`port`).
+  func answer(
+    _ payload: [UInt8], sourcePort: UInt16 = 7007, to destination: IPv6Address = client,
+    port: UInt16 = 40001
+  ) -> [UInt8] {
     let datagram = PacketBuffer(copying: payload.span)
-    UDPHeader(sourcePort: 7007, destinationPort: 40001).prepend(
-      to: datagram, source: .v6(Fixture.peer), destination: .v6(Self.client))
-    return relay.packet(datagram, .udp, to: Self.client)
+    UDPHeader(sourcePort: sourcePort, destinationPort: port).prepend(
+      to: datagram, source: .v6(Fixture.peer), destination: .v6(destination))
+    return relay.packet(datagram, .udp, to: destination)
   }
 
   @Test func theGuestSeesTheClientAndItsAnswerComesBack() throws {
@@ -65,5 +69,34 @@ struct ChosenSourceUDPTests {
     #expect(stack.chosenSourceUDP.count == 0)
     _ = relay.receive([answer([3])], &stack, &device, &now)
     #expect(stack.takeRelayedUDPDatagrams().count == 1)
+  }
+
+  /// Only the guest's answers to the client's address and port are the endpoint's: a datagram
+  /// to its own (ephemeral) port at the stack's address is dropped, counted and unanswered,
+  /// and one from another port of the guest is the relay's.
+  @Test func onlyItsFlowsAnswersReachIt() throws {
+    var (stack, device, now) = try relay.makeStack()
+    let id = try stack.bindUDP(
+      from: .v6(Self.client), sourcePort: 40001, peer: .v6(Fixture.peer), peerPort: 7007)
+    let ownPort = try #require(stack.udp.endpoint(id)).localPort
+    let toOurAddress = answer([4], to: Fixture.ours, port: ownPort)
+    #expect(relay.receive([toOurAddress], &stack, &device, &now).isEmpty, "not answered")
+    #expect(stack.udp.counters.droppedOutsideFlow == 1)
+    #expect(stack.udp.receive(from: id) == nil)
+    _ = relay.receive([answer([5], sourcePort: 7008)], &stack, &device, &now)
+    #expect(stack.udp.receive(from: id) == nil)
+    #expect(stack.takeRelayedUDPDatagrams().count == 1, "another flow of the guest's")
+  }
+
+  /// Its datagrams count as `udp.datagrams_sent` as any other endpoint's.
+  @Test func itsSendsAreCounted() throws {
+    var (stack, device, now) = try relay.makeStack()
+    let id = try stack.bindUDP(
+      from: .v6(Self.client), sourcePort: 40001, peer: .v6(Fixture.peer), peerPort: 7007)
+    let before = stack.udp.counters.datagramsSent
+    try stack.sendUDPFromChosenSource([7].span, from: id, now: now)
+    try stack.sendUDPFromChosenSource([8].span, from: id, now: now)
+    #expect(relay.sent(&stack, &device, &now).count == 2)
+    #expect(stack.udp.counters.datagramsSent == before + 2)
   }
 }

@@ -68,6 +68,38 @@ struct HostLoopbackIPv6ProxyTests {
     #expect(stack.relay?.policy.decision(for: Self.mapped) == .relay(hostAddress: .v6(.loopback)))
   }
 
+  /// RFC 4861 §7.2.8: a proxy's solicited advertisement has the override flag clear (the
+  /// owner's own advertisement must win), where an advertisement of the stack's own address
+  /// has it set (§7.2.4).
+  @Test func theProxyAdvertisementDoesNotOverride() throws {
+    var policy = RelayDestinationPolicy(
+      guestSubnet: IPv4CIDR(address: IPv4Address(10, 0, 0, 2), prefixLength: 24))
+    policy.hostLoopbackIPv6 = Self.mapped
+    var (stack, device, now) = try relay.makeStack(policy: policy)
+    let answering = stack.answerForHostLoopbackIPv6(now: now)
+    #expect(answering)
+    /// The flags byte of the advertisement of `target` the stack sends for its solicitation.
+    func advertisedFlags(for target: IPv6Address) -> UInt8? {
+      now = now + .milliseconds(1)
+      _ = stack.poll(now: now, device: &device)
+      _ = device.takeSent()
+      device.inbox.append(
+        Fixture.frame(
+          Self.solicitation(for: target), to: MACAddress(multicast: target.solicitedNodeMulticast)))
+      now = now + .milliseconds(1)
+      _ = stack.poll(now: now, device: &device)
+      let advertisement = Fixture.decode(device.takeSent()).map(\.1).first {
+        $0.count >= 64 && $0[40] == 136 && Array($0[48..<64]) == target.octets
+      }
+      return advertisement?[44]
+    }
+    let proxied = try #require(advertisedFlags(for: Self.mapped))
+    #expect(proxied & 0x40 != 0)  // solicited
+    #expect(proxied & 0x20 == 0)  // override clear
+    let own = try #require(advertisedFlags(for: Fixture.ours))
+    #expect(own & 0x60 == 0x60)  // solicited, override
+  }
+
   @Test func unmappedItIsNotAnsweredFor() throws {
     var (stack, device, now) = try relay.makeStack()
     let answering = stack.answerForHostLoopbackIPv6(now: now)

@@ -162,6 +162,43 @@ struct RelayIPv6Tests {
     #expect(header.source == Fixture.ourMAC && header.destination == Fixture.peerMAC)
   }
 
+  /// A guest that answers for the IPv6 DNS address while it is tentative (its advertisement
+  /// of it) makes it a duplicate: the stack says so (the daemon logs it and shows it in
+  /// status), and never takes it.
+  @Test func aGuestDefendingTheIPv6DNSAddressIsReported() throws {
+    var device = MemoryDevice()
+    var (stack, now) = try Fixture.stackPastDetection(device: &device)
+    let dns = IPv6Address(0xfd00, 0x77, 0, 0, 0, 0, 0, 3)
+    var policy = RelayDestinationPolicy(
+      guestSubnet: IPv4CIDR(address: IPv4Address(10, 0, 0, 2), prefixLength: 24))
+    policy.guestPrefixes = [Self.guestPrefix.network]
+    stack.startRelay(
+      RelayGateway(policy: policy, dnsAddress: nil, dnsAddress6: dns), now: now)
+    #expect(!stack.relayDNS6IsDuplicate, "tentative")
+    let advertisement = NeighbourAdvertisementMessage(
+      solicited: false, override: true, target: dns,
+      options: NDPOptions(targetLinkLayerAddress: Fixture.peerMAC))
+    let message = PacketBuffer(copying: advertisement.body.span)
+    advertisement.icmpHeader.prepend(to: message, source: Fixture.peer, destination: .allNodes)
+    IPv6Header(
+      source: Fixture.peer, destination: .allNodes, nextHeader: .icmpv6,
+      payloadLength: message.count, hopLimit: 255
+    ).prepend(to: message)
+    device.inbox.append(
+      Fixture.frame(
+        message.withBytes { $0.copyToArray() }, to: MACAddress(multicast: .allNodes)))
+    now = now + .milliseconds(1)
+    _ = stack.poll(now: now, device: &device)
+    #expect(stack.relayDNS6IsDuplicate)
+    #expect(stack.ipv6.ndpCounters.duplicateAddresses == 1)
+    for _ in 0..<50 {
+      now = now + .milliseconds(100)
+      _ = stack.poll(now: now, device: &device)
+    }
+    #expect(!stack.ipv6.addressTable.isAssigned(dns))
+    #expect(stack.relayDNS6IsDuplicate)
+  }
+
   /// Without IPv6 running, the gateway keeps no IPv6 DNS address.
   @Test func noIPv6MeansNoIPv6DNSAddress() throws {
     var configuration = DirectStackConfiguration(
@@ -270,7 +307,8 @@ struct RelayIPv6Tests {
     // The error (code 2) waits for the link-local neighbour's resolution, which nobody answers
     // here.
     #expect(stack.ipv6.icmpCounters.errorsSent == errorsBefore + 1)
-    #expect(stack.relay?.counters.refusedReserved == 1)
+    #expect(stack.relay?.counters.refusedLinkLocalSource == 1)
+    #expect(stack.relay?.counters.refusedReserved == 0, "the destination is not reserved")
     let left = stack.takeRelayedUDPDatagrams()
     #expect(left.isEmpty)
   }

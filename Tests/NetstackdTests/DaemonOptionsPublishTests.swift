@@ -47,6 +47,19 @@ struct DaemonOptionsPublishTests {
       ])
   }
 
+  /// No IPv6 runs below a 1280-byte MTU (RFC 8200 §5): an IPv6 guest's port would never
+  /// answer, so it is refused, naming the option; an IPv4 guest's is not.
+  @Test(arguments: ["udp:7070=[fd00::100]:7007", "tcp:[::]:8080=[fd00::100]:80"])
+  func anIPv6GuestNeedsIPv6(_ spec: String) throws {
+    let why = refusal(["--tap", "t", "--relay", "--mtu", "1200", "--publish", spec])
+    #expect(why?.hasPrefix("--publish") == true)
+    #expect(why?.contains("IPv6") == true)
+    #expect(
+      refusal(["--tap", "t", "--relay", "--mtu", "1200", "--publish", "udp:7070=10.0.2.15:7007"])
+        == nil)
+    #expect(refusal(["--tap", "t", "--relay", "--mtu", "1280", "--publish", spec]) == nil)
+  }
+
   @Test func forwardTakesUDP() throws {
     let options = try DaemonOptions(arguments: [
       "--tap", "t", "--forward", "udp:5000=10.77.0.1:7007", "--forward", "tcp:8080=10.77.0.1:80",

@@ -36,9 +36,13 @@ final class ScriptedUDPSocket: UDPSocketHandle {
     var sent: [(payload: [UInt8], to: SocketAddress)] = []
   }
   private let state: Mutex<State>
+  /// Where it says its datagrams leave from (a published port's flow's socket), if anywhere
+  /// but its own port.
+  let chosenSource: SocketAddress?
 
-  init(incoming: [(payload: [UInt8], from: SocketAddress)]) {
+  init(incoming: [(payload: [UInt8], from: SocketAddress)], chosenSource: SocketAddress? = nil) {
     state = Mutex(State(incoming: incoming))
+    self.chosenSource = chosenSource
   }
 
   func bind(_ port: UInt16) { state.withLock { $0.port = port } }

@@ -206,8 +206,9 @@ struct UDPLayerReceiveTests {
     let udp = UDPLayer()
     var names: [String] = []
     udp.counters.forEachCounter { name, _ in names.append(name.description) }
-    #expect(names.count == 10)
+    #expect(names.count == 11)
     #expect(names.contains("dropped_no_port") && names.contains("dropped_not_for_us"))
+    #expect(names.contains("dropped_outside_flow"))
     #expect(UDPCounters.groupName.description == "udp")
   }
 }

@@ -139,6 +139,9 @@ bad_option --ra-dns yes --tap tap0 --relay --ra-dns ff02::1
 bad_option --ra-dns yes --tap tap0 --relay --router-adv off --ra-dns fd00::3
 bad_option --ip6 yes --tap tap0 --relay --ip6 auto
 bad_option --dns-address6 yes --tap tap0 --dns-address6 fd00::3
+# An IPv6 guest's published port on a link with no IPv6 (an MTU below 1280): never answered.
+bad_option --publish yes --tap tap0 --relay --mtu 1200 --publish 'udp:7070=[fd00::100]:7007'
+bad_option --publish yes --tap tap0 --relay --mtu 1200 --publish 'tcp:[::]:8080=[fd00::100]:80'
 bad_option --dns-address6 yes --tap tap0 --relay --dns-address6 fd99::3
 bad_option --dns-address6 yes --tap tap0 --relay --dns-address6 10.0.2.3
 bad_option --dns-address6 yes --tap tap0 --relay --ip6 fd00::3/64

@@ -11,6 +11,8 @@
 #      fd01::2 and port;
 #   2. udp:[::]:7070=[fd00::100]:7007: a datagram echoed back over IPv6; the guest's server saw
 #      the client's fd01::2 and port; two clients on ports of their own each get their answers;
+#      the stack counts the datagrams it sent the guest in udp.datagrams_sent, and status
+#      (text and JSON) shows each flow's guest side as the client's own address and port;
 #   3. udp:7071=10.0.2.15:7007 (IPv4): the guest's server saw the remote client's 10.99.0.2
 #      and port, not the gateway;
 #   4. tcp:[::1]:8082=[fd00::100]:8000: a client on netstackd's ::1 appears in the guest at
@@ -21,11 +23,12 @@
 #   6. the host's ::1: with --host-loopback fd00::4, the guest reaches a TCP server and a UDP
 #      echo server on ::1 of netstackd's namespace at [fd00::4] and pings fd00::4; fd00::5 (not
 #      mapped, inside the guests' prefix, routed by the guest through the stack) is refused
-#      and counted;
+#      and counted; the stack's advertisements for fd00::4, a proxy's, have the override flag
+#      clear (RFC 4861 §7.2.8; its pcap);
 #   7. status (text and JSON) names the ports as [addr]:port and the ::1 mapping.
 source "$(dirname "$0")/lib.sh"
 e2e_begin publish-ipv6
-for tool in curl nc ping sha256sum; do
+for tool in curl nc ping sha256sum tshark; do
   command -v "$tool" >/dev/null || fail "$tool is not installed"
 done
 
@@ -143,7 +146,7 @@ for attempt in range(5):
 PY
 
 daemon_start --tap tap0 --netns "/run/netns/$GUEST" --relay --ip6 fd00::2/64 --mac "$MAC" \
-  --dns-address none --control "$CONTROL" --host-loopback fd00::4 \
+  --dns-address none --control "$CONTROL" --host-loopback fd00::4 --pcap "$WORK/stack.pcap" \
   --publish "tcp:[::]:8080=[fd00::100]:8000" --publish "udp:[::]:7070=[fd00::100]:7007" \
   --publish udp:7071=10.0.2.15:7007 --publish "tcp:[::1]:8082=[fd00::100]:8000"
 daemon_wait_serving 30
@@ -183,13 +186,28 @@ expect_match "the guest's TCP server saw the client's own IPv6 address and port"
   "^tcp from \[fd01::2\]:$port$" "$(cat "$WORK/guest.log")"
 
 # --- 2. UDP over IPv6, the client's address ---------------------------------------------------
+sent_before=$(status_value 's["counters"]["udp"]["datagrams_sent"]')
+ports=()
 for text in first-v6 second-v6; do
   out=$(remote "$PYTHON" -u "$WORK/udp-client.py" fd01::1 7070 "$text" 2>&1 || true)
   expect_eq "udp:[::]:7070 echoes '$text' through the guest" "answer $text" "$(tail -n 1 <<<"$out")"
   port=$(sed -n 's/^local //p' <<<"$out")
+  ports+=("$port")
   expect_match "the guest's UDP server saw the client's own IPv6 address and port ($text)" \
     "^udp from v6 fd01::2:$port$" "$(cat "$WORK/guest.log")"
 done
+json=$(daemon_status_json)
+expect_ge "udp.datagrams_sent counts the datagrams sent to the guest from the clients' addresses" \
+  $((sent_before + 2)) "$(status_value 's["counters"]["udp"]["datagrams_sent"]' "$json")"
+clients='("[fd01::2]:'"${ports[0]}"'", "[fd01::2]:'"${ports[1]}"'")'
+guest_sides='",".join(sorted(f["guest_side"] for p in s["published"]["ports"] if p["host"] == "[::]:7070" for f in p["flows"] if f["client"] in '"$clients"'))'
+expected=$(printf '%s\n' "[fd01::2]:${ports[0]} -> [fd00::100]:7007" \
+  "[fd01::2]:${ports[1]} -> [fd00::100]:7007" | LC_ALL=C sort | paste -sd,)
+expect_eq "status --json: each UDP flow's guest side is its client's own address and port" \
+  "$expected" "$(status_value "$guest_sides" "$json")"
+expect_match "status (text): the flow's guest side is its client's address and port" \
+  "\[fd01::2\]:${ports[0]} => \[fd01::2\]:${ports[0]} -> \[fd00::100\]:7007" \
+  "$(timeout 10 "$NETSTACKD" status --control "$CONTROL")"
 
 # --- 3. UDP over IPv4, the client's address ---------------------------------------------------
 out=$(remote "$PYTHON" -u "$WORK/udp-client.py" 10.99.0.1 7071 hello-v4 2>&1 || true)
@@ -258,3 +276,11 @@ expect_ge "status --json counts UDP flows that showed the client" 3 \
 daemon_stop TERM 20
 expect_eq "netstackd exits 0 on SIGTERM" 0 "$DAEMON_STATUS"
 expect_counters_printed
+
+# The stack's advertisements of fd00::4 answer the guest as a proxy's: override clear.
+flags=$(tshark -r "$WORK/stack.pcap" -Y "eth.src == $MAC && icmpv6.type == 136 && icmpv6.nd.na.target_address == fd00::4" \
+  -T fields -e icmpv6.nd.na.flag.o 2>/dev/null | sort -u | tr '\n' ' ')
+expect_match "the proxy advertisements of fd00::4 have the override flag clear (pcap)" '^(0|False) $' "$flags"
+own=$(tshark -r "$WORK/stack.pcap" -Y "eth.src == $MAC && icmpv6.type == 136 && icmpv6.nd.na.target_address == fd00::2" \
+  -T fields -e icmpv6.nd.na.flag.o 2>/dev/null | sort -u | tr '\n' ' ')
+expect_match "... where those of its own fd00::2 have it set (pcap)" '^(1|True) $' "$own"

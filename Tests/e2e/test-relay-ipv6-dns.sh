@@ -14,7 +14,11 @@
 #      MAC, and dnsmasq saw the queries come from netstackd's namespace over IPv6 (fd01::1);
 #   3. status shows both DNS addresses and the IPv6 name server, the DNS counters agree;
 #   4. on SIGTERM the guest loses its default route via the stack within 5 s (not 1800 s),
-#      three advertisements with router lifetime 0 are in the pcap and counted.
+#      three advertisements with router lifetime 0 are in the pcap and counted;
+#   5. (control) after SIGKILL the guest keeps its default route;
+#   6. a guest that holds fd00::3 itself defends it in the stack's duplicate address detection:
+#      netstackd logs one warning naming fd00::3 (no DNS over IPv6), and status (text and JSON)
+#      shows the address as a duplicate.
 source "$(dirname "$0")/lib.sh"
 e2e_begin relay-ipv6-dns
 "$REPO/scripts/ensure-packages" ndisc6 dnsmasq-base bind9-dnsutils tshark >"$WORK/packages.log" 2>&1 \
@@ -146,3 +150,20 @@ DAEMON_PID=""
 sleep 3 # a state that must not change: watched for 3 s
 expect_match "after SIGKILL (no final advertisement) the guest still has the default route" \
   "via fe80::" "$(guest ip -6 route show default dev tap0 || true)"
+
+# --- 6. A guest that holds fd00::3 --------------------------------------------------------------
+guest ip -6 addr add fd00::3/64 dev tap0 nodad
+daemon_start --tap tap0 --netns "/run/netns/$GUEST" --relay --mac "$MAC" \
+  --resolv-conf "$WORK/resolv.conf" --control "$CONTROL"
+daemon_wait_serving 30
+line=$(wait_for_line "$DAEMON_ERR" "fd00::3 failed duplicate address detection" 30) \
+  || fail "netstackd logs that fd00::3 failed duplicate address detection" "a warning" "$(cat "$DAEMON_ERR")"
+expect_match "the warning says DNS over IPv6 is off" "no DNS over IPv6" "$line"
+expect_eq "  ... once" 1 "$(grep -c "fd00::3 failed duplicate address detection" "$DAEMON_ERR" "$DAEMON_OUT" | awk -F: '{ n += $2 } END { print n }')"
+expect_match "status (text) shows fd00::3 as a duplicate" "relay: dns 10\.0\.2\.3 and fd00::3 \(a duplicate" \
+  "$(timeout 10 "$NETSTACKD" status --control "$CONTROL")"
+expect_eq "status --json: dns_address6_duplicate" True \
+  "$(status_value 's["relay"]["dns_address6_duplicate"]')"
+expect_ge "ndp.duplicate_addresses" 1 "$(status_value 's["counters"]["ndp"]["duplicate_addresses"]')"
+daemon_stop TERM 20
+expect_eq "netstackd exit status" 0 "$DAEMON_STATUS"

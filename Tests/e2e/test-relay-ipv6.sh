@@ -23,7 +23,10 @@
 #   6. ping -6 through the relay: answered from fd01::2 (through an ICMPv6 ping socket), a
 #      4000-byte one too (fragments both ways); a ping of the denied address is refused
 #      (administratively prohibited) and counted;
-#   7. the counters in status and the exit report.
+#   7. a datagram from the guest's link-local address to the remote host is refused (not
+#      routable off the link) and counted as relay.refused_link_local_source, not as a
+#      reserved destination;
+#   8. the counters in status and the exit report.
 # DNS at the relay's DNS address is IPv4 only (the address plan has no IPv6 DNS address yet).
 source "$(dirname "$0")/lib.sh"
 e2e_begin relay-ipv6
@@ -255,7 +258,27 @@ out=$(guest ping -6 -c 2 -i 0.3 -W 2 fd01::3 2>&1 || true)
 expect_match "the guest's ping of the denied address is refused" "Administratively prohibited" "$out"
 expect_match "  ... unanswered" "2 packets transmitted, 0 received" "$out"
 
-# --- 7. Counters ------------------------------------------------------------------------------
+# --- 7. A link-local source ------------------------------------------------------------------
+linklocal=$(guest ip -6 -o addr show dev tap0 scope link | awk '{ sub("/.*", "", $4); print $4; exit }')
+[[ "$linklocal" == fe80:* ]] || fail "the guest's tap0 has a link-local address" "fe80::..." "$linklocal"
+reserved_before=$(status_value 's["counters"]["relay"]["refused_reserved"]')
+guest "$PYTHON" - "$linklocal" <<'PY' || fail "the guest sends a datagram from its link-local address"
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0, 0, socket.if_nametoindex("tap0")))
+s.sendto(b"from link-local", ("fd01::2", 7007))
+PY
+deadline=$((SECONDS + 20))
+until [[ "$(status_value 's["counters"]["relay"].get("refused_link_local_source", 0)')" -ge 1 ]]; do
+  ((SECONDS < deadline)) || fail "relay.refused_link_local_source counts the guest's datagram from $linklocal" ">= 1" \
+    "$(status_value 's["counters"]["relay"].get("refused_link_local_source", 0)')"
+  sleep 0.2
+done
+ok "a datagram from the guest's $linklocal is refused and counted as relay.refused_link_local_source"
+expect_eq "  ... not as a reserved destination" "$reserved_before" \
+  "$(status_value 's["counters"]["relay"]["refused_reserved"]')"
+
+# --- 8. Counters ------------------------------------------------------------------------------
 json=$(daemon_status_json)
 expect_ge "relay.refused_denied (2 opens, 2 pings)" 4 "$(status_value 's["counters"]["relay"]["refused_denied"]' "$json")"
 expect_eq "relay_tcp.refused" 2 "$(status_value 's["counters"]["relay_tcp"]["refused"]' "$json")"
