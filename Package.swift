@@ -8,9 +8,11 @@
 import PackageDescription
 
 /// Settings shared by every Swift target: views over received bytes are `~Escapable` and need
-/// lifetime annotations.
+/// lifetime annotations. Nothing uses Regex, so no module imports `_StringProcessing`
+/// implicitly (netstackd loads neither it nor `_RegexParser`).
 let swiftSettings: [SwiftSetting] = [
-  .enableExperimentalFeature("Lifetimes")
+  .enableExperimentalFeature("Lifetimes"),
+  .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"]),
 ]
 
 let package = Package(
