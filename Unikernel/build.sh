@@ -47,6 +47,11 @@ CFLAGS=(--target="$TRIPLE" -ffreestanding -fno-builtin -nostdlib -fno-stack-prot
   -ffunction-sections -fdata-sections
   -Wall -Werror "${ARCH_CFLAGS[@]}")
 
+# Objects built with other flags (UNIKERNEL_OPTIMIZATION) are rebuilt: the flags are stamped.
+flags_stamp=$OUT/swiftflags.stamp
+if [[ "$(cat "$flags_stamp" 2>/dev/null)" != "${SWIFTFLAGS[*]}" ]]; then
+  rebuilt=1
+fi
 objects=()
 for entry in "${MODULES[@]}"; do
   read -r name folder <<<"$entry"
@@ -62,6 +67,7 @@ for entry in "${MODULES[@]}"; do
   fi
   objects+=("$object")
 done
+printf '%s\n' "${SWIFTFLAGS[*]}" >"$flags_stamp"
 echo "build.sh: $ARCH: swiftc Entry"
 "$SWIFTC" "${SWIFTFLAGS[@]}" -module-name UnikernelEntry -I Unikernel/arch/include \
   -c Unikernel/arch/include/Entry.swift -o "$OUT/Entry.o"
