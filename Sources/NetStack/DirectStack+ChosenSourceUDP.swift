@@ -12,7 +12,7 @@ extension DirectStack {
   /// `peer`:`peerPort` leave from `source`:`sourcePort` (0: the endpoint's own port), and
   /// which receives the peer's datagrams to that address and port, and nothing else: not
   /// what is sent to its port at an address of ours (`UDPEndpoint.takesFlowOnly`, counted
-  /// as `udp.dropped_outside_flow`), nor what comes from elsewhere. `addressInUse` when
+  /// as `udp.dropped_outside_flow` and answered as a closed port), nor what comes from elsewhere. `addressInUse` when
   /// another endpoint has the same four numbers; `noRoute` when the families differ or an
   /// address is not unicast.
   public mutating func bindUDP(

@@ -17,7 +17,8 @@ public struct UDPCounters: CounterGroup, Sendable, Equatable {
   public var droppedNotForUs: UInt64 = 0
   /// Addressed to one of ours at the port of an endpoint that takes only its flow's
   /// datagrams (``UDPEndpoint/takesFlowOnly``: a published port's flow that shows the guest
-  /// its client's address, whose port nobody should send to); never answered.
+  /// its client's address, whose port nobody should send to); answered port unreachable, as
+  /// a closed port is.
   public var droppedOutsideFlow: UInt64 = 0
   /// The endpoint's receive queue was full.
   public var droppedQueueFull: UInt64 = 0

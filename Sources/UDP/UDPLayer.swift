@@ -187,8 +187,10 @@ public struct UDPLayer {
       return refuse(delivery)
     }
     guard !endpoint.takesFlowOnly else {
+      // Answered as a closed port (as Linux answers a datagram that matches no socket but a
+      // connected one's port): nothing tells a prober that the port is in use.
       counters.droppedOutsideFlow += 1
-      return .dropped
+      return .portUnreachable
     }
     return enqueue(datagram, delivery: delivery, on: id)
   }

@@ -72,15 +72,17 @@ struct ChosenSourceUDPTests {
   }
 
   /// Only the guest's answers to the client's address and port are the endpoint's: a datagram
-  /// to its own (ephemeral) port at the stack's address is dropped, counted and unanswered,
-  /// and one from another port of the guest is the relay's.
+  /// to its own (ephemeral) port at the stack's address is dropped, counted and answered as a
+  /// closed port is (port unreachable), and one from another port of the guest is the relay's.
   @Test func onlyItsFlowsAnswersReachIt() throws {
     var (stack, device, now) = try relay.makeStack()
     let id = try stack.bindUDP(
       from: .v6(Self.client), sourcePort: 40001, peer: .v6(Fixture.peer), peerPort: 7007)
     let ownPort = try #require(stack.udp.endpoint(id)).localPort
     let toOurAddress = answer([4], to: Fixture.ours, port: ownPort)
-    #expect(relay.receive([toOurAddress], &stack, &device, &now).isEmpty, "not answered")
+    let answers = relay.receive([toOurAddress], &stack, &device, &now)
+    #expect(answers.count == 1, "port unreachable, as for a closed port")
+    #expect(answers.first.map { [$0[6], $0[40], $0[41]] } == [58, 1, 4], "ICMPv6 type 1 code 4")
     #expect(stack.udp.counters.droppedOutsideFlow == 1)
     #expect(stack.udp.receive(from: id) == nil)
     _ = relay.receive([answer([5], sourcePort: 7008)], &stack, &device, &now)
