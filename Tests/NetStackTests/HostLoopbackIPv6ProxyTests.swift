@@ -54,13 +54,19 @@ struct HostLoopbackIPv6ProxyTests {
     )
   }
 
-  @Test func theMappedAddressIsAnsweredForOnTheLink() throws {
+  /// A relay stack with `--host-loopback` mapped to ``mapped``, answering for it on the link.
+  func stackAnsweringForTheMappedAddress() throws -> (DirectStack, MemoryDevice, Instant) {
     var policy = RelayDestinationPolicy(
       guestSubnet: IPv4CIDR(address: IPv4Address(10, 0, 0, 2), prefixLength: 24))
     policy.hostLoopbackIPv6 = Self.mapped
     var (stack, device, now) = try relay.makeStack(policy: policy)
     let answering = stack.answerForHostLoopbackIPv6(now: now)
     #expect(answering)
+    return (stack, device, now)
+  }
+
+  @Test func theMappedAddressIsAnsweredForOnTheLink() throws {
+    var (stack, device, now) = try stackAnsweringForTheMappedAddress()
     let answers = advertisements(for: Self.mapped, &stack, &device, &now)
     #expect(stack.ipv6.icmpCounters.droppedBadChecksum == 0)
     #expect(answers.sent == 1 && answers.notForUs == 0)
@@ -72,12 +78,7 @@ struct HostLoopbackIPv6ProxyTests {
   /// owner's own advertisement must win), where an advertisement of the stack's own address
   /// has it set (§7.2.4).
   @Test func theProxyAdvertisementDoesNotOverride() throws {
-    var policy = RelayDestinationPolicy(
-      guestSubnet: IPv4CIDR(address: IPv4Address(10, 0, 0, 2), prefixLength: 24))
-    policy.hostLoopbackIPv6 = Self.mapped
-    var (stack, device, now) = try relay.makeStack(policy: policy)
-    let answering = stack.answerForHostLoopbackIPv6(now: now)
-    #expect(answering)
+    var (stack, device, now) = try stackAnsweringForTheMappedAddress()
     /// The flags byte of the advertisement of `target` the stack sends for its solicitation.
     func advertisedFlags(for target: IPv6Address) -> UInt8? {
       now = now + .milliseconds(1)

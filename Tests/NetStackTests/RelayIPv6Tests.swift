@@ -109,6 +109,17 @@ struct RelayIPv6Tests {
 
   // MARK: The IPv6 DNS address
 
+  /// The relay's IPv6 DNS address in these tests (fd00::3 in the daemon's plan).
+  static let dnsAddress6 = IPv6Address(0xfd00, 0x77, 0, 0, 0, 0, 0, 3)
+
+  /// A relay gateway for the guest prefix with DNS over IPv6 at ``dnsAddress6`` only.
+  func relayWithDNS6() -> RelayGateway {
+    var policy = RelayDestinationPolicy(
+      guestSubnet: IPv4CIDR(address: IPv4Address(10, 0, 0, 2), prefixLength: 24))
+    policy.guestPrefixes = [Self.guestPrefix.network]
+    return RelayGateway(policy: policy, dnsAddress: nil, dnsAddress6: Self.dnsAddress6)
+  }
+
   /// The relay's IPv6 DNS address (fd00:77::3 here, as fd00::3 in the plan) is the stack's once
   /// duplicate address detection passes: a datagram to it is the stack's (not relayed), a
   /// neighbour solicitation for it is answered with the stack's MAC, and the stack never
@@ -116,12 +127,8 @@ struct RelayIPv6Tests {
   @Test func theIPv6DNSAddressIsTheStacksButNeverASource() throws {
     var device = MemoryDevice()
     var (stack, now) = try Fixture.stackPastDetection(device: &device)
-    let dns = IPv6Address(0xfd00, 0x77, 0, 0, 0, 0, 0, 3)
-    var policy = RelayDestinationPolicy(
-      guestSubnet: IPv4CIDR(address: IPv4Address(10, 0, 0, 2), prefixLength: 24))
-    policy.guestPrefixes = [Self.guestPrefix.network]
-    stack.startRelay(
-      RelayGateway(policy: policy, dnsAddress: nil, dnsAddress6: dns), now: now)
+    let dns = Self.dnsAddress6
+    stack.startRelay(relayWithDNS6(), now: now)
     #expect(stack.relay?.dnsAddress6 == dns)
     #expect(stack.ipv6.addressTable.entry(for: dns)?.origin == .service)
     for _ in 0..<50 {
@@ -168,12 +175,8 @@ struct RelayIPv6Tests {
   @Test func aGuestDefendingTheIPv6DNSAddressIsReported() throws {
     var device = MemoryDevice()
     var (stack, now) = try Fixture.stackPastDetection(device: &device)
-    let dns = IPv6Address(0xfd00, 0x77, 0, 0, 0, 0, 0, 3)
-    var policy = RelayDestinationPolicy(
-      guestSubnet: IPv4CIDR(address: IPv4Address(10, 0, 0, 2), prefixLength: 24))
-    policy.guestPrefixes = [Self.guestPrefix.network]
-    stack.startRelay(
-      RelayGateway(policy: policy, dnsAddress: nil, dnsAddress6: dns), now: now)
+    let dns = Self.dnsAddress6
+    stack.startRelay(relayWithDNS6(), now: now)
     #expect(!stack.relayDNS6IsDuplicate, "tentative")
     let advertisement = NeighbourAdvertisementMessage(
       solicited: false, override: true, target: dns,
