@@ -121,7 +121,12 @@ expect_ge "each from its own source port (one repeat allowed)" $((queries - 1)) 
   "$(awk '{print $1}' <<<"$wire" | sort -u | wc -l)"
 guest_ids=" 0x4001 0x4002 0x4003 0x4004 0x4005 0x4006 0x4007 0x4008 "
 reused=$(awk '{print $2}' <<<"$wire" | while read -r id; do [[ "$guest_ids" == *" $id "* ]] && echo "$id"; done || true)
-expect_eq "no upstream query carries the guest's id" "" "$reused"
+# Ids are drawn at random: one of the six may be one of the guest's eight by chance (about 1 run
+# in 1,400; it happened once, 0x4008), two about 1 in 10^7. A forwarder that passed the guest's
+# ids through would show all six.
+reused_count=$(grep -c . <<<"$reused" || true)
+expect_le "upstream queries carrying one of the guest's ids (one by chance allowed: $(echo $reused))" \
+  1 "$reused_count"
 tcp_queries=$(tshark -r "$WORK/remote.pcap" -n -Y "ip.src == 10.53.0.1 && ip.dst == 10.53.0.2 && tcp.dstport == 53 && dns.flags.response == 0" -T fields -e dns.id 2>/dev/null | grep -c . || true)
 expect_eq "TCP queries to dnsmasq (2 truncated answers asked again, 2 guest TCP queries)" 4 "$tcp_queries"
 truncated=$(tshark -r "$WORK/remote.pcap" -n -Y "ip.src == 10.53.0.2 && udp && dns.flags.truncated == 1" -T fields -e dns.id 2>/dev/null | grep -c . || true)
