@@ -375,6 +375,24 @@ process_running() {
   [[ -n "$state" && "$state" != Z ]]
 }
 
+# daemon_cpu_ticks: the daemon's CPU time so far, user + system, in ticks (1/100 s), from
+# /proc/PID/stat (fields 14 and 15, counted after the command name, which may hold spaces).
+daemon_cpu_ticks() {
+  local stat
+  stat=$(cat "/proc/$DAEMON_PID/stat")
+  awk '{ print $12 + $13 }' <<<"${stat##*) }"
+}
+
+# daemon_idle_ticks SETTLE SECONDS: lets the daemon settle for SETTLE seconds, then prints the
+# CPU ticks it used over the next SECONDS (an idle daemon that sleeps uses next to none).
+daemon_idle_ticks() {
+  local before
+  sleep "$1"
+  before=$(daemon_cpu_ticks)
+  sleep "$2"
+  echo $(($(daemon_cpu_ticks) - before))
+}
+
 # daemon_rss_kb: the daemon's resident memory now (VmRSS from /proc/PID/status, in kB).
 daemon_rss_kb() {
   awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status" 2>/dev/null || echo 0

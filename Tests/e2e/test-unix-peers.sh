@@ -99,11 +99,10 @@ wait_unix_counter peers_accepted $((accepted_before + 1))
 SECOND_PID=$!
 HELPER_PIDS+=("$SECOND_PID")
 wait_for_line "$WORK/second.out" "^connected$" 20 >/dev/null
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$DAEMON_PID/stat"; }
-before=$(cpu_ticks)
+before=$(daemon_cpu_ticks)
 started=$(date +%s.%N)
 sleep 3 # the measurement window: CPU time the daemon uses while nothing happens
-used=$(($(cpu_ticks) - before))
+used=$(($(daemon_cpu_ticks) - before))
 window=$(awk -v s="$started" -v now="$(date +%s.%N)" 'BEGIN { printf "%.1f", now - s }')
 ticks=$(getconf CLK_TCK)
 expect_le "CPU ticks (1/$ticks s) the daemon used in $window s while a second peer waited" \
